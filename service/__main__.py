@@ -1,0 +1,63 @@
+"""Command line: ``python -m service {create-resources,sweep,run-local}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from service.settings import Settings, SettingsError
+
+log = logging.getLogger("service")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("create-resources", help="create the S3 bucket and DynamoDB table")
+    sweep = commands.add_parser(
+        "sweep", help="remove leftovers of interrupted uploads and finish interrupted deletes"
+    )
+    sweep.add_argument(
+        "--grace-seconds",
+        type=int,
+        help="only PENDING uploads older than this (default: SWEEP_GRACE_SECONDS)",
+    )
+    local = commands.add_parser(
+        "run-local", help="serve the API against an embedded S3 + DynamoDB (moto)"
+    )
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=8000)
+    local.add_argument("--emulator-port", type=int, default=5000)
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    from service.log import configure_logging
+
+    configure_logging(settings.log_level)
+
+    if args.command == "create-resources":
+        from service.resources import create_resources
+
+        create_resources(settings)
+        print(f"bucket {settings.s3_bucket_name} and table {settings.dynamodb_table_name} ready")
+    elif args.command == "sweep":
+        from service.bootstrap import build_image_service
+
+        report = build_image_service(settings).sweep(args.grace_seconds)
+        print(json.dumps(report.__dict__))
+    else:
+        from service.local import run_local
+
+        run_local(settings, args.host, args.port, args.emulator_port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Translation of DynamoDB failures into domain errors, at the adapter boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from service.errors import ImageConflict, StorageUnavailable
+
+_CONFLICTS = {"ConditionalCheckFailedException", "TransactionConflictException"}
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _CONFLICTS or _cancelled_by_condition(error):
+            raise ImageConflict(
+                f"Could not {action}: the image changed meanwhile; retry"
+            ) from error
+        raise StorageUnavailable(f"Could not {action} ({code or 'ClientError'})") from error
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"Could not {action} ({type(error).__name__})") from error
+
+
+def _cancelled_by_condition(error: ClientError) -> bool:
+    reasons = error.response.get("CancellationReasons", [])
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)

@@ -1,0 +1,101 @@
+"""How images and listing entries are spelled as DynamoDB items (see dynamodb_table.py)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from service.adapters.dynamodb_table import SWEEP_SHARDS
+from service.model import Image, ImageStatus
+
+META = "META"
+DAYS_PARTITION = "DAYS"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def meta_key(image_id: str) -> Item:
+    return {"pk": {"S": f"IMG#{image_id}"}, "sk": {"S": META}}
+
+
+def day_of(image: Image) -> str:
+    return image.created_at.strftime("%Y-%m-%d")
+
+
+def entry_partitions(image: Image) -> set[str]:
+    """Every listing partition the image appears in while READY."""
+    user, kind = image.user_id, image.content_type
+    partitions = {f"U#{user}", f"C#{kind}", f"UC#{user}#{kind}", f"A#{day_of(image)}"}
+    for tag in image.tags:
+        partitions |= {f"T#{tag}", f"UT#{user}#{tag}"}
+    return partitions
+
+
+def entry_key(partition: str, image_id: str) -> Item:
+    return {"pk": {"S": partition}, "sk": {"S": image_id}}
+
+
+def tag_counter_key(tag: str) -> Item:
+    return {"pk": {"S": f"N#T#{tag}"}, "sk": {"S": "COUNT"}}
+
+
+def sweep_keys(image: Image) -> dict[str, str]:
+    """Index keys that put a not-READY image in the sparse ``sweep`` index."""
+    shard = zlib.crc32(image.image_id.encode()) % SWEEP_SHARDS
+    prefix = "P" if image.status is ImageStatus.PENDING else "D"
+    return {"sweep_pk": f"SWEEP#{shard}", "sweep_sk": f"{prefix}#{image.image_id}"}
+
+
+def to_item(image: Image) -> Item:
+    plain: dict[str, Any] = {
+        "pk": f"IMG#{image.image_id}",
+        "sk": META,
+        "image_id": image.image_id,
+        "user_id": image.user_id,
+        "content_type": image.content_type,
+        "size_bytes": image.size_bytes,
+        "width": image.width,
+        "height": image.height,
+        "sha256": image.sha256,
+        "original_filename": image.original_filename,
+        "created_at": image.created_at.isoformat(),
+        "updated_at": image.updated_at.isoformat(),
+        "description": image.description,
+        "tags": list(image.tags),
+        # JSON keeps floats exact and spares DynamoDB's Decimal round trip.
+        "metadata": json.dumps(image.metadata, separators=(",", ":")),
+        "status": image.status.value,
+    }
+    if image.status is not ImageStatus.READY:
+        plain |= sweep_keys(image)
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def from_item(item: Item) -> Image:
+    plain = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return Image(
+        image_id=plain["image_id"],
+        user_id=plain["user_id"],
+        content_type=plain["content_type"],
+        size_bytes=int(plain["size_bytes"]),
+        width=int(plain["width"]),
+        height=int(plain["height"]),
+        sha256=plain["sha256"],
+        original_filename=plain["original_filename"],
+        created_at=datetime.fromisoformat(plain["created_at"]),
+        updated_at=datetime.fromisoformat(plain["updated_at"]),
+        description=plain.get("description", ""),
+        tags=tuple(plain.get("tags", ())),
+        metadata=json.loads(plain.get("metadata", "{}")),
+        status=ImageStatus(plain["status"]),
+    )
+
+
+def serialize(value: Any) -> Item:
+    return dict(_serializer.serialize(value))

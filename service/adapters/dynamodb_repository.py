@@ -1,0 +1,211 @@
+"""ImageRepository on one DynamoDB table, through an injected boto3 client.
+
+Status changes and listing entries move together in one transaction, so a listing shows an
+image exactly when its metadata says READY. Tag counters (used only to pick the most selective
+tag of a multi-tag query) are updated after the transaction, best effort.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from service.adapters import dynamodb_items as items
+from service.adapters.dynamodb_errors import translate_errors
+from service.adapters.dynamodb_search import ListingReader
+from service.adapters.dynamodb_table import SWEEP_INDEX, SWEEP_SHARDS
+from service.errors import StorageUnavailable
+from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+log = logging.getLogger(__name__)
+
+
+class DynamoDBImageRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+        self._reader = ListingReader(client, table)
+        self._known_days: set[str] = set()
+
+    def add_pending(self, image: Image) -> None:
+        with translate_errors("record the image"):
+            self._client.put_item(
+                TableName=self._table,
+                Item=items.to_item(image.with_status(ImageStatus.PENDING)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+    def publish(self, image: Image) -> Image:
+        self._register_day(items.day_of(image))
+        ready = image.with_status(ImageStatus.READY)
+        self._transact(
+            "publish the image",
+            [
+                self._set_status(ready, expected=ImageStatus.PENDING, remove_sweep=True),
+                *self._puts(items.entry_partitions(ready), ready.image_id),
+            ],
+        )
+        self._count_tags(ready.tags, +1)
+        return ready
+
+    def replace(self, old: Image, new: Image) -> Image:
+        before, after = items.entry_partitions(old), items.entry_partitions(new)
+        names = {"#d": "description", "#t": "tags", "#m": "metadata", "#u": "updated_at"}
+        names["#s"] = "status"
+        fields = items.to_item(new)
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": items.meta_key(new.image_id),
+                "UpdateExpression": "SET #d = :d, #t = :t, #m = :m, #u = :u",
+                "ConditionExpression": "#s = :ready",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    ":d": fields["description"],
+                    ":t": fields["tags"],
+                    ":m": fields["metadata"],
+                    ":u": fields["updated_at"],
+                    ":ready": {"S": ImageStatus.READY.value},
+                },
+            }
+        }
+        self._transact(
+            "update the image",
+            [
+                update,
+                *self._deletes(before - after, new.image_id),
+                *self._puts(after - before, new.image_id),
+            ],
+        )
+        self._count_tags(tuple(set(old.tags) - set(new.tags)), -1)
+        self._count_tags(tuple(set(new.tags) - set(old.tags)), +1)
+        return new
+
+    def hide(self, image: Image) -> Image:
+        deleting = image.with_status(ImageStatus.DELETING)
+        self._transact(
+            "hide the image",
+            [
+                self._set_status(deleting, expected=ImageStatus.READY, remove_sweep=False),
+                *self._deletes(items.entry_partitions(image), image.image_id),
+            ],
+        )
+        self._count_tags(image.tags, -1)
+        return deleting
+
+    def remove(self, image_id: str) -> None:
+        with translate_errors("remove the image"):
+            self._client.delete_item(TableName=self._table, Key=items.meta_key(image_id))
+
+    def get(self, image_id: str) -> Image | None:
+        with translate_errors("read the image"):
+            response = self._client.get_item(
+                TableName=self._table, Key=items.meta_key(image_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return items.from_item(item) if item else None
+
+    def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
+        return self._reader.search(query, position)
+
+    def unfinished(self, older_than: datetime) -> Iterator[Image]:
+        _, newest_stale = id_time_bounds(None, older_than)
+        for shard in range(SWEEP_SHARDS):
+            for condition, values in (
+                ("sweep_sk BETWEEN :lo AND :hi", {":lo": "P#", ":hi": f"P#{newest_stale}"}),
+                ("begins_with(sweep_sk, :d)", {":d": "D#"}),
+            ):
+                for key in self._sweep_keys(f"SWEEP#{shard}", condition, values):
+                    image = self.get(key["sweep_sk"]["S"][2:])
+                    if image is not None and image.status is not ImageStatus.READY:
+                        yield image
+
+    def check(self) -> None:
+        with translate_errors("describe the table"):
+            status = self._client.describe_table(TableName=self._table)["Table"]["TableStatus"]
+        if status not in ("ACTIVE", "UPDATING"):
+            raise StorageUnavailable(f"Table {self._table} is {status}")
+
+    def _sweep_keys(
+        self, partition: str, condition: str, values: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("query")
+        with translate_errors("find unfinished images"):
+            for page in paginator.paginate(
+                TableName=self._table,
+                IndexName=SWEEP_INDEX,
+                KeyConditionExpression=f"sweep_pk = :p AND {condition}",
+                ExpressionAttributeValues={
+                    ":p": {"S": partition},
+                    **{name: {"S": value} for name, value in values.items()},
+                },
+            ):
+                yield from page.get("Items", [])
+
+    def _set_status(
+        self, image: Image, *, expected: ImageStatus, remove_sweep: bool
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            ":new": {"S": image.status.value},
+            ":expected": {"S": expected.value},
+        }
+        if remove_sweep:
+            expression = "SET #s = :new REMOVE sweep_pk, sweep_sk"
+        else:
+            expression = "SET #s = :new, sweep_pk = :spk, sweep_sk = :ssk"
+            keys = items.sweep_keys(image)
+            values |= {":spk": {"S": keys["sweep_pk"]}, ":ssk": {"S": keys["sweep_sk"]}}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": items.meta_key(image.image_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#s = :expected",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _puts(self, partitions: set[str], image_id: str) -> list[dict[str, Any]]:
+        return [
+            {"Put": {"TableName": self._table, "Item": items.entry_key(p, image_id)}}
+            for p in sorted(partitions)
+        ]
+
+    def _deletes(self, partitions: set[str], image_id: str) -> list[dict[str, Any]]:
+        return [
+            {"Delete": {"TableName": self._table, "Key": items.entry_key(p, image_id)}}
+            for p in sorted(partitions)
+        ]
+
+    def _transact(self, action: str, operations: list[dict[str, Any]]) -> None:
+        with translate_errors(action):
+            self._client.transact_write_items(TransactItems=operations)  # type: ignore[arg-type]
+
+    def _register_day(self, day: str) -> None:
+        """Record that ``day`` holds images, once per process, so listings can skip empty days."""
+        if day in self._known_days:
+            return
+        with translate_errors("register the upload day"):
+            self._client.put_item(
+                TableName=self._table,
+                Item={"pk": {"S": items.DAYS_PARTITION}, "sk": {"S": day}},
+            )
+        self._known_days.add(day)
+
+    def _count_tags(self, tags: tuple[str, ...], delta: int) -> None:
+        for tag in tags:
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=items.tag_counter_key(tag),
+                    UpdateExpression="ADD n :delta",
+                    ExpressionAttributeValues={":delta": {"N": str(delta)}},
+                )
+            except Exception:  # only an estimate for query planning: never fail the request
+                log.warning("could not update the counter of tag %r", tag)

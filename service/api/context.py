@@ -1,0 +1,15 @@
+"""Access to the ImageService wired into the current app by create_app."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app
+
+from service.images import ImageService
+
+EXTENSION = "image_service"
+
+
+def image_service() -> ImageService:
+    return cast(ImageService, current_app.extensions[EXTENSION])

@@ -1,0 +1,73 @@
+"""Domain error -> HTTP status, in one table; every error body has the same JSON shape."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from service import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
+    errors.ImageNotFound: HTTPStatus.NOT_FOUND,
+    errors.MalformedImageId: HTTPStatus.BAD_REQUEST,
+    errors.InvalidImage: HTTPStatus.BAD_REQUEST,
+    errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
+    errors.UnsupportedImage: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.ImageTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.ImageConflict: HTTPStatus.CONFLICT,
+    errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+def error_response(
+    status: HTTPStatus, message: str, details: dict[str, Any] | None = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
+    if details:
+        body["errors"] = details
+    return jsonify(body), status.value
+
+
+class ImageApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default)."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            payload["message"] = (
+                "Invalid request parameters" if "errors" in payload else error.description
+            )
+        return payload, code, headers
+
+
+def register_error_handlers(app: Flask, max_request_body: int) -> None:
+    @app.errorhandler(errors.ImageServiceError)
+    def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
+        status = next(
+            (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+        )
+        if status >= 500:
+            log.warning("request failed: %s", error.message)
+        return error_response(status, error.message, error.errors)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
+        return error_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"The request body is larger than the limit of {max_request_body} bytes",
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response, int]:
+        # HTTPExceptions never get here: flask-smorest's more specific handler formats them.
+        log.exception("unexpected error")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")

@@ -1,0 +1,28 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.api.context import image_service
+from service.api.schemas import HealthSchema
+
+blp = Blueprint("health", __name__, url_prefix="/health", description="Health checks")
+
+
+@blp.route("")
+class Liveness(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, str]:
+        """The process answers"""
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Readiness(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, str]:
+        """The bucket and the table answer (503 otherwise)"""
+        image_service().check_ready()
+        return {"status": "ready"}

@@ -1,0 +1,90 @@
+"""The /images endpoints. Views parse with a schema, call one service method, and return."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, cast
+
+from flask import redirect, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+from werkzeug.datastructures import FileStorage
+
+from service.api import requests
+from service.api.context import image_service
+from service.api.schemas import (
+    DownloadLinkSchema,
+    DownloadQuerySchema,
+    ImageChangesSchema,
+    ImageListSchema,
+    ImageQuerySchema,
+    ImageSchema,
+    UploadFileSchema,
+    UploadFormSchema,
+)
+
+blp = Blueprint("images", __name__, url_prefix="/images", description="Images and metadata")
+
+
+@blp.route("")
+class Images(MethodView):
+    @blp.arguments(ImageQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, ImageListSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List images, newest first, filtered by user, tags, content type and dates"""
+        query, cursor = requests.image_query(args)
+        result = image_service().search(query, cursor)
+        return {
+            "items": [image.to_dict() for image in result.items],
+            "next_cursor": result.next_cursor,
+        }
+
+    @blp.arguments(UploadFormSchema, location="form")
+    @blp.arguments(UploadFileSchema, location="files")
+    @blp.response(201, ImageSchema)
+    def post(self, form: dict[str, Any], files: dict[str, FileStorage]) -> Any:
+        """Upload an image with its metadata"""
+        upload = files["image"]
+        image = image_service().upload(
+            requests.new_image(form, upload), cast(BinaryIO, upload.stream)
+        )
+        location = url_for("images.ImageById", image_id=image.image_id)
+        return image.to_dict(), 201, {"Location": location}
+
+
+@blp.route("/<image_id>")
+class ImageById(MethodView):
+    @blp.response(200, ImageSchema)
+    def get(self, image_id: str) -> dict[str, Any]:
+        """Get an image's metadata"""
+        return image_service().get(image_id).to_dict()
+
+    @blp.arguments(ImageChangesSchema)
+    @blp.response(200, ImageSchema)
+    def patch(self, changes: dict[str, Any], image_id: str) -> dict[str, Any]:
+        """Change description, tags or custom metadata (never the image bytes)"""
+        return image_service().update(image_id, requests.image_changes(changes)).to_dict()
+
+    @blp.response(204)
+    def delete(self, image_id: str) -> None:
+        """Delete an image and its metadata"""
+        image_service().delete(image_id)
+
+
+@blp.route("/<image_id>/download")
+class ImageDownload(MethodView):
+    @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, DownloadLinkSchema)
+    @blp.alt_response(302, description="Redirect to the presigned URL (?redirect=true)")
+    def get(self, args: dict[str, Any], image_id: str) -> Any:
+        """A presigned S3 URL to download the original bytes"""
+        link = image_service().download_link(image_id)
+        if args["redirect"]:
+            response = redirect(link.url, code=302)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        return (
+            {"download_url": link.url, "expires_in": link.expires_in},
+            200,
+            {"Cache-Control": "no-store"},
+        )

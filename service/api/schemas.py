@@ -1,0 +1,156 @@
+"""Marshmallow schemas: the shapes of requests and responses (and of the OpenAPI document)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask_smorest.fields import Upload
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from service.model import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+RESERVED_FORM_FIELDS = {"image", "user_id", "description", "tags", "metadata"}
+
+
+class TagList(fields.List):  # type: ignore[type-arg]
+    """Tags as a JSON list (``'["a", "b"]'``), repeated fields, or comma-separated text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        values = value if isinstance(value, list | tuple) else [value]
+        tags: list[str] = []
+        for item in values:
+            if not isinstance(item, str):
+                raise ValidationError("tags must be strings")
+            text = item.strip()
+            if text.startswith("["):
+                try:
+                    parsed = json.loads(text)
+                except ValueError:
+                    raise ValidationError("tags is not a valid JSON list") from None
+                if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
+                    raise ValidationError("tags must be a list of strings")
+                tags.extend(parsed)
+            else:
+                tags.extend(part for part in text.split(",") if part.strip())
+        return tags
+
+
+class JsonObject(fields.Field):  # type: ignore[type-arg]
+    """A JSON object, given either as a form field holding JSON text or as a JSON value."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError("metadata is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise ValidationError("metadata must be a JSON object")
+        return value
+
+
+class IsoDateTime(fields.Field):  # type: ignore[type-arg]
+    """ISO 8601 date or date-time; no zone means UTC. A bare date is its first or last instant."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._end_of_day = end_of_day
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                moment = datetime.combine(day, time.max if self._end_of_day else time.min)
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError("not an ISO 8601 date or date-time") from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UploadFormSchema(Schema):
+    class Meta:
+        # Extra form fields are kept as custom metadata (see README).
+        unknown = INCLUDE
+
+    user_id = fields.String(required=True, metadata={"example": "user123"})
+    description = fields.String(load_default="")
+    tags = TagList(load_default=list, metadata={"example": '["nature", "sunset"]'})
+    metadata = JsonObject(load_default=dict, metadata={"description": "custom fields (JSON)"})
+
+
+class UploadFileSchema(Schema):
+    image = Upload(required=True, metadata={"description": "the image file"})
+
+
+class ImageChangesSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    description = fields.String()
+    tags = fields.List(fields.String())
+    metadata = JsonObject()
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("give at least one of description, tags, metadata")
+
+
+class ImageQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    user_id = fields.String()
+    tags = TagList(metadata={"description": "repeatable and comma-separated; all must match"})
+    content_type = fields.String(metadata={"example": "image/jpeg"})
+    date_from = IsoDateTime(metadata={"example": "2026-11-01"})
+    date_to = IsoDateTime(end_of_day=True, metadata={"example": "2026-11-30T23:59:59Z"})
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+    cursor = fields.String(validate=validate.Length(max=2048))
+
+
+class DownloadQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    redirect = fields.Boolean(load_default=False)
+
+
+class ImageSchema(Schema):
+    image_id = fields.String()
+    user_id = fields.String()
+    description = fields.String()
+    tags = fields.List(fields.String())
+    metadata = fields.Dict()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
+    sha256 = fields.String()
+    original_filename = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ImageListSchema(Schema):
+    items = fields.List(fields.Nested(ImageSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class DownloadLinkSchema(Schema):
+    download_url = fields.String()
+    expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
+
+
+class HealthSchema(Schema):
+    status = fields.String()

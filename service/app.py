@@ -1,0 +1,68 @@
+"""create_app: the one wiring point of the HTTP service."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, request
+
+from service.api import health, resources
+from service.api.context import EXTENSION
+from service.api.errors import ImageApi, register_error_handlers
+from service.bootstrap import build_image_service
+from service.images import ImageService
+from service.log import request_id_var
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Room for the multipart framing and the text fields around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def create_app(
+    settings: Settings | None = None, image_service: ImageService | None = None
+) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    body_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
+    if settings.max_request_body is not None:
+        body_limit = min(body_limit, settings.max_request_body)
+    app.config.update(
+        API_TITLE="mPyCloud image service",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        MAX_CONTENT_LENGTH=body_limit,
+        # Text fields are small; the file part is spooled to a temporary file, not memory.
+        MAX_FORM_MEMORY_SIZE=FORM_OVERHEAD_BYTES,
+    )
+    app.extensions[EXTENSION] = image_service or build_image_service(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    api = ImageApi(app)
+    api.register_blueprint(resources.blp)
+    api.register_blueprint(health.blp)
+    register_error_handlers(app, body_limit)
+    _add_request_id(app)
+    if settings.cursor_secret_is_ephemeral:
+        log.warning("CURSOR_SECRET is not set: cursors only work within this process")
+    return app
+
+
+def _add_request_id(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        request_id_var.set(given if _REQUEST_ID.match(given) else uuid.uuid4().hex)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = request_id_var.get()
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

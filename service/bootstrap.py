@@ -1,0 +1,65 @@
+"""Builds boto3 clients and adapters from Settings. The only module that knows which exist."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from service.adapters.dynamodb_repository import DynamoDBImageRepository
+from service.adapters.pillow_processor import PillowImageProcessor
+from service.adapters.s3_store import S3ImageStore
+from service.cursors import CursorCodec
+from service.images import ImageService, Limits
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+
+def _config(settings: Settings, endpoint: str | None) -> Config:
+    # Emulators (LocalStack, moto) answer on one host name: path-style bucket addressing.
+    s3_options: Any = {"addressing_style": "path"} if endpoint else {}
+    return Config(
+        region_name=settings.aws_default_region,
+        signature_version="s3v4",
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=5,
+        read_timeout=30,
+        s3=s3_options,
+    )
+
+
+def s3_client(settings: Settings, *, public: bool = False) -> S3Client:
+    endpoint = settings.aws_endpoint_url
+    if public and settings.s3_public_endpoint_url:
+        endpoint = settings.s3_public_endpoint_url
+    return boto3.client("s3", endpoint_url=endpoint, config=_config(settings, endpoint))
+
+
+def dynamodb_client(settings: Settings) -> DynamoDBClient:
+    endpoint = settings.aws_endpoint_url
+    return boto3.client("dynamodb", endpoint_url=endpoint, config=_config(settings, endpoint))
+
+
+def build_image_service(settings: Settings) -> ImageService:
+    return ImageService(
+        store=S3ImageStore(
+            s3_client(settings),
+            settings.s3_bucket_name,
+            presign_client=s3_client(settings, public=True),
+        ),
+        repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
+        processor=PillowImageProcessor(
+            max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
+        ),
+        cursors=CursorCodec(settings.cursor_secret),
+        limits=Limits(
+            max_file_size=settings.max_file_size,
+            allowed_content_types=settings.allowed_content_types,
+            download_url_ttl=settings.download_url_ttl,
+            sweep_grace_seconds=settings.sweep_grace_seconds,
+        ),
+    )

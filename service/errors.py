@@ -1,0 +1,53 @@
+"""Domain errors. The HTTP layer maps each class to a status in one table (api/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ImageServiceError(Exception):
+    """Base class; ``message`` is safe to show to the client."""
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class ImageNotFound(ImageServiceError):
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"Image {image_id} not found")
+
+
+class MalformedImageId(ImageServiceError):
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"{image_id!r} is not an image id")
+
+
+class InvalidImage(ImageServiceError):
+    """The bytes are not a readable image: empty, truncated, corrupt or not an image at all."""
+
+
+class UnsupportedImage(ImageServiceError):
+    """A readable image whose format is not allowed, or whose declared type lies."""
+
+
+class ImageTooLarge(ImageServiceError):
+    """Bigger than the byte, pixel or frame limits."""
+
+
+class InvalidInput(ImageServiceError):
+    """Well-formed request with values the service does not accept."""
+
+
+class InvalidCursor(ImageServiceError):
+    def __init__(self) -> None:
+        super().__init__("The cursor is invalid, expired or belongs to another query")
+
+
+class ImageConflict(ImageServiceError):
+    """The image changed underneath the request (for example, deleted meanwhile)."""
+
+
+class StorageUnavailable(ImageServiceError):
+    """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""

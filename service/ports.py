@@ -1,0 +1,75 @@
+"""What the application service needs from the outside world, as Protocols.
+
+Adapters (S3, DynamoDB, Pillow) and the in-memory fakes used by unit tests both satisfy these;
+the contract tests in ``tests/contract`` hold them to the same behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import BinaryIO, Protocol
+
+from service.model import Image, ImageInfo, ImageQuery, Page
+
+
+class ImageStore(Protocol):
+    """Holds image bytes under keys the service generates."""
+
+    def put(self, key: str, body: BinaryIO, *, content_type: str, sha256: str) -> None: ...
+
+    def delete(self, key: str) -> None:
+        """Idempotent: deleting a missing key is not an error."""
+        ...
+
+    def download_url(
+        self, key: str, *, filename: str, content_type: str, expires_in: int
+    ) -> str: ...
+
+    def check(self) -> None:
+        """Raise StorageUnavailable when the store does not answer."""
+        ...
+
+
+class ImageRepository(Protocol):
+    """Holds metadata; listings only ever show READY images."""
+
+    def add_pending(self, image: Image) -> None:
+        """Record a new image as PENDING. Fails with ImageConflict if the id exists."""
+        ...
+
+    def publish(self, image: Image) -> Image:
+        """PENDING -> READY and visible in every listing it belongs to, atomically."""
+        ...
+
+    def get(self, image_id: str) -> Image | None:
+        """The image in whatever status it is, or None."""
+        ...
+
+    def replace(self, old: Image, new: Image) -> Image:
+        """Store ``new`` (same id, READY) and re-index it; ImageConflict if not READY."""
+        ...
+
+    def hide(self, image: Image) -> Image:
+        """READY -> DELETING and out of every listing, atomically."""
+        ...
+
+    def remove(self, image_id: str) -> None:
+        """Forget the image (idempotent)."""
+        ...
+
+    def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
+        """Newest first, ``query.limit`` at most, READY only."""
+        ...
+
+    def unfinished(self, older_than: datetime) -> Iterable[Image]:
+        """PENDING images created before ``older_than`` and every DELETING image."""
+        ...
+
+    def check(self) -> None: ...
+
+
+class ImageProcessor(Protocol):
+    """Reads image bytes: identifies the format and enforces pixel and frame caps."""
+
+    def inspect(self, body: BinaryIO) -> ImageInfo: ...

@@ -1,0 +1,55 @@
+"""Creates the bucket and the table on any endpoint (LocalStack, moto, AWS); idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from botocore.exceptions import ClientError
+
+from service.adapters.dynamodb_table import table_definition
+from service.bootstrap import dynamodb_client, s3_client
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_resources(settings: Settings) -> None:
+    s3 = s3_client(settings)
+    bucket = settings.s3_bucket_name
+    try:
+        if settings.aws_default_region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={
+                    "LocationConstraint": settings.aws_default_region  # type: ignore[typeddict-item]
+                },
+            )
+        log.info("created bucket %s", bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+        log.info("bucket %s exists", bucket)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+
+    dynamodb = dynamodb_client(settings)
+    table = settings.dynamodb_table_name
+    try:
+        dynamodb.create_table(**table_definition(table))
+        log.info("creating table %s", table)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        log.info("table %s exists", table)
+    dynamodb.get_waiter("table_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )

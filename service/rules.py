@@ -1,0 +1,125 @@
+"""Input rules for what clients send: normalisation and limits, in one place (see README)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from service.errors import InvalidInput
+from service.model import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_FILENAME_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    METADATA_KEY_PATTERN,
+    TAG_PATTERN,
+    USER_ID_PATTERN,
+    MetadataValue,
+)
+
+CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+UNDECLARED_CONTENT_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
+MAX_METADATA_BYTES = 8 * 1024
+
+
+def user_id(value: str) -> str:
+    if not USER_ID_PATTERN.match(value):
+        raise InvalidInput(
+            "Invalid user_id",
+            {"user_id": ["1-128 characters among letters, digits and _ . @ -"]},
+        )
+    return value
+
+
+def tag(value: str) -> str:
+    """Trim, collapse inner whitespace, case-fold (NFKC), and check the characters."""
+    normalised = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    if not normalised or len(normalised) > MAX_TAG_LENGTH or not TAG_PATTERN.match(normalised):
+        raise InvalidInput(
+            f"Invalid tag {value[:80]!r}",
+            {
+                "tags": [
+                    f"tags are 1-{MAX_TAG_LENGTH} letters, digits, '-', '_' or single spaces, "
+                    "starting with a letter or digit"
+                ]
+            },
+        )
+    return normalised
+
+
+def tags(values: Iterable[str]) -> tuple[str, ...]:
+    """Normalised, de-duplicated (first occurrence wins), at most MAX_TAGS."""
+    unique = tuple(dict.fromkeys(tag(value) for value in values))
+    if len(unique) > MAX_TAGS:
+        raise InvalidInput(f"Too many tags: {len(unique)}", {"tags": [f"at most {MAX_TAGS} tags"]})
+    return unique
+
+
+def description(value: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            "Description too long",
+            {"description": [f"at most {MAX_DESCRIPTION_LENGTH} characters"]},
+        )
+    return value
+
+
+def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
+    """Custom fields: scalar values only, bounded keys, values and total size."""
+    problems: dict[str, list[str]] = {}
+    result: dict[str, MetadataValue] = {}
+    if len(values) > MAX_METADATA_KEYS:
+        raise InvalidInput(
+            "Too many custom fields", {"metadata": [f"at most {MAX_METADATA_KEYS} fields"]}
+        )
+    for key, value in values.items():
+        if not METADATA_KEY_PATTERN.match(key):
+            problems[key] = ["field names are 1-64 letters, digits, '_', '.' or '-'"]
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems[key] = ["numbers must be finite"]
+        elif isinstance(value, str) and len(value) > MAX_METADATA_VALUE_LENGTH:
+            problems[key] = [f"at most {MAX_METADATA_VALUE_LENGTH} characters"]
+        elif value is None or isinstance(value, str | int | float | bool):
+            result[key] = value
+        else:
+            problems[key] = ["values must be strings, numbers, booleans or null"]
+    if problems:
+        raise InvalidInput("Invalid custom metadata", {"metadata": problems})
+    if len(json.dumps(result).encode()) > MAX_METADATA_BYTES:
+        raise InvalidInput(
+            "Custom metadata too large", {"metadata": [f"at most {MAX_METADATA_BYTES} bytes"]}
+        )
+    return result
+
+
+def content_type(value: str | None) -> str | None:
+    """A declared MIME type, lower-cased and de-aliased; None when nothing useful is declared."""
+    if value is None:
+        return None
+    base = value.split(";", 1)[0].strip().lower()
+    if base in UNDECLARED_CONTENT_TYPES:
+        return None
+    return CONTENT_TYPE_ALIASES.get(base, base)
+
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def filename(value: str | None, *, fallback: str) -> str:
+    """A display name safe for Content-Disposition: base name, printable, bounded."""
+    base = (value or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
+    base = base.strip().strip(".")[:MAX_FILENAME_LENGTH]
+    return base or fallback
+
+
+def ascii_filename(value: str) -> str:
+    """The ASCII fallback of a filename for the plain ``filename=`` parameter."""
+    ascii_only = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return _UNSAFE_FILENAME.sub("_", ascii_only).strip() or "image"
