@@ -41,6 +41,10 @@ def entry_key(partition: str, image_id: str) -> Item:
     return {"pk": {"S": partition}, "sk": {"S": image_id}}
 
 
+def day_item(day: str) -> Item:
+    return {"pk": {"S": DAYS_PARTITION}, "sk": {"S": day}}
+
+
 def tag_counter_key(tag: str) -> Item:
     return {"pk": {"S": f"N#T#{tag}"}, "sk": {"S": "COUNT"}}
 

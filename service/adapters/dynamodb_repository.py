@@ -194,7 +194,7 @@ class DynamoDBImageRepository:
         with translate_errors("register the upload day"):
             self._client.put_item(
                 TableName=self._table,
-                Item={"pk": {"S": items.DAYS_PARTITION}, "sk": {"S": day}},
+                Item=items.day_item(day),
             )
         self._known_days.add(day)
 

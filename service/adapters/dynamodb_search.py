@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 RESIDUAL_PAGE_SIZE = 100
 RESIDUAL_READ_BUDGET = 1000
 BATCH_GET_LIMIT = 100
+DAYS_PAGE_SIZE = 10  # day buckets fetched at a time when walking "all images"
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class ListingReader:
             for page in paginator.paginate(
                 TableName=self._table,
                 ConsistentRead=True,
-                PaginationConfig={"PageSize": 50},
+                PaginationConfig={"PageSize": DAYS_PAGE_SIZE},
                 **request,
             ):
                 reads.scanned_count += page["ScannedCount"]

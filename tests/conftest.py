@@ -1,0 +1,105 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from moto import mock_aws
+
+from service.adapters.pillow_processor import PillowImageProcessor
+from service.app import create_app
+from service.bootstrap import build_image_service
+from service.cursors import CursorCodec
+from service.images import ImageService, Limits
+from service.resources import create_resources
+from service.settings import KNOWN_CONTENT_TYPES, Settings
+from tests.fakes import InMemoryImageRepository, InMemoryImageStore
+
+CURSOR_SECRET = "test-cursor-secret-0123456789"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        s3_bucket_name="test-images-bucket",
+        dynamodb_table_name="test-images",
+        max_file_size=512 * 1024,
+        max_image_pixels=4_000_000,
+        max_image_frames=10,
+        cursor_secret=CURSOR_SECRET,
+        cursor_secret_is_ephemeral=False,
+    )
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws(aws_credentials: None, settings: Settings) -> Iterator[Settings]:
+    """moto's in-process mock of S3 + DynamoDB, with the bucket and table created."""
+    with mock_aws():
+        create_resources(settings)
+        yield settings
+
+
+@pytest.fixture
+def aws_service(aws: Settings) -> ImageService:
+    return build_image_service(aws)
+
+
+@pytest.fixture
+def app(aws: Settings) -> Flask:
+    return create_app(aws)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def fake_store() -> InMemoryImageStore:
+    return InMemoryImageStore()
+
+
+@pytest.fixture
+def fake_repository() -> InMemoryImageRepository:
+    return InMemoryImageRepository()
+
+
+@pytest.fixture
+def fake_service(
+    fake_store: InMemoryImageStore, fake_repository: InMemoryImageRepository
+) -> ImageService:
+    """The application service on in-memory fakes and the real Pillow processor."""
+    return ImageService(
+        store=fake_store,
+        repository=fake_repository,
+        processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
+        cursors=CursorCodec(CURSOR_SECRET),
+        limits=Limits(max_file_size=512 * 1024, allowed_content_types=KNOWN_CONTENT_TYPES),
+    )
+
+
+def upload_form(data: bytes, **fields: Any) -> dict[str, Any]:
+    """A multipart form for the Flask test client, as the seed's examples send it."""
+    import io
+
+    filename = fields.pop("filename", "photo.jpg")
+    content_type = fields.pop("file_content_type", None)
+    form: dict[str, Any] = {"user_id": "user123", **fields}
+    if content_type is None:
+        form["image"] = (io.BytesIO(data), filename)
+    else:
+        form["image"] = (io.BytesIO(data), filename, content_type)
+    return form

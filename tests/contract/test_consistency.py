@@ -1,0 +1,192 @@
+"""No half-made image is ever visible, and ``sweep`` removes what crashes leave behind.
+
+Failures are injected between each pair of steps of upload and delete, against the in-memory
+fakes and against the real S3 + DynamoDB adapters (moto).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from service.adapters.pillow_processor import PillowImageProcessor
+from service.cursors import CursorCodec
+from service.errors import ImageNotFound, StorageUnavailable
+from service.images import ImageService, Limits
+from service.model import ImageQuery, ImageStatus, NewImage, utc_now
+from service.ports import ImageRepository, ImageStore
+from service.settings import KNOWN_CONTENT_TYPES
+from tests import imaging
+
+
+class Crash(BaseException):
+    """A process dying mid-request: not an Exception, so no clean-up code runs."""
+
+
+class Faulty:
+    """Wraps a port; the named method raises ``error`` (once, or always)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._faults: dict[str, BaseException] = {}
+
+    def fail(self, method: str, error: BaseException) -> None:
+        self._faults[method] = error
+
+    def heal(self) -> None:
+        self._faults.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name not in self._faults:
+            return attribute
+
+        def failing(*args: Any, **kwargs: Any) -> Any:
+            raise self._faults[name]
+
+        return failing
+
+
+@dataclass
+class World:
+    service: ImageService
+    store: Faulty
+    repository: Faulty
+    clock: list[datetime]
+
+    def upload(self) -> Any:
+        new = NewImage(
+            user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
+        )
+        return self.service.upload(new, io.BytesIO(imaging.jpeg()))
+
+    def visible(self) -> list[str]:
+        listings = [ImageQuery(), ImageQuery(user_id="alice"), ImageQuery(tags=("t",))]
+        return [i.image_id for q in listings for i in self.service.search(q).items]
+
+    def leftovers(self) -> int:
+        later = self.clock[0] + timedelta(hours=1)
+        return len(list(self.repository.unfinished(older_than=later)))
+
+    def later(self, seconds: int) -> None:
+        self.clock[0] += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
+    inner_store: ImageStore
+    if type(repository).__name__.startswith("InMemory"):
+        inner_store = request.getfixturevalue("fake_store")
+    else:
+        from service.adapters.s3_store import S3ImageStore
+        from service.bootstrap import s3_client
+
+        settings = request.getfixturevalue("aws")
+        inner_store = S3ImageStore(s3_client(settings), settings.s3_bucket_name)
+    clock = [utc_now()]
+    store, faulty_repository = Faulty(inner_store), Faulty(repository)
+    service = ImageService(
+        store=store,  # type: ignore[arg-type]
+        repository=faulty_repository,  # type: ignore[arg-type]
+        processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
+        cursors=CursorCodec("consistency-secret-0123456789"),
+        limits=Limits(
+            max_file_size=1 << 20,
+            allowed_content_types=KNOWN_CONTENT_TYPES,
+            sweep_grace_seconds=600,
+        ),
+        clock=lambda: clock[0],
+    )
+    return World(service, store, faulty_repository, clock)
+
+
+Step = Callable[[World], None]
+
+
+def s3_write_fails(world: World) -> None:
+    world.store.fail("put", StorageUnavailable("S3 down"))
+
+
+def dynamodb_publish_fails(world: World) -> None:
+    world.repository.fail("publish", StorageUnavailable("DynamoDB down"))
+
+
+def first_dynamodb_write_fails(world: World) -> None:
+    world.repository.fail("add_pending", StorageUnavailable("DynamoDB down"))
+
+
+@pytest.mark.parametrize(
+    "inject", [s3_write_fails, dynamodb_publish_fails, first_dynamodb_write_fails]
+)
+def test_failed_upload_leaves_nothing_behind(world: World, inject: Step) -> None:
+    inject(world)
+    with pytest.raises(StorageUnavailable):
+        world.upload()
+    world.store.heal()
+    world.repository.heal()
+    assert world.visible() == []
+    assert world.leftovers() == 0
+
+
+def test_crash_after_the_object_is_written_is_invisible_then_swept(world: World) -> None:
+    world.repository.fail("publish", Crash())
+    with pytest.raises(Crash):
+        world.upload()
+    world.repository.heal()
+    assert world.visible() == []
+    assert world.leftovers() == 1
+    assert world.service.sweep().removed_pending == 0  # still within the grace period
+    world.later(601)
+    report = world.service.sweep()
+    assert (report.removed_pending, report.finished_deletes) == (1, 0)
+    assert world.leftovers() == 0
+
+
+def test_crash_before_the_object_is_written_is_swept(world: World) -> None:
+    world.store.fail("put", Crash())
+    with pytest.raises(Crash):
+        world.upload()
+    world.store.heal()
+    world.later(601)
+    assert world.visible() == []
+    assert world.service.sweep().removed_pending == 1
+    assert world.leftovers() == 0
+
+
+@pytest.mark.parametrize(
+    ("port", "method"),
+    [("store", "delete"), ("repository", "remove")],
+    ids=["object-delete-fails", "item-delete-fails"],
+)
+@pytest.mark.parametrize("error", [StorageUnavailable("down"), Crash()], ids=["error", "crash"])
+def test_interrupted_delete_is_hidden_then_finished_by_sweep(
+    world: World, port: str, method: str, error: BaseException
+) -> None:
+    image = world.upload()
+    getattr(world, port).fail(method, error)
+    with pytest.raises(type(error)):
+        world.service.delete(image.image_id)
+    getattr(world, port).heal()
+    assert world.visible() == []
+    with pytest.raises(ImageNotFound):
+        world.service.get(image.image_id)
+    assert world.service.sweep().finished_deletes == 1
+    assert world.leftovers() == 0
+    assert world.service.sweep().finished_deletes == 0
+
+
+def test_failed_hide_keeps_the_image_whole(world: World) -> None:
+    image = world.upload()
+    world.repository.fail("hide", StorageUnavailable("down"))
+    with pytest.raises(StorageUnavailable):
+        world.service.delete(image.image_id)
+    world.repository.heal()
+    assert world.visible() == [image.image_id] * 3
+    assert world.service.get(image.image_id).status is ImageStatus.READY
+    link = world.service.download_link(image.image_id)
+    assert link.url

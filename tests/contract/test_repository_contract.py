@@ -1,0 +1,159 @@
+"""ImageRepository: the fake and the DynamoDB adapter behave the same."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from service.errors import ImageConflict
+from service.model import ImageQuery, ImageStatus
+from service.ports import ImageRepository
+from tests.contract.conftest import START, add_ready, make_image
+
+
+def ids(repository: ImageRepository, **filters: object) -> list[str]:
+    page = repository.search(ImageQuery(**filters), None)  # type: ignore[arg-type]
+    return [image.image_id for image in page.items]
+
+
+def test_pending_image_is_stored_but_never_listed(repository: ImageRepository) -> None:
+    image = make_image()
+    repository.add_pending(image)
+    stored = repository.get(image.image_id)
+    assert stored is not None and stored.status is ImageStatus.PENDING
+    assert ids(repository, user_id="alice") == []
+    assert ids(repository) == []
+
+
+def test_published_image_round_trips_and_is_listed(repository: ImageRepository) -> None:
+    image = make_image(tags=("nature",))
+    ready = add_ready(repository, image)
+    assert ready.status is ImageStatus.READY
+    assert repository.get(image.image_id) == ready
+    for filters in (
+        {},
+        {"user_id": "alice"},
+        {"tags": ("nature",)},
+        {"content_type": "image/jpeg"},
+        {"user_id": "alice", "tags": ("nature",)},
+        {"user_id": "alice", "content_type": "image/jpeg"},
+    ):
+        assert ids(repository, **filters) == [image.image_id], filters
+
+
+def test_an_id_is_recorded_once(repository: ImageRepository) -> None:
+    image = make_image()
+    repository.add_pending(image)
+    with pytest.raises(ImageConflict):
+        repository.add_pending(image)
+
+
+def test_publishing_twice_is_a_conflict(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image())
+    with pytest.raises(ImageConflict):
+        repository.publish(image)
+
+
+def test_replace_reindexes_tags(repository: ImageRepository) -> None:
+    old = add_ready(repository, make_image(tags=("a", "b")))
+    new = replace(old, tags=("b", "c"), description="changed")
+    repository.replace(old, new)
+    assert repository.get(old.image_id) == new
+    assert ids(repository, tags=("a",)) == []
+    assert ids(repository, tags=("b",)) == [old.image_id]
+    assert ids(repository, tags=("c",)) == [old.image_id]
+    assert ids(repository, user_id="alice", tags=("c",)) == [old.image_id]
+
+
+def test_replace_of_a_hidden_image_is_a_conflict(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image())
+    repository.hide(image)
+    with pytest.raises(ImageConflict):
+        repository.replace(image, replace(image, description="x"))
+
+
+def test_hidden_image_leaves_every_listing(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image(tags=("t",)))
+    hidden = repository.hide(image)
+    assert hidden.status is ImageStatus.DELETING
+    stored = repository.get(image.image_id)
+    assert stored is not None and stored.status is ImageStatus.DELETING
+    assert ids(repository) == ids(repository, tags=("t",)) == ids(repository, user_id="alice") == []
+    with pytest.raises(ImageConflict):
+        repository.hide(image)
+
+
+def test_remove_is_idempotent(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image())
+    repository.remove(image.image_id)
+    repository.remove(image.image_id)
+    assert repository.get(image.image_id) is None
+
+
+def test_filters_combine_with_and(repository: ImageRepository) -> None:
+    a = add_ready(repository, make_image(1, tags=("x", "y")))
+    b = add_ready(repository, make_image(2, tags=("x",), content_type="image/png"))
+    c = add_ready(repository, make_image(3, user="bob", tags=("x", "y")))
+    assert ids(repository, tags=("x",)) == [c.image_id, b.image_id, a.image_id]
+    assert ids(repository, tags=("x", "y")) == [c.image_id, a.image_id]
+    assert ids(repository, tags=("y", "x"), user_id="alice") == [a.image_id]
+    assert ids(repository, tags=("x",), content_type="image/png") == [b.image_id]
+    assert ids(repository, user_id="bob", content_type="image/png") == []
+    assert ids(repository, tags=("nothing",)) == []
+
+
+def test_date_range_is_inclusive_and_newest_first(repository: ImageRepository) -> None:
+    images = [add_ready(repository, make_image(minutes)) for minutes in (0, 10, 20, 30)]
+    window = {
+        "date_from": START + timedelta(minutes=10),
+        "date_to": START + timedelta(minutes=20),
+    }
+    expected = [images[2].image_id, images[1].image_id]
+    assert ids(repository, **window) == expected
+    assert ids(repository, user_id="alice", **window) == expected
+    assert ids(repository, content_type="image/jpeg", **window) == expected
+
+
+def test_dates_across_days_are_listed_newest_first(repository: ImageRepository) -> None:
+    images = [add_ready(repository, make_image(minutes)) for minutes in (0, 60 * 30, 60 * 80)]
+    assert ids(repository) == [image.image_id for image in reversed(images)]
+    later = {"date_from": START + timedelta(hours=1)}
+    assert ids(repository, **later) == [images[2].image_id, images[1].image_id]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"user_id": "alice"}, {"tags": ("t",)}, {"tags": ("t", "u")}],
+    ids=["all", "user", "tag", "two-tags"],
+)
+def test_pages_visit_every_image_once_newest_first(
+    repository: ImageRepository, filters: dict[str, object]
+) -> None:
+    created = [
+        add_ready(repository, make_image(minutes * 97, tags=("t", "u"))).image_id
+        for minutes in range(23)
+    ]
+    seen: list[str] = []
+    position = None
+    while True:
+        page = repository.search(ImageQuery(limit=5, **filters), position)  # type: ignore[arg-type]
+        assert len(page.items) <= 5
+        seen.extend(image.image_id for image in page.items)
+        if page.next_position is None:
+            break
+        position = page.next_position
+    assert seen == sorted(created, reverse=True)
+
+
+def test_unfinished_finds_stale_pending_and_all_deleting(repository: ImageRepository) -> None:
+    stale = make_image(0)
+    fresh = make_image(60)
+    repository.add_pending(stale)
+    repository.add_pending(fresh)
+    ready = add_ready(repository, make_image(1))
+    deleting = repository.hide(add_ready(repository, make_image(2)))
+    found = {image.image_id for image in repository.unfinished(START + timedelta(minutes=30))}
+    assert found == {stale.image_id, deleting.image_id}
+    assert ready.image_id not in found

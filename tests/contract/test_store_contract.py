@@ -1,0 +1,42 @@
+"""ImageStore: the fake and the S3 adapter behave the same."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from urllib.parse import parse_qs, urlparse
+
+from service.ports import ImageStore
+
+
+def test_put_then_delete_is_idempotent(store: ImageStore) -> None:
+    data = b"\xff\xd8 some bytes"
+    store.put(
+        "originals/x",
+        io.BytesIO(data),
+        content_type="image/jpeg",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    store.delete("originals/x")
+    store.delete("originals/x")
+    store.delete("originals/never-written")
+
+
+def test_download_url_names_the_file(store: ImageStore) -> None:
+    url = store.download_url(
+        "originals/x", filename="été photo.jpg", content_type="image/jpeg", expires_in=60
+    )
+    query = parse_qs(urlparse(url).query)
+    assert url
+    if "response-content-disposition" in query:  # the S3 adapter
+        disposition = query["response-content-disposition"][0]
+        assert 'filename="ete photo.jpg"' in disposition
+        assert "filename*=UTF-8''%C3%A9t%C3%A9%20photo.jpg" in disposition
+        assert query["response-content-type"] == ["image/jpeg"]
+        assert query["X-Amz-Expires"] == ["60"]
+    else:
+        assert query["expires_in"] == ["60"]
+
+
+def test_check_passes_when_the_store_answers(store: ImageStore) -> None:
+    store.check()

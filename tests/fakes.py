@@ -1,0 +1,100 @@
+"""In-memory fakes of the ports. The contract tests hold them to the real adapters' behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+from urllib.parse import quote
+
+from service.errors import ImageConflict
+from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+
+
+@dataclass
+class InMemoryImageStore:
+    objects: dict[str, bytes] = field(default_factory=dict)
+    content_types: dict[str, str] = field(default_factory=dict)
+
+    def put(self, key: str, body: BinaryIO, *, content_type: str, sha256: str) -> None:
+        self.objects[key] = body.read()
+        self.content_types[key] = content_type
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+        self.content_types.pop(key, None)
+
+    def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
+        return f"memory://{key}?filename={quote(filename)}&expires_in={expires_in}"
+
+    def check(self) -> None:
+        return None
+
+
+@dataclass
+class InMemoryImageRepository:
+    images: dict[str, Image] = field(default_factory=dict)
+
+    def add_pending(self, image: Image) -> None:
+        if image.image_id in self.images:
+            raise ImageConflict(f"Image {image.image_id} exists")
+        self.images[image.image_id] = image.with_status(ImageStatus.PENDING)
+
+    def publish(self, image: Image) -> Image:
+        self._expect(image.image_id, ImageStatus.PENDING)
+        ready = image.with_status(ImageStatus.READY)
+        self.images[image.image_id] = ready
+        return ready
+
+    def get(self, image_id: str) -> Image | None:
+        return self.images.get(image_id)
+
+    def replace(self, old: Image, new: Image) -> Image:
+        self._expect(old.image_id, ImageStatus.READY)
+        self.images[new.image_id] = new
+        return new
+
+    def hide(self, image: Image) -> Image:
+        self._expect(image.image_id, ImageStatus.READY)
+        hidden = image.with_status(ImageStatus.DELETING)
+        self.images[image.image_id] = hidden
+        return hidden
+
+    def remove(self, image_id: str) -> None:
+        self.images.pop(image_id, None)
+
+    def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
+        low, high = id_time_bounds(query.date_from, query.date_to)
+        if position:
+            high = min(high, position["after"])
+        matches = [
+            image
+            for image in sorted(self.images.values(), key=lambda i: i.image_id, reverse=True)
+            if image.status is ImageStatus.READY
+            and low <= image.image_id <= high
+            and not (position and image.image_id == position["after"])
+            and (query.user_id is None or image.user_id == query.user_id)
+            and set(query.tags) <= set(image.tags)
+            and (query.content_type is None or image.content_type == query.content_type)
+        ]
+        page = matches[: query.limit]
+        more = len(matches) > query.limit
+        next_position = {"after": page[-1].image_id} if more else None
+        return Page(page, next_position, len(page), len(page))
+
+    def unfinished(self, older_than: datetime) -> Iterator[Image]:
+        _, newest_stale = id_time_bounds(None, older_than)
+        for image in list(self.images.values()):
+            if image.status is ImageStatus.DELETING or (
+                image.status is ImageStatus.PENDING and image.image_id <= newest_stale
+            ):
+                yield image
+
+    def check(self) -> None:
+        return None
+
+    def _expect(self, image_id: str, status: ImageStatus) -> None:
+        current = self.images.get(image_id)
+        if current is None or current.status is not status:
+            raise ImageConflict(f"Image {image_id} is not {status.value}")
