@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 # Room for the multipart framing and the text fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+FORM_MEMORY_BYTES = 256 * 1024
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def create_app(
@@ -40,8 +41,10 @@ def create_app(
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         MAX_CONTENT_LENGTH=body_limit,
-        # Text fields are small; the file part is spooled to a temporary file, not memory.
-        MAX_FORM_MEMORY_SIZE=FORM_OVERHEAD_BYTES,
+        # Text fields are small and the file part is spooled to a temporary file. werkzeug
+        # applies this cap to its parse buffer too (leftover + one 64 KiB read), so it must
+        # stay well above 64 KiB or valid uploads get a random 413.
+        MAX_FORM_MEMORY_SIZE=FORM_MEMORY_BYTES,
     )
     app.extensions[EXTENSION] = image_service or build_image_service(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -59,7 +62,7 @@ def _add_request_id(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         given = request.headers.get("X-Request-Id", "")
-        request_id_var.set(given if _REQUEST_ID.match(given) else uuid.uuid4().hex)
+        request_id_var.set(given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
 
     @app.after_request
     def _finish(response: Response) -> Response:

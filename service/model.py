@@ -21,12 +21,13 @@ MAX_FILENAME_LENGTH = 255
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+# Used with fullmatch: '$' would also accept a trailing newline.
+USER_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 # Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
 # (they delimit keys and query lists).
-TAG_PATTERN = re.compile(r"^[^\W_](?:[\w-]| (?! ))*$")
-METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-IMAGE_ID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
+METADATA_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+IMAGE_ID_PATTERN = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
 MetadataValue = str | int | float | bool | None
 
@@ -100,7 +101,7 @@ def new_image_id(now: datetime) -> str:
 
 
 def is_image_id(value: str) -> bool:
-    return bool(IMAGE_ID_PATTERN.match(value))
+    return bool(IMAGE_ID_PATTERN.fullmatch(value))
 
 
 def id_time_bounds(start: datetime | None, end: datetime | None) -> tuple[str, str]:

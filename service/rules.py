@@ -28,7 +28,7 @@ MAX_METADATA_BYTES = 8 * 1024
 
 
 def user_id(value: str) -> str:
-    if not USER_ID_PATTERN.match(value):
+    if not USER_ID_PATTERN.fullmatch(value):
         raise InvalidInput(
             "Invalid user_id",
             {"user_id": ["1-128 characters among letters, digits and _ . @ -"]},
@@ -39,7 +39,7 @@ def user_id(value: str) -> str:
 def tag(value: str) -> str:
     """Trim, collapse inner whitespace, case-fold (NFKC), and check the characters."""
     normalised = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
-    if not normalised or len(normalised) > MAX_TAG_LENGTH or not TAG_PATTERN.match(normalised):
+    if not normalised or len(normalised) > MAX_TAG_LENGTH or not TAG_PATTERN.fullmatch(normalised):
         raise InvalidInput(
             f"Invalid tag {value[:80]!r}",
             {
@@ -79,7 +79,7 @@ def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
             "Too many custom fields", {"metadata": [f"at most {MAX_METADATA_KEYS} fields"]}
         )
     for key, value in values.items():
-        if not METADATA_KEY_PATTERN.match(key):
+        if not METADATA_KEY_PATTERN.fullmatch(key):
             problems[key] = ["field names are 1-64 letters, digits, '_', '.' or '-'"]
         elif isinstance(value, float) and not math.isfinite(value):
             problems[key] = ["numbers must be finite"]

@@ -49,7 +49,9 @@ class PillowImageProcessor:
             raise InvalidImage("The file is not an image in a recognised format") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
+        except Exception as error:
+            # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, but also
+            # IndexError or struct.error on some truncated files: all mean a broken image.
             raise InvalidImage(f"The image is truncated or corrupt ({error})") from None
         finally:
             body.seek(0)

@@ -6,12 +6,12 @@ from typing import Any, BinaryIO, cast
 
 from flask import redirect, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import INCLUDE, RAISE
 from werkzeug.datastructures import FileStorage
 
 from service.api import requests
 from service.api.context import image_service
+from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
     DownloadLinkSchema,
     DownloadQuerySchema,
@@ -19,11 +19,10 @@ from service.api.schemas import (
     ImageListSchema,
     ImageQuerySchema,
     ImageSchema,
-    UploadFileSchema,
-    UploadFormSchema,
+    UploadSchema,
 )
 
-blp = Blueprint("images", __name__, url_prefix="/images", description="Images and metadata")
+blp = ImagesBlueprint("images", __name__, url_prefix="/images", description="Images and metadata")
 
 
 @blp.route("")
@@ -39,12 +38,11 @@ class Images(MethodView):
             "next_cursor": result.next_cursor,
         }
 
-    @blp.arguments(UploadFormSchema, location="form")
-    @blp.arguments(UploadFileSchema, location="files")
+    @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
-    def post(self, form: dict[str, Any], files: dict[str, FileStorage]) -> Any:
+    def post(self, form: dict[str, Any]) -> Any:
         """Upload an image with its metadata"""
-        upload = files["image"]
+        upload: FileStorage = form["image"]
         image = image_service().upload(
             requests.new_image(form, upload), cast(BinaryIO, upload.stream)
         )

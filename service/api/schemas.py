@@ -74,19 +74,18 @@ class IsoDateTime(fields.Field):  # type: ignore[type-arg]
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class UploadFormSchema(Schema):
+class UploadSchema(Schema):
+    """The multipart/form-data body of an upload."""
+
     class Meta:
         # Extra form fields are kept as custom metadata (see README).
         unknown = INCLUDE
 
+    image = Upload(required=True, metadata={"description": "the image file"})
     user_id = fields.String(required=True, metadata={"example": "user123"})
     description = fields.String(load_default="")
     tags = TagList(load_default=list, metadata={"example": '["nature", "sunset"]'})
     metadata = JsonObject(load_default=dict, metadata={"description": "custom fields (JSON)"})
-
-
-class UploadFileSchema(Schema):
-    image = Upload(required=True, metadata={"description": "the image file"})
 
 
 class ImageChangesSchema(Schema):

@@ -1,0 +1,27 @@
+"""Gunicorn settings of the container image: ``gunicorn -c python:service.gunicorn_conf``.
+
+The GUNICORN_* / PORT variables are read by :func:`service.settings.gunicorn_options`. The file
+system may be read-only except for /tmp, hence ``worker_tmp_dir`` and no control socket.
+"""
+
+from __future__ import annotations
+
+from service.log import logging_config
+from service.settings import Settings, gunicorn_options
+
+_options = gunicorn_options()
+
+bind = _options["bind"]
+worker_class = _options["worker_class"]
+workers = int(_options["workers"])
+threads = int(_options["threads"])
+timeout = int(_options["timeout"])
+
+worker_tmp_dir = "/tmp"  # noqa: S108 - the one writable directory of the container
+control_socket_disable = True  # it would be created under $HOME, which is read-only
+# Load the app once in the master: workers share it, including a random CURSOR_SECRET.
+preload_app = True
+
+accesslog = "-"
+errorlog = "-"
+logconfig_dict = logging_config(Settings.from_env().log_level)

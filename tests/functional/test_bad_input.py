@@ -1,0 +1,626 @@
+"""Every bad input gets one JSON error shape, never a 500, and never leaves a stored file.
+
+The tests share one moto environment (module scope: the module's tests stay contiguous in any
+order, and none of them starts another mock). Each test leaves the bucket and table empty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+
+import boto3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from moto import mock_aws
+from PIL import Image
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
+
+from service.app import FORM_OVERHEAD_BYTES, create_app
+from service.model import is_image_id
+from service.resources import create_resources
+from service.settings import Settings
+from tests.conftest import CURSOR_SECRET, upload_form
+from tests.imaging import animated, encode, jpeg, png, png_declaring
+
+UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+MAX_FILE_SIZE = 512 * 1024
+
+
+@pytest.fixture(scope="module")
+def aws_settings() -> Iterator[Settings]:
+    """The conftest settings, on a moto mock shared by this module."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        settings = Settings(
+            s3_bucket_name="bad-input-bucket",
+            dynamodb_table_name="bad-input",
+            max_file_size=MAX_FILE_SIZE,
+            max_image_pixels=4_000_000,
+            max_image_frames=10,
+            cursor_secret=CURSOR_SECRET,
+            cursor_secret_is_ephemeral=False,
+        )
+        with mock_aws():
+            create_resources(settings)
+            yield settings
+
+
+@pytest.fixture(scope="module")
+def app(aws_settings: Settings) -> Flask:
+    return create_app(aws_settings)
+
+
+@pytest.fixture
+def client(app: Flask, aws_settings: Settings) -> Iterator[FlaskClient]:
+    test_client = app.test_client()
+    yield test_client
+    # Whatever a test stored on purpose is gone before the next one.
+    for item in test_client.get("/images?limit=100").get_json()["items"]:
+        assert test_client.delete(f"/images/{item['image_id']}").status_code == 204
+    assert_nothing_stored(test_client, aws_settings)
+
+
+def assert_error(response: TestResponse, status: int) -> dict[str, Any]:
+    """The one error shape: ``{code, status, message[, errors]}``, as JSON, never a 500."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/json"
+    body: dict[str, Any] = response.get_json()
+    assert set(body) in ({"code", "status", "message"}, {"code", "status", "message", "errors"})
+    assert body["code"] == status
+    assert body["status"] == HTTPStatus(status).phrase
+    assert isinstance(body["message"], str)
+    assert body["message"].strip()
+    if "errors" in body:
+        assert isinstance(body["errors"], dict)
+        assert body["errors"]
+    return body
+
+
+def assert_nothing_stored(client: FlaskClient, settings: Settings) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    objects = s3.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix="originals/")
+    assert objects["KeyCount"] == 0
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    items = dynamodb.scan(TableName=settings.dynamodb_table_name)["Items"]
+    # No image (pending or not) and no listing entry; day markers and tag counters may stay.
+    assert [i for i in items if i["pk"]["S"].startswith("IMG#") or is_image_id(i["sk"]["S"])] == []
+    assert client.get("/images").get_json()["items"] == []
+    assert client.get("/images?user_id=user123").get_json()["items"] == []
+
+
+def post(client: FlaskClient, data: bytes, **fields: Any) -> TestResponse:
+    # The body is encoded here, in memory: the test client spools a body over 500 KB to a
+    # temporary file it never closes (a ResourceWarning, an error under this configuration).
+    form = upload_form(data, **fields)
+    stream, filename, *content_type = form.pop("image")
+    fields_and_file = MultiDict(form)
+    fields_and_file.add(
+        "image",
+        FileStorage(stream, filename, "image", content_type=(content_type or [None])[0]),
+    )
+    boundary, body = encode_multipart(fields_and_file)
+    return client.post(
+        "/images", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def rejected_upload(
+    client: FlaskClient, settings: Settings, status: int, data: bytes, **fields: Any
+) -> dict[str, Any]:
+    body = assert_error(post(client, data, **fields), status)
+    assert_nothing_stored(client, settings)
+    return body
+
+
+def half(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def noisy_jpeg(size: tuple[int, int] = (64, 64)) -> bytes:
+    image = Image.frombytes(
+        "RGB", size, bytes((i * 37) % 251 for i in range(size[0] * size[1] * 3))
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def pillow_decodes(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception:
+        return False
+    return True
+
+
+# --- the bytes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (b"hello, this is plain text\n" * 20, "notes.jpg"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "drawing.svg"),
+        (b"%PDF-1.4\n" + b"\x00" * 100, "doc.png"),
+        (half(jpeg((64, 64))), "truncated.jpg"),
+        (half(png((64, 64))), "truncated.png"),
+        (jpeg()[:20], "header-only.jpg"),
+        (b"", "empty.jpg"),
+    ],
+    ids=["text", "svg", "pdf", "half-jpeg", "half-png", "jpeg-header", "empty"],
+)
+def test_given_bytes_that_are_not_a_readable_image_then_400(
+    client: FlaskClient, aws_settings: Settings, data: bytes, filename: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 400, data, filename=filename)
+
+    assert "image" in body["message"].lower() or "empty" in body["message"].lower()
+
+
+def test_given_a_truncated_animated_gif_then_400(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    rejected_upload(client, aws_settings, 400, half(animated("GIF", frames=3)), filename="a.gif")
+
+
+def test_given_zero_bytes_then_400_says_empty(client: FlaskClient, aws_settings: Settings) -> None:
+    body = rejected_upload(client, aws_settings, 400, b"")
+
+    assert "empty" in body["message"]
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png"])
+def test_given_corrupt_bytes_in_the_middle_then_400_or_accepted_only_if_pillow_decodes_it(
+    client: FlaskClient, aws_settings: Settings, fmt: str
+) -> None:
+    original = noisy_jpeg() if fmt == "jpeg" else png((64, 64))
+    middle = len(original) // 2
+    data = original[:middle] + b"\xff\x00\xd9\x13" * 8 + original[middle + 32 :]
+
+    response = post(client, data, filename=f"corrupt.{fmt}")
+
+    if pillow_decodes(data):
+        assert response.status_code == 201, response.get_json()
+    else:
+        assert_error(response, 400)
+        assert_nothing_stored(client, aws_settings)
+
+
+def test_given_png_bytes_declared_as_jpeg_then_415(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body = rejected_upload(
+        client, aws_settings, 415, png(), filename="photo.jpg", file_content_type="image/jpeg"
+    )
+
+    assert "image/jpeg" in body["message"]
+    assert "image/png" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(encode("BMP"), "image/bmp"), (encode("TIFF"), "image/tiff")],
+    ids=["bmp", "tiff"],
+)
+def test_given_a_readable_format_outside_the_allowed_types_then_415(
+    client: FlaskClient, aws_settings: Settings, data: bytes, kind: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 415, data, filename="picture")
+
+    assert kind in body["message"]
+
+
+def test_given_webp_when_settings_allow_only_jpeg_and_png_then_415(
+    aws_settings: Settings,
+) -> None:
+    narrow = create_app(
+        dataclasses.replace(aws_settings, allowed_content_types=("image/jpeg", "image/png"))
+    ).test_client()
+
+    body = rejected_upload(narrow, aws_settings, 415, encode("WEBP"), filename="p.webp")
+
+    assert "image/webp" in body["message"]
+    assert "image/jpeg, image/png" in body["message"]
+
+
+def test_given_a_body_larger_than_the_request_limit_then_413_naming_the_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body_limit = MAX_FILE_SIZE + FORM_OVERHEAD_BYTES
+
+    body = rejected_upload(client, aws_settings, 413, os.urandom(body_limit + 1024))
+
+    assert str(body_limit) in body["message"]
+
+
+def test_given_a_file_just_above_max_file_size_within_the_body_limit_then_413(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body = rejected_upload(client, aws_settings, 413, b"\x00" * (MAX_FILE_SIZE + 1))
+
+    assert str(MAX_FILE_SIZE) in body["message"]
+    assert str(MAX_FILE_SIZE + 1) in body["message"]
+
+
+def test_given_a_decompression_bomb_then_413_without_decoding_it(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    started = time.perf_counter()
+
+    body = rejected_upload(client, aws_settings, 413, png_declaring(20000, 20000))
+
+    assert time.perf_counter() - started < 2
+    assert "pixels" in body["message"]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_given_an_animation_over_the_frame_cap_then_413(
+    client: FlaskClient, aws_settings: Settings, fmt: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 413, animated(fmt, frames=11), filename="a")
+
+    assert "11 frames" in body["message"]
+    assert "10" in body["message"]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_given_an_animation_within_the_frame_cap_then_201(client: FlaskClient, fmt: str) -> None:
+    response = post(client, animated(fmt, frames=10), filename="a")
+
+    assert response.status_code == 201
+    assert response.get_json()["content_type"] == f"image/{fmt.lower()}"
+
+
+# --- the form fields --------------------------------------------------------------------------
+
+
+def test_given_no_image_field_then_422(client: FlaskClient, aws_settings: Settings) -> None:
+    response = client.post(
+        "/images", data={"user_id": "user123"}, content_type="multipart/form-data"
+    )
+
+    body = assert_error(response, 422)
+    assert "image" in json.dumps(body["errors"])
+    assert_nothing_stored(client, aws_settings)
+
+
+def test_given_a_json_body_instead_of_a_form_then_422(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    response = client.post("/images", json={"user_id": "user123", "image": "aGVsbG8="})
+
+    assert_error(response, 422)
+    assert_nothing_stored(client, aws_settings)
+
+
+def test_given_no_user_id_then_422(client: FlaskClient, aws_settings: Settings) -> None:
+    form = upload_form(jpeg())
+    del form["user_id"]
+
+    response = client.post("/images", data=form, content_type="multipart/form-data")
+
+    body = assert_error(response, 422)
+    assert "user_id" in json.dumps(body["errors"])
+    assert_nothing_stored(client, aws_settings)
+
+
+@pytest.mark.parametrize("user_id", ["user#1", "x" * 129, "", "   ", "a/b", "a b", "ü"])
+def test_given_an_invalid_user_id_then_422(
+    client: FlaskClient, aws_settings: Settings, user_id: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), user_id=user_id)
+
+    assert "user_id" in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        '{"a":1}',
+        "[1,2]",
+        "[not json",
+        '["ok", null]',
+        json.dumps([f"t{i}" for i in range(21)]),
+        json.dumps(["x" * 65]),
+        '["a#b"]',
+        '["a,b"]',
+        '["-leading"]',
+        '["   "]',
+    ],
+    ids=[
+        "object",
+        "numbers",
+        "bad-json",
+        "null",
+        "21-tags",
+        "65-chars",
+        "hash",
+        "comma",
+        "leading-dash",
+        "blank",
+    ],
+)
+def test_given_bad_tags_then_422(client: FlaskClient, aws_settings: Settings, tags: str) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), tags=tags)
+
+    assert "tags" in json.dumps(body["errors"])
+
+
+def test_given_a_description_over_2000_characters_then_422(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), description="d" * 2001)
+
+    assert "description" in body["errors"]
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "[1, 2]",
+        '"text"',
+        "{not json",
+        json.dumps({"note": "v" * 1025}),
+        json.dumps({f"k{i}": i for i in range(21)}),
+        json.dumps({"nested": {"a": 1}}),
+        json.dumps({"list": [1, 2]}),
+        json.dumps({"bad key!": 1}),
+        '{"n": NaN}',
+    ],
+    ids=[
+        "list",
+        "string",
+        "bad-json",
+        "1025-chars",
+        "21-keys",
+        "nested",
+        "list-value",
+        "bad-key",
+        "nan",
+    ],
+)
+def test_given_bad_custom_metadata_then_422(
+    client: FlaskClient, aws_settings: Settings, metadata: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), metadata=metadata)
+
+    assert "metadata" in json.dumps(body["errors"])
+
+
+def test_given_too_many_custom_fields_as_form_fields_then_422(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    extra = {f"field{i}": "v" for i in range(21)}
+
+    rejected_upload(client, aws_settings, 422, jpeg(), **extra)
+
+
+def test_given_a_custom_form_field_with_a_bad_name_then_422(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    rejected_upload(client, aws_settings, 422, jpeg(), **{"bad name": "v"})
+
+
+# --- listing queries ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?colour=red",
+        "?user=alice",
+        "?date_from=yesterday",
+        "?date_from=2026-13-01",
+        "?date_to=2026-02-30",
+        "?date_to=2026-11-05T25:00:00Z",
+        "?date_from=2026-11-06&date_to=2026-11-05",
+        "?date_from=2026-11-05T12:00:00Z&date_to=2026-11-05T11:59:59Z",
+        "?limit=0",
+        "?limit=101",
+        "?limit=abc",
+        "?limit=-1",
+        "?content_type=image/bmp",
+        "?content_type=text/plain",
+        "?user_id=a%23b",
+        "?tags=a%23b",
+        "?tags=[1]",
+        "?cursor=" + "x" * 2049,
+    ],
+)
+def test_given_a_bad_listing_query_then_422(client: FlaskClient, query: str) -> None:
+    assert_error(client.get(f"/images{query}"), 422)
+
+
+def test_given_date_from_after_date_to_the_error_names_the_field(client: FlaskClient) -> None:
+    body = assert_error(client.get("/images?date_from=2026-11-06&date_to=2026-11-05"), 422)
+
+    assert "date_from" in body["errors"]
+
+
+def flip(cursor: str, index: int) -> str:
+    if cursor[index] == ".":
+        index += 1
+    replacement = "A" if cursor[index] != "A" else "B"
+    return cursor[:index] + replacement + cursor[index + 1 :]
+
+
+@pytest.fixture
+def alice_cursor(client: FlaskClient) -> str:
+    """A cursor on the first page of alice's three images."""
+    for _ in range(3):
+        assert post(client, jpeg(), user_id="alice", tags='["secret"]').status_code == 201
+    cursor: str = client.get("/images?user_id=alice&limit=1").get_json()["next_cursor"]
+    assert cursor
+    return cursor
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_given_a_tampered_cursor_then_400(
+    client: FlaskClient, alice_cursor: str, where: str
+) -> None:
+    index = {"start": 0, "middle": len(alice_cursor) // 2, "end": len(alice_cursor) - 2}[where]
+
+    body = assert_error(
+        client.get(f"/images?user_id=alice&cursor={flip(alice_cursor, index)}"), 400
+    )
+
+    assert "cursor" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?user_id=mallory",
+        "",
+        "?tags=secret",
+        "?user_id=alice&tags=secret",
+        "?user_id=alice&content_type=image/jpeg",
+        "?user_id=alice&date_from=2000-01-01",
+    ],
+)
+def test_given_a_cursor_replayed_on_another_query_then_400_and_no_data(
+    client: FlaskClient, alice_cursor: str, query: str
+) -> None:
+    separator = "&" if query else "?"
+
+    response = client.get(f"/images{query}{separator}cursor={alice_cursor}")
+
+    body = assert_error(response, 400)
+    assert "items" not in body
+    assert "alice" not in response.get_data(as_text=True)
+
+
+def test_given_garbage_as_cursor_then_400(client: FlaskClient) -> None:
+    assert_error(client.get("/images?cursor=not-a-cursor"), 400)
+
+
+# --- image ids -------------------------------------------------------------------------------
+
+
+def _call(client: FlaskClient, method: str, image_id: str) -> TestResponse:
+    if method == "get":
+        return client.get(f"/images/{image_id}")
+    if method == "patch":
+        return client.patch(f"/images/{image_id}", json={"description": "x"})
+    if method == "delete":
+        return client.delete(f"/images/{image_id}")
+    return client.get(f"/images/{image_id}/download")
+
+
+METHODS = ["get", "patch", "delete", "download"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_given_an_unknown_image_id_then_404(client: FlaskClient, method: str) -> None:
+    body = assert_error(_call(client, method, UNKNOWN_ID), 404)
+
+    assert UNKNOWN_ID in body["message"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "image_id",
+    [
+        "abc",
+        UNKNOWN_ID.lower(),
+        "81ARZ3NDEKTSV4RRFFQ69G5FAV",
+        UNKNOWN_ID + "0",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAU",
+    ],
+    ids=["short", "lowercase", "overflow", "27-chars", "letter-U"],
+)
+def test_given_a_malformed_image_id_then_400(
+    client: FlaskClient, method: str, image_id: str
+) -> None:
+    assert_error(_call(client, method, image_id), 400)
+
+
+# --- PATCH bodies ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def image_id(client: FlaskClient) -> str:
+    response = post(client, jpeg(), description="before", tags='["kept"]')
+    assert response.status_code == 201
+    return str(response.get_json()["image_id"])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"colour": "red"},
+        {"description": "ok", "user_id": "mallory"},
+        {"sha256": "0" * 64},
+        {"description": "d" * 2001},
+        {"description": 5},
+        {"tags": "a,b"},
+        {"tags": [1]},
+        {"tags": ["a#b"]},
+        {"tags": [f"t{i}" for i in range(21)]},
+        {"metadata": [1]},
+        {"metadata": {"nested": {"a": 1}}},
+        {"metadata": {"k": "v" * 1025}},
+    ],
+)
+def test_given_a_bad_patch_then_422_and_nothing_changes(
+    client: FlaskClient, image_id: str, changes: dict[str, Any]
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    assert_error(client.patch(f"/images/{image_id}", json=changes), 422)
+
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        ("not json", "application/json"),
+        ('{"description": ', "application/json"),
+        ("description=x", "application/x-www-form-urlencoded"),
+        ("not json", "text/plain"),
+    ],
+)
+def test_given_a_patch_body_that_is_not_json_then_a_4xx_json_error(
+    client: FlaskClient, image_id: str, data: str, content_type: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    response = client.patch(f"/images/{image_id}", data=data, content_type=content_type)
+
+    assert 400 <= response.status_code < 500
+    assert_error(response, response.status_code)
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+def test_given_a_bad_download_parameter_then_422(client: FlaskClient, image_id: str) -> None:
+    assert_error(client.get(f"/images/{image_id}/download?redirect=maybe"), 422)
+    assert_error(client.get(f"/images/{image_id}/download?format=png"), 422)
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("get", "/nowhere", 404), ("put", "/images", 405), ("post", f"/images/{UNKNOWN_ID}", 405)],
+)
+def test_unknown_routes_and_methods_use_the_same_error_shape(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    assert_error(getattr(client, method)(path), status)

@@ -1,0 +1,119 @@
+"""PillowImageProcessor on real images made in the test."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from service.adapters.pillow_processor import PillowImageProcessor
+from service.errors import ImageTooLarge, InvalidImage
+from tests.imaging import animated, encode, jpeg, png, png_declaring
+
+MAX_PIXELS = 4_000_000
+
+
+@pytest.fixture
+def processor(monkeypatch: pytest.MonkeyPatch) -> PillowImageProcessor:
+    # The processor sets Pillow's process-wide cap; give it back after the test.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
+    return PillowImageProcessor(max_pixels=MAX_PIXELS, max_frames=10)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+        ("BMP", "image/bmp"),
+        ("TIFF", "image/tiff"),
+    ],
+)
+def test_each_format_is_identified_from_its_bytes(
+    processor: PillowImageProcessor, fmt: str, content_type: str
+) -> None:
+    body = io.BytesIO(encode(fmt, size=(37, 21)))
+
+    info = processor.inspect(body)
+
+    assert info.content_type == content_type
+    assert (info.width, info.height) == (37, 21)
+    assert info.frames == 1
+    assert body.tell() == 0
+
+
+def test_animations_report_their_frames(processor: PillowImageProcessor) -> None:
+    assert processor.inspect(io.BytesIO(animated("GIF", frames=10))).frames == 10
+    assert processor.inspect(io.BytesIO(animated("WEBP", frames=4))).frames == 4
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_an_animation_over_the_frame_cap_is_too_large(
+    processor: PillowImageProcessor, fmt: str
+) -> None:
+    with pytest.raises(ImageTooLarge, match="11 frames"):
+        processor.inspect(io.BytesIO(animated(fmt, frames=11)))
+
+
+def test_a_bomb_is_rejected_from_its_header_fast(processor: PillowImageProcessor) -> None:
+    started = time.perf_counter()
+
+    with pytest.raises(ImageTooLarge, match="pixels"):
+        processor.inspect(io.BytesIO(png_declaring(20000, 20000)))
+
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(("width", "height"), [(2001, 2000), (4001, 1000), (3000, 3000)])
+def test_just_above_the_pixel_cap_is_too_large(
+    processor: PillowImageProcessor, width: int, height: int
+) -> None:
+    # Between the cap and twice the cap Pillow only warns; that is an error too.
+    with pytest.raises(ImageTooLarge):
+        processor.inspect(io.BytesIO(png_declaring(width, height)))
+
+
+def test_the_pixel_cap_is_inclusive(processor: PillowImageProcessor) -> None:
+    # 2000 x 2000 is exactly the cap: not too large (the fake PNG then fails to decode).
+    with pytest.raises(InvalidImage):
+        processor.inspect(io.BytesIO(png_declaring(2000, 2000)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [jpeg((64, 64)), png((64, 64)), encode("WEBP", (64, 64))],
+    ids=["jpeg", "png", "webp"],
+)
+def test_a_truncated_image_is_invalid(processor: PillowImageProcessor, data: bytes) -> None:
+    body = io.BytesIO(data[: len(data) // 2])
+
+    with pytest.raises(InvalidImage, match="truncated or corrupt"):
+        processor.inspect(body)
+    assert body.tell() == 0
+
+
+def test_a_truncated_animated_gif_is_invalid(processor: PillowImageProcessor) -> None:
+    data = animated("GIF", frames=3)
+
+    with pytest.raises(InvalidImage):
+        processor.inspect(io.BytesIO(data[: len(data) // 2]))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"plain text, not an image", b"\x89PNG\r\n\x1a\n", encode("PPM"), encode("ICO")],
+    ids=["empty", "text", "png-signature-only", "ppm", "ico"],
+)
+def test_unrecognised_bytes_are_invalid(processor: PillowImageProcessor, data: bytes) -> None:
+    with pytest.raises(InvalidImage):
+        processor.inspect(io.BytesIO(data))
+
+
+def test_a_large_jpeg_is_decoded_in_draft_mode(processor: PillowImageProcessor) -> None:
+    info = processor.inspect(io.BytesIO(jpeg((1600, 1200))))
+
+    assert (info.width, info.height) == (1600, 1200)

@@ -1,0 +1,196 @@
+"""Input rules: normalisation and limits of what clients send."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import rules
+from service.errors import InvalidInput
+
+
+@pytest.mark.parametrize("value", ["user123", "a", "x" * 128, "first.last@example.com", "A_b-c"])
+def test_valid_user_ids_pass_unchanged(value: str) -> None:
+    assert rules.user_id(value) == value
+
+
+@pytest.mark.parametrize("value", ["", "x" * 129, "user#1", "a b", "a/b", "ü", "a,b", "\na"])
+def test_invalid_user_ids_are_rejected_naming_the_field(value: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.user_id(value)
+
+    assert caught.value.errors is not None
+    assert "user_id" in caught.value.errors
+
+
+def test_a_user_id_with_a_trailing_newline_is_rejected() -> None:
+    with pytest.raises(InvalidInput):
+        rules.user_id("alice\n")
+
+
+def test_a_metadata_key_with_a_trailing_newline_is_rejected() -> None:
+    with pytest.raises(InvalidInput):
+        rules.metadata({"key\n": "v"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Nature", "nature"),
+        ("  Golden   Hour  ", "golden hour"),
+        ("\uff21\uff22\uff23\uff11", "abc1"),  # full-width ABC1: NFKC
+        ("Straße", "strasse"),  # case folding, not lower()
+        ("new-york_2026", "new-york_2026"),
+        ("été", "été"),
+        ("東京", "東京"),
+        ("x" * 64, "x" * 64),
+    ],
+)
+def test_tags_are_trimmed_collapsed_and_case_folded(value: str, expected: str) -> None:
+    assert rules.tag(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["", "   ", "x" * 65, "a#b", "a,b", "-a", "_a", "a!", "a.b", "a\tb\x00", "#"]
+)
+def test_invalid_tags_are_rejected(value: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.tag(value)
+
+    assert caught.value.errors is not None
+    assert "tags" in caught.value.errors
+
+
+def test_tags_are_deduplicated_after_normalisation_first_wins() -> None:
+    assert rules.tags(["Sunset", "nature", "SUNSET", " nature "]) == ("sunset", "nature")
+
+
+def test_twenty_tags_pass_and_twenty_one_fail() -> None:
+    assert len(rules.tags([f"t{i}" for i in range(20)])) == 20
+    # Duplicates do not count towards the limit.
+    assert len(rules.tags([f"t{i % 20}" for i in range(40)])) == 20
+    with pytest.raises(InvalidInput, match="Too many tags"):
+        rules.tags([f"t{i}" for i in range(21)])
+
+
+def test_description_is_trimmed_and_bounded() -> None:
+    assert rules.description("  hello \n") == "hello"
+    assert rules.description("d" * 2000) == "d" * 2000
+    assert rules.description(" " * 3000) == ""
+    with pytest.raises(InvalidInput) as caught:
+        rules.description("d" * 2001)
+    assert caught.value.errors == {"description": ["at most 2000 characters"]}
+
+
+def test_metadata_keeps_scalars() -> None:
+    values = {"s": "x", "i": 1, "f": 1.5, "b": True, "n": None, "key.with-dots_1": "v"}
+
+    assert rules.metadata(values) == values
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"bad key": 1},
+        {"": 1},
+        {"k" * 65: 1},
+        {"nested": {"a": 1}},
+        {"list": [1]},
+        {"nan": float("nan")},
+        {"inf": float("inf")},
+        {"long": "v" * 1025},
+        {f"k{i}": i for i in range(21)},
+        {f"k{i}": "v" * 1000 for i in range(10)},  # over 8 KiB in total
+    ],
+    ids=[
+        "space",
+        "empty-key",
+        "long-key",
+        "nested",
+        "list",
+        "nan",
+        "inf",
+        "long-value",
+        "21-keys",
+        "8KiB",
+    ],
+)
+def test_invalid_metadata_is_rejected(values: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.metadata(values)
+
+    assert caught.value.errors is not None
+    assert "metadata" in caught.value.errors
+
+
+def test_metadata_limits_are_inclusive() -> None:
+    assert rules.metadata({"v": "x" * 1024})["v"] == "x" * 1024
+    assert len(rules.metadata({f"k{i}": i for i in range(20)})) == 20
+
+
+def test_metadata_errors_name_each_bad_key() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules.metadata({"ok": 1, "bad key": 2, "nested": {}})
+
+    assert caught.value.errors is not None
+    assert set(caught.value.errors["metadata"]) == {"bad key", "nested"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("application/octet-stream", None),
+        ("binary/octet-stream", None),
+        ("image/png", "image/png"),
+        ("IMAGE/JPEG; charset=binary", "image/jpeg"),
+        ("image/jpg", "image/jpeg"),
+        ("image/pjpeg", "image/jpeg"),
+        (" image/webp ", "image/webp"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_content_type_is_normalised(value: str | None, expected: str | None) -> None:
+    assert rules.content_type(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("photo.jpg", "photo.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\pic.png", "pic.png"),
+        ("a\r\nb.jpg", "ab.jpg"),
+        ("  .hidden.  ", "hidden"),
+        ("...", "FALLBACK"),
+        ("", "FALLBACK"),
+        (None, "FALLBACK"),
+        ("dir/", "FALLBACK"),
+        ("e\u0301te.jpg", "\u00e9te.jpg"),  # NFC
+    ],
+)
+def test_filename_is_a_safe_base_name(value: str | None, expected: str) -> None:
+    assert rules.filename(value, fallback="FALLBACK") == expected
+
+
+def test_filename_is_bounded() -> None:
+    assert len(rules.filename("x" * 300 + ".jpg", fallback="f")) == 255
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("photo.jpg", "photo.jpg"),
+        ("pässwd.jpg", "passwd.jpg"),
+        ('a"b;c.jpg', "a_b_c.jpg"),
+        ("日本", "image"),
+        ("my photo (1).jpg", "my photo _1_.jpg"),
+    ],
+)
+def test_ascii_filename_is_safe_inside_a_quoted_header_parameter(value: str, expected: str) -> None:
+    result = rules.ascii_filename(value)
+
+    assert result == expected
+    assert result.isascii()
+    assert '"' not in result
+    assert "\\" not in result

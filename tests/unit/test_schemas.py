@@ -1,0 +1,142 @@
+"""Request schemas: tag lists, dates, JSON objects, and the listing / PATCH shapes."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from marshmallow import ValidationError
+from werkzeug.datastructures import FileStorage
+
+from service.api.schemas import (
+    ImageChangesSchema,
+    ImageQuerySchema,
+    IsoDateTime,
+    JsonObject,
+    TagList,
+    UploadSchema,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('["nature", "sunset"]', ["nature", "sunset"]),
+        (' ["a b"] ', ["a b"]),
+        ("[]", []),
+        ('["a,b"]', ["a,b"]),  # one tag: the rules reject the comma later
+        (["nature", "sunset"], ["nature", "sunset"]),
+        ("nature,sunset", ["nature", "sunset"]),
+        ("nature, sunset,,", ["nature", " sunset"]),
+        (["a,b", '["c"]', "d"], ["a", "b", "c", "d"]),
+        ("single", ["single"]),
+        ('{"a":1}', ['{"a":1}']),  # not a list: plain text, rejected later by the tag rules
+    ],
+)
+def test_tag_list_accepts_json_repeated_and_comma_separated(
+    value: object, expected: list[str]
+) -> None:
+    assert TagList().deserialize(value) == expected
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", "[not json", '["a", null]', '[["a"]]', [1]])
+def test_tag_list_rejects_what_is_not_a_list_of_strings(value: object) -> None:
+    with pytest.raises(ValidationError):
+        TagList().deserialize(value)
+
+
+START = IsoDateTime()
+END = IsoDateTime(end_of_day=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (START, "2026-11-05", datetime(2026, 11, 5, tzinfo=UTC)),
+        (END, "2026-11-05", datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=UTC)),
+        (START, "2026-11-05T10:30:00Z", datetime(2026, 11, 5, 10, 30, tzinfo=UTC)),
+        (END, "2026-11-05T10:30:00Z", datetime(2026, 11, 5, 10, 30, tzinfo=UTC)),
+        (START, "2026-11-05T10:30:00+02:00", datetime(2026, 11, 5, 8, 30, tzinfo=UTC)),
+        (START, "2026-11-05T22:00:00-05:00", datetime(2026, 11, 6, 3, 0, tzinfo=UTC)),
+        (START, "2026-11-05T10:30:00", datetime(2026, 11, 5, 10, 30, tzinfo=UTC)),
+        (START, "2026-11-05 10:30:00.250", datetime(2026, 11, 5, 10, 30, 0, 250000, tzinfo=UTC)),
+        (START, " 2026-11-05 ", datetime(2026, 11, 5, tzinfo=UTC)),
+    ],
+)
+def test_iso_date_time_is_converted_to_utc(
+    field: IsoDateTime, value: str, expected: datetime
+) -> None:
+    result = field.deserialize(value)
+
+    assert result == expected
+    assert result.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2026-13-01", "2026-02-30", "2026/11/05", "05-11-2026", "", "T10:00"]
+)
+def test_iso_date_time_rejects_what_is_not_iso_8601(value: str) -> None:
+    with pytest.raises(ValidationError):
+        START.deserialize(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [('{"a": 1}', {"a": 1}), ({"b": "x"}, {"b": "x"}), ("{}", {})]
+)
+def test_json_object_accepts_text_or_a_dict(value: object, expected: dict[str, object]) -> None:
+    assert JsonObject().deserialize(value) == expected
+
+
+@pytest.mark.parametrize("value", ["[1]", '"x"', "{oops", "1", [1], 5])
+def test_json_object_rejects_anything_else(value: object) -> None:
+    with pytest.raises(ValidationError):
+        JsonObject().deserialize(value)
+
+
+def test_listing_query_defaults_and_date_bounds() -> None:
+    loaded = ImageQuerySchema().load(
+        {"date_from": "2026-11-01", "date_to": "2026-11-30", "tags": ["a", "b,c"]}
+    )
+
+    assert loaded == {
+        "date_from": datetime(2026, 11, 1, tzinfo=UTC),
+        "date_to": datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC),
+        "tags": ["a", "b", "c"],
+        "limit": 20,
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"page": "2"}, {"cursor": "c" * 2049}],
+)
+def test_listing_query_rejects_bad_arguments(args: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        ImageQuerySchema().load(args)
+
+
+def test_upload_form_keeps_extra_fields() -> None:
+    image = FileStorage(io.BytesIO(b"x"), filename="a.jpg")
+    loaded = UploadSchema().load({"image": image, "user_id": "u", "camera": "x100"})
+
+    assert loaded == {
+        "image": image,
+        "user_id": "u",
+        "camera": "x100",
+        "description": "",
+        "tags": [],
+        "metadata": {},
+    }
+
+
+@pytest.mark.parametrize("body", [{}, {"unknown": 1}, {"tags": "a"}, {"description": 1}])
+def test_changes_schema_needs_a_known_field(body: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ImageChangesSchema().load(body)
+
+
+def test_changes_schema_loads_each_field() -> None:
+    body = {"description": "d", "tags": ["a"], "metadata": {"k": 1}}
+
+    assert ImageChangesSchema().load(body) == body
