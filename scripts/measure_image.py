@@ -1,0 +1,268 @@
+"""Measure the service image: size, and start-up cost in Lambda and gunicorn modes.
+
+    .venv/bin/python scripts/measure_image.py [--runs 5] [--no-build] [--json]
+
+Needs a Docker engine. Figures:
+
+* image size: uncompressed (what ``docker images`` shows, what Lambda's 10 GB limit counts),
+  the part added over the base image, and the gzip-compressed ``docker save`` stream (about
+  what a registry stores and a cold host pulls);
+* Lambda cold start measured inside the container (read-only root, no network): interpreter
+  start-up, ``import service.lambda_handler`` (settings, logging, Flask app, boto3 clients),
+  and the first event (an HTTP API ``GET /health``); the median of ``--runs`` fresh containers;
+* Lambda end to end: ``docker run`` of the image's own entry point (``awslambdaric``) until it
+  polls a Lambda Runtime API double for its first event, and until it answers it;
+* gunicorn mode: ``docker run`` until ``GET /health`` answers 200 (``preload_app``, 2 workers).
+
+Docker's own container start-up is part of the last two and not of what Lambda bills.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+import docker
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TAG = "mpycloud:measure"
+TMPFS = {"/tmp": ""}  # noqa: S108 - the container's only writable directory
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",  # never called: /health is liveness only
+    "CURSOR_SECRET": "measure-cursor-secret-0123456789",
+}
+HEALTH_EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/health",
+    "rawQueryString": "",
+    "headers": {"host": "abc123.execute-api.us-east-1.amazonaws.com"},
+    "requestContext": {
+        "http": {"method": "GET", "path": "/health", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4"},
+        "stage": "$default",
+    },
+    "isBase64Encoded": False,
+}
+IN_CONTAINER = """
+import json, sys, time
+started_ns = int(sys.argv[1])
+main_ns = time.time_ns()
+t0 = time.perf_counter()
+import service.lambda_handler as module
+t1 = time.perf_counter()
+response = module.handler(json.loads(sys.argv[2]), None)
+t2 = time.perf_counter()
+assert response["statusCode"] == 200, response
+print("MEASURE " + json.dumps({
+    "interpreter_s": (main_ns - started_ns) / 1e9, "import_s": t1 - t0, "first_event_s": t2 - t1,
+}))
+"""
+
+
+def base_image(dockerfile: Path) -> str:
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", dockerfile.read_text(), re.MULTILINE)
+    return match.group(1) if match else "python:3.13-slim"
+
+
+def compressed_size(image: Any) -> int:
+    compressor = gzip.compress
+    total = 0
+    buffer = bytearray()
+    for chunk in image.save(named=True):
+        buffer += chunk
+        if len(buffer) >= 64 * 1024 * 1024:
+            total += len(compressor(bytes(buffer), compresslevel=6))
+            buffer.clear()
+    return total + len(compressor(bytes(buffer), compresslevel=6))
+
+
+def in_container_cold_start(client: docker.DockerClient, tag: str, runs: int) -> dict[str, float]:
+    samples = []
+    for _ in range(runs):
+        output = client.containers.run(
+            tag,
+            [
+                "sh",
+                "-c",
+                'started=$(date +%s%N); exec python -c "$0" "$started" "$1"',
+                IN_CONTAINER,
+                json.dumps(HEALTH_EVENT),
+            ],
+            environment={**ENV, "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"},
+            network_mode="none",
+            read_only=True,
+            tmpfs=TMPFS,
+            remove=True,
+        )
+        line = next(x for x in output.decode().splitlines() if x.startswith("MEASURE "))
+        samples.append(json.loads(line.removeprefix("MEASURE ")))
+    figures = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+    figures["total_s"] = statistics.median(sum(s.values()) for s in samples)
+    return figures
+
+
+class _RuntimeDouble(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    first_poll: float | None = None
+    answered: float | None = None
+    served = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        # awslambdaric's native client crashes (SIGSEGV) on an event without a Content-Type.
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        cls = type(self)
+        if cls.first_poll is None:
+            cls.first_poll = time.monotonic()
+        if cls.served:  # second poll: a non-2xx answer makes the runtime client exit
+            self._answer(500, b"{}")
+            return
+        cls.served = True
+        self._answer(
+            200,
+            json.dumps(HEALTH_EVENT).encode(),
+            {
+                "Lambda-Runtime-Aws-Request-Id": str(uuid.uuid4()),
+                "Lambda-Runtime-Deadline-Ms": str(int((time.time() + 60) * 1000)),
+                "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:1:function:m",
+            },
+        )
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.endswith("/response"):
+            type(self).answered = time.monotonic()
+        self._answer(202, b"{}")
+
+
+def lambda_end_to_end(client: docker.DockerClient, tag: str) -> dict[str, float]:
+    handler = type("Runtime", (_RuntimeDouble,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    started = time.monotonic()
+    container = client.containers.run(
+        tag,
+        environment={**ENV, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}"},
+        network_mode="host",
+        read_only=True,
+        tmpfs=TMPFS,
+        detach=True,
+    )
+    try:
+        container.wait(timeout=60)
+    finally:
+        container.remove(force=True)
+        server.shutdown()
+        server.server_close()
+    if handler.first_poll is None or handler.answered is None:
+        raise RuntimeError("the Lambda runtime client never answered its first event")
+    return {
+        "docker_run_to_first_poll_s": handler.first_poll - started,
+        "docker_run_to_first_answer_s": handler.answered - started,
+    }
+
+
+def gunicorn_start(client: docker.DockerClient, tag: str) -> dict[str, float]:
+    started = time.monotonic()
+    container = client.containers.run(
+        tag,
+        environment=ENV,
+        ports={"8000/tcp": ("127.0.0.1", None)},
+        read_only=True,
+        tmpfs=TMPFS,
+        detach=True,
+    )
+    try:
+        container.reload()
+        port = container.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]["HostPort"]
+        deadline = started + 60
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                    if response.status == 200:
+                        return {"docker_run_to_healthy_s": time.monotonic() - started}
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"gunicorn never answered /health:\n{container.logs().decode()}")
+    finally:
+        container.remove(force=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tag", default=DEFAULT_TAG)
+    parser.add_argument("--no-build", action="store_true", help="measure --tag as it is")
+    parser.add_argument("--build-network", default="host", help="network of the build steps")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    client = docker.from_env()
+    results: dict[str, Any] = {}
+    if not args.no_build:
+        started = time.monotonic()
+        client.images.build(path=str(ROOT), tag=args.tag, network_mode=args.build_network)
+        results["build_s"] = time.monotonic() - started
+    image = client.images.get(args.tag)
+    base = base_image(ROOT / "Dockerfile")
+    results["image_mb"] = image.attrs["Size"] / 1e6
+    results["base_image"] = base
+    results["added_over_base_mb"] = (
+        image.attrs["Size"] - client.images.get(base).attrs["Size"]
+    ) / 1e6
+    results["compressed_mb"] = compressed_size(image) / 1e6
+    results["lambda_in_container"] = in_container_cold_start(client, args.tag, args.runs)
+    results["lambda_end_to_end"] = lambda_end_to_end(client, args.tag)
+    results["gunicorn"] = gunicorn_start(client, args.tag)
+    client.close()
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    cold = results["lambda_in_container"]
+    e2e = results["lambda_end_to_end"]
+    print(f"image {args.tag}: {results['image_mb']:.0f} MB uncompressed")
+    print(f"  over base {base}: {results['added_over_base_mb']:.0f} MB")
+    print(f"  gzip-compressed docker save: {results['compressed_mb']:.0f} MB")
+    print(f"Lambda cold start in the container (median of {args.runs}):")
+    print(f"  interpreter start-up         {cold['interpreter_s'] * 1000:7.0f} ms")
+    print(f"  import service.lambda_handler {cold['import_s'] * 1000:6.0f} ms")
+    print(f"  first event (GET /health)    {cold['first_event_s'] * 1000:7.0f} ms")
+    print(f"  total                        {cold['total_s'] * 1000:7.0f} ms")
+    print("Lambda mode end to end, docker run -> (includes Docker's container start):")
+    print(f"  first poll of the runtime API {e2e['docker_run_to_first_poll_s'] * 1000:6.0f} ms")
+    print(f"  first event answered          {e2e['docker_run_to_first_answer_s'] * 1000:6.0f} ms")
+    print(
+        f"gunicorn mode, docker run -> /health 200: "
+        f"{results['gunicorn']['docker_run_to_healthy_s'] * 1000:.0f} ms"
+    )
+    if "build_s" in results:
+        print(f"(build took {results['build_s']:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()

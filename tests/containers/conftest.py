@@ -1,0 +1,413 @@
+"""Session fixtures of the container tests: one image build, one AWS emulator, one service.
+
+The image is built from the project's Dockerfile with testcontainers (docker-py, Docker's
+classic builder), then run three ways on one Docker network with the emulator:
+
+* ``python -m service create-resources`` (the compose ``init`` step),
+* gunicorn mode, driven over HTTP from here (``service_url``),
+* Lambda mode, fed API Gateway events through a test double of the Lambda Runtime API that
+  runs in this process (``lambda_runtime``).
+
+Every container runs with a read-only root file system and a tmpfs on /tmp, as in production.
+
+Environment:
+
+* ``AWS_EMULATOR=localstack|moto`` picks the emulator; by default LocalStack 4.14.0 when its
+  image is present or can be pulled, else moto's server.
+* ``DOCKER_BUILD_NETWORK`` (default ``host``): network of the ``pip install`` build step.
+* ``REQUIRE_CONTAINERS=1``: no Docker engine is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import queue
+import re
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.docker_client import DockerClient
+from testcontainers.core.image import DockerImage
+from testcontainers.core.network import Network
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+IMAGE_TAG = "mpycloud:containers-test"
+LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
+MOTO_IMAGE = "motoserver/moto:latest"
+EMULATOR_ALIAS = "aws"
+BUCKET = "containers-test-images"
+TABLE = "containers-test-images"
+REGION = "us-east-1"
+CURSOR_SECRET = "containers-test-cursor-secret-0123456789"
+
+
+def read_only(container: DockerContainer) -> DockerContainer:
+    """As in production: a read-only root file system, only /tmp writable."""
+    return container.with_tmpfs_mount("/tmp").with_kwargs(read_only=True)
+
+
+def _wait_until(description: str, check: Any, timeout: float, logs: Any = None) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: object = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as error:  # anything means "not yet"
+            last_error = error
+        time.sleep(0.25)
+    detail = f"; last error: {last_error!r}" if last_error else ""
+    output = f"\n--- container logs ---\n{logs()}" if logs else ""
+    pytest.fail(f"{description} not ready after {timeout:.0f}s{detail}{output}")
+
+
+def container_logs(container: DockerContainer) -> str:
+    out, err = container.get_logs()
+    return (out + err).decode(errors="replace")[-8000:]
+
+
+# --- Docker engine -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[DockerClient]:
+    try:
+        client = DockerClient()
+        client.client.ping()
+    except Exception as error:
+        reason = f"no Docker engine reachable ({error})"
+    else:
+        yield client
+        client.client.close()
+        return
+    # docker-py leaves the socket of the failed connection open: finalize it here, quietly,
+    # rather than as an unraisable ResourceWarning at the end of the session.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    if os.environ.get("REQUIRE_CONTAINERS") == "1":
+        pytest.fail(f"REQUIRE_CONTAINERS=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def service_image(docker_client: DockerClient) -> str:
+    """The project's image, built once per session (kept afterwards, so reruns hit the cache)."""
+    started = time.monotonic()
+    image = DockerImage(
+        path=PROJECT_ROOT,
+        tag=IMAGE_TAG,
+        clean_up=False,
+        # Passed through to docker-py's images.build().
+        network_mode=os.environ.get("DOCKER_BUILD_NETWORK", "host"),
+        forcerm=True,
+    )
+    image.build()
+    image.get_docker_client().client.close()
+    print(f"\nbuilt {IMAGE_TAG} in {time.monotonic() - started:.1f}s")
+    return IMAGE_TAG
+
+
+@pytest.fixture(scope="session")
+def docker_network(docker_client: DockerClient) -> Iterator[Network]:
+    with Network() as network:
+        yield network
+
+
+# --- AWS emulator ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Emulator:
+    kind: str
+    internal_url: str  # from containers on the test network
+    host_url: str  # from this process (and from containers on the host network)
+
+
+def _choose_emulator(docker_client: DockerClient) -> str:
+    forced = os.environ.get("AWS_EMULATOR", "").strip().lower()
+    if forced:
+        if forced not in ("localstack", "moto"):
+            pytest.fail(f"AWS_EMULATOR must be 'localstack' or 'moto', got {forced!r}")
+        return forced
+    images = docker_client.client.images
+    if images.list(name=LOCALSTACK_IMAGE):
+        return "localstack"
+    try:
+        images.pull(LOCALSTACK_IMAGE)
+    except Exception:  # no registry, no such tag, rate limit...: moto's server instead
+        return "moto"
+    return "localstack"
+
+
+@pytest.fixture(scope="session")
+def aws_emulator(docker_client: DockerClient, docker_network: Network) -> Iterator[Emulator]:
+    kind = _choose_emulator(docker_client)
+    if kind == "localstack":
+        port = 4566
+        container = DockerContainer(LOCALSTACK_IMAGE).with_env("SERVICES", "s3,dynamodb")
+        if os.environ.get("LOCALSTACK_AUTH_TOKEN"):
+            container.with_env("LOCALSTACK_AUTH_TOKEN", os.environ["LOCALSTACK_AUTH_TOKEN"])
+        ready_path = "/_localstack/health"
+    else:
+        port = 5000
+        container = DockerContainer(MOTO_IMAGE).with_kwargs(
+            entrypoint=["moto_server", "-H", "0.0.0.0", "-p", str(port)]  # noqa: S104
+        )
+        ready_path = "/moto-api/"
+    container.with_exposed_ports(port).with_network(docker_network).with_network_aliases(
+        EMULATOR_ALIAS
+    )
+    with container:
+        host_url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(port)}"
+        _wait_until(
+            f"{kind} emulator",
+            lambda: requests.get(host_url + ready_path, timeout=2).ok,
+            timeout=120,
+            logs=lambda: container_logs(container),
+        )
+        yield Emulator(kind, f"http://{EMULATOR_ALIAS}:{port}", host_url)
+
+
+def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint_url,
+        "S3_PUBLIC_ENDPOINT_URL": s3_public_endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "S3_BUCKET_NAME": BUCKET,
+        "DYNAMODB_TABLE_NAME": TABLE,
+        "CURSOR_SECRET": CURSOR_SECRET,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+def aws_resources(service_image: str, docker_network: Network, aws_emulator: Emulator) -> Emulator:
+    """The bucket and table, made by the image itself: ``python -m service create-resources``."""
+    init = (
+        DockerContainer(service_image)
+        .with_envs(**service_env(aws_emulator.internal_url, aws_emulator.host_url))
+        .with_network(docker_network)
+        .with_command(["python", "-m", "service", "create-resources"])
+    )
+    read_only(init)
+    with init:
+        result = init.get_wrapped_container().wait(timeout=120)
+        if result["StatusCode"] != 0:
+            pytest.fail(f"create-resources exited {result['StatusCode']}:\n{container_logs(init)}")
+    return aws_emulator
+
+
+# --- gunicorn mode ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def service_container(
+    service_image: str, docker_network: Network, aws_resources: Emulator
+) -> Iterator[DockerContainer]:
+    container = (
+        DockerContainer(service_image)
+        .with_envs(**service_env(aws_resources.internal_url, aws_resources.host_url))
+        .with_env("GUNICORN_WORKERS", "2")
+        .with_exposed_ports(8000)
+        .with_network(docker_network)
+    )
+    read_only(container)
+    with container:
+        url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(8000)}"
+        _wait_until(
+            "service /health/ready",
+            lambda: requests.get(f"{url}/health/ready", timeout=2).status_code == 200,
+            timeout=60,
+            logs=lambda: container_logs(container),
+        )
+        yield container
+
+
+@pytest.fixture(scope="session")
+def service_url(service_container: DockerContainer) -> str:
+    port = service_container.get_exposed_port(8000)
+    return f"http://{service_container.get_container_host_ip()}:{port}"
+
+
+# --- Lambda mode -----------------------------------------------------------------------------
+
+_STOP = object()
+_RESULT_PATH = re.compile(
+    r"^/2018-06-01/runtime/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$"
+)
+
+
+@dataclass
+class LambdaRuntimeDouble:
+    """The Lambda Runtime API (2018-06-01) as seen by awslambdaric, served from this process.
+
+    ``invoke(event)`` queues an event for the next ``GET .../invocation/next`` and waits for the
+    function's ``POST .../response`` (returned) or ``.../error`` (raised). ``stop()`` answers
+    the pending ``next`` with a 500, which makes the runtime client exit.
+    """
+
+    events: queue.Queue[Any] = field(default_factory=queue.Queue)
+    results: dict[str, Any] = field(default_factory=dict)
+    init_errors: list[Any] = field(default_factory=list)
+    first_poll_at: float | None = None
+    container: DockerContainer | None = None  # the function's container, once started
+    _stopped: bool = False
+    _done: threading.Condition = field(default_factory=threading.Condition)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def address(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self, host: str = "127.0.0.1") -> LambdaRuntimeDouble:
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+            def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None):
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                # awslambdaric's native client crashes (SIGSEGV) on an event without one.
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path != "/2018-06-01/runtime/invocation/next":
+                    self._answer(404, b'{"errorMessage": "unknown path"}')
+                    return
+                if runtime.first_poll_at is None:
+                    runtime.first_poll_at = time.monotonic()
+                item = runtime.events.get()
+                if item is _STOP:
+                    runtime.events.put(_STOP)  # for any other waiting poll
+                    self._answer(500, b'{"errorMessage": "runtime double stopped"}')
+                    self.close_connection = True
+                    return
+                request_id, event = item
+                self._answer(
+                    200,
+                    json.dumps(event).encode(),
+                    {
+                        "Lambda-Runtime-Aws-Request-Id": request_id,
+                        "Lambda-Runtime-Deadline-Ms": str(int((time.time() + 300) * 1000)),
+                        "Lambda-Runtime-Invoked-Function-Arn": (
+                            "arn:aws:lambda:us-east-1:123456789012:function:mpycloud"
+                        ),
+                        "Lambda-Runtime-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-0",
+                    },
+                )
+
+            def do_POST(self) -> None:
+                body = self._body()
+                if self.path == "/2018-06-01/runtime/init/error":
+                    runtime.init_errors.append(json.loads(body or b"null"))
+                    self._answer(202, b'{"status": "OK"}')
+                    return
+                match = _RESULT_PATH.match(self.path)
+                if not match:
+                    self._answer(404, b'{"errorMessage": "unknown path"}')
+                    return
+                with runtime._done:
+                    runtime.results[match["id"]] = (match["kind"], json.loads(body or b"null"))
+                    runtime._done.notify_all()
+                self._answer(202, b'{"status": "OK"}')
+
+        server = ThreadingHTTPServer((host, 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, name="lambda-runtime", daemon=True).start()
+        return self
+
+    def invoke(self, event: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+        request_id = str(uuid.uuid4())
+        self.events.put((request_id, event))
+        with self._done:
+            if not self._done.wait_for(lambda: request_id in self.results, timeout=timeout):
+                raise TimeoutError(f"no answer to invocation {request_id} within {timeout}s")
+            kind, payload = self.results.pop(request_id)
+        if kind == "error":
+            raise LambdaInvocationError(payload)
+        assert isinstance(payload, dict)
+        return payload
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.events.put(_STOP)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+class LambdaInvocationError(Exception):
+    """The function answered ``/invocation/{id}/error``; ``args[0]`` is its error document."""
+
+
+@pytest.fixture(scope="session")
+def lambda_runtime(service_image: str, aws_resources: Emulator) -> Iterator[LambdaRuntimeDouble]:
+    """The image in Lambda mode, polling a runtime API double in this process.
+
+    The container shares the host's network, so it reaches the double on 127.0.0.1 and the
+    emulator on its host-mapped port (which is also what presigned URLs are signed for).
+    """
+    runtime = LambdaRuntimeDouble().start()
+    container = (
+        DockerContainer(service_image)
+        .with_envs(**service_env(aws_resources.host_url, aws_resources.host_url))
+        .with_env("AWS_LAMBDA_RUNTIME_API", runtime.address)
+        .with_env("AWS_LAMBDA_FUNCTION_NAME", "mpycloud")
+    )
+    read_only(container).with_kwargs(read_only=True, network_mode="host")
+    try:
+        with container:
+            _wait_until(
+                "Lambda runtime client's first poll",
+                lambda: runtime.first_poll_at is not None or runtime.init_errors,
+                timeout=60,
+                logs=lambda: container_logs(container),
+            )
+            if runtime.init_errors:
+                pytest.fail(
+                    f"handler init failed: {runtime.init_errors}\n{container_logs(container)}"
+                )
+            runtime.container = container
+            yield runtime
+            runtime.stop()  # the client's pending poll gets a 500 and the process exits
+            container.get_wrapped_container().wait(timeout=20)
+    finally:
+        runtime.stop()

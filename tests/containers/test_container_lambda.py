@@ -1,0 +1,140 @@
+"""The same image in Lambda mode: awslambdaric polls a runtime API double in this process.
+
+Events are shaped like API Gateway's: REST API (payload 1.0, named stage ``prod``, multi-value
+headers and query parameters) and HTTP API (payload 2.0). No endpoint of the API answers with
+binary bytes (downloads are presigned URLs), so binary handling is checked on the request side:
+multipart uploads arrive base64-encoded, as API Gateway sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.containers.apigw_events import (
+    header,
+    http_api_event,
+    json_body,
+    multipart,
+    rest_event,
+)
+from tests.imaging import png
+
+pytestmark = pytest.mark.containers
+
+LAMBDA_BODY_LIMIT = 4_500_000  # MAX_REQUEST_BODY's default under AWS_LAMBDA_RUNTIME_API
+
+
+@pytest.fixture(scope="module")
+def uploaded(lambda_runtime: Any) -> dict[str, Any]:
+    """One image uploaded through a REST API event (base64 multipart body, stage ``prod``)."""
+    data = png()
+    body, content_type = multipart(
+        data, user_id=f"user-{uuid.uuid4().hex[:8]}", tags='["nature", "sunset"]'
+    )
+    response = lambda_runtime.invoke(
+        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+    )
+    assert response["statusCode"] == 201, response
+    return {"response": response, "image": json_body(response), "data": data}
+
+
+def test_rest_upload_base64_multipart(uploaded: dict[str, Any]) -> None:
+    image = uploaded["image"]
+    assert image["size_bytes"] == len(uploaded["data"])
+    assert image["content_type"] == "image/png"
+    assert sorted(image["tags"]) == ["nature", "sunset"]
+    # The stage is part of the public URL, so of the links the app builds.
+    location = header(uploaded["response"], "Location")
+    assert location.endswith(f"/prod/images/{image['image_id']}")
+
+
+def test_repeated_query_parameters(lambda_runtime: Any, uploaded: dict[str, Any]) -> None:
+    image = uploaded["image"]
+    query = {"user_id": [image["user_id"]], "tags": ["nature", "sunset"]}
+    for event in (
+        rest_event("GET", "/images", query=query),
+        http_api_event("GET", "/images", query=query),
+    ):
+        response = lambda_runtime.invoke(event)
+        assert response["statusCode"] == 200, response
+        assert [item["image_id"] for item in json_body(response)["items"]] == [image["image_id"]]
+
+
+def test_http_api_get_and_download(lambda_runtime: Any, uploaded: dict[str, Any]) -> None:
+    image_id = uploaded["image"]["image_id"]
+    got = lambda_runtime.invoke(http_api_event("GET", f"/images/{image_id}"))
+    assert got["statusCode"] == 200
+    assert json_body(got)["image_id"] == image_id
+
+    link = lambda_runtime.invoke(http_api_event("GET", f"/images/{image_id}/download"))
+    assert link["statusCode"] == 200
+    content = requests.get(json_body(link)["download_url"], timeout=10)
+    assert content.status_code == 200
+    assert content.content == uploaded["data"]
+
+    redirect = lambda_runtime.invoke(
+        http_api_event("GET", f"/images/{image_id}/download", query={"redirect": ["true"]})
+    )
+    assert redirect["statusCode"] == 302
+    assert requests.get(header(redirect, "Location"), timeout=10).content == uploaded["data"]
+
+
+def test_docs_links_carry_the_stage(lambda_runtime: Any) -> None:
+    rest = lambda_runtime.invoke(rest_event("GET", "/docs"))
+    assert rest["statusCode"] == 200
+    assert rest["isBase64Encoded"] is False
+    assert "/prod/openapi.json" in rest["body"]
+
+    named = lambda_runtime.invoke(http_api_event("GET", "/docs", stage="prod"))
+    assert named["statusCode"] == 200
+    assert "/prod/openapi.json" in named["body"]
+
+    default = lambda_runtime.invoke(http_api_event("GET", "/docs"))
+    assert default["statusCode"] == 200
+    assert "/openapi.json" in default["body"]
+    assert "/prod/" not in default["body"]
+
+
+def test_errors_are_json(lambda_runtime: Any) -> None:
+    missing = lambda_runtime.invoke(http_api_event("GET", f"/images/{'0' * 26}"))
+    assert missing["statusCode"] == 404
+    assert json_body(missing)["code"] == 404
+
+    body, content_type = multipart(png())  # no user_id
+    response = lambda_runtime.invoke(
+        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+    )
+    assert response["statusCode"] == 422
+    assert set(json_body(response)) >= {"code", "status", "message"}
+
+
+def test_upload_over_the_lambda_payload_limit_is_413(lambda_runtime: Any) -> None:
+    body, content_type = multipart(b"\0" * (LAMBDA_BODY_LIMIT + 1000), user_id="user123")
+    response = lambda_runtime.invoke(
+        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+    )
+    assert response["statusCode"] == 413, response
+    error = json_body(response)
+    assert error["code"] == 413
+    assert str(LAMBDA_BODY_LIMIT) in error["message"].replace(",", "")
+
+
+def test_logs_are_json_lines(lambda_runtime: Any) -> None:
+    """Importing the handler module configures JSON-lines logging on stdout."""
+    script = (
+        "import logging, service.lambda_handler; "
+        "logging.getLogger('service.probe').warning('probe %s', 42)"
+    )
+    result = lambda_runtime.container.exec(["python", "-c", script])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.decode().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    probe = next(record for record in records if record["logger"] == "service.probe")
+    assert probe["level"] == "WARNING"
+    assert probe["message"] == "probe 42"
+    assert {"time", "request_id"} <= set(probe)
