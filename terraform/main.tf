@@ -1,0 +1,152 @@
+# mPyCloud on AWS: storage (S3 + DynamoDB), an ECR repository for the image, and the service
+# in Lambda mode (HTTP API), ECS mode (Fargate + ALB), or both, sharing the same storage.
+
+locals {
+  table_name     = coalesce(var.table_name, "${var.name_prefix}-images")
+  deploy_service = var.enable_lambda || var.enable_ecs
+  image_uri      = local.deploy_service ? "${aws_ecr_repository.service[0].repository_url}:${var.image_tag}" : null
+}
+
+module "storage" {
+  source = "./modules/storage"
+
+  name_prefix                        = var.name_prefix
+  bucket_name                        = var.bucket_name
+  table_name                         = local.table_name
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  force_destroy                      = var.bucket_force_destroy
+  deletion_protection                = var.table_deletion_protection
+}
+
+# --- Image repository --------------------------------------------------------------------
+
+resource "aws_ecr_repository" "service" {
+  #checkov:skip=CKV_AWS_136:Images are encrypted at rest with AES-256 (ECR default); a KMS CMK adds key-policy management and is not required here.
+  count = local.deploy_service ? 1 : 0
+
+  name                 = var.name_prefix
+  image_tag_mutability = "IMMUTABLE"
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "AES256"
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "service" {
+  count = local.deploy_service ? 1 : 0
+
+  repository = aws_ecr_repository.service[0].name
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Drop untagged images after 7 days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 7
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the 30 most recent images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = 30
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}
+
+# --- Cursor secret -----------------------------------------------------------------------
+# Signs pagination cursors; every instance (Lambda and ECS alike) must share it. It is passed
+# as the plain environment variable CURSOR_SECRET (encrypted at rest, visible to whoever may
+# read the function/task configuration, and stored in the Terraform state).
+
+resource "random_password" "cursor_secret" {
+  length  = 48
+  special = false
+}
+
+# --- Lambda mode -------------------------------------------------------------------------
+
+module "lambda_api" {
+  source = "./modules/lambda_api"
+  count  = var.enable_lambda ? 1 : 0
+
+  name                      = "${var.name_prefix}-api"
+  image_uri                 = local.image_uri
+  architecture              = var.image_architecture
+  memory_size               = var.lambda_memory_size
+  timeout                   = var.lambda_timeout
+  reserved_concurrency      = var.lambda_reserved_concurrency
+  tracing_mode              = var.lambda_tracing_mode
+  log_retention_days        = var.log_retention_days
+  throttling_burst_limit    = var.api_throttling_burst_limit
+  throttling_rate_limit     = var.api_throttling_rate_limit
+  sweep_schedule_expression = var.sweep_schedule_expression
+
+  bucket_name           = module.storage.bucket_name
+  table_name            = module.storage.table_name
+  service_policy_json   = module.storage.service_policy_json
+  cursor_secret         = random_password.cursor_secret.result
+  max_file_size         = var.max_file_size
+  max_request_body      = var.lambda_max_request_body
+  allowed_content_types = var.allowed_content_types
+  log_level             = var.log_level
+  max_image_pixels      = var.max_image_pixels
+  max_image_frames      = var.max_image_frames
+  download_url_ttl      = var.download_url_ttl
+  sweep_grace_seconds   = var.sweep_grace_seconds
+}
+
+# --- ECS mode ----------------------------------------------------------------------------
+
+module "ecs_service" {
+  source = "./modules/ecs_service"
+  count  = var.enable_ecs ? 1 : 0
+
+  name                = "${var.name_prefix}-svc"
+  image_uri           = local.image_uri
+  ecr_repository_arn  = aws_ecr_repository.service[0].arn
+  architecture        = upper(var.image_architecture)
+  vpc_id              = var.vpc_id
+  public_subnet_ids   = var.public_subnet_ids
+  private_subnet_ids  = var.private_subnet_ids
+  certificate_arn     = var.alb_certificate_arn
+  ingress_cidr_blocks = var.alb_ingress_cidr_blocks
+  deletion_protection = var.alb_deletion_protection
+  cpu                 = var.ecs_cpu
+  memory              = var.ecs_memory
+  desired_count       = var.ecs_desired_count
+  min_capacity        = var.ecs_min_capacity
+  max_capacity        = var.ecs_max_capacity
+  cpu_target_percent  = var.ecs_cpu_target_percent
+  requests_per_target = var.ecs_requests_per_target
+  log_retention_days  = var.log_retention_days
+
+  gunicorn_workers      = var.gunicorn_workers
+  gunicorn_threads      = var.gunicorn_threads
+  gunicorn_worker_class = var.gunicorn_worker_class
+
+  bucket_name           = module.storage.bucket_name
+  table_name            = module.storage.table_name
+  service_policy_json   = module.storage.service_policy_json
+  cursor_secret         = random_password.cursor_secret.result
+  max_file_size         = var.max_file_size
+  allowed_content_types = var.allowed_content_types
+  log_level             = var.log_level
+  max_image_pixels      = var.max_image_pixels
+  max_image_frames      = var.max_image_frames
+  download_url_ttl      = var.download_url_ttl
+  sweep_grace_seconds   = var.sweep_grace_seconds
+}

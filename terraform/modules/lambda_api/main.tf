@@ -1,0 +1,312 @@
+# Lambda mode: the service image as a Lambda function behind an API Gateway HTTP API
+# (payload format 2.0, which apig-wsgi handles; HTTP APIs need no binary media types and are
+# cheaper and faster than REST APIs). The image enters Lambda mode by itself when
+# AWS_LAMBDA_RUNTIME_API is set, so no image_config override is needed for the API.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The environment the service reads (service/settings.py). AWS_DEFAULT_REGION is reserved
+  # in Lambda (the runtime sets AWS_REGION); AWS_ENDPOINT_URL/S3_PUBLIC_ENDPOINT_URL are for
+  # local runs only. CURSOR_SECRET is a plain (encrypted-at-rest) environment variable.
+  environment = {
+    S3_BUCKET_NAME        = var.bucket_name
+    DYNAMODB_TABLE_NAME   = var.table_name
+    CURSOR_SECRET         = var.cursor_secret
+    MAX_FILE_SIZE         = tostring(var.max_file_size)
+    MAX_REQUEST_BODY      = tostring(var.max_request_body)
+    ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
+    LOG_LEVEL             = var.log_level
+    MAX_IMAGE_PIXELS      = tostring(var.max_image_pixels)
+    MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
+    DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
+    SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
+  }
+
+  sweeper_enabled = var.sweep_schedule_expression != null
+  sweeper_name    = "${var.name}-sweeper"
+
+  log_group_arn_prefix = join(":", [
+    "arn", data.aws_partition.current.partition, "logs", data.aws_region.current.region,
+    data.aws_caller_identity.current.account_id, "log-group",
+  ])
+}
+
+# --- Logs --------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_cloudwatch_log_group" "sweeper" {
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
+  count = local.sweeper_enabled ? 1 : 0
+
+  name              = "/aws/lambda/${local.sweeper_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+}
+
+# --- IAM ---------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name               = "${var.name}-lambda"
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+}
+
+data "aws_iam_policy_document" "runtime" {
+  statement {
+    sid     = "WriteOwnLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "${aws_cloudwatch_log_group.function.arn}:*",
+      "${local.log_group_arn_prefix}:/aws/lambda/${local.sweeper_name}:*",
+    ]
+  }
+
+  # X-Ray write actions do not support resource-level permissions.
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "runtime" {
+  name   = "logs-and-traces"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.runtime.json
+}
+
+resource "aws_iam_role_policy" "data_access" {
+  name   = "image-data-access"
+  role   = aws_iam_role.function.id
+  policy = var.service_policy_json
+}
+
+# --- Function ----------------------------------------------------------------------------
+
+resource "aws_lambda_function" "api" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway; the caller gets the error, so a dead-letter queue (async invocations only) would never receive anything.
+  #checkov:skip=CKV_AWS_117:The function only calls public AWS endpoints (S3, DynamoDB); a VPC would add NAT gateway or endpoint cost without reducing exposure.
+  #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with the AWS managed Lambda key; a KMS CMK adds key-policy management and is not required here.
+  #checkov:skip=CKV_AWS_272:Code signing is not supported for container image functions; image integrity comes from ECR (immutable tags, scan on push).
+  function_name = var.name
+  role          = aws_iam_role.function.arn
+  package_type  = "Image"
+  image_uri     = var.image_uri
+  architectures = [var.architecture]
+  memory_size   = var.memory_size
+  timeout       = var.timeout
+
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.function.name
+  }
+
+  depends_on = [
+    aws_iam_role_policy.runtime,
+    aws_iam_role_policy.data_access,
+  ]
+}
+
+# --- HTTP API ----------------------------------------------------------------------------
+
+resource "aws_apigatewayv2_api" "http" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "mPyCloud image service (Lambda proxy, payload format 2.0)"
+}
+
+resource "aws_apigatewayv2_integration" "lambda" {
+  api_id                 = aws_apigatewayv2_api.http.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.api.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 30000
+}
+
+resource "aws_apigatewayv2_route" "default" {
+  #checkov:skip=CKV_AWS_309:The service has no authentication layer yet (clients name the user, see service/api/identity.py), so the route is open; add a JWT or Lambda authorizer here when one exists.
+  api_id    = aws_apigatewayv2_api.http.id
+  route_key = "$default"
+  target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.http.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_burst_limit   = var.throttling_burst_limit
+    throttling_rate_limit    = var.throttling_rate_limit
+    detailed_metrics_enabled = true
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      ip                 = "$context.identity.sourceIp"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      path               = "$context.path"
+      routeKey           = "$context.routeKey"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      userAgent          = "$context.identity.userAgent"
+    })
+  }
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowHttpApiInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*"
+}
+
+# --- Sweeper (optional): `python -m service sweep` on a schedule --------------------------
+
+resource "aws_lambda_function" "sweeper" {
+  #checkov:skip=CKV_AWS_116:The sweep is idempotent and runs on a schedule; a failed run is simply redone by the next one, so a dead-letter queue adds nothing.
+  #checkov:skip=CKV_AWS_117:The function only calls public AWS endpoints (S3, DynamoDB); a VPC would add NAT gateway or endpoint cost without reducing exposure.
+  #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with the AWS managed Lambda key; a KMS CMK adds key-policy management and is not required here.
+  #checkov:skip=CKV_AWS_272:Code signing is not supported for container image functions; image integrity comes from ECR (immutable tags, scan on push).
+  count = local.sweeper_enabled ? 1 : 0
+
+  function_name = local.sweeper_name
+  role          = aws_iam_role.function.arn
+  package_type  = "Image"
+  image_uri     = var.image_uri
+  architectures = [var.architecture]
+  memory_size   = 512
+  timeout       = 300
+
+  # One sweep at a time.
+  reserved_concurrent_executions = 1
+
+  image_config {
+    command = ["service.lambda_handler.sweep_handler"]
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.sweeper[0].name
+  }
+
+  depends_on = [
+    aws_iam_role_policy.runtime,
+    aws_iam_role_policy.data_access,
+  ]
+}
+
+data "aws_iam_policy_document" "scheduler_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  count = local.sweeper_enabled ? 1 : 0
+
+  name               = "${local.sweeper_name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  count = local.sweeper_enabled ? 1 : 0
+
+  statement {
+    sid       = "InvokeSweeper"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.sweeper[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = local.sweeper_enabled ? 1 : 0
+
+  name   = "invoke-sweeper"
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.scheduler[0].json
+}
+
+resource "aws_scheduler_schedule" "sweeper" {
+  #checkov:skip=CKV_AWS_297:The schedule holds no data beyond the target ARN; the AWS owned key is enough and a CMK adds key-policy management.
+  count = local.sweeper_enabled ? 1 : 0
+
+  name                = local.sweeper_name
+  schedule_expression = var.sweep_schedule_expression
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.sweeper[0].arn
+    role_arn = aws_iam_role.scheduler[0].arn
+
+    retry_policy {
+      maximum_retry_attempts = 0
+    }
+  }
+}

@@ -1,0 +1,205 @@
+# Image storage: the S3 bucket that holds the originals and the DynamoDB table with their
+# metadata. The table's keys and index mirror service/adapters/dynamodb_table.py; a contract
+# test (tests/terraform) fails if the two drift apart.
+
+# --- S3 ----------------------------------------------------------------------------------
+
+resource "aws_s3_bucket" "images" {
+  #checkov:skip=CKV_AWS_18:Server access logs would need a second log bucket (which itself needs logging); use CloudTrail S3 data events if object-level audit is required.
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage cost and is a disaster-recovery choice, not a default; versioning covers accidental deletes.
+  #checkov:skip=CKV_AWS_145:Encrypted at rest with SSE-S3 (AES-256); a KMS CMK adds per-request KMS cost and key-policy management and is not required here.
+  #checkov:skip=CKV2_AWS_62:The service does not consume S3 event notifications (uploads go through the API, which writes DynamoDB itself).
+  bucket        = var.bucket_name
+  bucket_prefix = var.bucket_name == null ? "${var.name_prefix}-images-" : null
+  force_destroy = var.force_destroy
+}
+
+resource "aws_s3_bucket_public_access_block" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_versioning" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  # Versioning must be on before noncurrent-version rules mean anything.
+  depends_on = [aws_s3_bucket_versioning.images]
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.abort_incomplete_multipart_upload_days
+    }
+  }
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+
+    # Once every version under a key has expired, drop the lone delete marker as well.
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+}
+
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    resources = [
+      aws_s3_bucket.images.arn,
+      "${aws_s3_bucket.images.arn}/*",
+    ]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "images" {
+  bucket = aws_s3_bucket.images.id
+  policy = data.aws_iam_policy_document.bucket.json
+
+  # A bucket policy cannot be written while the public access block is being created.
+  depends_on = [aws_s3_bucket_public_access_block.images]
+}
+
+# --- DynamoDB ----------------------------------------------------------------------------
+
+resource "aws_dynamodb_table" "images" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key (aws/dynamodb); a customer managed CMK adds cost and key-policy management and is not required here.
+  name         = var.table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sweep_pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sweep_sk"
+    type = "S"
+  }
+
+  # Sparse index of images that are not READY, read by `python -m service sweep`.
+  global_secondary_index {
+    name            = "sweep"
+    hash_key        = "sweep_pk"
+    range_key       = "sweep_sk"
+    projection_type = "KEYS_ONLY"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}
+
+# --- What the service may do with them ---------------------------------------------------
+# Shared by the Lambda function's role and the ECS task role: exactly the calls the service
+# makes, on this bucket, this table and its indexes.
+
+data "aws_iam_policy_document" "service_data_access" {
+  statement {
+    sid = "ImageObjects"
+    actions = [
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:DeleteObject",
+    ]
+    resources = ["${aws_s3_bucket.images.arn}/originals/*"]
+  }
+
+  # HeadBucket (readiness check) is authorized by s3:ListBucket.
+  statement {
+    sid       = "ImageBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.images.arn]
+  }
+
+  # TransactWriteItems is authorized per underlying action (Put/Update/Delete/ConditionCheck).
+  statement {
+    sid = "ImageTable"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:Query",
+      "dynamodb:BatchGetItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DescribeTable",
+    ]
+    resources = [
+      aws_dynamodb_table.images.arn,
+      "${aws_dynamodb_table.images.arn}/index/*",
+    ]
+  }
+}

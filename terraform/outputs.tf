@@ -1,0 +1,54 @@
+output "bucket_name" {
+  description = "S3 bucket holding the images."
+  value       = module.storage.bucket_name
+}
+
+output "table_name" {
+  description = "DynamoDB table holding the metadata."
+  value       = module.storage.table_name
+}
+
+output "ecr_repository_url" {
+  description = "Push the image here (docker tag/push <url>:<image_tag>)."
+  value       = try(aws_ecr_repository.service[0].repository_url, null)
+}
+
+output "api_url" {
+  description = "Lambda mode: base URL of the HTTP API."
+  value       = try(module.lambda_api[0].api_url, null)
+}
+
+output "lambda_function_name" {
+  description = "Lambda mode: name of the API function."
+  value       = try(module.lambda_api[0].function_name, null)
+}
+
+output "sweeper_function_name" {
+  description = "Lambda mode: name of the scheduled sweeper function."
+  value       = try(module.lambda_api[0].sweeper_function_name, null)
+}
+
+output "alb_url" {
+  description = "ECS mode: base URL of the load balancer."
+  value       = try(module.ecs_service[0].url, null)
+}
+
+output "ecs_cluster_name" {
+  description = "ECS mode: cluster name."
+  value       = try(module.ecs_service[0].cluster_name, null)
+}
+
+output "ecs_service_name" {
+  description = "ECS mode: service name."
+  value       = try(module.ecs_service[0].service_name, null)
+}
+
+output "ecs_task_definition_arn" {
+  description = "ECS mode: task definition (also runs `python -m service sweep` as a one-off task)."
+  value       = try(module.ecs_service[0].task_definition_arn, null)
+}
+
+output "region" {
+  description = "Region the stack is deployed in."
+  value       = var.region
+}

@@ -1,0 +1,303 @@
+# --- Where and what ----------------------------------------------------------------------
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "mpycloud"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "enable_lambda" {
+  description = "Deploy Lambda mode: the image as a Lambda function behind an HTTP API."
+  type        = bool
+  default     = true
+}
+
+variable "enable_ecs" {
+  description = "Deploy ECS mode: the image on Fargate behind an application load balancer."
+  type        = bool
+  default     = false
+}
+
+variable "image_tag" {
+  description = "Tag of the image in the ECR repository (tags are immutable: use a new one per build)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_tag != null || !(var.enable_lambda || var.enable_ecs)
+    error_message = "image_tag is required when enable_lambda or enable_ecs is true."
+  }
+}
+
+variable "image_architecture" {
+  description = "Architecture the image was built for: x86_64 or arm64."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.image_architecture)
+    error_message = "image_architecture must be x86_64 or arm64."
+  }
+}
+
+# --- Storage -----------------------------------------------------------------------------
+
+variable "bucket_name" {
+  description = "Exact S3 bucket name; null generates a unique name from name_prefix."
+  type        = string
+  default     = null
+}
+
+variable "table_name" {
+  description = "DynamoDB table name; null uses \"<name_prefix>-images\"."
+  type        = string
+  default     = null
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which overwritten/deleted object versions are removed for good."
+  type        = number
+  default     = 30
+}
+
+variable "bucket_force_destroy" {
+  description = "Allow terraform destroy to empty and delete the bucket (keep false in production)."
+  type        = bool
+  default     = false
+}
+
+variable "table_deletion_protection" {
+  description = "DynamoDB deletion protection (set false and apply before terraform destroy)."
+  type        = bool
+  default     = true
+}
+
+# --- Service settings (environment variables the service reads) --------------------------
+
+variable "max_file_size" {
+  description = "MAX_FILE_SIZE: largest accepted upload in bytes (Lambda caps uploads near 4.4 MiB)."
+  type        = number
+  default     = 10485760
+}
+
+variable "allowed_content_types" {
+  description = "ALLOWED_CONTENT_TYPES: accepted image types."
+  type        = list(string)
+  default     = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "max_image_pixels" {
+  description = "MAX_IMAGE_PIXELS: decompression-bomb guard."
+  type        = number
+  default     = 50000000
+}
+
+variable "max_image_frames" {
+  description = "MAX_IMAGE_FRAMES: largest accepted frame count of animated images."
+  type        = number
+  default     = 200
+}
+
+variable "download_url_ttl" {
+  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 604800
+    error_message = "download_url_ttl must be between 1 and 604800 seconds."
+  }
+}
+
+variable "sweep_grace_seconds" {
+  description = "SWEEP_GRACE_SECONDS: age after which an unfinished upload/delete is swept."
+  type        = number
+  default     = 900
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group."
+  type        = number
+  default     = 365
+}
+
+# --- Lambda mode -------------------------------------------------------------------------
+
+variable "lambda_memory_size" {
+  description = "Lambda memory in MB."
+  type        = number
+  default     = 1024
+}
+
+variable "lambda_timeout" {
+  description = "Lambda timeout in seconds (an HTTP API waits at most 30 s)."
+  type        = number
+  default     = 29
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions of the API function."
+  type        = number
+  default     = 50
+}
+
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing mode of the functions: Active or PassThrough."
+  type        = string
+  default     = "Active"
+}
+
+variable "lambda_max_request_body" {
+  description = "MAX_REQUEST_BODY in Lambda: larger requests get a clean 413."
+  type        = number
+  default     = 4500000
+}
+
+variable "api_throttling_burst_limit" {
+  description = "HTTP API burst limit."
+  type        = number
+  default     = 100
+}
+
+variable "api_throttling_rate_limit" {
+  description = "HTTP API steady-state requests per second."
+  type        = number
+  default     = 50
+}
+
+variable "sweep_schedule_expression" {
+  description = "Schedule of the sweeper Lambda (Lambda mode); null disables it."
+  type        = string
+  default     = "rate(15 minutes)"
+}
+
+# --- ECS mode ----------------------------------------------------------------------------
+
+variable "vpc_id" {
+  description = "VPC for ECS mode."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_id != null || !var.enable_ecs
+    error_message = "vpc_id (with public_subnet_ids and private_subnet_ids) is required when enable_ecs is true."
+  }
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets for the load balancer (ECS mode, two AZs or more)."
+  type        = list(string)
+  default     = []
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets with a NAT gateway or VPC endpoints for the tasks (ECS mode)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alb_certificate_arn" {
+  description = "ACM certificate for the load balancer's HTTPS listener; null serves plain HTTP."
+  type        = string
+  default     = null
+}
+
+variable "alb_ingress_cidr_blocks" {
+  description = "IPv4 ranges allowed to reach the load balancer."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "alb_deletion_protection" {
+  description = "Load balancer deletion protection (set false and apply before terraform destroy)."
+  type        = bool
+  default     = true
+}
+
+variable "ecs_cpu" {
+  description = "Fargate task CPU units."
+  type        = number
+  default     = 512
+}
+
+variable "ecs_memory" {
+  description = "Fargate task memory in MiB."
+  type        = number
+  default     = 1024
+}
+
+variable "ecs_desired_count" {
+  description = "Initial task count."
+  type        = number
+  default     = 2
+}
+
+variable "ecs_min_capacity" {
+  description = "Autoscaling minimum task count."
+  type        = number
+  default     = 2
+}
+
+variable "ecs_max_capacity" {
+  description = "Autoscaling maximum task count."
+  type        = number
+  default     = 6
+}
+
+variable "ecs_cpu_target_percent" {
+  description = "Autoscaling target for average CPU utilization."
+  type        = number
+  default     = 60
+}
+
+variable "ecs_requests_per_target" {
+  description = "Autoscaling target for ALB requests per task per minute; null disables it."
+  type        = number
+  default     = 1000
+}
+
+variable "gunicorn_workers" {
+  description = "GUNICORN_WORKERS."
+  type        = number
+  default     = 2
+}
+
+variable "gunicorn_threads" {
+  description = "GUNICORN_THREADS."
+  type        = number
+  default     = 8
+}
+
+variable "gunicorn_worker_class" {
+  description = "GUNICORN_WORKER_CLASS."
+  type        = string
+  default     = "gthread"
+}

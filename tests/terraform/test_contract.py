@@ -1,0 +1,235 @@
+"""The Terraform agrees with the service: table keys and indexes, and environment variables.
+
+The service's table definition (service/adapters/dynamodb_table.py) and its settings module
+(service/settings.py, the only reader of the environment) are the sources of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.adapters.dynamodb_table import SWEEP_INDEX, table_definition
+
+SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
+
+# Variables the service needs in AWS (the rest have working defaults).
+REQUIRED_ENV = {
+    "S3_BUCKET_NAME",
+    "DYNAMODB_TABLE_NAME",
+    "CURSOR_SECRET",
+    "MAX_FILE_SIZE",
+    "ALLOWED_CONTENT_TYPES",
+}
+REQUIRED_LAMBDA_ENV = REQUIRED_ENV | {"MAX_REQUEST_BODY"}
+REQUIRED_ECS_ENV = REQUIRED_ENV | {"PORT"}
+# Only for local runs against LocalStack/moto: setting them in AWS would misroute calls.
+LOCAL_ONLY_ENV = {"AWS_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL"}
+
+
+def ref(expression: Any) -> str:
+    """``${module.storage.bucket_name}`` -> ``module.storage.bucket_name``."""
+    text = str(expression)
+    match = re.fullmatch(r"\$\{(.*)\}", text, flags=re.DOTALL)
+    return match.group(1).strip() if match else text
+
+
+# --- DynamoDB ----------------------------------------------------------------------------
+
+
+def key_schema(keys: list[dict[str, str]]) -> dict[str, str]:
+    return {key["KeyType"]: key["AttributeName"] for key in keys}
+
+
+def test_service_defines_the_sweep_index() -> None:
+    names = [index["IndexName"] for index in table_definition("x")["GlobalSecondaryIndexes"]]
+    assert SWEEP_INDEX in names
+
+
+def test_table_matches_service_definition(terraform: Any) -> None:
+    expected = table_definition("x")
+    table = terraform.modules["storage"].resource("aws_dynamodb_table", "images")
+
+    assert table["billing_mode"] == expected["BillingMode"]
+    assert {"HASH": table["hash_key"], "RANGE": table.get("range_key")} == key_schema(
+        expected["KeySchema"]
+    )
+    assert {a["name"]: a["type"] for a in table["attribute"]} == {
+        a["AttributeName"]: a["AttributeType"] for a in expected["AttributeDefinitions"]
+    }
+
+    actual_indexes = {
+        gsi["name"]: {
+            "keys": {"HASH": gsi["hash_key"], "RANGE": gsi.get("range_key")},
+            "projection": gsi["projection_type"],
+            "non_key_attributes": sorted(gsi.get("non_key_attributes", [])),
+        }
+        for gsi in table.get("global_secondary_index", [])
+    }
+    expected_indexes = {
+        gsi["IndexName"]: {
+            "keys": key_schema(gsi["KeySchema"]),
+            "projection": gsi["Projection"]["ProjectionType"],
+            "non_key_attributes": sorted(gsi["Projection"].get("NonKeyAttributes", [])),
+        }
+        for gsi in expected.get("GlobalSecondaryIndexes", [])
+    }
+    assert actual_indexes == expected_indexes
+    assert "local_secondary_index" not in table
+    assert not expected.get("LocalSecondaryIndexes")
+
+
+def test_table_is_protected(terraform: Any) -> None:
+    table = terraform.modules["storage"].resource("aws_dynamodb_table", "images")
+    assert table["point_in_time_recovery"][0]["enabled"] is True
+    assert table["server_side_encryption"][0]["enabled"] is True
+    # The service writes no TTL attribute: a TTL setting would delete live items.
+    assert "ttl" not in table
+
+
+def test_bucket_is_locked_down(terraform: Any) -> None:
+    storage = terraform.modules["storage"]
+    block = storage.resource("aws_s3_bucket_public_access_block", "images")
+    for setting in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
+        assert block[setting] is True, setting
+    ownership = storage.resource("aws_s3_bucket_ownership_controls", "images")
+    assert ownership["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
+    versioning = storage.resource("aws_s3_bucket_versioning", "images")
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    rules = storage.resource("aws_s3_bucket_lifecycle_configuration", "images")["rule"]
+    assert any("abort_incomplete_multipart_upload" in rule for rule in rules)
+    assert any("noncurrent_version_expiration" in rule for rule in rules)
+
+
+# --- Environment -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def names_the_service_reads() -> set[str]:
+    """Quoted upper-case names in the settings module, the only reader of os.environ."""
+    return set(re.findall(r"[\"']([A-Z][A-Z0-9_]+)[\"']", SETTINGS_SOURCE.read_text()))
+
+
+def test_settings_module_reads_the_required_names(names_the_service_reads: set[str]) -> None:
+    assert names_the_service_reads >= REQUIRED_LAMBDA_ENV | REQUIRED_ECS_ENV | LOCAL_ONLY_ENV
+
+
+@pytest.mark.parametrize("function", ["api", "sweeper"])
+def test_lambda_functions_set_the_module_environment(terraform: Any, function: str) -> None:
+    body = terraform.modules["lambda_api"].resource("aws_lambda_function", function)
+    assert ref(body["environment"][0]["variables"]) == "local.environment"
+    assert body["package_type"] == "Image"
+
+
+def test_lambda_environment(terraform: Any, names_the_service_reads: set[str]) -> None:
+    module = terraform.modules["lambda_api"]
+    environment = module.locals["environment"]
+    assert set(environment) >= REQUIRED_LAMBDA_ENV, REQUIRED_LAMBDA_ENV - set(environment)
+    assert set(environment) <= names_the_service_reads, set(environment) - names_the_service_reads
+    assert not set(environment) & LOCAL_ONLY_ENV
+    # Lambda reserves AWS_* (AWS_REGION, AWS_DEFAULT_REGION, ...) and rejects them.
+    assert not [name for name in environment if name.startswith("AWS_")]
+    assert ref(environment["MAX_REQUEST_BODY"]) == "tostring(var.max_request_body)"
+    assert module.variables["max_request_body"]["default"] == 4500000
+
+
+def test_ecs_container_uses_the_module_environment(terraform: Any) -> None:
+    task = terraform.modules["ecs_service"].resource("aws_ecs_task_definition", "service")
+    definitions = ref(task["container_definitions"])
+    assert re.search(
+        r"environment\s*=\s*\[\s*for\s+\w+\s*,\s*\w+\s+in\s+local\.environment", definitions
+    )
+    assert re.search(r"readonlyRootFilesystem\s*=\s*true", definitions)
+    assert re.search(r"containerPath\s*=\s*\"/tmp\"", definitions)
+    assert task["requires_compatibilities"] == ["FARGATE"]
+
+
+def test_ecs_environment(terraform: Any, names_the_service_reads: set[str]) -> None:
+    module = terraform.modules["ecs_service"]
+    environment = module.locals["environment"]
+    gunicorn = {"GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS"}
+    assert REQUIRED_ECS_ENV | gunicorn <= set(environment)
+    assert set(environment) <= names_the_service_reads, set(environment) - names_the_service_reads
+    assert not set(environment) & LOCAL_ONLY_ENV
+    assert module.variables["container_port"]["default"] == 8000
+    target_group = module.resource("aws_lb_target_group", "service")
+    assert target_group["health_check"][0]["path"] == "/health"
+
+
+@pytest.mark.parametrize("module_name", ["lambda_api", "ecs_service"])
+def test_environment_is_wired_from_the_resources(terraform: Any, module_name: str) -> None:
+    module = terraform.modules[module_name]
+    environment = module.locals["environment"]
+    assert ref(environment["S3_BUCKET_NAME"]) == "var.bucket_name"
+    assert ref(environment["DYNAMODB_TABLE_NAME"]) == "var.table_name"
+    assert ref(environment["CURSOR_SECRET"]) == "var.cursor_secret"
+
+    call = terraform.root.modules[module_name]
+    assert ref(call["bucket_name"]) == "module.storage.bucket_name"
+    assert ref(call["table_name"]) == "module.storage.table_name"
+    assert ref(call["service_policy_json"]) == "module.storage.service_policy_json"
+    assert ref(call["cursor_secret"]) == "random_password.cursor_secret.result"
+
+    storage_outputs = terraform.modules["storage"].outputs
+    assert ref(storage_outputs["bucket_name"]["value"]) == "aws_s3_bucket.images.bucket"
+    assert ref(storage_outputs["table_name"]["value"]) == "aws_dynamodb_table.images.name"
+
+
+def test_sweeper_handler_exists_in_the_service(terraform: Any) -> None:
+    sweeper = terraform.modules["lambda_api"].resource("aws_lambda_function", "sweeper")
+    (handler,) = sweeper["image_config"][0]["command"]
+    module_name, _, attribute = handler.rpartition(".")
+    source = (
+        Path(__file__).resolve().parents[2].joinpath(*module_name.split(".")).with_suffix(".py")
+    )
+    assert source.is_file(), handler
+    assert re.search(rf"^(def {attribute}\(|{attribute}\s*=)", source.read_text(), re.M), handler
+
+
+# --- Root module -------------------------------------------------------------------------
+
+
+def test_providers_are_pinned(terraform: Any) -> None:
+    (settings,) = terraform.root.terraform
+    assert settings["required_version"].startswith(">=")
+    (providers,) = settings["required_providers"]
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": "~> 6.0"}
+    assert providers["random"]["source"] == "hashicorp/random"
+
+
+def test_modes_are_switched_by_booleans(terraform: Any) -> None:
+    root = terraform.root
+    assert root.variables["enable_lambda"]["type"] == "bool"
+    assert root.variables["enable_ecs"]["type"] == "bool"
+    assert ref(root.modules["lambda_api"]["count"]) == "var.enable_lambda ? 1 : 0"
+    assert ref(root.modules["ecs_service"]["count"]) == "var.enable_ecs ? 1 : 0"
+    for output in ("api_url", "alb_url"):
+        assert output in root.outputs
+
+
+def test_ecr_repository_is_scanned_and_immutable(terraform: Any) -> None:
+    repo = terraform.root.resource("aws_ecr_repository", "service")
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
+
+
+def test_http_api_uses_payload_v2_with_throttling_and_access_logs(terraform: Any) -> None:
+    module = terraform.modules["lambda_api"]
+    assert module.resource("aws_apigatewayv2_api", "http")["protocol_type"] == "HTTP"
+    integration = module.resource("aws_apigatewayv2_integration", "lambda")
+    assert integration["payload_format_version"] == "2.0"
+    stage = module.resource("aws_apigatewayv2_stage", "default")
+    settings = stage["default_route_settings"][0]
+    assert "throttling_burst_limit" in settings
+    assert "throttling_rate_limit" in settings
+    log_format = json.loads(json.dumps(stage["access_log_settings"][0]))
+    assert "destination_arn" in log_format

@@ -1,0 +1,231 @@
+"""IAM policies are least privilege, checked structurally from aws_iam_policy_document blocks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+# Actions that do not support resource-level permissions: "*" is the only valid resource.
+RESOURCELESS_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+TRUSTED_SERVICES = {
+    "lambda.amazonaws.com",
+    "ecs-tasks.amazonaws.com",
+    "scheduler.amazonaws.com",
+}
+POLICY_ATTRIBUTES = {
+    "aws_iam_role_policy": "policy",
+    "aws_iam_policy": "policy",
+    "aws_s3_bucket_policy": "policy",
+    "aws_iam_role": "assume_role_policy",
+}
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return document.get("statement", [])
+
+
+def is_allow(statement: dict[str, Any]) -> bool:
+    return statement.get("effect", "Allow") == "Allow"
+
+
+def test_policies_are_policy_documents(terraform: Any) -> None:
+    """Every policy comes from a policy document data source, never inline JSON."""
+    seen = 0
+    for module in terraform.all_modules():
+        for (kind, name), body in module.resources.items():
+            if kind not in POLICY_ATTRIBUTES:
+                continue
+            seen += 1
+            policy = body[POLICY_ATTRIBUTES[kind]]
+            assert re.fullmatch(
+                r"\$\{(data\.aws_iam_policy_document\.\w+(\[0\])?\.json|var\.service_policy_json)\}",
+                policy,
+            ), f"{module.path.name}: {kind}.{name} policy is {policy}"
+        # Managed policies (AdministratorAccess, *FullAccess, ...) are not least privilege.
+        assert not module.of_type("aws_iam_role_policy_attachment")
+        assert not module.of_type("aws_iam_policy_attachment")
+    assert seen >= 8
+
+
+def test_service_policy_is_passed_from_storage(terraform: Any) -> None:
+    storage = terraform.modules["storage"]
+    assert (
+        storage.outputs["service_policy_json"]["value"]
+        == "${data.aws_iam_policy_document.service_data_access.json}"
+    )
+
+
+def test_found_the_policy_documents(policy_documents: dict[str, dict[str, Any]]) -> None:
+    assert {
+        "storage/service_data_access",
+        "storage/bucket",
+        "lambda_api/runtime",
+        "ecs_service/execution",
+    } <= set(policy_documents)
+
+
+def test_no_wildcard_actions(policy_documents: dict[str, dict[str, Any]]) -> None:
+    for name, document in policy_documents.items():
+        for statement in filter(is_allow, statements(document)):
+            assert "not_actions" not in statement, name
+            assert "not_resources" not in statement, name
+            for action in statement["actions"]:
+                assert action != "*", name
+                assert not action.endswith(":*"), f"{name}: {action}"
+
+
+def test_no_wildcard_resources_on_data_plane_actions(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    for name, document in policy_documents.items():
+        for statement in filter(is_allow, statements(document)):
+            if "principals" in statement:
+                continue  # trust policies: checked below
+            resources = statement["resources"]
+            assert isinstance(resources, list), f"{name}: list resources literally"
+            assert resources, name
+            if "*" in resources:
+                assert resources == ["*"], name
+                assert set(statement["actions"]) <= RESOURCELESS_ACTIONS, (
+                    f"{name}: {statement['actions']} on *"
+                )
+            for resource in resources:
+                assert not re.fullmatch(r"arn:aws:[a-z0-9-]+:\*?:\*?:\*", resource), name
+
+
+def test_trust_policies_only_let_aws_services_assume_roles(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    trust = {
+        name: document
+        for name, document in policy_documents.items()
+        if any("principals" in s and "sts:AssumeRole" in s["actions"] for s in statements(document))
+    }
+    assert len(trust) == 3
+    for name, document in trust.items():
+        for statement in statements(document):
+            assert statement["actions"] == ["sts:AssumeRole"], name
+            for principal in statement["principals"]:
+                assert principal["type"] == "Service", name
+                assert set(principal["identifiers"]) <= TRUSTED_SERVICES, name
+
+
+def test_resource_policies_with_any_principal_only_deny(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    for name, document in policy_documents.items():
+        for statement in statements(document):
+            principals = statement.get("principals", [])
+            if any("*" in p["identifiers"] for p in principals):
+                assert statement["effect"] == "Deny", name
+
+
+def allowed(document: dict[str, Any]) -> dict[str, set[str]]:
+    """action -> resources it is allowed on."""
+    grants: dict[str, set[str]] = {}
+    for statement in filter(is_allow, statements(document)):
+        for action in statement["actions"]:
+            grants.setdefault(action, set()).update(statement["resources"])
+    return grants
+
+
+def test_service_policy_is_exactly_what_the_service_uses(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    bucket = "${aws_s3_bucket.images.arn}"
+    table = "${aws_dynamodb_table.images.arn}"
+    objects = {f"{bucket}/originals/*"}
+    table_and_indexes = {table, f"{table}/index/*"}
+    dynamodb = (
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "BatchGetItem",
+        "ConditionCheckItem",
+        "DescribeTable",
+    )
+    expected = {
+        "s3:PutObject": objects,
+        "s3:GetObject": objects,
+        "s3:DeleteObject": objects,
+        "s3:ListBucket": {bucket},
+        **{f"dynamodb:{action}": table_and_indexes for action in dynamodb},
+    }
+    assert allowed(policy_documents["storage/service_data_access"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "expected_actions"),
+    [
+        (
+            "lambda_api/runtime",
+            {
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+            },
+        ),
+        (
+            "ecs_service/execution",
+            {
+                "ecr:GetAuthorizationToken",
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            },
+        ),
+        ("lambda_api/scheduler", {"lambda:InvokeFunction"}),
+    ],
+)
+def test_platform_policies(
+    policy_documents: dict[str, dict[str, Any]], document: str, expected_actions: set[str]
+) -> None:
+    grants = allowed(policy_documents[document])
+    assert set(grants) == expected_actions
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        for resource in grants.get(action, ()):
+            # Log streams of this module's own log groups only.
+            assert resource.endswith(":*"), resource
+            assert ".arn}:" in resource or "log_group_arn_prefix}:/aws/lambda/" in resource, (
+                resource
+            )
+
+
+def test_roles_get_the_right_policies(terraform: Any) -> None:
+    lambda_api = terraform.modules["lambda_api"]
+    ecs = terraform.modules["ecs_service"]
+    role_policies = {
+        (module.path.name, body["role"], body["policy"])
+        for module in (lambda_api, ecs)
+        for body in module.of_type("aws_iam_role_policy").values()
+    }
+    assert role_policies == {
+        ("lambda_api", "${aws_iam_role.function.id}", "${var.service_policy_json}"),
+        (
+            "lambda_api",
+            "${aws_iam_role.function.id}",
+            "${data.aws_iam_policy_document.runtime.json}",
+        ),
+        (
+            "lambda_api",
+            "${aws_iam_role.scheduler[0].id}",
+            "${data.aws_iam_policy_document.scheduler[0].json}",
+        ),
+        ("ecs_service", "${aws_iam_role.task.id}", "${var.service_policy_json}"),
+        (
+            "ecs_service",
+            "${aws_iam_role.execution.id}",
+            "${data.aws_iam_policy_document.execution.json}",
+        ),
+    }
