@@ -1,0 +1,176 @@
+"""The command line: ``sweep`` cleans what crashes leave; ``run-local`` is ``make run``."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from service.adapters.dynamodb_repository import DynamoDBImageRepository
+from service.bootstrap import build_image_service, dynamodb_client, s3_client
+from service.model import NewImage
+from service.settings import Settings
+from tests import imaging
+from tests.integration.conftest import ROOT, Stack, free_port, stop, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, stack.env[name])
+    settings = Settings.from_env(stack.env)
+    service = build_image_service(settings)
+    repository = DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name)
+    # GIVEN an upload that crashed after its bytes were written (PENDING, object in S3)
+    user = f"sweep-{uuid.uuid4().hex[:6]}"
+    crashed = service.upload(
+        NewImage(user_id=user, original_filename="a.jpg", declared_content_type=None),
+        io.BytesIO(imaging.jpeg()),
+    )
+    repository.remove(crashed.image_id)
+    repository.add_pending(crashed)
+    # AND a delete that crashed after hiding the image (DELETING, object still in S3)
+    doomed = service.upload(
+        NewImage(user_id=user, original_filename="b.jpg", declared_content_type=None),
+        io.BytesIO(imaging.jpeg()),
+    )
+    repository.hide(doomed)
+    listing = requests.get(f"{stack.base_url}/images", params={"user_id": user}, timeout=30)
+    assert listing.json()["items"] == []
+
+    # WHEN the sweeper runs as a command
+    swept = stack.run("sweep", "--grace-seconds", "0")
+
+    # THEN both leftovers are gone: metadata and bytes
+    assert swept.returncode == 0, swept.stderr
+    report = json.loads(swept.stdout.strip().splitlines()[-1])
+    assert report["removed_pending"] >= 1
+    assert report["finished_deletes"] >= 1
+    bucket = s3_client(settings)
+    for image in (crashed, doomed):
+        assert repository.get(image.image_id) is None
+        objects = bucket.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix=image.object_key)
+        assert objects.get("KeyCount", 0) == 0
+
+
+def test_bad_settings_fail_at_start_naming_the_setting(stack: Stack) -> None:
+    result = stack.run("create-resources", MAX_FILE_SIZE="ten megabytes")
+    assert result.returncode == 2
+    assert "MAX_FILE_SIZE" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
+    port, emulator_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("run-local") / "out.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "run-local",
+                "--port",
+                str(port),
+                "--emulator-port",
+                str(emulator_port),
+            ],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
+            output = Path(log).read_text()
+            assert f"http://127.0.0.1:{port}/docs" in output
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+
+
+def test_the_original_python_example_works_against_make_run(run_local: str, tmp_path: Path) -> None:
+    """The design document's Python example, verbatim but for BASE_URL and the file."""
+    BASE_URL = run_local
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(imaging.jpeg((40, 30)))
+
+    # Upload image
+    with open(photo, "rb") as f:
+        files = {"image": f}
+        data = {"user_id": "user123", "description": "My photo", "tags": '["nature", "sunset"]'}
+        response = requests.post(f"{BASE_URL}/images", files=files, data=data, timeout=30)
+        result = response.json()
+        image_id = result["image_id"]
+
+    # List images
+    response = requests.get(f"{BASE_URL}/images", params={"user_id": "user123"}, timeout=30)
+    images = response.json()
+    assert [item["image_id"] for item in images["items"]] == [image_id]
+
+    # Get metadata
+    response = requests.get(f"{BASE_URL}/images/{image_id}", timeout=30)
+    metadata = response.json()
+    assert metadata["tags"] == ["nature", "sunset"]
+    assert metadata["description"] == "My photo"
+
+    # Download image
+    response = requests.get(f"{BASE_URL}/images/{image_id}/download", timeout=30)
+    download_url = response.json()["download_url"]
+    image_data = requests.get(download_url, timeout=30).content
+    assert image_data == photo.read_bytes()
+
+    # Delete image
+    response = requests.delete(f"{BASE_URL}/images/{image_id}", timeout=30)
+    assert response.status_code == 204
+    assert requests.get(f"{BASE_URL}/images/{image_id}", timeout=30).status_code == 404
+
+
+def test_the_original_curl_examples_work_against_make_run(run_local: str, tmp_path: Path) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    curl = ["curl", "-s", "-S", "--fail-with-body"]
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(imaging.jpeg())
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [*curl, *args], capture_output=True, text=True, check=True, cwd=tmp_path, timeout=30
+        )
+        return done.stdout
+
+    uploaded = json.loads(
+        run(
+            "-X",
+            "POST",
+            f"{run_local}/images",
+            "-F",
+            "image=@photo.jpg",
+            "-F",
+            "user_id=curl-user",
+            "-F",
+            "description=My photo",
+            "-F",
+            'tags=["nature", "sunset"]',
+        )
+    )
+    image_id = uploaded["image_id"]
+    listed = json.loads(run(f"{run_local}/images?user_id=curl-user&tags=nature"))
+    assert [item["image_id"] for item in listed["items"]] == [image_id]
+    assert json.loads(run(f"{run_local}/images/{image_id}"))["user_id"] == "curl-user"
+    link = json.loads(run(f"{run_local}/images/{image_id}/download"))
+    run("-o", "copy.jpg", link["download_url"])
+    assert (tmp_path / "copy.jpg").read_bytes() == photo.read_bytes()
+    run("-X", "DELETE", f"{run_local}/images/{image_id}")
