@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def coverage_env() -> dict[str, str]:
+    """Lets coverage follow the Python subprocesses (pyproject: patch = ["subprocess"])."""
+    return {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -103,6 +108,7 @@ def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "4",
+        **coverage_env(),
     }
     log = tmp_path_factory.mktemp("gunicorn") / "stdout.log"
     created = Stack(f"http://127.0.0.1:{port}", moto_server, env, log).run("create-resources")

@@ -19,7 +19,7 @@ from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
 from tests import imaging
-from tests.integration.conftest import ROOT, Stack, free_port, stop, wait_for
+from tests.integration.conftest import ROOT, Stack, coverage_env, free_port, stop, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,7 @@ def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 str(emulator_port),
             ],
             cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env()},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

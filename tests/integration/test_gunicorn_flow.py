@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 
 import pytest
@@ -159,6 +160,14 @@ def test_logs_are_json_lines_carrying_the_request_id(stack: Stack) -> None:
     )
     assert response.status_code == 404
     assert response.headers["X-Request-Id"] == request_id
-    lines = [json.loads(line) for line in stack.log.read_text().splitlines() if line.strip()]
+    # gunicorn writes its access log line just after the response has been sent.
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in stack.log.read_text().splitlines() if line.strip()]
+        mine = [line for line in lines if line.get("request_id") == request_id]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
-    assert any(line.get("request_id") == request_id for line in lines)
+    assert mine
+    assert any("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV" in line["message"] for line in mine)
