@@ -14,8 +14,8 @@ pk                         sk                       what
 ``T#<tag>``                ``<id>``                 listing entry: a tag
 ``UT#<user>#<tag>``        ``<id>``                 listing entry: a user's images with a tag
 ``UC#<user>#<type>``       ``<id>``                 listing entry: a user's images of a type
-``A#<yyyy-mm>``            ``<id>``                 listing entry: all images, by month bucket
-``MONTHS``                 ``<yyyy-mm>``            the month buckets that hold images
+``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
+``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
 ``N#T#<tag>``              ``COUNT``                approximate image count of a tag
 =========================  =======================  ==========================================
 

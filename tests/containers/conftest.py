@@ -37,6 +37,7 @@ from typing import Any
 
 import pytest
 import requests
+from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.docker_client import DockerClient
 from testcontainers.core.image import DockerImage
@@ -89,6 +90,7 @@ def docker_client() -> Iterator[DockerClient]:
     except Exception as error:
         reason = f"no Docker engine reachable ({error})"
     else:
+        _reaper_or_none(client)
         yield client
         client.client.close()
         return
@@ -100,6 +102,25 @@ def docker_client() -> Iterator[DockerClient]:
     if os.environ.get("REQUIRE_CONTAINERS") == "1":
         pytest.fail(f"REQUIRE_CONTAINERS=1 but {reason}")
     pytest.skip(reason)
+
+
+def _reaper_or_none(client: DockerClient) -> None:
+    """Use testcontainers' Ryuk reaper when its image can be had; otherwise go without it.
+
+    The fixtures stop every container they start; Ryuk only matters when the test process is
+    killed. Without a reachable registry its image cannot be pulled, which would make every
+    container test error rather than run.
+    """
+    if testcontainers_config.ryuk_disabled:
+        return
+    try:
+        client.client.images.get(testcontainers_config.ryuk_image)
+    except Exception:
+        try:
+            client.client.images.pull(testcontainers_config.ryuk_image)
+        except Exception as error:
+            print(f"\nno {testcontainers_config.ryuk_image} ({error}); running without Ryuk")
+            testcontainers_config.ryuk_disabled = True
 
 
 @pytest.fixture(scope="session")
