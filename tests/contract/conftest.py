@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.bootstrap import dynamodb_client, s3_client
 from service.adapters.dynamodb_repository import DynamoDBImageRepository
 from service.adapters.s3_store import S3ImageStore
+from service.bootstrap import dynamodb_client, s3_client
 from service.model import Image, ImageStatus, new_image_id
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings

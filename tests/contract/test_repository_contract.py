@@ -22,7 +22,8 @@ def test_pending_image_is_stored_but_never_listed(repository: ImageRepository) -
     image = make_image()
     repository.add_pending(image)
     stored = repository.get(image.image_id)
-    assert stored is not None and stored.status is ImageStatus.PENDING
+    assert stored is not None
+    assert stored.status is ImageStatus.PENDING
     assert ids(repository, user_id="alice") == []
     assert ids(repository) == []
 
@@ -79,7 +80,8 @@ def test_hidden_image_leaves_every_listing(repository: ImageRepository) -> None:
     hidden = repository.hide(image)
     assert hidden.status is ImageStatus.DELETING
     stored = repository.get(image.image_id)
-    assert stored is not None and stored.status is ImageStatus.DELETING
+    assert stored is not None
+    assert stored.status is ImageStatus.DELETING
     assert ids(repository) == ids(repository, tags=("t",)) == ids(repository, user_id="alice") == []
     with pytest.raises(ImageConflict):
         repository.hide(image)
