@@ -21,6 +21,7 @@ from typing import BinaryIO
 from service import rules
 from service.cursors import CursorCodec
 from service.errors import (
+    ImageConflict,
     ImageNotFound,
     ImageTooLarge,
     InvalidImage,
@@ -187,11 +188,17 @@ class ImageService:
         cutoff = self._clock() - timedelta(seconds=grace)
         pending = finished = 0
         for image in self._repository.unfinished(older_than=cutoff):
-            self._finish_delete(image)
             if image.status is ImageStatus.PENDING:
+                try:
+                    # Claim it first: an upload that is merely slow then fails to publish,
+                    # instead of publishing an image whose bytes we are deleting.
+                    self._repository.abandon(image)
+                except ImageConflict:
+                    continue  # published meanwhile: not a leftover
                 pending += 1
             else:
                 finished += 1
+            self._finish_delete(image)
         return SweepReport(removed_pending=pending, finished_deletes=finished)
 
     def check_ready(self) -> None:

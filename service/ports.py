@@ -42,6 +42,11 @@ class ImageRepository(Protocol):
         """PENDING -> READY and visible in every listing it belongs to, atomically."""
         ...
 
+    def abandon(self, image: Image) -> Image:
+        """PENDING -> DELETING, so that a publish still in flight fails; ImageConflict if the
+        image is no longer PENDING (it was published meanwhile)."""
+        ...
+
     def get(self, image_id: str) -> Image | None:
         """The image in whatever status it is, or None."""
         ...

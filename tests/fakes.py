@@ -61,6 +61,12 @@ class InMemoryImageRepository:
         self.images[image.image_id] = hidden
         return hidden
 
+    def abandon(self, image: Image) -> Image:
+        self._expect(image.image_id, ImageStatus.PENDING)
+        abandoned = image.with_status(ImageStatus.DELETING)
+        self.images[image.image_id] = abandoned
+        return abandoned
+
     def remove(self, image_id: str) -> None:
         self.images.pop(image_id, None)
 

@@ -98,6 +98,12 @@ class DynamoDBImageRepository:
         self._count_tags(image.tags, -1)
         return deleting
 
+    def abandon(self, image: Image) -> Image:
+        abandoned = image.with_status(ImageStatus.DELETING)
+        update = self._set_status(abandoned, expected=ImageStatus.PENDING, remove_sweep=False)
+        self._transact("abandon the upload", [update])
+        return abandoned
+
     def remove(self, image_id: str) -> None:
         with translate_errors("remove the image"):
             self._client.delete_item(TableName=self._table, Key=items.meta_key(image_id))

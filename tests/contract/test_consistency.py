@@ -16,7 +16,7 @@ import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.cursors import CursorCodec
-from service.errors import ImageNotFound, StorageUnavailable
+from service.errors import ImageConflict, ImageNotFound, StorageUnavailable
 from service.images import ImageService, Limits
 from service.model import ImageQuery, ImageStatus, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
@@ -29,19 +29,26 @@ class Crash(BaseException):
 
 
 class Faulty:
-    """Wraps a port; the named method raises ``error`` (once, or always)."""
+    """Wraps a port; a named method raises an error, or is replaced, until ``heal()``."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self._faults: dict[str, BaseException] = {}
+        self._replacements: dict[str, Callable[..., Any]] = {}
 
     def fail(self, method: str, error: BaseException) -> None:
         self._faults[method] = error
 
+    def intercept(self, method: str, replacement: Callable[..., Any]) -> None:
+        self._replacements[method] = replacement
+
     def heal(self) -> None:
         self._faults.clear()
+        self._replacements.clear()
 
     def __getattr__(self, name: str) -> Any:
+        if name in self._replacements:
+            return self._replacements[name]
         attribute = getattr(self._inner, name)
         if name not in self._faults:
             return attribute
@@ -190,3 +197,39 @@ def test_failed_hide_keeps_the_image_whole(world: World) -> None:
     assert world.service.get(image.image_id).status is ImageStatus.READY
     link = world.service.download_link(image.image_id)
     assert link.url
+
+
+def stalled_upload(world: World) -> Any:
+    """An upload whose bytes are stored but which has not published yet, past the grace."""
+    world.repository.fail("publish", Crash())
+    with pytest.raises(Crash):
+        world.upload()
+    world.repository.heal()
+    (pending,) = world.repository.unfinished(older_than=world.clock[0] + timedelta(hours=1))
+    world.later(601)
+    return pending
+
+
+def test_sweep_claims_a_slow_upload_so_it_cannot_publish_afterwards(world: World) -> None:
+    pending = stalled_upload(world)
+    # WHEN the sweeper runs, and only then the slow upload tries to publish
+    assert world.service.sweep().removed_pending == 1
+    with pytest.raises(ImageConflict):
+        world.repository.publish(pending)
+    # THEN nothing is visible and nothing is left
+    assert world.visible() == []
+    assert world.leftovers() == 0
+
+
+def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
+    pending = stalled_upload(world)
+    abandon = world.repository.abandon
+
+    def publish_first(image: Any) -> Any:
+        world.repository.publish(pending)  # the slow upload wins the race
+        return abandon(image)
+
+    world.repository.intercept("abandon", publish_first)
+    assert world.service.sweep().removed_pending == 0
+    assert world.visible() == [pending.image_id] * 3
+    assert world.service.download_link(pending.image_id).url

@@ -159,3 +159,34 @@ def test_unfinished_finds_stale_pending_and_all_deleting(repository: ImageReposi
     found = {image.image_id for image in repository.unfinished(START + timedelta(minutes=30))}
     assert found == {stale.image_id, deleting.image_id}
     assert ready.image_id not in found
+
+
+def test_an_abandoned_upload_can_no_longer_be_published(repository: ImageRepository) -> None:
+    image = make_image()
+    repository.add_pending(image)
+    abandoned = repository.abandon(image)
+    assert abandoned.status is ImageStatus.DELETING
+    with pytest.raises(ImageConflict):
+        repository.publish(image)
+    assert ids(repository) == []
+    found = {i.image_id for i in repository.unfinished(START)}
+    assert found == {image.image_id}
+
+
+def test_only_pending_uploads_can_be_abandoned(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image())
+    with pytest.raises(ImageConflict):
+        repository.abandon(image)
+    assert ids(repository) == [image.image_id]
+
+
+def test_pages_are_stable_under_concurrent_inserts(repository: ImageRepository) -> None:
+    older = [add_ready(repository, make_image(minutes)).image_id for minutes in range(6)]
+    first = repository.search(ImageQuery(user_id="alice", limit=3), None)
+    # WHEN newer images arrive between two pages
+    add_ready(repository, make_image(60))
+    add_ready(repository, make_image(61))
+    second = repository.search(ImageQuery(user_id="alice", limit=3), first.next_position)
+    # THEN the second page continues where the first stopped: no repeats, no gaps
+    pages = [i.image_id for i in first.items] + [i.image_id for i in second.items]
+    assert pages == list(reversed(older))
