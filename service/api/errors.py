@@ -40,7 +40,11 @@ class ImageApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, with a ``message`` in every error body (it omits it by default)."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        payload, code, headers = super().handle_http_exception(error)
+        payload, code, extra_headers = super().handle_http_exception(error)
+        headers = dict(extra_headers or {})
+        if code == 405:
+            # werkzeug's Allow header, which flask-smorest's handler leaves out.
+            headers.update((k, v) for k, v in error.get_headers() if k.lower() == "allow")
         if "message" not in payload:
             payload["message"] = (
                 "Invalid request parameters" if "errors" in payload else error.description

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, cast
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, BinaryIO, TypeVar, cast
 
 from flask import redirect, url_for
 from flask.views import MethodView
@@ -21,14 +23,36 @@ from service.api.schemas import (
     ImageSchema,
     UploadSchema,
 )
+from service.model import IMAGE_ID_PATTERN
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 blp = ImagesBlueprint("images", __name__, url_prefix="/images", description="Images and metadata")
+
+IMAGE_ID = {
+    "in": "path",
+    "name": "image_id",
+    "description": "the image's id (a ULID)",
+    "schema": {"type": "string", "pattern": f"^{IMAGE_ID_PATTERN.pattern}$"},
+}
+
+
+def documents_errors(*statuses: HTTPStatus) -> Callable[[F], F]:
+    """Lists the error answers of a view in the OpenAPI document (body: the error schema)."""
+
+    def decorate(view: F) -> F:
+        for status in statuses:
+            view = blp.alt_response(status.value, response=status.name)(view)
+        return view
+
+    return decorate
 
 
 @blp.route("")
 class Images(MethodView):
     @blp.arguments(ImageQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ImageListSchema)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.SERVICE_UNAVAILABLE)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List images, newest first, filtered by user, tags, content type and dates"""
         query, cursor = requests.image_query(args)
@@ -40,6 +64,12 @@ class Images(MethodView):
 
     @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
+    @documents_errors(
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    )
     def post(self, form: dict[str, Any]) -> Any:
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
@@ -50,30 +80,34 @@ class Images(MethodView):
         return image.to_dict(), 201, {"Location": location}
 
 
-@blp.route("/<image_id>")
+@blp.route("/<image_id>", parameters=[IMAGE_ID])
 class ImageById(MethodView):
     @blp.response(200, ImageSchema)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
     def get(self, image_id: str) -> dict[str, Any]:
         """Get an image's metadata"""
         return image_service().get(image_id).to_dict()
 
     @blp.arguments(ImageChangesSchema)
     @blp.response(200, ImageSchema)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
     def patch(self, changes: dict[str, Any], image_id: str) -> dict[str, Any]:
         """Change description, tags or custom metadata (never the image bytes)"""
         return image_service().update(image_id, requests.image_changes(changes)).to_dict()
 
     @blp.response(204)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
     def delete(self, image_id: str) -> None:
         """Delete an image and its metadata"""
         image_service().delete(image_id)
 
 
-@blp.route("/<image_id>/download")
+@blp.route("/<image_id>/download", parameters=[IMAGE_ID])
 class ImageDownload(MethodView):
     @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DownloadLinkSchema)
     @blp.alt_response(302, description="Redirect to the presigned URL (?redirect=true)")
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A presigned S3 URL to download the original bytes"""
         link = image_service().download_link(image_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from werkzeug.datastructures import FileStorage
 
 from service.model import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -74,6 +75,15 @@ class IsoDateTime(fields.Field):  # type: ignore[type-arg]
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+class ImageFile(Upload):  # type: ignore[misc]
+    """The uploaded file; a plain text field of the same name is not one."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, FileStorage):
+            raise ValidationError("must be a file (multipart/form-data file part)")
+        return value
+
+
 class UploadSchema(Schema):
     """The multipart/form-data body of an upload."""
 
@@ -81,7 +91,7 @@ class UploadSchema(Schema):
         # Extra form fields are kept as custom metadata (see README).
         unknown = INCLUDE
 
-    image = Upload(required=True, metadata={"description": "the image file"})
+    image = ImageFile(required=True, metadata={"description": "the image file"})
     user_id = fields.String(required=True, metadata={"example": "user123"})
     description = fields.String(load_default="")
     tags = TagList(load_default=list, metadata={"example": '["nature", "sunset"]'})
@@ -109,8 +119,13 @@ class ImageQuerySchema(Schema):
     user_id = fields.String()
     tags = TagList(metadata={"description": "repeatable and comma-separated; all must match"})
     content_type = fields.String(metadata={"example": "image/jpeg"})
-    date_from = IsoDateTime(metadata={"example": "2026-11-01"})
-    date_to = IsoDateTime(end_of_day=True, metadata={"example": "2026-11-30T23:59:59Z"})
+    date_from = IsoDateTime(
+        metadata={"type": "string", "format": "date-time", "example": "2026-11-01"}
+    )
+    date_to = IsoDateTime(
+        end_of_day=True,
+        metadata={"type": "string", "format": "date-time", "example": "2026-11-30T23:59:59Z"},
+    )
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )

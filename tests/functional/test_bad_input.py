@@ -624,3 +624,23 @@ def test_unknown_routes_and_methods_use_the_same_error_shape(
     client: FlaskClient, method: str, path: str, status: int
 ) -> None:
     assert_error(getattr(client, method)(path), status)
+
+
+def test_given_image_as_a_text_field_then_422_and_nothing_stored(client: Any) -> None:
+    """An ``image`` form field holding text instead of a file part is not an upload."""
+    response = client.post(
+        "/images",
+        data={"image": "hello", "user_id": "user123"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["files"]["image"] == [
+        "must be a file (multipart/form-data file part)"
+    ]
+
+
+def test_given_an_unsupported_method_then_405_names_the_allowed_ones(client: Any) -> None:
+    response = client.put("/images")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.json["code"] == 405

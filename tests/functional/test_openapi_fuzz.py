@@ -1,0 +1,54 @@
+"""Property-based requests generated from our own OpenAPI document: none may get a 500.
+
+schemathesis derives valid and invalid requests for every operation from /openapi.json and
+sends them to the app (in-process, moto behind it). The only check: no server error. That the
+answers to invalid data are the right 4xx is asserted case by case in test_bad_input.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from moto import mock_aws
+
+from service.app import create_app
+from service.resources import create_resources
+from service.settings import Settings
+from tests.conftest import CURSOR_SECRET
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app() -> Iterator[Flask]:
+    app_settings = Settings(
+        s3_bucket_name="fuzz-bucket", dynamodb_table_name="fuzz", cursor_secret=CURSOR_SECRET
+    )
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        create_resources(app_settings)
+        yield create_app(app_settings)
+
+
+def test_no_generated_request_gets_a_server_error(fuzzed_app: Flask) -> None:
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", fuzzed_app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 7  # every documented operation is exercised
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=40,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def no_server_error(case: schemathesis.Case) -> None:
+            response = case.call()
+            assert response.status_code < 500, (case.method, case.path, response.text)
+
+        no_server_error()
