@@ -8,47 +8,26 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from moto import mock_aws
 
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.app import create_app
 from service.bootstrap import build_image_service
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
-from service.resources import create_resources
 from service.settings import KNOWN_CONTENT_TYPES, Settings
+from tests.aws import CURSOR_SECRET, moto_environment, small_settings
 from tests.fakes import InMemoryImageRepository, InMemoryImageStore
-
-CURSOR_SECRET = "test-cursor-secret-0123456789"
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        s3_bucket_name="test-images-bucket",
-        dynamodb_table_name="test-images",
-        max_file_size=512 * 1024,
-        max_image_pixels=4_000_000,
-        max_image_frames=10,
-        cursor_secret=CURSOR_SECRET,
-        cursor_secret_is_ephemeral=False,
-    )
+    return small_settings()
 
 
 @pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def aws(aws_credentials: None, settings: Settings) -> Iterator[Settings]:
+def aws(settings: Settings) -> Iterator[Settings]:
     """moto's in-process mock of S3 + DynamoDB, with the bucket and table created."""
-    with mock_aws():
-        create_resources(settings)
+    with moto_environment(settings):
         yield settings
 
 

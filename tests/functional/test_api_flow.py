@@ -8,7 +8,6 @@ import io
 import struct
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,14 +16,13 @@ import boto3
 import pytest
 import requests
 from flask.testing import FlaskClient
-from moto import mock_aws
 from openapi_spec_validator import validate as validate_openapi
 from PIL import Image
 
 from service.app import create_app
-from service.resources import create_resources
 from service.settings import Settings
-from tests.conftest import CURSOR_SECRET, upload_form
+from tests.aws import moto_environment, small_settings
+from tests.conftest import upload_form
 from tests.imaging import animated, encode, jpeg, png
 
 SEED_TAGS = '["nature", "sunset"]'
@@ -151,29 +149,9 @@ def png_with_line_breaks(size_bytes: int) -> bytes:
 # them contiguous, whatever the test order, so no other test's mock resets it).
 
 
-SHARED_SETTINGS = Settings(
-    s3_bucket_name="shared-images-bucket",
-    dynamodb_table_name="shared-images",
-    max_file_size=512 * 1024,
-    max_image_pixels=4_000_000,
-    max_image_frames=10,
-    cursor_secret=CURSOR_SECRET,
-    cursor_secret_is_ephemeral=False,
+SHARED_SETTINGS = small_settings(
+    s3_bucket_name="shared-images-bucket", dynamodb_table_name="shared-images"
 )
-
-
-@contextmanager
-def moto_environment(settings: Settings) -> Iterator[None]:
-    """What conftest's ``aws`` fixture does, for a class-scoped fixture."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            patch.setenv(name, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        patch.delenv("AWS_PROFILE", raising=False)
-        with mock_aws():
-            create_resources(settings)
-            yield
 
 
 @pytest.fixture(scope="class")

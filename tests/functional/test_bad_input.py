@@ -19,16 +19,15 @@ import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from moto import mock_aws
 from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from service.app import FORM_OVERHEAD_BYTES, create_app
 from service.model import is_image_id
-from service.resources import create_resources
 from service.settings import Settings
-from tests.conftest import CURSOR_SECRET, upload_form
+from tests.aws import moto_environment, small_settings
+from tests.conftest import upload_form
 from tests.imaging import animated, encode, jpeg, png, png_declaring
 
 UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -38,24 +37,13 @@ MAX_FILE_SIZE = 512 * 1024
 @pytest.fixture(scope="module")
 def aws_settings() -> Iterator[Settings]:
     """The conftest settings, on a moto mock shared by this module."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            patch.setenv(name, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        patch.delenv("AWS_PROFILE", raising=False)
-        settings = Settings(
-            s3_bucket_name="bad-input-bucket",
-            dynamodb_table_name="bad-input",
-            max_file_size=MAX_FILE_SIZE,
-            max_image_pixels=4_000_000,
-            max_image_frames=10,
-            cursor_secret=CURSOR_SECRET,
-            cursor_secret_is_ephemeral=False,
-        )
-        with mock_aws():
-            create_resources(settings)
-            yield settings
+    settings = small_settings(
+        s3_bucket_name="bad-input-bucket",
+        dynamodb_table_name="bad-input",
+        max_file_size=MAX_FILE_SIZE,
+    )
+    with moto_environment(settings):
+        yield settings
 
 
 @pytest.fixture(scope="module")

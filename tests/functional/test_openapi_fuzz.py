@@ -13,24 +13,15 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
-from moto import mock_aws
 
 from service.app import create_app
-from service.resources import create_resources
-from service.settings import Settings
-from tests.conftest import CURSOR_SECRET
+from tests.aws import moto_environment, small_settings
 
 
 @pytest.fixture(scope="module")
 def fuzzed_app() -> Iterator[Flask]:
-    app_settings = Settings(
-        s3_bucket_name="fuzz-bucket", dynamodb_table_name="fuzz", cursor_secret=CURSOR_SECRET
-    )
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        create_resources(app_settings)
-        yield create_app(app_settings)
+    with moto_environment(small_settings(s3_bucket_name="fuzz-bucket")) as settings:
+        yield create_app(settings)
 
 
 def test_no_generated_request_gets_a_server_error(fuzzed_app: Flask) -> None:

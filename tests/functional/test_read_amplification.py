@@ -20,15 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from service.adapters import dynamodb_items as items
 from service.adapters.dynamodb_repository import DynamoDBImageRepository
 from service.adapters.dynamodb_search import DAYS_PAGE_SIZE
 from service.bootstrap import dynamodb_client
 from service.model import Image, ImageQuery, ImageStatus, new_image_id
-from service.resources import create_resources
 from service.settings import Settings
+from tests.aws import moto_environment
 
 IMAGES = 1200
 USERS = [f"user{n}" for n in range(6)]
@@ -51,10 +50,7 @@ class Recorder:
 @pytest.fixture(scope="module")
 def catalogue() -> Iterator[tuple[DynamoDBImageRepository, list[Image], Recorder]]:
     settings = Settings(dynamodb_table_name="amplification", s3_bucket_name="amplification")
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        create_resources(settings)
+    with moto_environment(settings):
         client = dynamodb_client(settings)
         recorder = Recorder()
         client.meta.events.register("provide-client-params.dynamodb.*", recorder)

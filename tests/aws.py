@@ -1,0 +1,43 @@
+"""moto's in-process S3 + DynamoDB for fixtures of any scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from moto import mock_aws
+
+from service.resources import create_resources
+from service.settings import Settings
+
+
+@contextmanager
+def moto_environment(settings: Settings) -> Iterator[Settings]:
+    """Fake credentials, no endpoint override, moto's mock on, bucket and table created."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            create_resources(settings)
+            yield settings
+
+
+CURSOR_SECRET = "test-cursor-secret-0123456789"
+
+
+def small_settings(**overrides: object) -> Settings:
+    """Small limits so that the limits are cheap to test."""
+    values: dict[str, object] = {
+        "s3_bucket_name": "test-images-bucket",
+        "dynamodb_table_name": "test-images",
+        "max_file_size": 512 * 1024,
+        "max_image_pixels": 4_000_000,
+        "max_image_frames": 10,
+        "cursor_secret": CURSOR_SECRET,
+        "cursor_secret_is_ephemeral": False,
+    }
+    return Settings(**{**values, **overrides})  # type: ignore[arg-type]
