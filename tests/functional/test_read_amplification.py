@@ -25,15 +25,15 @@ from service.adapters import dynamodb_items as items
 from service.adapters.dynamodb_repository import DynamoDBImageRepository
 from service.adapters.dynamodb_search import DAYS_PAGE_SIZE
 from service.bootstrap import dynamodb_client
-from service.model import Image, ImageQuery, ImageStatus, new_image_id
+from service.model import Image, ImageQuery, ImageStatus
 from service.settings import Settings
 from tests.aws import moto_environment
+from tests.factories import START, make_image
 
 IMAGES = 1200
 USERS = [f"user{n}" for n in range(6)]
 TAGS = ["nature", "sunset", "city", "food", "pets", "travel", "art", "rare"]
 TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
-START = datetime(2026, 9, 1, tzinfo=UTC)
 WINDOW = {"date_from": START + timedelta(days=10), "date_to": START + timedelta(days=19)}
 
 
@@ -58,22 +58,14 @@ def catalogue() -> Iterator[tuple[DynamoDBImageRepository, list[Image], Recorder
         rng = random.Random(7)
         images = []
         for n in range(IMAGES):
-            created = START + timedelta(minutes=n * 48)  # 1,200 images over 40 days
             tags = tuple(rng.sample(TAGS[:-1], rng.randint(1, 3)))
             if n % 100 == 0:
                 tags += ("rare",)
-            image = Image(
-                image_id=new_image_id(created),
-                user_id=rng.choice(USERS),
-                content_type=rng.choice(TYPES),
-                size_bytes=1,
-                width=1,
-                height=1,
-                sha256="0" * 64,
-                original_filename="x.jpg",
-                created_at=created,
-                updated_at=created,
+            image = make_image(
+                n * 48,  # 1,200 images over 40 days
+                user=rng.choice(USERS),
                 tags=tags,
+                content_type=rng.choice(TYPES),
                 status=ImageStatus.READY,
             )
             images.append(image)
