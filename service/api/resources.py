@@ -11,7 +11,7 @@ from flask.views import MethodView
 from marshmallow import INCLUDE, RAISE
 from werkzeug.datastructures import FileStorage
 
-from service.api import requests
+from service.api import inputs
 from service.api.context import image_service
 from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
@@ -55,7 +55,7 @@ class Images(MethodView):
     @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.SERVICE_UNAVAILABLE)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List images, newest first, filtered by user, tags, content type and dates"""
-        query, cursor = requests.image_query(args)
+        query, cursor = inputs.image_query(args)
         result = image_service().search(query, cursor)
         return {
             "items": [image.to_dict() for image in result.items],
@@ -74,7 +74,7 @@ class Images(MethodView):
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
         image = image_service().upload(
-            requests.new_image(form, upload), cast(BinaryIO, upload.stream)
+            inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
         )
         location = url_for("images.ImageById", image_id=image.image_id)
         return image.to_dict(), 201, {"Location": location}
@@ -93,7 +93,7 @@ class ImageById(MethodView):
     @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
     def patch(self, changes: dict[str, Any], image_id: str) -> dict[str, Any]:
         """Change description, tags or custom metadata (never the image bytes)"""
-        return image_service().update(image_id, requests.image_changes(changes)).to_dict()
+        return image_service().update(image_id, inputs.image_changes(changes)).to_dict()
 
     @blp.response(204)
     @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
