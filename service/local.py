@@ -1,15 +1,23 @@
-"""``make run``: the API on an embedded S3 + DynamoDB (moto's server, in this process).
+"""``make run``: the API on an embedded S3 + DynamoDB (moto's server, in a child process).
 
-Nothing is persisted: the emulator's state lives as long as the command.
+Nothing is persisted: the emulator's state lives as long as the command. It runs in its own
+process so that its request log does not drown the API's.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import replace
 
 from service.settings import Settings
+
+EMULATOR_START_SECONDS = 30
 
 
 def free_port(host: str, preferred: int) -> int:
@@ -21,32 +29,49 @@ def free_port(host: str, preferred: int) -> int:
         return int(probe.getsockname()[1])
 
 
-def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> None:
-    from moto.server import ThreadedMotoServer
+def start_emulator(host: str, port: int) -> subprocess.Popen[bytes]:
+    emulator = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter, moto.server
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + EMULATOR_START_SECONDS
+    while time.monotonic() < deadline and emulator.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/moto-api/", timeout=1):
+                return emulator
+        except OSError:
+            time.sleep(0.1)
+    emulator.kill()
+    raise RuntimeError(f"moto's server did not start on {host}:{port}")
 
+
+def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> None:
     from service.app import create_app
     from service.resources import create_resources
 
     emulator_port = free_port(host, emulator_port)
-    emulator = ThreadedMotoServer(ip_address=host, port=emulator_port, verbose=False)
-    emulator.start()
-    endpoint = f"http://{host}:{emulator_port}"
-    # The emulator accepts any credentials; boto3 still insists on having some.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    local_settings = replace(
-        settings,
-        aws_endpoint_url=endpoint,
-        s3_public_endpoint_url=None,
-        # One process: a per-process cursor secret is right here.
-        cursor_secret_is_ephemeral=False,
-    )
-    create_resources(local_settings)
-    app = create_app(local_settings)
-    print(f"mPyCloud API:  http://{host}:{port}/images", flush=True)
-    print(f"API docs:      http://{host}:{port}/docs", flush=True)
-    print(f"embedded S3 + DynamoDB (moto): {endpoint}  (in memory, gone on exit)", flush=True)
+    emulator = start_emulator(host, emulator_port)
+    # Stopped by SIGTERM (not only Ctrl+C): unwind, so the emulator process goes too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
+        endpoint = f"http://{host}:{emulator_port}"
+        # The emulator accepts any credentials; boto3 still insists on having some.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        local_settings = replace(
+            settings,
+            aws_endpoint_url=endpoint,
+            s3_public_endpoint_url=None,
+            # One process: a per-process cursor secret is right here.
+            cursor_secret_is_ephemeral=False,
+        )
+        create_resources(local_settings)
+        app = create_app(local_settings)
+        print(f"mPyCloud API:  http://{host}:{port}/images", flush=True)
+        print(f"API docs:      http://{host}:{port}/docs", flush=True)
+        print(f"embedded S3 + DynamoDB (moto): {endpoint}  (in memory, gone on exit)", flush=True)
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
-        emulator.stop()
+        emulator.terminate()
+        emulator.wait(timeout=10)
