@@ -12,6 +12,7 @@ Consistency without a shared transaction between S3 and DynamoDB:
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from service.model import (
     ImageQuery,
     ImageStatus,
     NewImage,
+    Rendition,
     is_image_id,
     new_image_id,
     utc_now,
@@ -181,6 +183,11 @@ class ImageService:
             expires_in=ttl,
         )
         return DownloadLink(url=url, expires_in=ttl)
+
+    def thumbnail(self, image_id: str, longest_side: int) -> Rendition:
+        image = self.get(image_id)
+        original = self._store.read(image.object_key)
+        return self._processor.thumbnail(io.BytesIO(original), longest_side)
 
     def sweep(self, grace_seconds: int | None = None) -> SweepReport:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""

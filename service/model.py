@@ -18,6 +18,8 @@ MAX_METADATA_KEY_LENGTH = 64
 MAX_METADATA_VALUE_LENGTH = 1024
 MAX_USER_ID_LENGTH = 128
 MAX_FILENAME_LENGTH = 255
+THUMBNAIL_SIZES = (64, 128, 256, 512)  # longest side in pixels; a closed set keeps caching easy
+DEFAULT_THUMBNAIL_SIZE = 256
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -46,6 +48,16 @@ class ImageInfo:
     width: int
     height: int
     frames: int = 1
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """Bytes derived from an original (a thumbnail), re-encoded: no EXIF, no payloads."""
+
+    content_type: str
+    data: bytes
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.model import Image, ImageInfo, ImageQuery, Page
+from service.model import Image, ImageInfo, ImageQuery, Page, Rendition
 
 
 class ImageStore(Protocol):
@@ -20,6 +20,10 @@ class ImageStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing key is not an error."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """The stored bytes; StorageUnavailable if they cannot be read."""
         ...
 
     def download_url(
@@ -78,3 +82,7 @@ class ImageProcessor(Protocol):
     """Reads image bytes: identifies the format and enforces pixel and frame caps."""
 
     def inspect(self, body: BinaryIO) -> ImageInfo: ...
+
+    def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
+        """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
+        ...

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import BinaryIO
 from urllib.parse import quote
 
-from service.errors import ImageConflict
+from service.errors import ImageConflict, StorageUnavailable
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
 
@@ -24,6 +24,11 @@ class InMemoryImageStore:
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
         self.content_types.pop(key, None)
+
+    def read(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise StorageUnavailable(f"Could not read the image (NoSuchKey {key})")
+        return self.objects[key]
 
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
         return f"memory://{key}?filename={quote(filename)}&expires_in={expires_in}"

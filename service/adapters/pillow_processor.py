@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import ImageTooLarge, InvalidImage
-from service.model import ImageInfo
+from service.model import ImageInfo, Rendition
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
@@ -53,6 +54,38 @@ class PillowImageProcessor:
             # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, but also
             # IndexError or struct.error on some truncated files: all mean a broken image.
             raise InvalidImage(f"The image is truncated or corrupt ({error})") from None
+        finally:
+            body.seek(0)
+
+    def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
+        """Upright (EXIF orientation applied), re-encoded without metadata: JPEG, or PNG when
+        the image has transparency. Only the first frame of an animation is used."""
+        body.seek(0)
+        try:
+            with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
+                self._check_header(image)
+                # Decoding at a reduced scale where the format allows (JPEG's DCT scaling).
+                image.draft("RGB", (longest_side * 2, longest_side * 2))
+                upright = ImageOps.exif_transpose(image)
+                upright.thumbnail((longest_side, longest_side))
+                transparent = upright.mode in ("RGBA", "LA", "PA") or (
+                    upright.mode == "P" and "transparency" in upright.info
+                )
+                out = io.BytesIO()
+                if transparent:
+                    upright.convert("RGBA").save(out, format="PNG", optimize=True)
+                else:
+                    upright.convert("RGB").save(out, format="JPEG", quality=85)
+                return Rendition(
+                    content_type="image/png" if transparent else "image/jpeg",
+                    data=out.getvalue(),
+                    width=upright.width,
+                    height=upright.height,
+                )
+        except (ImageTooLarge, InvalidImage):
+            raise
+        except Exception as error:
+            raise InvalidImage(f"The image cannot be rendered ({error})") from None
         finally:
             body.seek(0)
 

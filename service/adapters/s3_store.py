@@ -45,6 +45,12 @@ class S3ImageStore:
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(f"Could not delete the image ({_reason(error)})") from error
 
+    def read(self, key: str) -> bytes:
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(f"Could not read the image ({_reason(error)})") from error
+
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
         disposition = (
             f'attachment; filename="{rules.ascii_filename(filename)}"; '

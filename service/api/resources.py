@@ -6,7 +6,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, BinaryIO, TypeVar, cast
 
-from flask import redirect, url_for
+from flask import Response, redirect, request, url_for
 from flask.views import MethodView
 from marshmallow import INCLUDE, RAISE
 from werkzeug.datastructures import FileStorage
@@ -21,6 +21,7 @@ from service.api.schemas import (
     ImageListSchema,
     ImageQuerySchema,
     ImageSchema,
+    ThumbnailQuerySchema,
     UploadSchema,
 )
 from service.model import IMAGE_ID_PATTERN
@@ -120,3 +121,29 @@ class ImageDownload(MethodView):
             200,
             {"Cache-Control": "no-store"},
         )
+
+
+BINARY_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@blp.route("/<image_id>/thumbnail", parameters=[IMAGE_ID])
+class ImageThumbnail(MethodView):
+    @blp.arguments(ThumbnailQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "JPEG (PNG when the image has transparency), no metadata",
+                "content": {"image/jpeg": BINARY_IMAGE, "image/png": BINARY_IMAGE},
+            }
+        }
+    )
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+    def get(self, args: dict[str, Any], image_id: str) -> Any:
+        """A small re-encoded copy of the image, served by the API itself"""
+        thumbnail = image_service().thumbnail(image_id, args["size"])
+        response = Response(thumbnail.data, mimetype=thumbnail.content_type)
+        # An id's bytes never change, so neither does its thumbnail of a given size.
+        response.set_etag(f"{image_id}-{args['size']}")
+        response.headers["Cache-Control"] = "private, max-age=86400"
+        response.headers["Content-Disposition"] = "inline"
+        return response.make_conditional(request)

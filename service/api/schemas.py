@@ -10,7 +10,12 @@ from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.datastructures import FileStorage
 
-from service.model import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from service.model import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_THUMBNAIL_SIZE,
+    MAX_PAGE_SIZE,
+    THUMBNAIL_SIZES,
+)
 
 RESERVED_FORM_FIELDS = {"image", "user_id", "description", "tags", "metadata"}
 
@@ -137,6 +142,17 @@ class DownloadQuerySchema(Schema):
         unknown = RAISE
 
     redirect = fields.Boolean(load_default=False)
+
+
+class ThumbnailQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    size = fields.Integer(
+        load_default=DEFAULT_THUMBNAIL_SIZE,
+        validate=validate.OneOf(THUMBNAIL_SIZES),
+        metadata={"description": "longest side in pixels"},
+    )
 
 
 class ImageSchema(Schema):

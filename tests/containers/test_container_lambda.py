@@ -8,12 +8,15 @@ multipart uploads arrive base64-encoded, as API Gateway sends them.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import uuid
 from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 
 from tests.containers.apigw_events import (
     header,
@@ -82,6 +85,23 @@ def test_http_api_get_and_download(lambda_runtime: Any, uploaded: dict[str, Any]
     )
     assert redirect["statusCode"] == 302
     assert requests.get(header(redirect, "Location"), timeout=10).content == uploaded["data"]
+
+
+def test_binary_thumbnail_through_the_runtime_client(
+    lambda_runtime: Any, uploaded: dict[str, Any]
+) -> None:
+    image_id = uploaded["image"]["image_id"]
+    for event in (
+        rest_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}),
+        http_api_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}),
+    ):
+        response = lambda_runtime.invoke(event)
+        assert response["statusCode"] == 200, response
+        assert response["isBase64Encoded"] is True
+        assert header(response, "Content-Type").startswith("image/")
+        thumbnail = Image.open(io.BytesIO(base64.b64decode(response["body"])))
+        thumbnail.load()
+        assert max(thumbnail.size) <= 64
 
 
 def test_docs_links_carry_the_stage(lambda_runtime: Any) -> None:

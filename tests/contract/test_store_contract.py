@@ -6,6 +6,9 @@ import hashlib
 import io
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
+from service.errors import StorageUnavailable
 from service.ports import ImageStore
 
 
@@ -40,3 +43,19 @@ def test_download_url_names_the_file(store: ImageStore) -> None:
 
 def test_check_passes_when_the_store_answers(store: ImageStore) -> None:
     store.check()
+
+
+def test_read_returns_what_was_put(store: ImageStore) -> None:
+    data = bytes(range(256)) * 10
+    store.put(
+        "originals/r",
+        io.BytesIO(data),
+        content_type="image/png",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    assert store.read("originals/r") == data
+
+
+def test_reading_a_missing_key_is_storage_unavailable(store: ImageStore) -> None:
+    with pytest.raises(StorageUnavailable):
+        store.read("originals/missing")

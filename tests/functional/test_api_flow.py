@@ -627,3 +627,39 @@ class TestOnASharedMock:
         assert echoed.headers["X-Request-Id"] == "abc-123.X_y"
         assert replaced.headers["X-Request-Id"] != "bad id\twith spaces"
         assert len(replaced.headers["X-Request-Id"]) == 32
+
+
+def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -> None:
+    uploaded = client.post(
+        "/images", data=upload_form(jpeg((900, 600))), content_type="multipart/form-data"
+    )
+    image_id = uploaded.json["image_id"]
+
+    thumbnail = client.get(f"/images/{image_id}/thumbnail?size=128")
+
+    assert thumbnail.status_code == 200
+    assert thumbnail.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(thumbnail.data)).size == (128, 85)
+    assert thumbnail.headers["X-Content-Type-Options"] == "nosniff"
+    again = client.get(
+        f"/images/{image_id}/thumbnail?size=128",
+        headers={"If-None-Match": thumbnail.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    default = client.get(f"/images/{image_id}/thumbnail")
+    assert Image.open(io.BytesIO(default.data)).size == (256, 171)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail", 404),
+        ("/images/not-an-id/thumbnail", 400),
+        ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail?size=100", 422),
+        ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail?width=64", 422),
+    ],
+)
+def test_thumbnail_errors_are_json(client: FlaskClient, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.json["code"] == status

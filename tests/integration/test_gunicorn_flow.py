@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 import uuid
 
 import pytest
 import requests
+from PIL import Image as PILImage
 
 from tests import imaging
 from tests.integration.conftest import Stack
@@ -82,6 +84,10 @@ def test_upload_list_get_patch_download_delete(stack: Stack) -> None:
     )
     assert redirect.status_code == 302
     assert requests.get(redirect.headers["Location"], timeout=30).content == photo
+
+    thumbnail = requests.get(f"{stack.base_url}/images/{image_id}/thumbnail?size=64", timeout=30)
+    assert thumbnail.headers["Content-Type"] == "image/jpeg"
+    assert PILImage.open(io.BytesIO(thumbnail.content)).size == (64, 48)
 
     deleted = requests.delete(f"{stack.base_url}/images/{image_id}", timeout=30)
     assert deleted.status_code == 204

@@ -117,3 +117,71 @@ def test_a_large_jpeg_is_decoded_in_draft_mode(processor: PillowImageProcessor) 
     info = processor.inspect(io.BytesIO(jpeg((1600, 1200))))
 
     assert (info.width, info.height) == (1600, 1200)
+
+
+def rendered(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize(
+    ("size", "longest", "expected"),
+    [((800, 600), 256, (256, 192)), ((600, 800), 128, (96, 128)), ((40, 30), 256, (40, 30))],
+    ids=["landscape", "portrait", "never-upscaled"],
+)
+def test_a_thumbnail_fits_the_longest_side_and_keeps_the_aspect(
+    processor: PillowImageProcessor,
+    size: tuple[int, int],
+    longest: int,
+    expected: tuple[int, int],
+) -> None:
+    thumbnail = processor.thumbnail(io.BytesIO(jpeg(size)), longest)
+    assert thumbnail.content_type == "image/jpeg"
+    assert (thumbnail.width, thumbnail.height) == expected
+    assert rendered(thumbnail.data).size == expected
+
+
+def test_a_thumbnail_is_upright_and_carries_no_exif(processor: PillowImageProcessor) -> None:
+    # GIVEN a landscape JPEG whose EXIF says "rotate 90°" (orientation 6) and holds a GPS tag
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8825] = {2: (48.0, 51.0, 24.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 200), "red").save(buffer, format="JPEG", exif=exif)
+    # WHEN a thumbnail is made THEN it is portrait, as shown by viewers, and has no EXIF at all
+    thumbnail = processor.thumbnail(io.BytesIO(buffer.getvalue()), 128)
+    assert (thumbnail.width, thumbnail.height) == (64, 128)
+    assert not rendered(thumbnail.data).getexif()
+
+
+def test_a_transparent_image_gives_a_png_thumbnail(processor: PillowImageProcessor) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 300), (0, 0, 255, 0)).save(buffer, format="PNG")
+    thumbnail = processor.thumbnail(io.BytesIO(buffer.getvalue()), 64)
+    assert thumbnail.content_type == "image/png"
+    assert rendered(thumbnail.data).mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [encode("JPEG", (300, 200)), animated("GIF", frames=3, size=(300, 200))],
+    ids=["jpeg", "animated-gif"],
+)
+def test_other_inputs_give_a_jpeg_of_the_first_frame(
+    processor: PillowImageProcessor, data: bytes
+) -> None:
+    thumbnail = processor.thumbnail(io.BytesIO(data), 64)
+    assert thumbnail.content_type == "image/jpeg"
+    assert rendered(thumbnail.data).size == (64, 43)
+
+
+def test_a_grayscale_jpeg_gives_a_thumbnail(processor: PillowImageProcessor) -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (500, 500), 128).save(buffer, format="JPEG")
+    assert processor.thumbnail(io.BytesIO(buffer.getvalue()), 64).width == 64
+
+
+def test_broken_bytes_give_no_thumbnail(processor: PillowImageProcessor) -> None:
+    with pytest.raises(InvalidImage):
+        processor.thumbnail(io.BytesIO(jpeg((300, 300))[:300]), 64)
