@@ -9,7 +9,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: venv run test pytest lint format terraform-check sweep create-resources clean
+.PHONY: venv run test pytest lint format terraform-check sweep create-resources bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,13 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) terraform-check
-	$(BIN)/ruff check service tests
-	$(BIN)/ruff format --check service tests
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format service tests
-	$(BIN)/ruff check --fix service tests
+	$(BIN)/ruff format service tests bench
+	$(BIN)/ruff check --fix service tests bench
 
 # Terraform's providers cannot be downloaded on the build machines, so no `terraform validate`:
 # the HCL is parsed by tests (python-hcl2), formatted with `terraform fmt` when a terraform
@@ -51,6 +51,10 @@ terraform-check: $(CHECKOV_STAMP)
 
 create-resources: $(STAMP)
 	$(BIN)/python -m service create-resources
+
+# Ratios against a baseline measured in the same run; never timing assertions in tests.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_images.py
 
 sweep: $(STAMP)
 	$(BIN)/python -m service sweep
