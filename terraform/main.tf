@@ -2,6 +2,21 @@
 # in Lambda mode (HTTP API), ECS mode (Fargate + ALB), or both, sharing the same storage.
 
 locals {
+  # The settings the service reads (service/settings.py) in every mode, wired from the
+  # resources; each mode's module adds its own (Lambda's body limit, gunicorn's).
+  service_environment = {
+    S3_BUCKET_NAME        = module.storage.bucket_name
+    DYNAMODB_TABLE_NAME   = module.storage.table_name
+    CURSOR_SECRET         = random_password.cursor_secret.result
+    MAX_FILE_SIZE         = tostring(var.max_file_size)
+    ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
+    LOG_LEVEL             = var.log_level
+    MAX_IMAGE_PIXELS      = tostring(var.max_image_pixels)
+    MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
+    DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
+    SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
+  }
+
   table_name     = coalesce(var.table_name, "${var.name_prefix}-images")
   deploy_service = var.enable_lambda || var.enable_ecs
   image_uri      = local.deploy_service ? "${aws_ecr_repository.service[0].repository_url}:${var.image_tag}" : null
@@ -95,18 +110,9 @@ module "lambda_api" {
   throttling_rate_limit     = var.api_throttling_rate_limit
   sweep_schedule_expression = var.sweep_schedule_expression
 
-  bucket_name           = module.storage.bucket_name
-  table_name            = module.storage.table_name
-  service_policy_json   = module.storage.service_policy_json
-  cursor_secret         = random_password.cursor_secret.result
-  max_file_size         = var.max_file_size
-  max_request_body      = var.lambda_max_request_body
-  allowed_content_types = var.allowed_content_types
-  log_level             = var.log_level
-  max_image_pixels      = var.max_image_pixels
-  max_image_frames      = var.max_image_frames
-  download_url_ttl      = var.download_url_ttl
-  sweep_grace_seconds   = var.sweep_grace_seconds
+  service_environment = local.service_environment
+  service_policy_json = module.storage.service_policy_json
+  max_request_body    = var.lambda_max_request_body
 }
 
 # --- ECS mode ----------------------------------------------------------------------------
@@ -138,15 +144,6 @@ module "ecs_service" {
   gunicorn_threads      = var.gunicorn_threads
   gunicorn_worker_class = var.gunicorn_worker_class
 
-  bucket_name           = module.storage.bucket_name
-  table_name            = module.storage.table_name
-  service_policy_json   = module.storage.service_policy_json
-  cursor_secret         = random_password.cursor_secret.result
-  max_file_size         = var.max_file_size
-  allowed_content_types = var.allowed_content_types
-  log_level             = var.log_level
-  max_image_pixels      = var.max_image_pixels
-  max_image_frames      = var.max_image_frames
-  download_url_ttl      = var.download_url_ttl
-  sweep_grace_seconds   = var.sweep_grace_seconds
+  service_environment = local.service_environment
+  service_policy_json = module.storage.service_policy_json
 }

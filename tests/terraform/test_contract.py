@@ -130,9 +130,25 @@ def test_lambda_functions_set_the_module_environment(terraform: Any, function: s
     assert body["package_type"] == "Image"
 
 
+def module_environment(terraform: Any, module_name: str) -> dict[str, Any]:
+    """What a module's functions or containers get: the root module's common settings
+    merged with the module's own."""
+    module = terraform.modules[module_name]
+    assert ref(module.locals["environment"]) == (
+        "merge(var.service_environment, local.own_environment)"
+    )
+    assert ref(terraform.root.modules[module_name]["service_environment"]) == (
+        "local.service_environment"
+    )
+    common = terraform.root.locals["service_environment"]
+    own = module.locals["own_environment"]
+    assert not set(common) & set(own), "a module must not override a common setting"
+    return {**common, **own}
+
+
 def test_lambda_environment(terraform: Any, names_the_service_reads: set[str]) -> None:
     module = terraform.modules["lambda_api"]
-    environment = module.locals["environment"]
+    environment = module_environment(terraform, "lambda_api")
     assert set(environment) >= REQUIRED_LAMBDA_ENV, REQUIRED_LAMBDA_ENV - set(environment)
     assert set(environment) <= names_the_service_reads, set(environment) - names_the_service_reads
     assert not set(environment) & LOCAL_ONLY_ENV
@@ -155,7 +171,7 @@ def test_ecs_container_uses_the_module_environment(terraform: Any) -> None:
 
 def test_ecs_environment(terraform: Any, names_the_service_reads: set[str]) -> None:
     module = terraform.modules["ecs_service"]
-    environment = module.locals["environment"]
+    environment = module_environment(terraform, "ecs_service")
     gunicorn = {"GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS"}
     assert REQUIRED_ECS_ENV | gunicorn <= set(environment)
     assert set(environment) <= names_the_service_reads, set(environment) - names_the_service_reads
@@ -167,17 +183,14 @@ def test_ecs_environment(terraform: Any, names_the_service_reads: set[str]) -> N
 
 @pytest.mark.parametrize("module_name", ["lambda_api", "ecs_service"])
 def test_environment_is_wired_from_the_resources(terraform: Any, module_name: str) -> None:
-    module = terraform.modules[module_name]
-    environment = module.locals["environment"]
-    assert ref(environment["S3_BUCKET_NAME"]) == "var.bucket_name"
-    assert ref(environment["DYNAMODB_TABLE_NAME"]) == "var.table_name"
-    assert ref(environment["CURSOR_SECRET"]) == "var.cursor_secret"
+    environment = module_environment(terraform, module_name)
+    assert ref(environment["S3_BUCKET_NAME"]) == "module.storage.bucket_name"
+    assert ref(environment["DYNAMODB_TABLE_NAME"]) == "module.storage.table_name"
+    assert ref(environment["CURSOR_SECRET"]) == "random_password.cursor_secret.result"
 
     call = terraform.root.modules[module_name]
-    assert ref(call["bucket_name"]) == "module.storage.bucket_name"
-    assert ref(call["table_name"]) == "module.storage.table_name"
     assert ref(call["service_policy_json"]) == "module.storage.service_policy_json"
-    assert ref(call["cursor_secret"]) == "random_password.cursor_secret.result"
+    assert terraform.modules[module_name].variables["service_environment"]["sensitive"] is True
 
     storage_outputs = terraform.modules["storage"].outputs
     assert ref(storage_outputs["bucket_name"]["value"]) == "aws_s3_bucket.images.bucket"

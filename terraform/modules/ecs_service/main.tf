@@ -9,26 +9,17 @@ locals {
   container_name = "app"
   https          = var.certificate_arn != null
 
-  # The environment the service reads (service/settings.py) plus gunicorn's. The local-only
-  # AWS_ENDPOINT_URL / S3_PUBLIC_ENDPOINT_URL are not set. CURSOR_SECRET is a plain
-  # environment variable of the task definition.
-  environment = {
-    S3_BUCKET_NAME        = var.bucket_name
-    DYNAMODB_TABLE_NAME   = var.table_name
-    CURSOR_SECRET         = var.cursor_secret
-    MAX_FILE_SIZE         = tostring(var.max_file_size)
-    ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
+  # The service's settings (service/settings.py): the common ones from the root module, plus
+  # the region and gunicorn's. The local-only AWS_ENDPOINT_URL / S3_PUBLIC_ENDPOINT_URL are
+  # not set.
+  own_environment = {
     AWS_DEFAULT_REGION    = data.aws_region.current.region
-    LOG_LEVEL             = var.log_level
-    MAX_IMAGE_PIXELS      = tostring(var.max_image_pixels)
-    MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
-    DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
-    SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
     PORT                  = tostring(var.container_port)
     GUNICORN_WORKERS      = tostring(var.gunicorn_workers)
     GUNICORN_THREADS      = tostring(var.gunicorn_threads)
     GUNICORN_WORKER_CLASS = var.gunicorn_worker_class
   }
+  environment = merge(var.service_environment, local.own_environment)
 }
 
 # --- Logs --------------------------------------------------------------------------------

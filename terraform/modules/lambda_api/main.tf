@@ -8,22 +8,13 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  # The environment the service reads (service/settings.py). AWS_DEFAULT_REGION is reserved
-  # in Lambda (the runtime sets AWS_REGION); AWS_ENDPOINT_URL/S3_PUBLIC_ENDPOINT_URL are for
-  # local runs only. CURSOR_SECRET is a plain (encrypted-at-rest) environment variable.
-  environment = {
-    S3_BUCKET_NAME        = var.bucket_name
-    DYNAMODB_TABLE_NAME   = var.table_name
-    CURSOR_SECRET         = var.cursor_secret
-    MAX_FILE_SIZE         = tostring(var.max_file_size)
-    MAX_REQUEST_BODY      = tostring(var.max_request_body)
-    ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
-    LOG_LEVEL             = var.log_level
-    MAX_IMAGE_PIXELS      = tostring(var.max_image_pixels)
-    MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
-    DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
-    SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
+  # The service's settings (service/settings.py): the common ones from the root module, plus
+  # the Lambda body limit. AWS_DEFAULT_REGION is reserved in Lambda (the runtime sets
+  # AWS_REGION); AWS_ENDPOINT_URL/S3_PUBLIC_ENDPOINT_URL are for local runs only.
+  own_environment = {
+    MAX_REQUEST_BODY = tostring(var.max_request_body)
   }
+  environment = merge(var.service_environment, local.own_environment)
 
   sweeper_enabled = var.sweep_schedule_expression != null
   sweeper_name    = "${var.name}-sweeper"

@@ -76,30 +76,9 @@ variable "throttling_rate_limit" {
   default     = 50
 }
 
-variable "bucket_name" {
-  description = "Image bucket name, passed as S3_BUCKET_NAME."
-  type        = string
-}
-
-variable "table_name" {
-  description = "DynamoDB table name, passed as DYNAMODB_TABLE_NAME."
-  type        = string
-}
-
 variable "service_policy_json" {
   description = "Least-privilege data-access policy (from the storage module)."
   type        = string
-}
-
-variable "cursor_secret" {
-  description = "Secret that signs pagination cursors (CURSOR_SECRET); shared by every instance."
-  type        = string
-  sensitive   = true
-}
-
-variable "max_file_size" {
-  description = "MAX_FILE_SIZE in bytes."
-  type        = number
 }
 
 variable "max_request_body" {
@@ -108,38 +87,14 @@ variable "max_request_body" {
   default     = 4500000
 }
 
-variable "allowed_content_types" {
-  description = "ALLOWED_CONTENT_TYPES (joined with commas)."
-  type        = list(string)
-}
-
-variable "log_level" {
-  description = "LOG_LEVEL."
-  type        = string
-}
-
-variable "max_image_pixels" {
-  description = "MAX_IMAGE_PIXELS."
-  type        = number
-}
-
-variable "max_image_frames" {
-  description = "MAX_IMAGE_FRAMES."
-  type        = number
-}
-
-variable "download_url_ttl" {
-  description = "DOWNLOAD_URL_TTL in seconds."
-  type        = number
-}
-
-variable "sweep_grace_seconds" {
-  description = "SWEEP_GRACE_SECONDS."
-  type        = number
-}
-
 variable "sweep_schedule_expression" {
   description = "EventBridge Scheduler expression for the sweeper function; null disables it."
   type        = string
   default     = "rate(15 minutes)"
+}
+
+variable "service_environment" {
+  description = "The service's settings common to every mode (root module: local.service_environment)."
+  type        = map(string)
+  sensitive   = true # holds CURSOR_SECRET
 }
