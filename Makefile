@@ -34,13 +34,13 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) terraform-check
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench scripts
+	$(BIN)/ruff format --check service tests bench scripts
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format service tests bench
-	$(BIN)/ruff check --fix service tests bench
+	$(BIN)/ruff format service tests bench scripts
+	$(BIN)/ruff check --fix service tests bench scripts
 
 # Terraform's providers cannot be downloaded on the build machines, so no `terraform validate`:
 # the HCL is parsed by tests (python-hcl2), formatted with `terraform fmt` when a terraform

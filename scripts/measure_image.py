@@ -24,10 +24,8 @@ import gzip
 import json
 import re
 import statistics
-import threading
+import sys
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -35,6 +33,10 @@ from urllib.request import urlopen
 import docker
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.containers.lambda_runtime import LambdaRuntimeDouble  # noqa: E402
+
 DEFAULT_TAG = "mpycloud:measure"
 TMPFS = {"/tmp": ""}  # noqa: S108 - the container's only writable directory
 ENV = {
@@ -114,75 +116,28 @@ def in_container_cold_start(client: docker.DockerClient, tag: str, runs: int) ->
     return figures
 
 
-class _RuntimeDouble(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    first_poll: float | None = None
-    answered: float | None = None
-    served = False
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        # awslambdaric's native client crashes (SIGSEGV) on an event without a Content-Type.
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        cls = type(self)
-        if cls.first_poll is None:
-            cls.first_poll = time.monotonic()
-        if cls.served:  # second poll: a non-2xx answer makes the runtime client exit
-            self._answer(500, b"{}")
-            return
-        cls.served = True
-        self._answer(
-            200,
-            json.dumps(HEALTH_EVENT).encode(),
-            {
-                "Lambda-Runtime-Aws-Request-Id": str(uuid.uuid4()),
-                "Lambda-Runtime-Deadline-Ms": str(int((time.time() + 60) * 1000)),
-                "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:1:function:m",
-            },
-        )
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path.endswith("/response"):
-            type(self).answered = time.monotonic()
-        self._answer(202, b"{}")
-
-
 def lambda_end_to_end(client: docker.DockerClient, tag: str) -> dict[str, float]:
-    handler = type("Runtime", (_RuntimeDouble,), {})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    runtime = LambdaRuntimeDouble().start()
     started = time.monotonic()
     container = client.containers.run(
         tag,
-        environment={**ENV, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}"},
+        environment={**ENV, "AWS_LAMBDA_RUNTIME_API": runtime.address},
         network_mode="host",
         read_only=True,
         tmpfs=TMPFS,
         detach=True,
     )
     try:
-        container.wait(timeout=60)
+        runtime.invoke(HEALTH_EVENT)
+        answered = time.monotonic()
     finally:
+        runtime.stop()  # the runtime client exits on the next poll's non-2xx answer
+        container.wait(timeout=60)
         container.remove(force=True)
-        server.shutdown()
-        server.server_close()
-    if handler.first_poll is None or handler.answered is None:
-        raise RuntimeError("the Lambda runtime client never answered its first event")
+    assert runtime.first_poll_at is not None
     return {
-        "docker_run_to_first_poll_s": handler.first_poll - started,
-        "docker_run_to_first_answer_s": handler.answered - started,
+        "docker_run_to_first_poll_s": runtime.first_poll_at - started,
+        "docker_run_to_first_answer_s": answered - started,
     }
 
 
