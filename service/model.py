@@ -24,11 +24,11 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 # Used with fullmatch: '$' would also accept a trailing newline.
-USER_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
 # Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
 # (they delimit keys and query lists).
 TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
-METADATA_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+METADATA_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_METADATA_KEY_LENGTH}}}")
 IMAGE_ID_PATTERN = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
 MetadataValue = str | int | float | bool | None

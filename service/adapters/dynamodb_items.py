@@ -99,7 +99,3 @@ def from_item(item: Item) -> Image:
         metadata=json.loads(plain.get("metadata", "{}")),
         status=ImageStatus(plain["status"]),
     )
-
-
-def serialize(value: Any) -> Item:
-    return dict(_serializer.serialize(value))
