@@ -33,6 +33,15 @@ IMAGE_ID_PATTERN = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
 MetadataValue = str | int | float | bool | None
 
+# The formats the service accepts, by MIME type, with the extension a download is named with.
+EXTENSION_BY_CONTENT_TYPE = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+ACCEPTED_CONTENT_TYPES = tuple(EXTENSION_BY_CONTENT_TYPE)
+
 
 class ImageStatus(StrEnum):
     PENDING = "PENDING"  # bytes may be on their way to the store; invisible to users

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-KNOWN_CONTENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+from service.model import ACCEPTED_CONTENT_TYPES
+
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -27,7 +28,7 @@ class Settings:
     s3_bucket_name: str = "image-storage-bucket"
     dynamodb_table_name: str = "images"
     max_file_size: int = 10 * 1024 * 1024
-    allowed_content_types: tuple[str, ...] = KNOWN_CONTENT_TYPES
+    allowed_content_types: tuple[str, ...] = ACCEPTED_CONTENT_TYPES
     aws_endpoint_url: str | None = None
     # Endpoint written into presigned URLs. Inside docker compose the service reaches S3 as
     # http://localstack:4566, which the user's browser cannot resolve.
@@ -148,11 +149,11 @@ class _Reader:
     def content_types(self, name: str) -> tuple[str, ...]:
         value = self.raw(name)
         if value is None:
-            return KNOWN_CONTENT_TYPES
+            return ACCEPTED_CONTENT_TYPES
         types = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part))
-        unknown = [t for t in types if t not in KNOWN_CONTENT_TYPES]
+        unknown = [t for t in types if t not in ACCEPTED_CONTENT_TYPES]
         if not types or unknown:
             raise SettingsError(
-                f"{name} must list types among {', '.join(KNOWN_CONTENT_TYPES)}, got {value!r}"
+                f"{name} must list types among {', '.join(ACCEPTED_CONTENT_TYPES)}, got {value!r}"
             )
         return types

@@ -14,7 +14,8 @@ from service.app import create_app
 from service.bootstrap import build_image_service
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
-from service.settings import KNOWN_CONTENT_TYPES, Settings
+from service.model import ACCEPTED_CONTENT_TYPES
+from service.settings import Settings
 from tests.aws import CURSOR_SECRET, moto_environment, small_settings
 from tests.fakes import InMemoryImageRepository, InMemoryImageStore
 
@@ -66,7 +67,7 @@ def fake_service(
         repository=fake_repository,
         processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=CursorCodec(CURSOR_SECRET),
-        limits=Limits(max_file_size=512 * 1024, allowed_content_types=KNOWN_CONTENT_TYPES),
+        limits=Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES),
     )
 
 

@@ -14,14 +14,6 @@ from service.model import ImageInfo, Rendition
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
 IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
-CONTENT_TYPES = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-}
 
 
 class PillowImageProcessor:
@@ -102,7 +94,7 @@ class PillowImageProcessor:
             )
         fmt = image.format or ""
         return ImageInfo(
-            content_type=CONTENT_TYPES.get(fmt, f"image/{fmt.lower()}"),
+            content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
             width=width,
             height=height,
             frames=frames,

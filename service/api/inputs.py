@@ -11,7 +11,7 @@ from service.api.identity import resolve_user
 from service.api.schemas import RESERVED_FORM_FIELDS
 from service.errors import InvalidInput
 from service.model import ImageChanges, ImageQuery, NewImage
-from service.settings import KNOWN_CONTENT_TYPES
+from service.model import ACCEPTED_CONTENT_TYPES
 
 
 def new_image(form: dict[str, Any], upload: FileStorage) -> NewImage:
@@ -45,10 +45,10 @@ def image_changes(changes: dict[str, Any]) -> ImageChanges:
 
 def image_query(args: dict[str, Any]) -> tuple[ImageQuery, str | None]:
     content_type = rules.content_type(args.get("content_type"))
-    if content_type is not None and content_type not in KNOWN_CONTENT_TYPES:
+    if content_type is not None and content_type not in ACCEPTED_CONTENT_TYPES:
         raise InvalidInput(
             f"Unknown content_type {content_type!r}",
-            {"content_type": [f"one of {', '.join(KNOWN_CONTENT_TYPES)}"]},
+            {"content_type": [f"one of {', '.join(ACCEPTED_CONTENT_TYPES)}"]},
         )
     query = ImageQuery(
         user_id=rules.user_id(args["user_id"]) if "user_id" in args else None,

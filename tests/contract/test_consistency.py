@@ -20,7 +20,7 @@ from service.errors import ImageConflict, ImageNotFound, StorageUnavailable
 from service.images import ImageService, Limits
 from service.model import ImageQuery, ImageStatus, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
-from service.settings import KNOWN_CONTENT_TYPES
+from service.model import ACCEPTED_CONTENT_TYPES
 from tests import imaging
 
 
@@ -104,7 +104,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
         cursors=CursorCodec("consistency-secret-0123456789"),
         limits=Limits(
             max_file_size=1 << 20,
-            allowed_content_types=KNOWN_CONTENT_TYPES,
+            allowed_content_types=ACCEPTED_CONTENT_TYPES,
             sweep_grace_seconds=600,
         ),
         clock=lambda: clock[0],

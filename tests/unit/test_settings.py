@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.model import ACCEPTED_CONTENT_TYPES
 from service.settings import (
-    KNOWN_CONTENT_TYPES,
     LAMBDA_MAX_REQUEST_BODY,
     Settings,
     SettingsError,
@@ -18,7 +18,7 @@ def test_given_an_empty_environment_then_the_defaults_apply() -> None:
     assert settings.s3_bucket_name == "image-storage-bucket"
     assert settings.dynamodb_table_name == "images"
     assert settings.max_file_size == 10 * 1024 * 1024
-    assert settings.allowed_content_types == KNOWN_CONTENT_TYPES
+    assert settings.allowed_content_types == ACCEPTED_CONTENT_TYPES
     assert settings.aws_endpoint_url is None
     assert settings.s3_public_endpoint_url is None
     assert settings.aws_default_region == "us-east-1"
@@ -116,7 +116,7 @@ def test_a_bad_value_fails_with_an_error_naming_the_setting(name: str, value: st
         ("IMAGE/PNG, image/jpeg", ("image/png", "image/jpeg")),
         ("image/png,image/png,image/gif", ("image/png", "image/gif")),
         ("image/webp,", ("image/webp",)),
-        (",".join(KNOWN_CONTENT_TYPES), KNOWN_CONTENT_TYPES),
+        (",".join(ACCEPTED_CONTENT_TYPES), ACCEPTED_CONTENT_TYPES),
     ],
 )
 def test_allowed_content_types_are_parsed(value: str, expected: tuple[str, ...]) -> None:
