@@ -10,8 +10,7 @@ from service import rules
 from service.api.identity import resolve_user
 from service.api.schemas import RESERVED_FORM_FIELDS
 from service.errors import InvalidInput
-from service.model import ImageChanges, ImageQuery, NewImage
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.model import ACCEPTED_CONTENT_TYPES, ImageChanges, ImageQuery, NewImage
 
 
 def new_image(form: dict[str, Any], upload: FileStorage) -> NewImage:

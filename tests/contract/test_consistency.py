@@ -18,9 +18,8 @@ from service.adapters.pillow_processor import PillowImageProcessor
 from service.cursors import CursorCodec
 from service.errors import ImageConflict, ImageNotFound, StorageUnavailable
 from service.images import ImageService, Limits
-from service.model import ImageQuery, ImageStatus, NewImage, utc_now
+from service.model import ACCEPTED_CONTENT_TYPES, ImageQuery, ImageStatus, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
-from service.model import ACCEPTED_CONTENT_TYPES
 from tests import imaging
 
 
