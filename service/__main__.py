@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
 
     if args.command == "create-resources":
-        from service.resources import create_resources
+        from service.provisioning import create_resources
 
         create_resources(settings)
         print(f"bucket {settings.s3_bucket_name} and table {settings.dynamodb_table_name} ready")

@@ -53,7 +53,7 @@ def create_app(
     api.register_blueprint(health.blp)
     register_error_handlers(app, body_limit)
     _add_request_id(app)
-    if settings.cursor_secret_is_ephemeral:
+    if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app
 

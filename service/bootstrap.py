@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from service.adapters.dynamodb_repository import DynamoDBImageRepository
-from service.adapters.pillow_processor import PillowImageProcessor
+from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
 from service.adapters.s3_store import S3ImageStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
@@ -45,6 +46,7 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
 
 
 def build_image_service(settings: Settings) -> ImageService:
+    set_process_limits(settings.max_image_pixels)
     return ImageService(
         store=S3ImageStore(
             s3_client(settings),
@@ -55,7 +57,7 @@ def build_image_service(settings: Settings) -> ImageService:
         processor=PillowImageProcessor(
             max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
         ),
-        cursors=CursorCodec(settings.cursor_secret),
+        cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=Limits(
             max_file_size=settings.max_file_size,
             allowed_content_types=settings.allowed_content_types,

@@ -1,21 +1,22 @@
 """Gunicorn settings of the container image: ``gunicorn -c python:service.gunicorn_conf``.
 
-The GUNICORN_* / PORT variables are read by :func:`service.settings.gunicorn_options`. The file
-system may be read-only except for /tmp, hence ``worker_tmp_dir`` and no control socket.
+The GUNICORN_* / PORT variables are read and checked by :class:`service.settings.ServerSettings`:
+a bad value stops gunicorn at start-up with the variable's name. The file system may be
+read-only except for /tmp, hence ``worker_tmp_dir`` and no control socket.
 """
 
 from __future__ import annotations
 
 from service.log import logging_config
-from service.settings import Settings, gunicorn_options
+from service.settings import ServerSettings, Settings
 
-_options = gunicorn_options()
+_server = ServerSettings.from_env()
 
-bind = _options["bind"]
-worker_class = _options["worker_class"]
-workers = int(_options["workers"])
-threads = int(_options["threads"])
-timeout = int(_options["timeout"])
+bind = f"0.0.0.0:{_server.port}"
+worker_class = _server.worker_class
+workers = _server.workers
+threads = _server.threads
+timeout = _server.timeout
 
 worker_tmp_dir = "/tmp"  # noqa: S108 - the one writable directory of the container
 control_socket_disable = True  # it would be created under $HOME, which is read-only

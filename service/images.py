@@ -46,6 +46,7 @@ from service.ports import ImageProcessor, ImageRepository, ImageStore
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
+DELETE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,16 @@ class ImageService:
 
     def delete(self, image_id: str) -> None:
         image = self.get(image_id)
-        hidden = self._repository.hide(image)
+        for attempt in range(DELETE_ATTEMPTS):
+            try:
+                hidden = self._repository.hide(image)
+                break
+            except ImageConflict:
+                # Someone else wrote it meanwhile. A concurrent DELETE that won means it is
+                # gone for this caller too (404, as if it came second); anything else: retry.
+                image = self.get(image_id)
+                if attempt == DELETE_ATTEMPTS - 1:
+                    raise
         self._finish_delete(hidden)
 
     def download_link(self, image_id: str) -> DownloadLink:

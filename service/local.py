@@ -7,6 +7,7 @@ process so that its request log does not drown the API's.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -48,7 +49,7 @@ def start_emulator(host: str, port: int) -> subprocess.Popen[bytes]:
 
 def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> None:
     from service.app import create_app
-    from service.resources import create_resources
+    from service.provisioning import create_resources
 
     emulator_port = free_port(host, emulator_port)
     emulator = start_emulator(host, emulator_port)
@@ -64,7 +65,7 @@ def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> N
             aws_endpoint_url=endpoint,
             s3_public_endpoint_url=None,
             # One process: a per-process cursor secret is right here.
-            cursor_secret_is_ephemeral=False,
+            cursor_secret=settings.cursor_secret or secrets.token_urlsafe(32),
         )
         create_resources(local_settings)
         app = create_app(local_settings)

@@ -189,7 +189,3 @@ class ImageQuery:
 class Page:
     items: list[Image]
     next_position: dict[str, str] | None
-    # What the listing queries read (ScannedCount) and matched (Count), summed: their ratio is
-    # the read amplification the tests hold to 1.0 for single-dimension filters.
-    scanned_count: int = 0
-    count: int = 0

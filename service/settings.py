@@ -7,7 +7,6 @@ A bad value fails at start-up with a message that names the setting.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -17,6 +16,8 @@ from service.model import ACCEPTED_CONTENT_TYPES
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# gunicorn's threaded and synchronous workers; the async ones need packages the image lacks.
+WORKER_CLASSES = ("gthread", "sync")
 
 
 class SettingsError(ValueError):
@@ -39,10 +40,9 @@ class Settings:
     max_image_frames: int = 200
     download_url_ttl: int = 900
     sweep_grace_seconds: int = 900
-    # Signs pagination cursors. Every process serving the same API must share it; the default
-    # is random per process, which is only right for a single process.
-    cursor_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    cursor_secret_is_ephemeral: bool = True
+    # Signs pagination cursors. Every process serving the same API must share it; None means
+    # a random secret per process, which is only right for a single process.
+    cursor_secret: str | None = field(default=None, repr=False)
     # Largest request body the runtime can hand us; in Lambda it defaults to
     # LAMBDA_MAX_REQUEST_BODY so an oversize upload gets a 413 that says the limit.
     max_request_body: int | None = None
@@ -52,7 +52,6 @@ class Settings:
         env = os.environ if environ is None else environ
         reader = _Reader(env)
         defaults = cls()
-        cursor_secret = reader.secret("CURSOR_SECRET")
         settings = cls(
             s3_bucket_name=reader.text("S3_BUCKET_NAME", defaults.s3_bucket_name),
             dynamodb_table_name=reader.text("DYNAMODB_TABLE_NAME", defaults.dynamodb_table_name),
@@ -76,8 +75,7 @@ class Settings:
             sweep_grace_seconds=reader.integer(
                 "SWEEP_GRACE_SECONDS", defaults.sweep_grace_seconds, minimum=0
             ),
-            cursor_secret=cursor_secret or defaults.cursor_secret,
-            cursor_secret_is_ephemeral=cursor_secret is None,
+            cursor_secret=reader.secret("CURSOR_SECRET"),
             max_request_body=reader.integer(
                 "MAX_REQUEST_BODY",
                 LAMBDA_MAX_REQUEST_BODY if reader.raw("AWS_LAMBDA_RUNTIME_API") else 0,
@@ -88,15 +86,29 @@ class Settings:
         return settings
 
 
-def gunicorn_options() -> dict[str, str]:
-    """The GUNICORN_* / PORT variables read by ``service/gunicorn_conf.py``."""
-    return {
-        "bind": f"0.0.0.0:{os.environ.get('PORT', '8000')}",
-        "worker_class": os.environ.get("GUNICORN_WORKER_CLASS", "gthread"),
-        "workers": os.environ.get("GUNICORN_WORKERS", "2"),
-        "threads": os.environ.get("GUNICORN_THREADS", "8"),
-        "timeout": os.environ.get("GUNICORN_TIMEOUT", "60"),
-    }
+@dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn's settings in the container image (``service/gunicorn_conf.py``)."""
+
+    port: int = 8000
+    worker_class: str = "gthread"
+    workers: int = 2
+    threads: int = 8
+    timeout: int = 60
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
+        reader = _Reader(os.environ if environ is None else environ)
+        defaults = cls()
+        return cls(
+            port=reader.integer("PORT", defaults.port, minimum=1, maximum=65_535),
+            worker_class=reader.choice(
+                "GUNICORN_WORKER_CLASS", defaults.worker_class, WORKER_CLASSES, upper=False
+            ),
+            workers=reader.integer("GUNICORN_WORKERS", defaults.workers, minimum=1),
+            threads=reader.integer("GUNICORN_THREADS", defaults.threads, minimum=1),
+            timeout=reader.integer("GUNICORN_TIMEOUT", defaults.timeout, minimum=1),
+        )
 
 
 @dataclass(frozen=True)
@@ -131,8 +143,11 @@ class _Reader:
             raise SettingsError(f"{name} must be {bound}, got {number}")
         return number
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = (self.raw(name) or default).upper()
+    def choice(
+        self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = True
+    ) -> str:
+        value = self.raw(name) or default
+        value = value.upper() if upper else value.lower()
         if value not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from moto import mock_aws
 
-from service.resources import create_resources
+from service.provisioning import create_resources
 from service.settings import Settings
 
 
@@ -38,6 +38,5 @@ def small_settings(**overrides: object) -> Settings:
         "max_image_pixels": 4_000_000,
         "max_image_frames": 10,
         "cursor_secret": CURSOR_SECRET,
-        "cursor_secret_is_ephemeral": False,
     }
     return Settings(**{**values, **overrides})  # type: ignore[arg-type]

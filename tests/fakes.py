@@ -92,7 +92,7 @@ class InMemoryImageRepository:
         page = matches[: query.limit]
         more = len(matches) > query.limit
         next_position = {"after": page[-1].image_id} if more else None
-        return Page(page, next_position, len(page), len(page))
+        return Page(page, next_position)
 
     def unfinished(self, older_than: datetime) -> Iterator[Image]:
         _, newest_stale = id_time_bounds(None, older_than)

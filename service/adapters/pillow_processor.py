@@ -16,14 +16,20 @@ from service.model import ImageInfo, Rendition
 IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
 
 
+def set_process_limits(max_pixels: int) -> None:
+    """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring.
+
+    Pillow warns between its cap and twice its cap and raises above; both become errors, once,
+    rather than around each call (catch_warnings is not thread-safe).
+    """
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
 class PillowImageProcessor:
     def __init__(self, *, max_pixels: int, max_frames: int) -> None:
         self._max_pixels = max_pixels
         self._max_frames = max_frames
-        # Pillow warns between its cap and twice its cap and raises above; make both errors,
-        # once, rather than around each call (catch_warnings is not thread-safe).
-        Image.MAX_IMAGE_PIXELS = max_pixels
-        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
     def inspect(self, body: BinaryIO) -> ImageInfo:
         body.seek(0)

@@ -6,10 +6,8 @@ import base64
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from service import rules
-from service.errors import StorageUnavailable
+from service.adapters.aws_errors import translate_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -26,7 +24,7 @@ class S3ImageStore:
         self._presign_client = presign_client or client
 
     def put(self, key: str, body: BinaryIO, *, content_type: str, sha256: str) -> None:
-        try:
+        with translate_errors("store the image"):
             self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
@@ -36,27 +34,21 @@ class S3ImageStore:
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
                 Metadata={"sha256": sha256},
             )
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(f"Could not store the image ({_reason(error)})") from error
 
     def delete(self, key: str) -> None:
-        try:
+        with translate_errors("delete the image"):
             self._client.delete_object(Bucket=self._bucket, Key=key)
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(f"Could not delete the image ({_reason(error)})") from error
 
     def read(self, key: str) -> bytes:
-        try:
+        with translate_errors("read the image"):
             return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(f"Could not read the image ({_reason(error)})") from error
 
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
         disposition = (
             f'attachment; filename="{rules.ascii_filename(filename)}"; '
             f"filename*=UTF-8''{quote(filename, safe='')}"
         )
-        try:
+        with translate_errors("sign a URL"):
             return self._presign_client.generate_presigned_url(
                 "get_object",
                 Params={
@@ -67,17 +59,7 @@ class S3ImageStore:
                 },
                 ExpiresIn=expires_in,
             )
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(f"Could not sign a URL ({_reason(error)})") from error
 
     def check(self) -> None:
-        try:
+        with translate_errors(f"reach bucket {self._bucket}"):
             self._client.head_bucket(Bucket=self._bucket)
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(f"Bucket {self._bucket} unavailable") from error
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.adapters.dynamodb_repository import DynamoDBImageRepository
+from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.s3_store import S3ImageStore
 from service.bootstrap import dynamodb_client, s3_client
 from service.model import Image

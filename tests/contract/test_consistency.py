@@ -232,3 +232,29 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
     assert world.service.sweep().removed_pending == 0
     assert world.visible() == [pending.image_id] * 3
     assert world.service.download_link(pending.image_id).url
+
+
+def test_of_two_concurrent_deletes_one_deletes_and_the_other_finds_nothing(
+    world: World,
+) -> None:
+    # GIVEN an image, and a second DELETE that runs between the first one's read and write
+    image = world.upload()
+    hide = world.repository.hide
+    second: list[BaseException | None] = []
+
+    def the_other_delete_first(stale: Any) -> Any:
+        world.repository.heal()
+        try:
+            world.service.delete(image.image_id)
+            second.append(None)
+        except BaseException as error:
+            second.append(error)
+        return hide(stale)
+
+    world.repository.intercept("hide", the_other_delete_first)
+    # WHEN the first DELETE goes on with what it read, THEN it finds nothing (404, never 409)
+    with pytest.raises(ImageNotFound):
+        world.service.delete(image.image_id)
+    assert second == [None]  # the other one deleted it
+    assert world.visible() == []
+    assert world.leftovers() == 0

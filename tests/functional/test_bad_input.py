@@ -23,6 +23,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
+from service.adapters.dynamodb import keys
 from service.app import FORM_OVERHEAD_BYTES, create_app
 from service.model import is_image_id
 from service.settings import Settings
@@ -84,7 +85,9 @@ def assert_nothing_stored(client: FlaskClient, settings: Settings) -> None:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     items = dynamodb.scan(TableName=settings.dynamodb_table_name)["Items"]
     # No image (pending or not) and no listing entry; day markers and tag counters may stay.
-    assert [i for i in items if i["pk"]["S"].startswith("IMG#") or is_image_id(i["sk"]["S"])] == []
+    assert [
+        i for i in items if i["pk"]["S"].startswith(keys.IMAGE) or is_image_id(i["sk"]["S"])
+    ] == []
     assert client.get("/images").get_json()["items"] == []
     assert client.get("/images?user_id=user123").get_json()["items"] == []
 

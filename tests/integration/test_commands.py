@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.adapters.dynamodb_repository import DynamoDBImageRepository
+from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
 from tests import imaging
-from tests.integration.conftest import ROOT, Stack, coverage_env, free_port, stop, wait_for
+from tests.integration.conftest import BIN, ROOT, Stack, coverage_env, free_port, stop, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +174,16 @@ def test_the_original_curl_examples_work_against_make_run(run_local: str, tmp_pa
     run("-o", "copy.jpg", link["download_url"])
     assert (tmp_path / "copy.jpg").read_bytes() == photo.read_bytes()
     run("-X", "DELETE", f"{run_local}/images/{image_id}")
+
+
+def test_gunicorn_refuses_to_start_with_a_bad_worker_count() -> None:
+    started = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+        env={"PATH": str(BIN), "PYTHONPATH": str(ROOT), "GUNICORN_WORKERS": "lots"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "GUNICORN_WORKERS must be an integer" in started.stdout + started.stderr

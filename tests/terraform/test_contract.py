@@ -1,6 +1,6 @@
 """The Terraform agrees with the service: table keys and indexes, and environment variables.
 
-The service's table definition (service/adapters/dynamodb_table.py) and its settings module
+The service's table definition (service/adapters/dynamodb/table.py) and its settings module
 (service/settings.py, the only reader of the environment) are the sources of truth.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from service.adapters.dynamodb_table import SWEEP_INDEX, table_definition
+from service.adapters.dynamodb.table import SWEEP_INDEX, table_definition
 
 SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
 

@@ -7,6 +7,7 @@ import pytest
 from service.model import ACCEPTED_CONTENT_TYPES
 from service.settings import (
     LAMBDA_MAX_REQUEST_BODY,
+    ServerSettings,
     Settings,
     SettingsError,
 )
@@ -28,8 +29,7 @@ def test_given_an_empty_environment_then_the_defaults_apply() -> None:
     assert settings.download_url_ttl == 900
     assert settings.sweep_grace_seconds == 900
     assert settings.max_request_body is None
-    assert settings.cursor_secret_is_ephemeral is True
-    assert len(settings.cursor_secret) >= 32
+    assert settings.cursor_secret is None  # one per process, made by the wiring
 
 
 def test_blank_values_count_as_unset() -> None:
@@ -74,7 +74,6 @@ def test_given_every_setting_then_each_is_read() -> None:
         download_url_ttl=604800,
         sweep_grace_seconds=0,
         cursor_secret="s" * 16,
-        cursor_secret_is_ephemeral=False,
         max_request_body=2048,
     )
     assert "s" * 16 not in repr(settings)
@@ -145,8 +144,39 @@ def test_region_falls_back_to_aws_region(env: dict[str, str], expected: str) -> 
     assert Settings.from_env(env).aws_default_region == expected
 
 
-def test_without_a_cursor_secret_each_process_gets_its_own() -> None:
-    assert Settings.from_env({}).cursor_secret != Settings.from_env({}).cursor_secret
+def test_the_server_settings_default_to_two_threaded_workers() -> None:
+    assert ServerSettings.from_env({}) == ServerSettings(
+        port=8000, worker_class="gthread", workers=2, threads=8, timeout=60
+    )
+
+
+def test_the_server_settings_are_read_from_their_variables() -> None:
+    env = {
+        "PORT": "9000",
+        "GUNICORN_WORKER_CLASS": "SYNC",
+        "GUNICORN_WORKERS": "4",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_TIMEOUT": "30",
+    }
+    assert ServerSettings.from_env(env) == ServerSettings(
+        port=9000, worker_class="sync", workers=4, threads=1, timeout=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GUNICORN_WORKERS", "two"),
+        ("GUNICORN_WORKERS", "0"),
+        ("GUNICORN_THREADS", "-1"),
+        ("GUNICORN_TIMEOUT", "1.5"),
+        ("GUNICORN_WORKER_CLASS", "eventlet"),
+        ("PORT", "70000"),
+    ],
+)
+def test_a_bad_server_setting_fails_with_its_name(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        ServerSettings.from_env({name: value})
 
 
 def test_from_env_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

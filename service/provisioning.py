@@ -6,7 +6,7 @@ import logging
 
 from botocore.exceptions import ClientError
 
-from service.adapters.dynamodb_table import table_definition
+from service.adapters.dynamodb.table import table_definition
 from service.bootstrap import dynamodb_client, s3_client
 from service.settings import Settings
 

@@ -1,19 +1,16 @@
-"""How images and listing entries are spelled as DynamoDB items (see dynamodb_table.py)."""
+"""How images and listing entries are written as DynamoDB items (key spellings: keys.py)."""
 
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from service.adapters.dynamodb_table import SWEEP_SHARDS
+from service.adapters.dynamodb import keys
 from service.model import Image, ImageStatus
 
-META = "META"
-DAYS_PARTITION = "DAYS"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -21,7 +18,7 @@ Item = dict[str, Any]
 
 
 def meta_key(image_id: str) -> Item:
-    return {"pk": {"S": f"IMG#{image_id}"}, "sk": {"S": META}}
+    return {"pk": {"S": keys.image_partition(image_id)}, "sk": {"S": keys.META}}
 
 
 def day_of(image: Image) -> str:
@@ -30,11 +27,7 @@ def day_of(image: Image) -> str:
 
 def entry_partitions(image: Image) -> set[str]:
     """Every listing partition the image appears in while READY."""
-    user, kind = image.user_id, image.content_type
-    partitions = {f"U#{user}", f"C#{kind}", f"UC#{user}#{kind}", f"A#{day_of(image)}"}
-    for tag in image.tags:
-        partitions |= {f"T#{tag}", f"UT#{user}#{tag}"}
-    return partitions
+    return keys.entry_partitions(image.user_id, image.content_type, day_of(image), image.tags)
 
 
 def entry_key(partition: str, image_id: str) -> Item:
@@ -42,24 +35,27 @@ def entry_key(partition: str, image_id: str) -> Item:
 
 
 def day_item(day: str) -> Item:
-    return {"pk": {"S": DAYS_PARTITION}, "sk": {"S": day}}
+    return {"pk": {"S": keys.DAYS}, "sk": {"S": day}}
 
 
 def tag_counter_key(tag: str) -> Item:
-    return {"pk": {"S": f"N#T#{tag}"}, "sk": {"S": "COUNT"}}
+    return {"pk": {"S": keys.tag_counter_partition(tag)}, "sk": {"S": keys.COUNTER}}
 
 
 def sweep_keys(image: Image) -> dict[str, str]:
     """Index keys that put a not-READY image in the sparse ``sweep`` index."""
-    shard = zlib.crc32(image.image_id.encode()) % SWEEP_SHARDS
-    prefix = "P" if image.status is ImageStatus.PENDING else "D"
-    return {"sweep_pk": f"SWEEP#{shard}", "sweep_sk": f"{prefix}#{image.image_id}"}
+    return {
+        "sweep_pk": keys.sweep_partition(keys.sweep_shard(image.image_id)),
+        "sweep_sk": keys.sweep_sort_key(
+            image.image_id, pending=image.status is ImageStatus.PENDING
+        ),
+    }
 
 
 def to_item(image: Image) -> Item:
     plain: dict[str, Any] = {
-        "pk": f"IMG#{image.image_id}",
-        "sk": META,
+        "pk": keys.image_partition(image.image_id),
+        "sk": keys.META,
         "image_id": image.image_id,
         "user_id": image.user_id,
         "content_type": image.content_type,

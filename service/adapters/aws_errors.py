@@ -1,4 +1,4 @@
-"""Translation of DynamoDB failures into domain errors, at the adapter boundary."""
+"""Translation of AWS failures (S3, DynamoDB) into domain errors, at the adapter boundary."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from service.errors import ImageConflict, StorageUnavailable
 
+# DynamoDB's answers to a write whose condition no longer holds.
 _CONFLICTS = {"ConditionalCheckFailedException", "TransactionConflictException"}
 
 
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
+    """``action`` completes "Could not ..." in the domain error's message."""
     try:
         yield
     except ClientError as error:

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from service.adapters import dynamodb_items as items
-from service.adapters.dynamodb_errors import translate_errors
-from service.adapters.dynamodb_search import ListingReader
-from service.adapters.dynamodb_table import SWEEP_INDEX, SWEEP_SHARDS
+from service.adapters.aws_errors import translate_errors
+from service.adapters.dynamodb import items, keys
+from service.adapters.dynamodb.search import ListingReader
+from service.adapters.dynamodb.table import SWEEP_INDEX
 from service.errors import StorageUnavailable
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
@@ -121,13 +121,14 @@ class DynamoDBImageRepository:
 
     def unfinished(self, older_than: datetime) -> Iterator[Image]:
         _, newest_stale = id_time_bounds(None, older_than)
-        for shard in range(SWEEP_SHARDS):
+        low, high = keys.pending_range(newest_stale)
+        for shard in range(keys.SWEEP_SHARDS):
             for condition, values in (
-                ("sweep_sk BETWEEN :lo AND :hi", {":lo": "P#", ":hi": f"P#{newest_stale}"}),
-                ("begins_with(sweep_sk, :d)", {":d": "D#"}),
+                ("sweep_sk BETWEEN :lo AND :hi", {":lo": low, ":hi": high}),
+                ("begins_with(sweep_sk, :d)", {":d": keys.SWEEP_DELETING}),
             ):
-                for key in self._sweep_keys(f"SWEEP#{shard}", condition, values):
-                    image = self.get(key["sweep_sk"]["S"][2:])
+                for key in self._sweep_keys(keys.sweep_partition(shard), condition, values):
+                    image = self.get(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
                     if image is not None and image.status is not ImageStatus.READY:
                         yield image
 

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from service.adapters import dynamodb_items as items
-from service.adapters.dynamodb_errors import translate_errors
+from service.adapters.aws_errors import translate_errors
+from service.adapters.dynamodb import items, keys
 from service.errors import StorageUnavailable
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
@@ -48,12 +48,6 @@ class Plan:
         return not self.other_tags and self.content_type is None
 
 
-@dataclass
-class _Reads:
-    scanned_count: int = 0
-    count: int = 0
-
-
 class ListingReader:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
@@ -61,39 +55,34 @@ class ListingReader:
 
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
         plan = self.plan(query)
-        reads = _Reads()
         if plan.partition is None:
-            found, next_position = self._walk_days(query, position, reads)
+            found, next_position = self._walk_days(query, position)
         else:
-            found, next_position = self._read_partition(plan, query, position, reads)
-        return Page(found, next_position, reads.scanned_count, reads.count)
+            found, next_position = self._read_partition(plan, query, position)
+        return Page(found, next_position)
 
     def plan(self, query: ImageQuery) -> Plan:
         user, kind = query.user_id, query.content_type
         if query.tags:
             tag = self._most_selective(query.tags)
-            partition = f"UT#{user}#{tag}" if user else f"T#{tag}"
+            partition = keys.listing_partition(user=user, tag=tag)
             return Plan(partition, frozenset(query.tags) - {tag}, kind)
-        if kind:
-            return Plan(f"UC#{user}#{kind}" if user else f"C#{kind}")
-        return Plan(f"U#{user}" if user else None)
+        return Plan(keys.listing_partition(user=user, content_type=kind))
 
     def _read_partition(
-        self, plan: Plan, query: ImageQuery, position: dict[str, str] | None, reads: _Reads
+        self, plan: Plan, query: ImageQuery, position: dict[str, str] | None
     ) -> tuple[list[Image], dict[str, str] | None]:
         assert plan.partition is not None
         after = position.get("after") if position else None
         if plan.exact:
-            ids = self._entry_ids(plan.partition, query, after, query.limit + 1, reads)[0]
+            ids = self._entry_ids(plan.partition, query, after, query.limit + 1)[0]
             page = self._ready(ids[: query.limit])
             more = len(ids) > query.limit
             return page, ({"after": ids[query.limit - 1]} if more else None)
         found: list[Image] = []
         examined = 0
         while True:
-            ids, exhausted = self._entry_ids(
-                plan.partition, query, after, RESIDUAL_PAGE_SIZE, reads
-            )
+            ids, exhausted = self._entry_ids(plan.partition, query, after, RESIDUAL_PAGE_SIZE)
             for image in self._ready(ids):
                 if plan.matches(image):
                     found.append(image)
@@ -107,14 +96,14 @@ class ListingReader:
                 return found, {"after": after} if after else None
 
     def _walk_days(
-        self, query: ImageQuery, position: dict[str, str] | None, reads: _Reads
+        self, query: ImageQuery, position: dict[str, str] | None
     ) -> tuple[list[Image], dict[str, str] | None]:
         start_day = position.get("day") if position else None
         ids: list[tuple[str, str]] = []  # (day, image id)
-        for day in self._days(query, start_day, reads):
+        for day in self._days(query, start_day):
             after = position.get("after") if position and day == start_day else None
             wanted = query.limit + 1 - len(ids)
-            day_ids = self._entry_ids(f"A#{day}", query, after, wanted, reads)[0]
+            day_ids = self._entry_ids(keys.day_partition(day), query, after, wanted)[0]
             ids.extend((day, image_id) for image_id in day_ids)
             if len(ids) > query.limit:
                 last_day, last_id = ids[query.limit - 1]
@@ -124,24 +113,23 @@ class ListingReader:
                 }
         return self._ready([i for _, i in ids]), None
 
-    def _days(self, query: ImageQuery, start_day: str | None, reads: _Reads) -> Iterator[str]:
+    def _days(self, query: ImageQuery, start_day: str | None) -> Iterator[str]:
         newest = query.date_to.strftime("%Y-%m-%d") if query.date_to else "9999-12-31"
         oldest = query.date_from.strftime("%Y-%m-%d") if query.date_from else "0000-01-01"
         newest = min(newest, start_day) if start_day else newest
         for page in self._pages(
             KeyConditionExpression="pk = :p AND sk BETWEEN :lo AND :hi",
             ExpressionAttributeValues={
-                ":p": {"S": items.DAYS_PARTITION},
+                ":p": {"S": keys.DAYS},
                 ":lo": {"S": oldest},
                 ":hi": {"S": newest},
             },
             ScanIndexForward=False,
-            reads=reads,
         ):
             yield from (item["sk"]["S"] for item in page)
 
     def _entry_ids(
-        self, partition: str, query: ImageQuery, after: str | None, limit: int, reads: _Reads
+        self, partition: str, query: ImageQuery, after: str | None, limit: int
     ) -> tuple[list[str], bool]:
         """Up to ``limit`` image ids, newest first; and whether the partition is exhausted."""
         low, high = id_time_bounds(query.date_from, query.date_to)
@@ -161,12 +149,10 @@ class ListingReader:
             request["ExclusiveStartKey"] = items.entry_key(partition, after)
         with translate_errors("list images"):
             response = self._client.query(**request)
-        reads.scanned_count += response["ScannedCount"]
-        reads.count += response["Count"]
         ids = [item["sk"]["S"] for item in response["Items"]]
         return ids, "LastEvaluatedKey" not in response
 
-    def _pages(self, reads: _Reads, **request: Any) -> Iterator[list[dict[str, Any]]]:
+    def _pages(self, **request: Any) -> Iterator[list[dict[str, Any]]]:
         paginator = self._client.get_paginator("query")
         with translate_errors("list images"):
             for page in paginator.paginate(
@@ -175,8 +161,6 @@ class ListingReader:
                 PaginationConfig={"PageSize": DAYS_PAGE_SIZE},
                 **request,
             ):
-                reads.scanned_count += page["ScannedCount"]
-                reads.count += page["Count"]
                 yield page["Items"]
 
     def _ready(self, ids: list[str]) -> list[Image]:
@@ -190,7 +174,7 @@ class ListingReader:
     def _most_selective(self, tags: tuple[str, ...]) -> str:
         counts = {tag: 0 for tag in tags}
         for item in self._batch_get_raw([items.tag_counter_key(tag) for tag in tags]):
-            counts[item["pk"]["S"].removeprefix("N#T#")] = int(item.get("n", {"N": "0"})["N"])
+            counts[keys.tag_of_counter(item["pk"]["S"])] = int(item.get("n", {"N": "0"})["N"])
         return min(tags, key=lambda tag: (counts[tag], tag))
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[Image]:

@@ -1,0 +1,1 @@
+"""The ImageRepository on one DynamoDB table: keys, items, listings and writes."""

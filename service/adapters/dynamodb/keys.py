@@ -1,0 +1,132 @@
+"""How every item key of the table is spelled, and parsed back. No other module spells one.
+
+Item layout (one table, generic ``pk``/``sk`` keys; the ``sweep`` index has ``sweep_pk``/
+``sweep_sk``):
+
+=========================  =======================  ==========================================
+pk                         sk                       what
+=========================  =======================  ==========================================
+``IMG#<id>``               ``META``                 the image's metadata and status
+``U#<user>``               ``<id>``                 listing entry: a user's images
+``C#<content type>``       ``<id>``                 listing entry: a content type
+``T#<tag>``                ``<id>``                 listing entry: a tag
+``UT#<user>#<tag>``        ``<id>``                 listing entry: a user's images with a tag
+``UC#<user>#<type>``       ``<id>``                 listing entry: a user's images of a type
+``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
+``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
+``N#T#<tag>``              ``COUNT``                approximate image count of a tag
+=========================  =======================  ==========================================
+
+Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
+(crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
+``sweep_sk`` is ``P#<id>`` for a PENDING upload or ``D#<id>`` for a DELETING image.
+
+Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date range is a
+``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
+same transaction that flips the status), so listings never see a half-made image. User ids and
+tags cannot contain ``#`` (see ``service.rules``), so a composite key parses back unambiguously.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+
+IMAGE = "IMG#"
+META = "META"
+USER = "U#"
+CONTENT_TYPE = "C#"
+TAG = "T#"
+USER_TAG = "UT#"
+USER_CONTENT_TYPE = "UC#"
+DAY = "A#"
+DAYS = "DAYS"
+TAG_COUNTER = "N#T#"
+COUNTER = "COUNT"
+SWEEP = "SWEEP#"
+SWEEP_PENDING = "P#"
+SWEEP_DELETING = "D#"
+SWEEP_SHARDS = 4
+
+# Every spelling above, for the test that keeps them out of every other module.
+SPELLINGS = (
+    IMAGE,
+    META,
+    USER,
+    CONTENT_TYPE,
+    TAG,
+    USER_TAG,
+    USER_CONTENT_TYPE,
+    DAY,
+    DAYS,
+    TAG_COUNTER,
+    COUNTER,
+    SWEEP,
+    SWEEP_PENDING,
+    SWEEP_DELETING,
+)
+
+
+def image_partition(image_id: str) -> str:
+    return f"{IMAGE}{image_id}"
+
+
+def listing_partition(
+    *, user: str | None = None, tag: str | None = None, content_type: str | None = None
+) -> str | None:
+    """The listing partition of one filter combination; None for "all images", which is read
+    from the per-day partitions instead. A tag takes precedence over a content type."""
+    if tag is not None:
+        return f"{USER_TAG}{user}#{tag}" if user else f"{TAG}{tag}"
+    if content_type is not None:
+        return (
+            f"{USER_CONTENT_TYPE}{user}#{content_type}" if user else f"{CONTENT_TYPE}{content_type}"
+        )
+    return f"{USER}{user}" if user else None
+
+
+def day_partition(day: str) -> str:
+    return f"{DAY}{day}"
+
+
+def entry_partitions(user: str, content_type: str, day: str, tags: Iterable[str]) -> set[str]:
+    """Every listing partition an image with these attributes appears in while READY."""
+    partitions = {
+        listing_partition(user=user),
+        listing_partition(content_type=content_type),
+        listing_partition(user=user, content_type=content_type),
+        day_partition(day),
+    }
+    for tag in tags:
+        partitions |= {listing_partition(tag=tag), listing_partition(user=user, tag=tag)}
+    return {partition for partition in partitions if partition is not None}
+
+
+def tag_counter_partition(tag: str) -> str:
+    return f"{TAG_COUNTER}{tag}"
+
+
+def tag_of_counter(partition: str) -> str:
+    return partition.removeprefix(TAG_COUNTER)
+
+
+def sweep_partition(shard: int) -> str:
+    return f"{SWEEP}{shard}"
+
+
+def sweep_shard(image_id: str) -> int:
+    return zlib.crc32(image_id.encode()) % SWEEP_SHARDS
+
+
+def sweep_sort_key(image_id: str, *, pending: bool) -> str:
+    return f"{SWEEP_PENDING if pending else SWEEP_DELETING}{image_id}"
+
+
+def pending_range(newest_id: str) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the sweep sort keys of uploads pending since ``newest_id`` or
+    before."""
+    return SWEEP_PENDING, f"{SWEEP_PENDING}{newest_id}"
+
+
+def image_id_of_sweep_key(sort_key: str) -> str:
+    return sort_key.removeprefix(SWEEP_PENDING).removeprefix(SWEEP_DELETING)
