@@ -1,20 +1,27 @@
 # Two commands do all the set-up on a machine with Python 3 and make:
 #   make run    serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB
-#   make test   lint, then run every test (container tests skip without a Docker engine)
+#   make test   lint, check the Terraform, then run every test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
+PYTHON_SOURCES := service tests bench scripts
 PYTEST_ARGS ?=
 
-.PHONY: venv run test pytest lint format terraform-check sweep create-resources bench clean
+.DEFAULT_GOAL := help
+.PHONY: help venv run test pytest unit lint format terraform-check sweep create-resources bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+# The project itself is installed editable: scripts and benchmarks import `service` as a package.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -23,41 +30,43 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	rm -f $(CHECKOV_VENV)/.installed-* && touch $@
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv from the requirements files (done by every target that needs it)
 
-run: $(STAMP)
+run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB
 	$(BIN)/python -m service run-local
 
-test: lint pytest
+test: lint terraform-check pytest ## lint, check the Terraform, then run every test
 
-pytest: $(STAMP)
+pytest: $(STAMP) ## every test, with coverage (container tests skip without a Docker engine)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) terraform-check
-	$(BIN)/ruff check service tests bench scripts
-	$(BIN)/ruff format --check service tests bench scripts
+unit: $(STAMP) ## the unit tests alone (no I/O), in seconds
+	$(BIN)/python -m pytest tests/unit -q --no-cov $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/mypy
 
-format: $(STAMP)
-	$(BIN)/ruff format service tests bench scripts
-	$(BIN)/ruff check --fix service tests bench scripts
+format: $(STAMP) ## reformat the Python sources and apply ruff's safe fixes
+	$(BIN)/ruff format $(PYTHON_SOURCES)
+	$(BIN)/ruff check --fix $(PYTHON_SOURCES)
 
 # Terraform's providers cannot be downloaded on the build machines, so no `terraform validate`:
 # the HCL is parsed by tests (python-hcl2), formatted with `terraform fmt` when a terraform
 # binary is installed, and scanned by checkov (in its own environment: it pins many packages).
-terraform-check: $(CHECKOV_STAMP)
+terraform-check: $(CHECKOV_STAMP) ## checkov on terraform/ (and terraform fmt when installed)
 	if command -v terraform >/dev/null; then terraform fmt -check -recursive terraform; fi
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform
 
-create-resources: $(STAMP)
+create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (or AWS)
 	$(BIN)/python -m service create-resources
 
-# Ratios against a baseline measured in the same run; never timing assertions in tests.
-bench: $(STAMP)
+bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python bench/bench_images.py
 
-sweep: $(STAMP)
+sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep
 
-clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml
+clean: ## remove the virtual environments and caches
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml *.egg-info
