@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 
-from flask import Flask, Response, request
+from flask import Flask
 
-from service.api import health, resources
+from service.api import health, request_ids, resources
 from service.api.context import EXTENSION
 from service.api.errors import ImageApi, register_error_handlers
 from service.bootstrap import build_image_service
 from service.images import ImageService
-from service.log import request_id_var
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,7 +18,6 @@ log = logging.getLogger(__name__)
 # Room for the multipart framing and the text fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 FORM_MEMORY_BYTES = 256 * 1024
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def create_app(
@@ -52,20 +48,7 @@ def create_app(
     api.register_blueprint(resources.blp)
     api.register_blueprint(health.blp)
     register_error_handlers(app, body_limit)
-    _add_request_id(app)
+    request_ids.init_app(app)
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app
-
-
-def _add_request_id(app: Flask) -> None:
-    @app.before_request
-    def _start() -> None:
-        given = request.headers.get("X-Request-Id", "")
-        request_id_var.set(given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
-
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        response.headers["X-Request-Id"] = request_id_var.get()
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response

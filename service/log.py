@@ -8,13 +8,17 @@ import logging.config
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+client_request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "client_request_id", default="-"
+)
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamps every record with the id of the request being served (or ``-``)."""
+    """Stamps every record with the ids of the request being served (or ``-``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        record.client_request_id = client_request_id_var.get()
         return True
 
 
@@ -33,7 +37,10 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                "fmt": (
+                    "%(asctime)s %(levelname)s %(name)s %(request_id)s %(client_request_id)s "
+                    "%(message)s"
+                ),
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             }
         },

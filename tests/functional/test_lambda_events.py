@@ -22,6 +22,7 @@ from PIL import Image as PILImage
 
 from service.api.stage import make_handler, stage_prefix
 from service.app import create_app
+from service.log import RequestIdFilter
 from service.settings import Settings
 from tests.containers.apigw_events import (
     alb_event,
@@ -228,3 +229,45 @@ def test_lambda_handler_module(
     logging.getLogger("service.probe").warning("probe")
     assert '"logger": "service.probe"' in capsys.readouterr().out
     assert body_bytes(ready)
+
+
+class LambdaContext:
+    aws_request_id = "lambda-invocation-id"
+
+
+@pytest.fixture
+def logged(flask_app: Flask, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Records logged while serving requests, stamped by the service's own id filter."""
+
+    @flask_app.after_request
+    def _probe(response: Any) -> Any:
+        logging.getLogger("service.probe").info("served")
+        return response
+
+    caplog.handler.addFilter(RequestIdFilter())
+    caplog.set_level(logging.INFO, logger="service.probe")
+    return caplog
+
+
+@pytest.mark.parametrize("kind", ["rest", "http_api"])
+def test_logs_carry_api_gateways_request_id_and_the_clients_apart(
+    flask_app: Flask, logged: pytest.LogCaptureFixture, kind: str
+) -> None:
+    event = BUILDERS[kind]("GET", "/health", headers={"X-Request-Id": "client-chosen-id"})
+
+    response = make_handler(flask_app)(event, LambdaContext())
+
+    gateway_id = event["requestContext"]["requestId"]
+    assert header(response, "X-Request-Id") == gateway_id
+    (record,) = logged.records
+    assert (record.request_id, record.client_request_id) == (gateway_id, "client-chosen-id")
+
+
+def test_without_api_gateway_the_lambda_request_id_is_logged(
+    flask_app: Flask, logged: pytest.LogCaptureFixture
+) -> None:
+    response = make_handler(flask_app)(alb_event("GET", "/health"), LambdaContext())
+
+    assert header(response, "X-Request-Id") == "lambda-invocation-id"
+    (record,) = logged.records
+    assert (record.request_id, record.client_request_id) == ("lambda-invocation-id", "-")
