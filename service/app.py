@@ -6,11 +6,12 @@ import logging
 
 from flask import Flask
 
-from service.api import health, request_ids, resources
+from service.api import auth, health, request_ids, resources
 from service.api.context import EXTENSION
 from service.api.errors import ImageApi, register_error_handlers
-from service.bootstrap import build_image_service
+from service.bootstrap import build_image_service, build_token_verifier
 from service.images import ImageService
+from service.ports import TokenVerifier
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,15 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 FORM_MEMORY_BYTES = 256 * 1024
 
 
+AUTH_NONE_WARNING = (
+    "AUTH_MODE=none: no sign-in; any client may change or delete any image (local use only)"
+)
+
+
 def create_app(
-    settings: Settings | None = None, image_service: ImageService | None = None
+    settings: Settings | None = None,
+    image_service: ImageService | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -32,6 +40,8 @@ def create_app(
         API_TITLE="mPyCloud image service",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.0.3",
+        # Every operation needs a bearer token unless it says otherwise (health: none).
+        API_SPEC_OPTIONS={"security": [{auth.BEARER_SCHEME: []}]},
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -47,8 +57,17 @@ def create_app(
     api = ImageApi(app)
     api.register_blueprint(resources.blp)
     api.register_blueprint(health.blp)
+    api.spec.components.security_scheme(
+        auth.BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     register_error_handlers(app, body_limit)
     request_ids.init_app(app)
+    if settings.auth_mode == "none":
+        auth.init_app(app, None)
+        app.config["READINESS_WARNINGS"] = [AUTH_NONE_WARNING]
+        log.warning(AUTH_NONE_WARNING)
+    else:
+        auth.init_app(app, token_verifier or build_token_verifier(settings))
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from service.access import AccessPolicy
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.jwt_verifier import JwtVerifier
 from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
 from service.adapters.s3_store import S3ImageStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,6 +47,21 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
     return boto3.client("dynamodb", endpoint_url=endpoint, config=_config(settings, endpoint))
 
 
+def build_token_verifier(settings: Settings) -> JwtVerifier:
+    if settings.auth_issuer is None or settings.jwks_url is None or not settings.auth_client_ids:
+        raise SettingsError(
+            "AUTH_MODE=jwt needs AUTH_ISSUER and AUTH_CLIENT_IDS "
+            "(AUTH_MODE=none serves without sign-in: local use only)"
+        )
+    return JwtVerifier(
+        issuer=settings.auth_issuer,
+        jwks_url=settings.jwks_url,
+        client_ids=settings.auth_client_ids,
+        token_use=settings.auth_token_use,
+        user_claim=settings.auth_user_claim,
+    )
+
+
 def build_image_service(settings: Settings) -> ImageService:
     set_process_limits(settings.max_image_pixels)
     return ImageService(
@@ -64,4 +81,5 @@ def build_image_service(settings: Settings) -> ImageService:
             download_url_ttl=settings.download_url_ttl,
             sweep_grace_seconds=settings.sweep_grace_seconds,
         ),
+        access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
     )

@@ -45,6 +45,22 @@ class InvalidCursor(ImageServiceError):
         super().__init__("The cursor is invalid, expired or belongs to another query")
 
 
+class NotAuthenticated(ImageServiceError):
+    """The request needs a signed-in caller and has none."""
+
+
+class InvalidToken(NotAuthenticated):
+    """A bearer token was given but cannot be trusted (signature, issuer, expiry, client)."""
+
+
+class Forbidden(ImageServiceError):
+    """The caller is signed in but may not do this (another user's image, for instance)."""
+
+
+class PreconditionFailed(ImageServiceError):
+    """The client's ``If-Match`` names a version that is no longer the current one."""
+
+
 class ImageConflict(ImageServiceError):
     """The image changed underneath the request (for example, deleted meanwhile)."""
 

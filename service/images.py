@@ -7,6 +7,10 @@ Consistency without a shared transaction between S3 and DynamoDB:
   that ``sweep`` removes with its object once it is older than the grace period.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
   object deleted -> item deleted. A crash leaves a DELETING item that ``sweep`` finishes.
+
+No lost updates: every image carries a ``version``; a change or delete is computed from the
+version read and written on the condition that it is still the stored one (and still the
+owner's), together with the listing entries it moves, so the entries always match the tags.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from service import rules
+from service.access import AccessPolicy
+from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
     ImageConflict,
@@ -28,9 +34,12 @@ from service.errors import (
     InvalidImage,
     InvalidInput,
     MalformedImageId,
+    NotAuthenticated,
+    PreconditionFailed,
     UnsupportedImage,
 )
 from service.model import (
+    Caller,
     Image,
     ImageChanges,
     ImageQuery,
@@ -44,9 +53,10 @@ from service.model import (
 from service.ports import ImageProcessor, ImageRepository, ImageStore
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _HASH_CHUNK = 1024 * 1024
-DELETE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class ImageService:
         processor: ImageProcessor,
         cursors: CursorCodec,
         limits: Limits,
+        access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
@@ -91,9 +102,11 @@ class ImageService:
         self._processor = processor
         self._cursors = cursors
         self._limits = limits
+        self._access = access or AccessPolicy()
         self._clock = clock
 
-    def upload(self, new: NewImage, body: BinaryIO) -> Image:
+    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Image:
+        owner = self._access.owner_of_upload(caller, new.user_id)
         size = _size_of(body)
         if size == 0:
             raise InvalidImage("The file is empty")
@@ -114,7 +127,7 @@ class ImageService:
         image_id = new_image_id(now)
         image = Image(
             image_id=image_id,
-            user_id=new.user_id,
+            user_id=owner,
             content_type=info.content_type,
             size_bytes=size,
             width=info.width,
@@ -138,15 +151,19 @@ class ImageService:
             self._discard_pending(image)
             raise
 
-    def get(self, image_id: str) -> Image:
-        if not is_image_id(image_id):
-            raise MalformedImageId(image_id)
-        image = self._repository.get(image_id)
-        if image is None or image.status is not ImageStatus.READY:
-            raise ImageNotFound(image_id)
-        return image
+    def get(self, caller: Caller, image_id: str) -> Image:
+        self._access.check_read(caller)
+        return self._ready(image_id)
 
-    def search(self, query: ImageQuery, cursor: str | None = None) -> ListResult:
+    def get_many(self, caller: Caller, image_ids: Sequence[str]) -> list[Image]:
+        """The READY images among ``image_ids``, in the order asked, each once."""
+        self._access.check_read(caller)
+        wanted = [image_id for image_id in dict.fromkeys(image_ids) if is_image_id(image_id)]
+        found = {image.image_id: image for image in self._repository.get_many(wanted)}
+        return [found[i] for i in wanted if i in found and found[i].status is ImageStatus.READY]
+
+    def search(self, caller: Caller, query: ImageQuery, cursor: str | None = None) -> ListResult:
+        self._access.check_read(caller)
         if query.date_from and query.date_to and query.date_from > query.date_to:
             raise InvalidInput(
                 "date_from is after date_to", {"date_from": ["must not be after date_to"]}
@@ -158,33 +175,37 @@ class ImageService:
         )
         return ListResult(items=page.items, next_cursor=next_cursor)
 
-    def update(self, image_id: str, changes: ImageChanges) -> Image:
-        current = self.get(image_id)
-        updated = replace(
-            current,
-            description=current.description if changes.description is None else changes.description,
-            tags=current.tags if changes.tags is None else changes.tags,
-            metadata=current.metadata if changes.metadata is None else dict(changes.metadata),
-            updated_at=self._clock(),
-        )
-        return self._repository.replace(current, updated)
+    def update(
+        self,
+        caller: Caller,
+        image_id: str,
+        changes: ImageChanges | Callable[[Image], ImageChanges],
+        expected_version: int | None = None,
+    ) -> Image:
+        """Apply ``changes`` (or what ``changes(current)`` computes) to the current version."""
 
-    def delete(self, image_id: str) -> None:
-        image = self.get(image_id)
-        for attempt in range(DELETE_ATTEMPTS):
-            try:
-                hidden = self._repository.hide(image)
-                break
-            except ImageConflict:
-                # Someone else wrote it meanwhile. A concurrent DELETE that won means it is
-                # gone for this caller too (404, as if it came second); anything else: retry.
-                image = self.get(image_id)
-                if attempt == DELETE_ATTEMPTS - 1:
-                    raise
+        def write(current: Image) -> Image:
+            wanted = changes(current) if callable(changes) else changes
+            updated = replace(
+                current,
+                description=_or(wanted.description, current.description),
+                tags=_or(wanted.tags, current.tags),
+                metadata=dict(_or(wanted.metadata, current.metadata)),
+                updated_at=self._clock(),
+                version=current.version + 1,
+            )
+            return self._repository.replace(current, updated)
+
+        return self._write(caller, image_id, expected_version, write)
+
+    def delete(self, caller: Caller, image_id: str, expected_version: int | None = None) -> None:
+        hidden = self._write(
+            caller, image_id, expected_version, lambda current: self._repository.hide(current)
+        )
         self._finish_delete(hidden)
 
-    def download_link(self, image_id: str) -> DownloadLink:
-        image = self.get(image_id)
+    def download_link(self, caller: Caller, image_id: str) -> DownloadLink:
+        image = self.get(caller, image_id)
         ttl = self._limits.download_url_ttl
         url = self._store.download_url(
             image.object_key,
@@ -194,8 +215,8 @@ class ImageService:
         )
         return DownloadLink(url=url, expires_in=ttl)
 
-    def thumbnail(self, image_id: str, longest_side: int) -> Rendition:
-        image = self.get(image_id)
+    def thumbnail(self, caller: Caller, image_id: str, longest_side: int) -> Rendition:
+        image = self.get(caller, image_id)
         original = self._store.read(image.object_key)
         return self._processor.thumbnail(io.BytesIO(original), longest_side)
 
@@ -218,9 +239,48 @@ class ImageService:
             self._finish_delete(image)
         return SweepReport(removed_pending=pending, finished_deletes=finished)
 
+    def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
+        """One action on many images, each on its own: one item's failure blocks no other."""
+        if not caller.unrestricted and caller.user_id is None:
+            raise NotAuthenticated("Sign in to change images")
+        return [run_item(self, caller, action, image_id) for image_id in action.image_ids]
+
     def check_ready(self) -> None:
         self._store.check()
         self._repository.check()
+
+    def _ready(self, image_id: str) -> Image:
+        if not is_image_id(image_id):
+            raise MalformedImageId(image_id)
+        image = self._repository.get(image_id)
+        if image is None or image.status is not ImageStatus.READY:
+            raise ImageNotFound(image_id)
+        return image
+
+    def _write(
+        self,
+        caller: Caller,
+        image_id: str,
+        expected_version: int | None,
+        write: Callable[[Image], Image],
+    ) -> Image:
+        """Run ``write`` on the version just read, never on a stale one: the repository's
+        condition refuses a version that changed meanwhile. Without ``If-Match`` a lost race is
+        retried on a fresh read a few times, then reported as a conflict. A concurrent DELETE
+        that won makes the image not found for this caller, as if it came second."""
+        for attempt in range(WRITE_ATTEMPTS):
+            current = self._ready(image_id)
+            self._access.check_write(caller, current)
+            if expected_version is not None and current.version != expected_version:
+                raise PreconditionFailed(
+                    f"Image {image_id} is at version {current.version}, not {expected_version}"
+                )
+            try:
+                return write(current)
+            except ImageConflict:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _finish_delete(self, image: Image) -> None:
         self._store.delete(image.object_key)
@@ -232,6 +292,10 @@ class ImageService:
             self._finish_delete(image)
         except Exception:
             log.warning("could not discard pending image %s; sweep will", image.image_id)
+
+
+def _or(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
 
 
 def _size_of(body: BinaryIO) -> int:

@@ -85,6 +85,8 @@ class Image:
     tags: tuple[str, ...] = ()
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     status: ImageStatus = ImageStatus.PENDING
+    # Bumped by every change of the metadata; every write is conditional on the version read.
+    version: int = 1
 
     @property
     def object_key(self) -> str:
@@ -96,6 +98,7 @@ class Image:
     def to_dict(self) -> dict[str, Any]:
         return {
             "image_id": self.image_id,
+            "version": self.version,
             "user_id": self.user_id,
             "description": self.description,
             "tags": list(self.tags),
@@ -143,10 +146,22 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
-class NewImage:
-    """An upload as the client described it, already validated and normalised."""
+class Caller:
+    """Who is asking. ``user_id`` is None for an anonymous caller. ``unrestricted`` is the
+    unauthenticated contract (``AUTH_MODE=none``): the client names the user and may do
+    anything, as before sign-in existed."""
 
-    user_id: str
+    user_id: str | None
+    groups: frozenset[str] = frozenset()
+    unrestricted: bool = False
+
+
+@dataclass(frozen=True)
+class NewImage:
+    """An upload as the client described it, already validated and normalised. ``user_id`` is
+    the owner the client named, if it named one."""
+
+    user_id: str | None
     original_filename: str
     declared_content_type: str | None
     description: str = ""

@@ -6,11 +6,11 @@ the contract tests in ``tests/contract`` hold them to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.model import Image, ImageInfo, ImageQuery, Page, Rendition
+from service.model import Caller, Image, ImageInfo, ImageQuery, Page, Rendition
 
 
 class ImageStore(Protocol):
@@ -55,12 +55,18 @@ class ImageRepository(Protocol):
         """The image in whatever status it is, or None."""
         ...
 
+    def get_many(self, image_ids: Sequence[str]) -> list[Image]:
+        """Those of ``image_ids`` that exist, in whatever status, in any order."""
+        ...
+
     def replace(self, old: Image, new: Image) -> Image:
-        """Store ``new`` (same id, READY) and re-index it; ImageConflict if not READY."""
+        """Store ``new`` (same id) and re-index it, atomically; ImageConflict unless the stored
+        image is still ``old``: READY, the same version and the same owner."""
         ...
 
     def hide(self, image: Image) -> Image:
-        """READY -> DELETING and out of every listing, atomically."""
+        """READY -> DELETING and out of every listing, atomically; ImageConflict unless the
+        stored image is still ``image`` (READY, same version, same owner)."""
         ...
 
     def remove(self, image_id: str) -> None:
@@ -86,3 +92,9 @@ class ImageProcessor(Protocol):
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
         ...
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into the caller it names; InvalidToken if it cannot be trusted."""
+
+    def verify(self, token: str) -> Caller: ...

@@ -18,6 +18,8 @@ LAMBDA_MAX_REQUEST_BODY = 4_500_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # gunicorn's threaded and synchronous workers; the async ones need packages the image lacks.
 WORKER_CLASSES = ("gthread", "sync")
+AUTH_MODES = ("jwt", "none")
+TOKEN_USES = ("access", "id")
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,22 @@ class Settings:
     # Largest request body the runtime can hand us; in Lambda it defaults to
     # LAMBDA_MAX_REQUEST_BODY so an oversize upload gets a 413 that says the limit.
     max_request_body: int | None = None
+    # Sign-in. "jwt": bearer tokens of the issuer below; "none": the unauthenticated contract
+    # (the client names the user and may change anything), for local use only.
+    auth_mode: str = "jwt"
+    auth_issuer: str | None = None
+    auth_jwks_url: str | None = None  # default: the issuer's /.well-known/jwks.json
+    auth_client_ids: tuple[str, ...] = ()
+    auth_token_use: str = "access"  # noqa: S105 - Cognito access tokens; "id" for ID tokens
+    auth_user_claim: str = "username"
+    admin_group: str = "admins"
+    public_read: bool = False
+
+    @property
+    def jwks_url(self) -> str | None:
+        if self.auth_jwks_url or not self.auth_issuer:
+            return self.auth_jwks_url
+        return f"{self.auth_issuer}/.well-known/jwks.json"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +100,16 @@ class Settings:
                 minimum=0,
             )
             or None,
+            auth_mode=reader.choice("AUTH_MODE", defaults.auth_mode, AUTH_MODES, upper=False),
+            auth_issuer=reader.url("AUTH_ISSUER"),
+            auth_jwks_url=reader.url("AUTH_JWKS_URL"),
+            auth_client_ids=reader.names("AUTH_CLIENT_IDS"),
+            auth_token_use=reader.choice(
+                "AUTH_TOKEN_USE", defaults.auth_token_use, TOKEN_USES, upper=False
+            ),
+            auth_user_claim=reader.text("AUTH_USER_CLAIM", defaults.auth_user_claim),
+            admin_group=reader.text("ADMIN_GROUP", defaults.admin_group),
+            public_read=reader.boolean("PUBLIC_READ", defaults.public_read),
         )
         return settings
 
@@ -160,6 +188,19 @@ class _Reader:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
+
+    def names(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list of names, blanks dropped."""
+        value = self.raw(name) or ""
+        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() not in ("true", "false"):
+            raise SettingsError(f"{name} must be true or false, got {value!r}")
+        return value.lower() == "true"
 
     def content_types(self, name: str) -> tuple[str, ...]:
         value = self.raw(name)

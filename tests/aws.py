@@ -38,5 +38,7 @@ def small_settings(**overrides: object) -> Settings:
         "max_image_pixels": 4_000_000,
         "max_image_frames": 10,
         "cursor_secret": CURSOR_SECRET,
+        # The unauthenticated contract; sign-in has tests of its own.
+        "auth_mode": "none",
     }
     return Settings(**{**values, **overrides})  # type: ignore[arg-type]

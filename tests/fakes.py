@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
@@ -55,13 +55,16 @@ class InMemoryImageRepository:
     def get(self, image_id: str) -> Image | None:
         return self.images.get(image_id)
 
+    def get_many(self, image_ids: Sequence[str]) -> list[Image]:
+        return [self.images[i] for i in dict.fromkeys(image_ids) if i in self.images]
+
     def replace(self, old: Image, new: Image) -> Image:
-        self._expect(old.image_id, ImageStatus.READY)
+        self._expect_unchanged(old)
         self.images[new.image_id] = new
         return new
 
     def hide(self, image: Image) -> Image:
-        self._expect(image.image_id, ImageStatus.READY)
+        self._expect_unchanged(image)
         hidden = image.with_status(ImageStatus.DELETING)
         self.images[image.image_id] = hidden
         return hidden
@@ -104,6 +107,12 @@ class InMemoryImageRepository:
 
     def check(self) -> None:
         return None
+
+    def _expect_unchanged(self, image: Image) -> None:
+        self._expect(image.image_id, ImageStatus.READY)
+        current = self.images[image.image_id]
+        if (current.version, current.user_id) != (image.version, image.user_id):
+            raise ImageConflict(f"Image {image.image_id} changed meanwhile")
 
     def _expect(self, image_id: str, status: ImageStatus) -> None:
         current = self.images.get(image_id)

@@ -11,6 +11,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import errors
+from service.api.auth import www_authenticate
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.UnsupportedImage: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     errors.ImageTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.NotAuthenticated: HTTPStatus.UNAUTHORIZED,
+    errors.Forbidden: HTTPStatus.FORBIDDEN,
+    errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
@@ -61,7 +65,10 @@ def register_error_handlers(app: Flask, max_request_body: int) -> None:
         )
         if status >= 500:
             log.warning("request failed: %s", error.message)
-        return error_response(status, error.message, error.errors)
+        response, code = error_response(status, error.message, error.errors)
+        if isinstance(error, errors.NotAuthenticated):
+            response.headers["WWW-Authenticate"] = www_authenticate(error)
+        return response, code
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:

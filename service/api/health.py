@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,6 +17,7 @@ blp = Blueprint("health", __name__, url_prefix="/health", description="Health ch
 @blp.route("")
 class Liveness(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(security=[])
     def get(self) -> dict[str, str]:
         """The process answers"""
         return {"status": "ok"}
@@ -22,7 +26,9 @@ class Liveness(MethodView):
 @blp.route("/ready")
 class Readiness(MethodView):
     @blp.response(200, HealthSchema)
-    def get(self) -> dict[str, str]:
-        """The bucket and the table answer (503 otherwise)"""
+    @blp.doc(security=[])
+    def get(self) -> dict[str, Any]:
+        """The bucket and the table answer (503 otherwise); ``warnings`` names unsafe settings"""
         image_service().check_ready()
-        return {"status": "ready"}
+        warnings = current_app.config.get("READINESS_WARNINGS", [])
+        return {"status": "ready", **({"warnings": warnings} if warnings else {})}

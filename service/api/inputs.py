@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Request
 from werkzeug.datastructures import FileStorage
 
 from service import rules
-from service.api.identity import resolve_user
 from service.api.schemas import RESERVED_FORM_FIELDS
+from service.batch import MAX_BATCH_IDS, BatchAction, BatchVerb
 from service.errors import InvalidInput
-from service.model import ACCEPTED_CONTENT_TYPES, ImageChanges, ImageQuery, NewImage
+from service.model import (
+    ACCEPTED_CONTENT_TYPES,
+    Image,
+    ImageChanges,
+    ImageQuery,
+    NewImage,
+    is_image_id,
+)
 
 
 def new_image(form: dict[str, Any], upload: FileStorage) -> NewImage:
@@ -25,7 +33,7 @@ def new_image(form: dict[str, Any], upload: FileStorage) -> NewImage:
             )
         custom[name] = value
     return NewImage(
-        user_id=resolve_user(form["user_id"]),
+        user_id=rules.user_id(form["user_id"].strip()) if "user_id" in form else None,
         original_filename=upload.filename or "",
         declared_content_type=upload.content_type,
         description=rules.description(form["description"]),
@@ -58,3 +66,36 @@ def image_query(args: dict[str, Any]) -> tuple[ImageQuery, str | None]:
         limit=args["limit"],
     )
     return query, args.get("cursor")
+
+
+def image_ids(args: dict[str, Any]) -> list[str]:
+    if set(args) - {"ids", "limit"}:
+        raise InvalidInput("ids cannot be combined with other filters", {"ids": ["alone"]})
+    ids = [part.strip() for part in args["ids"].split(",") if part.strip()]
+    if not 1 <= len(ids) <= MAX_BATCH_IDS or not all(is_image_id(i) for i in ids):
+        raise InvalidInput(
+            "Invalid ids", {"ids": [f"1 to {MAX_BATCH_IDS} comma-separated image ids"]}
+        )
+    return ids
+
+
+def batch_action(body: dict[str, Any]) -> BatchAction:
+    verb = BatchVerb(body["action"])
+    tags = rules.tags(body["tags"])
+    if verb is not BatchVerb.DELETE and not tags:
+        raise InvalidInput(f"{verb.value} needs tags", {"tags": ["at least one tag"]})
+    return BatchAction(verb=verb, image_ids=tuple(dict.fromkeys(body["ids"])), tags=tags)
+
+
+def etag(image: Image) -> str:
+    return f'"{image.version}"'
+
+
+def if_match(request: Request) -> int | None:
+    """The version an ``If-Match`` header names; None without one (or with ``*``). A value
+    that names no version of ours can match none: -1."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1

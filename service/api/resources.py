@@ -12,9 +12,12 @@ from marshmallow import INCLUDE, RAISE
 from werkzeug.datastructures import FileStorage
 
 from service.api import inputs
+from service.api.auth import caller
 from service.api.context import image_service
 from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
+    BatchResultsSchema,
+    BatchSchema,
     DownloadLinkSchema,
     DownloadQuerySchema,
     ImageChangesSchema,
@@ -27,6 +30,14 @@ from service.api.schemas import (
 from service.model import IMAGE_ID_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
+WRITE_ERRORS = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.CONFLICT,
+    HTTPStatus.PRECONDITION_FAILED,
+)
 
 blp = ImagesBlueprint("images", __name__, url_prefix="/images", description="Images and metadata")
 
@@ -53,11 +64,16 @@ def documents_errors(*statuses: HTTPStatus) -> Callable[[F], F]:
 class Images(MethodView):
     @blp.arguments(ImageQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ImageListSchema)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.SERVICE_UNAVAILABLE)
+    @documents_errors(
+        HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.SERVICE_UNAVAILABLE
+    )
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List images, newest first, filtered by user, tags, content type and dates"""
+        if "ids" in args:
+            images = image_service().get_many(caller(), inputs.image_ids(args))
+            return {"items": [image.to_dict() for image in images], "next_cursor": None}
         query, cursor = inputs.image_query(args)
-        result = image_service().search(query, cursor)
+        result = image_service().search(caller(), query, cursor)
         return {
             "items": [image.to_dict() for image in result.items],
             "next_cursor": result.next_cursor,
@@ -67,6 +83,8 @@ class Images(MethodView):
     @blp.response(201, ImageSchema)
     @documents_errors(
         HTTPStatus.BAD_REQUEST,
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.FORBIDDEN,
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         HTTPStatus.SERVICE_UNAVAILABLE,
@@ -75,32 +93,47 @@ class Images(MethodView):
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
         image = image_service().upload(
-            inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
+            caller(), inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
         )
         location = url_for("images.ImageById", image_id=image.image_id)
-        return image.to_dict(), 201, {"Location": location}
+        return image.to_dict(), 201, {"Location": location, "ETag": inputs.etag(image)}
+
+
+@blp.route("/batch")
+class ImageBatch(MethodView):
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchResultsSchema)
+    @documents_errors(HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One action (delete, add_tags, remove_tags) on up to 100 images, a result for each"""
+        results = image_service().batch(caller(), inputs.batch_action(body))
+        return {"results": results}
 
 
 @blp.route("/<image_id>", parameters=[IMAGE_ID])
 class ImageById(MethodView):
     @blp.response(200, ImageSchema)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
-    def get(self, image_id: str) -> dict[str, Any]:
-        """Get an image's metadata"""
-        return image_service().get(image_id).to_dict()
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    def get(self, image_id: str) -> Any:
+        """Get an image's metadata (its ETag is the version that If-Match names)"""
+        image = image_service().get(caller(), image_id)
+        return image.to_dict(), 200, {"ETag": inputs.etag(image)}
 
     @blp.arguments(ImageChangesSchema)
     @blp.response(200, ImageSchema)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
-    def patch(self, changes: dict[str, Any], image_id: str) -> dict[str, Any]:
-        """Change description, tags or custom metadata (never the image bytes)"""
-        return image_service().update(image_id, inputs.image_changes(changes)).to_dict()
+    @documents_errors(*WRITE_ERRORS)
+    def patch(self, changes: dict[str, Any], image_id: str) -> Any:
+        """Change description, tags or custom metadata (never the image bytes); owner only"""
+        image = image_service().update(
+            caller(), image_id, inputs.image_changes(changes), inputs.if_match(request)
+        )
+        return image.to_dict(), 200, {"ETag": inputs.etag(image)}
 
     @blp.response(204)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
+    @documents_errors(*WRITE_ERRORS)
     def delete(self, image_id: str) -> None:
-        """Delete an image and its metadata"""
-        image_service().delete(image_id)
+        """Delete an image and its metadata; owner only"""
+        image_service().delete(caller(), image_id, inputs.if_match(request))
 
 
 @blp.route("/<image_id>/download", parameters=[IMAGE_ID])
@@ -108,10 +141,10 @@ class ImageDownload(MethodView):
     @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DownloadLinkSchema)
     @blp.alt_response(302, description="Redirect to the presigned URL (?redirect=true)")
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A presigned S3 URL to download the original bytes"""
-        link = image_service().download_link(image_id)
+        link = image_service().download_link(caller(), image_id)
         if args["redirect"]:
             response = redirect(link.url, code=302)
             response.headers["Cache-Control"] = "no-store"
@@ -137,10 +170,10 @@ class ImageThumbnail(MethodView):
             }
         }
     )
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A small re-encoded copy of the image, served by the API itself"""
-        thumbnail = image_service().thumbnail(image_id, args["size"])
+        thumbnail = image_service().thumbnail(caller(), image_id, args["size"])
         response = Response(thumbnail.data, mimetype=thumbnail.content_type)
         # An id's bytes never change, so neither does its thumbnail of a given size.
         response.set_etag(f"{image_id}-{args['size']}")

@@ -10,9 +10,11 @@ from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.datastructures import FileStorage
 
+from service.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
 from service.model import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_THUMBNAIL_SIZE,
+    IMAGE_ID_PATTERN,
     MAX_PAGE_SIZE,
     THUMBNAIL_SIZES,
 )
@@ -97,7 +99,13 @@ class UploadSchema(Schema):
         unknown = INCLUDE
 
     image = ImageFile(required=True, metadata={"description": "the image file"})
-    user_id = fields.String(required=True, metadata={"example": "user123"})
+    user_id = fields.String(
+        metadata={
+            "example": "user123",
+            "description": "the owner: required with AUTH_MODE=none; when signed in, optional "
+            "and, if given, the signed-in user",
+        }
+    )
     description = fields.String(load_default="")
     tags = TagList(load_default=list, metadata={"example": '["nature", "sunset"]'})
     metadata = JsonObject(load_default=dict, metadata={"description": "custom fields (JSON)"})
@@ -135,6 +143,10 @@ class ImageQuerySchema(Schema):
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
     cursor = fields.String(validate=validate.Length(max=2048))
+    ids = fields.String(
+        validate=validate.Length(max=MAX_BATCH_IDS * 27),
+        metadata={"description": "up to 100 comma-separated ids: those images, no other filter"},
+    )
 
 
 class DownloadQuerySchema(Schema):
@@ -157,6 +169,7 @@ class ThumbnailQuerySchema(Schema):
 
 class ImageSchema(Schema):
     image_id = fields.String()
+    version = fields.Integer(metadata={"description": "bumped by every change; the ETag"})
     user_id = fields.String()
     description = fields.String()
     tags = fields.List(fields.String())
@@ -184,3 +197,29 @@ class DownloadLinkSchema(Schema):
 
 class HealthSchema(Schema):
     status = fields.String()
+    warnings = fields.List(fields.String())
+
+
+class BatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    action = fields.String(
+        required=True, validate=validate.OneOf([verb.value for verb in BatchVerb])
+    )
+    ids = fields.List(
+        fields.String(validate=validate.Regexp(f"^{IMAGE_ID_PATTERN.pattern}$")),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH_IDS),
+    )
+    tags = TagList(load_default=list, metadata={"description": "for add_tags and remove_tags"})
+
+
+class BatchResultSchema(Schema):
+    image_id = fields.String()
+    result = fields.String(metadata={"description": ", ".join(r.value for r in ItemResult)})
+    message = fields.String(allow_none=True)
+
+
+class BatchResultsSchema(Schema):
+    results = fields.List(fields.Nested(BatchResultSchema))

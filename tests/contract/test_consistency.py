@@ -6,21 +6,35 @@ fakes and against the real S3 + DynamoDB adapters (moto).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
+from service.adapters.dynamodb import items
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.cursors import CursorCodec
-from service.errors import ImageConflict, ImageNotFound, StorageUnavailable
+from service.errors import ImageConflict, ImageNotFound, PreconditionFailed, StorageUnavailable
 from service.images import ImageService, Limits
-from service.model import ACCEPTED_CONTENT_TYPES, ImageQuery, ImageStatus, NewImage, utc_now
+from service.model import (
+    ACCEPTED_CONTENT_TYPES,
+    Caller,
+    ImageChanges,
+    ImageQuery,
+    ImageStatus,
+    NewImage,
+    is_image_id,
+    utc_now,
+)
 from service.ports import ImageRepository, ImageStore
 from tests import imaging
+
+ALICE = Caller(user_id="alice")
 
 
 class Crash(BaseException):
@@ -64,16 +78,41 @@ class World:
     store: Faulty
     repository: Faulty
     clock: list[datetime]
+    table: str | None = None  # the DynamoDB table, when the real adapters are in play
 
     def upload(self) -> Any:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
         )
-        return self.service.upload(new, io.BytesIO(imaging.jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(imaging.jpeg()))
+
+    def upload_tagged(self, tag: str) -> Any:
+        new = NewImage(
+            user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=(tag,)
+        )
+        return self.service.upload(ALICE, new, io.BytesIO(imaging.jpeg()))
+
+    def orphaned_entries(self) -> list[str]:
+        """Listing entries that do not match the stored images (either way round)."""
+        if self.table is None:
+            return []  # the fakes derive listings from the images: nothing can be orphaned
+        scanned = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=self.table)
+        actual = {
+            (item["pk"]["S"], item["sk"]["S"])
+            for item in scanned["Items"]
+            if is_image_id(item["sk"]["S"])
+        }
+        expected = {
+            (partition, image.image_id)
+            for image_id in {sk for _, sk in actual}
+            if (image := self.repository.get(image_id)) and image.status is ImageStatus.READY
+            for partition in items.entry_partitions(image)
+        }
+        return sorted(f"{pk} {sk}" for pk, sk in actual ^ expected)
 
     def visible(self) -> list[str]:
         listings = [ImageQuery(), ImageQuery(user_id="alice"), ImageQuery(tags=("t",))]
-        return [i.image_id for q in listings for i in self.service.search(q).items]
+        return [i.image_id for q in listings for i in self.service.search(ALICE, q).items]
 
     def leftovers(self) -> int:
         later = self.clock[0] + timedelta(hours=1)
@@ -86,6 +125,7 @@ class World:
 @pytest.fixture
 def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
     inner_store: ImageStore
+    table = None
     if type(repository).__name__.startswith("InMemory"):
         inner_store = request.getfixturevalue("fake_store")
     else:
@@ -94,6 +134,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
 
         settings = request.getfixturevalue("aws")
         inner_store = S3ImageStore(s3_client(settings), settings.s3_bucket_name)
+        table = settings.dynamodb_table_name
     clock = [utc_now()]
     store, faulty_repository = Faulty(inner_store), Faulty(repository)
     service = ImageService(
@@ -108,7 +149,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
         ),
         clock=lambda: clock[0],
     )
-    return World(service, store, faulty_repository, clock)
+    return World(service, store, faulty_repository, clock, table)
 
 
 Step = Callable[[World], None]
@@ -176,11 +217,11 @@ def test_interrupted_delete_is_hidden_then_finished_by_sweep(
     image = world.upload()
     getattr(world, port).fail(method, error)
     with pytest.raises(type(error)):
-        world.service.delete(image.image_id)
+        world.service.delete(ALICE, image.image_id)
     getattr(world, port).heal()
     assert world.visible() == []
     with pytest.raises(ImageNotFound):
-        world.service.get(image.image_id)
+        world.service.get(ALICE, image.image_id)
     assert world.service.sweep().finished_deletes == 1
     assert world.leftovers() == 0
     assert world.service.sweep().finished_deletes == 0
@@ -190,11 +231,11 @@ def test_failed_hide_keeps_the_image_whole(world: World) -> None:
     image = world.upload()
     world.repository.fail("hide", StorageUnavailable("down"))
     with pytest.raises(StorageUnavailable):
-        world.service.delete(image.image_id)
+        world.service.delete(ALICE, image.image_id)
     world.repository.heal()
     assert world.visible() == [image.image_id] * 3
-    assert world.service.get(image.image_id).status is ImageStatus.READY
-    link = world.service.download_link(image.image_id)
+    assert world.service.get(ALICE, image.image_id).status is ImageStatus.READY
+    link = world.service.download_link(ALICE, image.image_id)
     assert link.url
 
 
@@ -231,7 +272,7 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
     world.repository.intercept("abandon", publish_first)
     assert world.service.sweep().removed_pending == 0
     assert world.visible() == [pending.image_id] * 3
-    assert world.service.download_link(pending.image_id).url
+    assert world.service.download_link(ALICE, pending.image_id).url
 
 
 def test_of_two_concurrent_deletes_one_deletes_and_the_other_finds_nothing(
@@ -245,7 +286,7 @@ def test_of_two_concurrent_deletes_one_deletes_and_the_other_finds_nothing(
     def the_other_delete_first(stale: Any) -> Any:
         world.repository.heal()
         try:
-            world.service.delete(image.image_id)
+            world.service.delete(ALICE, image.image_id)
             second.append(None)
         except BaseException as error:
             second.append(error)
@@ -254,7 +295,89 @@ def test_of_two_concurrent_deletes_one_deletes_and_the_other_finds_nothing(
     world.repository.intercept("hide", the_other_delete_first)
     # WHEN the first DELETE goes on with what it read, THEN it finds nothing (404, never 409)
     with pytest.raises(ImageNotFound):
-        world.service.delete(image.image_id)
+        world.service.delete(ALICE, image.image_id)
     assert second == [None]  # the other one deleted it
     assert world.visible() == []
     assert world.leftovers() == 0
+
+
+def listed(world: World, tag: str) -> list[str]:
+    return [i.image_id for i in world.service.search(ALICE, ImageQuery(tags=(tag,))).items]
+
+
+def test_interleaved_patches_lose_no_update_and_leave_no_stale_entry(world: World) -> None:
+    # GIVEN an image tagged "a"; PATCH a->b reads it, then PATCH a->c runs to the end
+    image = world.upload_tagged("a")
+    replace = world.repository.replace
+
+    def the_other_patch_first(old: Any, new: Any) -> Any:
+        world.repository.heal()
+        world.service.update(ALICE, image.image_id, ImageChanges(tags=("c",)))
+        return replace(old, new)
+
+    world.repository.intercept("replace", the_other_patch_first)
+    # WHEN the first PATCH writes what it computed from its (now stale) read
+    result = world.service.update(ALICE, image.image_id, ImageChanges(tags=("b",)))
+    # THEN it was recomputed on the fresh version: b wins, and every listing agrees
+    assert result.tags == ("b",)
+    assert result.version == 3
+    assert world.service.get(ALICE, image.image_id).tags == ("b",)
+    assert (listed(world, "a"), listed(world, "b"), listed(world, "c")) == (
+        [],
+        [image.image_id],
+        [],
+    )
+    assert world.orphaned_entries() == []
+
+
+def test_a_delete_after_a_patch_it_did_not_see_removes_every_entry(world: World) -> None:
+    # GIVEN an image tagged "a"; DELETE reads it, then PATCH a->b runs to the end
+    image = world.upload_tagged("a")
+    hide = world.repository.hide
+
+    def the_patch_first(stale: Any) -> Any:
+        world.repository.heal()
+        world.service.update(ALICE, image.image_id, ImageChanges(tags=("b",)))
+        return hide(stale)
+
+    world.repository.intercept("hide", the_patch_first)
+    # WHEN the DELETE goes on with what it read
+    world.service.delete(ALICE, image.image_id)
+    # THEN the image and all its entries are gone, the new tag's included
+    assert (listed(world, "a"), listed(world, "b")) == ([], [])
+    assert world.orphaned_entries() == []
+    assert world.leftovers() == 0
+
+
+def test_with_if_match_a_lost_race_is_a_failed_precondition(world: World) -> None:
+    image = world.upload_tagged("a")
+    replace = world.repository.replace
+
+    def the_other_patch_first(old: Any, new: Any) -> Any:
+        world.repository.heal()
+        world.service.update(ALICE, image.image_id, ImageChanges(tags=("c",)))
+        return replace(old, new)
+
+    world.repository.intercept("replace", the_other_patch_first)
+    with pytest.raises(PreconditionFailed):
+        world.service.update(ALICE, image.image_id, ImageChanges(tags=("b",)), expected_version=1)
+    assert world.service.get(ALICE, image.image_id).tags == ("c",)
+    assert listed(world, "c") == [image.image_id]
+
+
+def test_a_write_that_keeps_losing_is_a_conflict_after_a_few_tries(world: World) -> None:
+    image = world.upload_tagged("a")
+    replace = world.repository.replace
+
+    def someone_always_first(old: Any, new: Any) -> Any:
+        inner = world.repository._inner
+        current = inner.get(image.image_id)
+        inner.replace(current, dataclasses.replace(current, version=current.version + 1))
+        return replace(old, new)
+
+    world.repository.intercept("replace", someone_always_first)
+    with pytest.raises(ImageConflict):
+        world.service.update(ALICE, image.image_id, ImageChanges(tags=("b",)))
+    world.repository.heal()
+    assert world.service.get(ALICE, image.image_id).tags == ("a",)
+    assert world.orphaned_entries() == []

@@ -217,6 +217,7 @@ def test_lambda_handler_module(
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret)
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    monkeypatch.setenv("AUTH_MODE", "none")
     monkeypatch.delitem(sys.modules, "service.lambda_handler", raising=False)
     module = importlib.import_module("service.lambda_handler")
     monkeypatch.delitem(sys.modules, "service.lambda_handler")

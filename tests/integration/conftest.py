@@ -105,6 +105,7 @@ def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "CURSOR_SECRET": "integration-secret-0123456789",
         "MAX_FILE_SIZE": str(1024 * 1024),
         "LOG_LEVEL": "INFO",
+        "AUTH_MODE": "none",
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "4",

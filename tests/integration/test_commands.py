@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
@@ -35,6 +36,7 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     # GIVEN an upload that crashed after its bytes were written (PENDING, object in S3)
     user = f"sweep-{uuid.uuid4().hex[:6]}"
     crashed = service.upload(
+        UNRESTRICTED,
         NewImage(user_id=user, original_filename="a.jpg", declared_content_type=None),
         io.BytesIO(imaging.jpeg()),
     )
@@ -42,6 +44,7 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     repository.add_pending(crashed)
     # AND a delete that crashed after hiding the image (DELETING, object still in S3)
     doomed = service.upload(
+        UNRESTRICTED,
         NewImage(user_id=user, original_filename="b.jpg", declared_content_type=None),
         io.BytesIO(imaging.jpeg()),
     )

@@ -71,6 +71,7 @@ def to_item(image: Image) -> Item:
         # JSON keeps floats exact and spares DynamoDB's Decimal round trip.
         "metadata": json.dumps(image.metadata, separators=(",", ":")),
         "status": image.status.value,
+        "version": image.version,
     }
     if image.status is not ImageStatus.READY:
         plain |= sweep_keys(image)
@@ -94,4 +95,6 @@ def from_item(item: Item) -> Image:
         tags=tuple(plain.get("tags", ())),
         metadata=json.loads(plain.get("metadata", "{}")),
         status=ImageStatus(plain["status"]),
+        # Items written before versions existed are version 1.
+        version=int(plain.get("version", 1)),
     )

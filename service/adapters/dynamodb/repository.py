@@ -8,7 +8,8 @@ tag of a multi-tag query) are updated after the transaction, best effort.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,22 +56,23 @@ class DynamoDBImageRepository:
 
     def replace(self, old: Image, new: Image) -> Image:
         before, after = items.entry_partitions(old), items.entry_partitions(new)
-        names = {"#d": "description", "#t": "tags", "#m": "metadata", "#u": "updated_at"}
-        names["#s"] = "status"
         fields = items.to_item(new)
+        condition = _condition(ImageStatus.READY, unchanged_since=old)
         update = {
             "Update": {
                 "TableName": self._table,
                 "Key": items.meta_key(new.image_id),
-                "UpdateExpression": "SET #d = :d, #t = :t, #m = :m, #u = :u",
-                "ConditionExpression": "#s = :ready",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {
+                "UpdateExpression": "SET #d = :d, #t = :t, #m = :m, #u = :u, #v = :v",
+                "ConditionExpression": condition.expression,
+                "ExpressionAttributeNames": condition.names
+                | {"#d": "description", "#t": "tags", "#m": "metadata", "#u": "updated_at"},
+                "ExpressionAttributeValues": condition.values
+                | {
                     ":d": fields["description"],
                     ":t": fields["tags"],
                     ":m": fields["metadata"],
                     ":u": fields["updated_at"],
-                    ":ready": {"S": ImageStatus.READY.value},
+                    ":v": fields["version"],
                 },
             }
         }
@@ -91,7 +93,7 @@ class DynamoDBImageRepository:
         self._transact(
             "hide the image",
             [
-                self._set_status(deleting, expected=ImageStatus.READY, remove_sweep=False),
+                self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
                 *self._deletes(items.entry_partitions(image), image.image_id),
             ],
         )
@@ -115,6 +117,9 @@ class DynamoDBImageRepository:
             )
         item = response.get("Item")
         return items.from_item(item) if item else None
+
+    def get_many(self, image_ids: Sequence[str]) -> list[Image]:
+        return self._reader.load([items.meta_key(image_id) for image_id in image_ids])
 
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
         return self._reader.search(query, position)
@@ -155,25 +160,28 @@ class DynamoDBImageRepository:
                 yield from page.get("Items", [])
 
     def _set_status(
-        self, image: Image, *, expected: ImageStatus, remove_sweep: bool
+        self,
+        image: Image,
+        *,
+        expected: ImageStatus,
+        remove_sweep: bool = False,
+        unchanged_since: Image | None = None,
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            ":new": {"S": image.status.value},
-            ":expected": {"S": expected.value},
-        }
+        condition = _condition(expected, unchanged_since)
+        values = condition.values | {":new": {"S": image.status.value}}
         if remove_sweep:
             expression = "SET #s = :new REMOVE sweep_pk, sweep_sk"
         else:
             expression = "SET #s = :new, sweep_pk = :spk, sweep_sk = :ssk"
-            keys = items.sweep_keys(image)
-            values |= {":spk": {"S": keys["sweep_pk"]}, ":ssk": {"S": keys["sweep_sk"]}}
+            sweep = items.sweep_keys(image)
+            values |= {":spk": {"S": sweep["sweep_pk"]}, ":ssk": {"S": sweep["sweep_sk"]}}
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": items.meta_key(image.image_id),
                 "UpdateExpression": expression,
-                "ConditionExpression": "#s = :expected",
-                "ExpressionAttributeNames": {"#s": "status"},
+                "ConditionExpression": condition.expression,
+                "ExpressionAttributeNames": condition.names,
                 "ExpressionAttributeValues": values,
             }
         }
@@ -216,3 +224,32 @@ class DynamoDBImageRepository:
                 )
             except Exception:  # only an estimate for query planning: never fail the request
                 log.warning("could not update the counter of tag %r", tag)
+
+
+@dataclass(frozen=True)
+class _Condition:
+    expression: str
+    names: dict[str, str]
+    values: dict[str, Any]
+
+
+def _condition(expected: ImageStatus, unchanged_since: Image | None = None) -> _Condition:
+    """The stored item is in ``expected`` status and, for a write computed from an image read
+    before (``unchanged_since``), still at that version and of that owner. The owner is part of
+    it so that no bug above the repository can make a write land on another user's item."""
+    condition = _Condition("#s = :expected", {"#s": "status"}, {":expected": {"S": expected.value}})
+    if unchanged_since is None:
+        return condition
+    # Items written before versions existed have none: they are version 1.
+    version = "#v = :read_version"
+    if unchanged_since.version == 1:
+        version = f"(attribute_not_exists(#v) OR {version})"
+    return _Condition(
+        f"{condition.expression} AND {version} AND #o = :owner",
+        condition.names | {"#v": "version", "#o": "user_id"},
+        condition.values
+        | {
+            ":read_version": {"N": str(unchanged_since.version)},
+            ":owner": {"S": unchanged_since.user_id},
+        },
+    )

@@ -167,7 +167,7 @@ class ListingReader:
         """The metadata of ``ids``, in the same order, dropping any no longer READY."""
         loaded = {
             image.image_id: image
-            for image in self._batch_get([items.meta_key(i) for i in dict.fromkeys(ids)])
+            for image in self.load([items.meta_key(i) for i in dict.fromkeys(ids)])
         }
         return [loaded[i] for i in ids if i in loaded and loaded[i].status is ImageStatus.READY]
 
@@ -177,12 +177,13 @@ class ListingReader:
             counts[keys.tag_of_counter(item["pk"]["S"])] = int(item.get("n", {"N": "0"})["N"])
         return min(tags, key=lambda tag: (counts[tag], tag))
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[Image]:
-        yield from (items.from_item(item) for item in self._batch_get_raw(keys))
+    def load(self, item_keys: list[dict[str, Any]]) -> list[Image]:
+        """The images at ``item_keys`` that exist (BatchGetItem, 100 at a time), any order."""
+        return [items.from_item(item) for item in self._batch_get_raw(item_keys)]
 
-    def _batch_get_raw(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending = keys[start : start + BATCH_GET_LIMIT]
+    def _batch_get_raw(self, item_keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(item_keys), BATCH_GET_LIMIT):
+            pending = item_keys[start : start + BATCH_GET_LIMIT]
             for attempt in range(8):
                 with translate_errors("read images"):
                     response = self._client.batch_get_item(
