@@ -86,6 +86,7 @@ def test_given_the_seed_form_when_uploading_then_201_with_full_metadata_and_loca
     body = response.get_json()
     assert set(body) == {
         "image_id",
+        "version",
         "user_id",
         "description",
         "tags",
