@@ -1,0 +1,50 @@
+"""What AWS refuses at apply time or breaks at run time, though plan-time looks clean.
+
+`terraform validate` and `plan` check references and types, not AWS's own rules for names,
+descriptions and quotas; these tests read the HCL for those rules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# EC2 allows only these characters in security group and rule descriptions (CreateSecurityGroup,
+# AuthorizeSecurityGroupIngress/Egress): a-z A-Z 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*
+EC2_DESCRIPTION = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}")
+SECURITY_GROUP_RESOURCES = (
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+)
+INTERPOLATION = re.compile(r"\$\{[^}]*\}")
+
+
+# --- Security group descriptions ---------------------------------------------------------
+
+
+def security_group_descriptions(terraform: Any) -> dict[str, str]:
+    found = {}
+    for module in terraform.all_modules():
+        for kind in SECURITY_GROUP_RESOURCES:
+            for name, body in module.of_type(kind).items():
+                where = f"{module.path.name}: {kind}.{name}"
+                if "description" in body:
+                    found[where] = body["description"]
+                for direction in ("ingress", "egress"):  # inline rules of aws_security_group
+                    for index, rule in enumerate(body.get(direction, [])):
+                        if "description" in rule:
+                            found[f"{where}.{direction}[{index}]"] = rule["description"]
+    return found
+
+
+def test_security_group_descriptions_use_only_characters_ec2_accepts(terraform: Any) -> None:
+    descriptions = security_group_descriptions(terraform)
+    assert len(descriptions) >= 7
+    for where, description in descriptions.items():
+        # Interpolated names are built from name_prefix: lowercase letters, digits, hyphens.
+        text = INTERPOLATION.sub("name-1", description)
+        assert EC2_DESCRIPTION.fullmatch(text), (
+            f"{where}: EC2 rejects {description!r} (InvalidParameterValue)"
+        )
