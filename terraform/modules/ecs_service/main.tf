@@ -272,7 +272,9 @@ resource "aws_ecs_task_definition" "service" {
     cpu_architecture        = var.architecture
   }
 
-  # Task-local scratch space, mounted on /tmp: the root filesystem is read-only.
+  # Task-local scratch space, mounted on /tmp: the root filesystem is read-only. Fargate fills
+  # it from the image's /tmp (mode 1777) because the image declares VOLUME ["/tmp"]; without
+  # that it would be an empty directory owned by root, and gunicorn (uid 10001) could not start.
   volume {
     name = "tmp"
   }
