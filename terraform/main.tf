@@ -98,17 +98,18 @@ module "lambda_api" {
   source = "./modules/lambda_api"
   count  = var.enable_lambda ? 1 : 0
 
-  name                      = "${var.name_prefix}-api"
-  image_uri                 = local.image_uri
-  architecture              = var.image_architecture
-  memory_size               = var.lambda_memory_size
-  timeout                   = var.lambda_timeout
-  reserved_concurrency      = var.lambda_reserved_concurrency
-  tracing_mode              = var.lambda_tracing_mode
-  log_retention_days        = var.log_retention_days
-  throttling_burst_limit    = var.api_throttling_burst_limit
-  throttling_rate_limit     = var.api_throttling_rate_limit
-  sweep_schedule_expression = var.sweep_schedule_expression
+  name                         = "${var.name_prefix}-api"
+  image_uri                    = local.image_uri
+  architecture                 = var.image_architecture
+  memory_size                  = var.lambda_memory_size
+  timeout                      = var.lambda_timeout
+  reserved_concurrency         = var.lambda_reserved_concurrency
+  sweeper_reserved_concurrency = var.lambda_sweeper_reserved_concurrency
+  tracing_mode                 = var.lambda_tracing_mode
+  log_retention_days           = var.log_retention_days
+  throttling_burst_limit       = var.api_throttling_burst_limit
+  throttling_rate_limit        = var.api_throttling_rate_limit
+  sweep_schedule_expression    = var.sweep_schedule_expression
 
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json

@@ -164,9 +164,15 @@ variable "lambda_timeout" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrent executions of the API function."
+  description = "Reserved concurrent executions of the API function; null (default) reserves none. Lambda refuses a reservation that leaves the account fewer unreserved executions than its minimum (docs/deploy.md)."
   type        = number
-  default     = 50
+  default     = null
+}
+
+variable "lambda_sweeper_reserved_concurrency" {
+  description = "Reserved concurrent executions of the sweeper function; null (default) reserves none."
+  type        = number
+  default     = null
 }
 
 variable "lambda_tracing_mode" {

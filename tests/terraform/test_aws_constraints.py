@@ -48,3 +48,30 @@ def test_security_group_descriptions_use_only_characters_ec2_accepts(terraform: 
         assert EC2_DESCRIPTION.fullmatch(text), (
             f"{where}: EC2 rejects {description!r} (InvalidParameterValue)"
         )
+
+
+# --- Lambda reserved concurrency ---------------------------------------------------------
+
+
+def ref(expression: Any) -> str:
+    """``${var.x}`` -> ``var.x``."""
+    text = str(expression)
+    match = re.fullmatch(r"\$\{(.*)\}", text, flags=re.DOTALL)
+    return match.group(1).strip() if match else text
+
+
+def test_lambda_functions_reserve_no_concurrency_unless_asked(terraform: Any) -> None:
+    """Lambda refuses a reservation that leaves less than its unreserved minimum; accounts
+    with a small concurrency quota (often 10 for new ones) cannot reserve even 1."""
+    module = terraform.modules["lambda_api"]
+    call = terraform.root.modules["lambda_api"]
+    for function in ("api", "sweeper"):
+        body = module.resource("aws_lambda_function", function)
+        setting = ref(body["reserved_concurrent_executions"])
+        assert setting.startswith("var."), f"{function}: reserves {setting} unconditionally"
+        module_variable = module.variables[setting.removeprefix("var.")]
+        assert module_variable.get("default", "required") is None, (function, module_variable)
+        passed = ref(call[setting.removeprefix("var.")])
+        assert passed.startswith("var."), (function, passed)
+        root_variable = terraform.root.variables[passed.removeprefix("var.")]
+        assert root_variable["default"] is None, (function, root_variable)
