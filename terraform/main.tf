@@ -41,6 +41,8 @@ resource "aws_ecr_repository" "service" {
 
   name                 = var.name_prefix
   image_tag_mutability = "IMMUTABLE"
+  # Destroy fails with RepositoryNotEmptyException while images exist, unless this is set.
+  force_delete = var.ecr_force_delete
 
   image_scanning_configuration {
     scan_on_push = true

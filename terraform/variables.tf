@@ -57,6 +57,12 @@ variable "image_architecture" {
   }
 }
 
+variable "ecr_force_delete" {
+  description = "Allow terraform destroy to delete the ECR repository with its images (keep false in production)."
+  type        = bool
+  default     = false
+}
+
 # --- Storage -----------------------------------------------------------------------------
 
 variable "bucket_name" {

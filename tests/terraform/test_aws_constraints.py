@@ -7,6 +7,7 @@ descriptions and quotas; these tests read the HCL for those rules.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 # EC2 allows only these characters in security group and rule descriptions (CreateSecurityGroup,
@@ -75,3 +76,34 @@ def test_lambda_functions_reserve_no_concurrency_unless_asked(terraform: Any) ->
         assert passed.startswith("var."), (function, passed)
         root_variable = terraform.root.variables[passed.removeprefix("var.")]
         assert root_variable["default"] is None, (function, root_variable)
+
+
+# --- terraform destroy -------------------------------------------------------------------
+
+DEPLOY_DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
+# Variables that must be changed (and applied) before `terraform destroy` can delete everything.
+DESTROY_GUARD = re.compile(r"(deletion_protection|force_destroy|force_delete)$")
+
+
+def doc_section(title: str) -> str:
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    match = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ |\Z)", text, re.M | re.S)
+    assert match, f"docs/deploy.md has no section {title!r}"
+    return match.group(1)
+
+
+def test_ecr_repository_can_be_deleted_with_its_images(terraform: Any) -> None:
+    """Without force_delete, destroy stops at RepositoryNotEmptyException once images exist."""
+    repository = terraform.root.resource("aws_ecr_repository", "service")
+    assert ref(repository.get("force_delete")) == "var.ecr_force_delete"
+    variable = terraform.root.variables["ecr_force_delete"]
+    assert variable["type"] == "bool"
+    assert variable["default"] is False
+
+
+def test_destroy_steps_name_every_variable_that_guards_deletion(terraform: Any) -> None:
+    guards = {name for name in terraform.root.variables if DESTROY_GUARD.search(name)}
+    assert {"ecr_force_delete", "bucket_force_destroy", "table_deletion_protection"} <= guards
+    steps = doc_section("Destroy")
+    for name in sorted(guards):
+        assert f"{name} = " in steps or f"{name}=" in steps, f"destroy steps omit {name}"
