@@ -53,35 +53,44 @@ resource "aws_ecr_repository" "service" {
   }
 }
 
+# Deployed images carry a release tag ("release-...": var.image_tag must start with it), and no
+# rule selects those: the image Lambda or ECS runs must stay, or an idle function cannot come
+# back and ECS cannot start tasks. Expired: untagged images after 7 days, and "build-..." images
+# (CI and test pushes) beyond the 20 newest. ECR matches a rule against every tag of an image,
+# so an image tagged both build-... and release-... counts as a build: push releases under their
+# release tag only (docs/deploy.md).
+locals {
+  ecr_lifecycle_rules = [
+    {
+      rulePriority = 1
+      description  = "Expire untagged images after 7 days"
+      selection = {
+        tagStatus   = "untagged"
+        countType   = "sinceImagePushed"
+        countUnit   = "days"
+        countNumber = 7
+      }
+      action = { type = "expire" }
+    },
+    {
+      rulePriority = 2
+      description  = "Keep the 20 newest build- images; release- images are never expired"
+      selection = {
+        tagStatus     = "tagged"
+        tagPrefixList = ["build-"]
+        countType     = "imageCountMoreThan"
+        countNumber   = 20
+      }
+      action = { type = "expire" }
+    },
+  ]
+}
+
 resource "aws_ecr_lifecycle_policy" "service" {
   count = local.deploy_service ? 1 : 0
 
   repository = aws_ecr_repository.service[0].name
-  policy = jsonencode({
-    rules = [
-      {
-        rulePriority = 1
-        description  = "Drop untagged images after 7 days"
-        selection = {
-          tagStatus   = "untagged"
-          countType   = "sinceImagePushed"
-          countUnit   = "days"
-          countNumber = 7
-        }
-        action = { type = "expire" }
-      },
-      {
-        rulePriority = 2
-        description  = "Keep the 30 most recent images"
-        selection = {
-          tagStatus   = "any"
-          countType   = "imageCountMoreThan"
-          countNumber = 30
-        }
-        action = { type = "expire" }
-      },
-    ]
-  })
+  policy     = jsonencode({ rules = local.ecr_lifecycle_rules })
 }
 
 # --- Cursor secret -----------------------------------------------------------------------

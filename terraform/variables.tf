@@ -36,13 +36,19 @@ variable "enable_ecs" {
 }
 
 variable "image_tag" {
-  description = "Tag of the image in the ECR repository (tags are immutable: use a new one per build)."
+  description = "Tag of the image in the ECR repository: release-<something>, a new one per build (tags are immutable)."
   type        = string
   default     = null
 
   validation {
     condition     = var.image_tag != null || !(var.enable_lambda || var.enable_ecs)
     error_message = "image_tag is required when enable_lambda or enable_ecs is true."
+  }
+
+  # The ECR lifecycle policy never expires release- tags (main.tf), so the running image stays.
+  validation {
+    condition     = var.image_tag == null ? true : startswith(var.image_tag, "release-")
+    error_message = "image_tag must start with \"release-\": the ECR lifecycle policy keeps those images."
   }
 }
 

@@ -86,10 +86,22 @@ DESTROY_GUARD = re.compile(r"(deletion_protection|force_destroy|force_delete)$")
 
 
 def doc_section(title: str) -> str:
-    text = DEPLOY_DOC.read_text(encoding="utf-8")
-    match = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ |\Z)", text, re.M | re.S)
-    assert match, f"docs/deploy.md has no section {title!r}"
-    return match.group(1)
+    """The text under a heading of docs/deploy.md, up to the next heading (not code comments)."""
+    section: list[str] | None = None
+    in_code = False
+    for line in DEPLOY_DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and re.match(r"#+ ", line):
+            if section is not None:
+                break
+            if line.split(" ", 1)[1] == title:
+                section = []
+                continue
+        if section is not None:
+            section.append(line)
+    assert section is not None, f"docs/deploy.md has no section {title!r}"
+    return "\n".join(section)
 
 
 def test_ecr_repository_can_be_deleted_with_its_images(terraform: Any) -> None:
@@ -107,3 +119,78 @@ def test_destroy_steps_name_every_variable_that_guards_deletion(terraform: Any) 
     steps = doc_section("Destroy")
     for name in sorted(guards):
         assert f"{name} = " in steps or f"{name}=" in steps, f"destroy steps omit {name}"
+
+
+# --- ECR lifecycle -----------------------------------------------------------------------
+
+TFVARS_EXAMPLE = Path(__file__).resolve().parents[2] / "terraform" / "terraform.tfvars.example"
+
+
+def release_tag_prefix(terraform: Any) -> str:
+    """The prefix image_tag must start with: the tags Lambda and ECS may run."""
+    conditions = [v["condition"] for v in terraform.root.variables["image_tag"]["validation"]]
+    prefixes = [
+        prefix
+        for condition in conditions
+        for prefix in re.findall(r'startswith\(var\.image_tag, "([^"]+)"\)', condition)
+    ]
+    assert len(prefixes) == 1, "image_tag must be validated against one release tag prefix"
+    return prefixes[0]
+
+
+def lifecycle_rules(terraform: Any) -> list[dict[str, Any]]:
+    policy = terraform.root.resource("aws_ecr_lifecycle_policy", "service")["policy"]
+    assert ref(policy) == "jsonencode({rules = local.ecr_lifecycle_rules})"
+    rules: list[dict[str, Any]] = terraform.root.locals["ecr_lifecycle_rules"]
+    return rules
+
+
+def could_select(rule: dict[str, Any], prefix: str) -> bool:
+    """Whether a rule can select an image with a tag that starts with ``prefix``.
+
+    ECR matches a rule against every tag of an image; a prefix or the literal start of a
+    wildcard pattern (up to the first ``*``) that neither starts with ``prefix`` nor is a
+    start of it can only match tags that do not start with ``prefix``.
+    """
+    selection = rule["selection"]
+    status = selection["tagStatus"]
+    if status == "untagged":
+        return False
+    if status != "tagged":  # "any" selects tagged images too
+        return True
+    starts = list(selection.get("tagPrefixList", []))
+    starts += [pattern.split("*")[0] for pattern in selection.get("tagPatternList", [])]
+    assert starts, rule
+    return any(start.startswith(prefix) or prefix.startswith(start) for start in starts)
+
+
+def test_deployed_images_carry_the_release_tag_prefix(terraform: Any) -> None:
+    prefix = release_tag_prefix(terraform)
+    example = TFVARS_EXAMPLE.read_text(encoding="utf-8")
+    assert re.search(rf'^image_tag\s*=\s*"{re.escape(prefix)}', example, re.M), example
+    assert re.search(rf"^TAG={re.escape(prefix)}", doc_section("Deploy"), re.M)
+
+
+def test_ecr_lifecycle_never_selects_a_deployed_tag(terraform: Any) -> None:
+    """A rule that could expire the running image's tag breaks idle Lambdas (they re-pull
+    the image when they come back) and ECS scale-out."""
+    prefix = release_tag_prefix(terraform)
+    rules = lifecycle_rules(terraform)
+    for rule in rules:
+        assert not could_select(rule, prefix), f"rule {rule['rulePriority']} can expire {prefix}*"
+    # It still cleans up: untagged images, and builds that were superseded.
+    assert {rule["selection"]["tagStatus"] for rule in rules} == {"untagged", "tagged"}
+
+
+def test_lifecycle_check_would_see_a_rule_selecting_deployed_tags() -> None:
+    def rule(**selection: Any) -> dict[str, Any]:
+        return {"rulePriority": 1, "selection": selection}
+
+    assert could_select(rule(tagStatus="any"), "release-")
+    assert could_select(rule(tagStatus="tagged", tagPrefixList=["rel"]), "release-")
+    assert could_select(rule(tagStatus="tagged", tagPrefixList=["release-2024"]), "release-")
+    assert could_select(rule(tagStatus="tagged", tagPatternList=["*-abc"]), "release-")
+    assert could_select(rule(tagStatus="tagged", tagPatternList=["release-*"]), "release-")
+    assert not could_select(rule(tagStatus="untagged"), "release-")
+    assert not could_select(rule(tagStatus="tagged", tagPrefixList=["build-"]), "release-")
+    assert not could_select(rule(tagStatus="tagged", tagPatternList=["build-*"]), "release-")
