@@ -6,6 +6,7 @@ descriptions and quotas; these tests read the HCL for those rules.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,31 @@ def test_lifecycle_check_would_see_a_rule_selecting_deployed_tags() -> None:
     assert not could_select(rule(tagStatus="untagged"), "release-")
     assert not could_select(rule(tagStatus="tagged", tagPrefixList=["build-"]), "release-")
     assert not could_select(rule(tagStatus="tagged", tagPatternList=["build-*"]), "release-")
+
+
+# --- gunicorn keep-alive behind the ALB --------------------------------------------------
+
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn_conf.py"
+
+
+def module_constant(path: Path, name: str) -> Any:
+    """A module-level ``name = <literal>`` read with ast (the module is not imported)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            assert node.value is not None
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path.name} sets no module-level {name}")
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_the_load_balancer(terraform: Any) -> None:
+    """AWS: the target's keep-alive must exceed the ALB idle timeout, or the target may close
+    a connection the ALB is about to reuse, and the client gets a 502."""
+    keepalive = module_constant(GUNICORN_CONF, "keepalive")
+    load_balancer = terraform.modules["ecs_service"].resource("aws_lb", "service")
+    idle_timeout = load_balancer.get("idle_timeout", 60)  # the ALB's default
+    assert isinstance(keepalive, int)
+    assert isinstance(idle_timeout, int), "keep the ALB idle timeout a literal to compare"
+    assert keepalive > idle_timeout

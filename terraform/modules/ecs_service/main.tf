@@ -176,7 +176,9 @@ resource "aws_lb" "service" {
   drop_invalid_header_fields = true
   desync_mitigation_mode     = "defensive"
   enable_deletion_protection = var.deletion_protection
-  idle_timeout               = 60
+  # Below gunicorn's keepalive (service/gunicorn_conf.py), or the ALB may reuse a connection the
+  # task is closing and answer 502.
+  idle_timeout = 60
 }
 
 resource "aws_lb_target_group" "service" {
