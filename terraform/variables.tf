@@ -11,9 +11,16 @@ variable "name_prefix" {
   type        = string
   default     = "mpycloud"
 
+  # The ECR repository takes the prefix as its name (no trailing or doubled hyphen), and the
+  # names built from it must not start with sg- (security groups) or internal- (load balancer).
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
-    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name_prefix)) && length(var.name_prefix) >= 2 && length(var.name_prefix) <= 21
+    error_message = "name_prefix must be 2-21 lowercase letters and digits, starting with a letter, with single hyphens between them."
+  }
+
+  validation {
+    condition     = !startswith("${var.name_prefix}-", "sg-") && !startswith("${var.name_prefix}-", "internal-")
+    error_message = "name_prefix must not be or start with \"sg-\" or \"internal-\" (invalid security group and load balancer names)."
   }
 }
 

@@ -223,3 +223,100 @@ def test_gunicorn_keeps_idle_connections_longer_than_the_load_balancer(terraform
     assert isinstance(keepalive, int)
     assert isinstance(idle_timeout, int), "keep the ALB idle timeout a literal to compare"
     assert keepalive > idle_timeout
+
+
+# --- name_prefix -------------------------------------------------------------------------
+
+# ECR repository names (CreateRepository): lowercase path components joined by . _ or -.
+ECR_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+# Load balancer names: up to 32 letters, digits and hyphens, no hyphen at either end.
+ALB_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?")
+NAME_PREFIXES_ACCEPTED = ["mpycloud", "ab", "a1", "my-app", "a-b-c", "sgapp", "internalapp"]
+NAME_PREFIXES_REJECTED = [
+    "my-",  # trailing hyphen: invalid ECR name
+    "my--app",  # doubled hyphen: invalid ECR name
+    "sg-app",  # security group names must not start with sg-
+    "sg",  # ... which "sg-svc-alb" would
+    "internal-app",  # load balancer names must not start with internal-
+    "internal",  # ... which "internal-svc" would
+    "a",
+    "a" * 22,
+    "1ab",
+    "My-app",
+    "my_app",
+]
+
+
+def render(expression: str, values: dict[str, str]) -> str:
+    """A name expression with ``${var.x}`` and ``${substr(var.x, a, b)}`` filled in."""
+
+    def one(match: re.Match[str]) -> str:
+        inner = match.group(0)[2:-1].strip()
+        if inner in values:
+            return values[inner]
+        substr = re.fullmatch(r"substr\((var\.\w+),\s*(\d+),\s*(\d+)\)", inner)
+        assert substr, f"cannot render {inner!r}"
+        start, length = int(substr.group(2)), int(substr.group(3))
+        return values[substr.group(1)][start : start + length]
+
+    return INTERPOLATION.sub(one, expression)
+
+
+def names_from_prefix(terraform: Any, prefix: str) -> dict[str, str]:
+    """Every name that AWS constrains and the stack derives from name_prefix."""
+    root = {"var.name_prefix": prefix}
+    ecs = terraform.modules["ecs_service"]
+    ecs_vars = {"var.name": render(terraform.root.modules["ecs_service"]["name"], root)}
+    names = {"ecr": render(terraform.root.resource("aws_ecr_repository", "service")["name"], root)}
+    names["alb"] = render(ecs.resource("aws_lb", "service")["name"], ecs_vars)
+    for group, body in ecs.of_type("aws_security_group").items():
+        names[f"security_group.{group}"] = render(body["name"], ecs_vars)
+    return names
+
+
+def names_are_valid(names: dict[str, str]) -> bool:
+    return (
+        bool(ECR_NAME.fullmatch(names["ecr"]))
+        and bool(ALB_NAME.fullmatch(names["alb"]))
+        and not names["alb"].startswith("internal-")
+        and all(
+            len(name) <= 255 and not name.lower().startswith("sg-")
+            for kind, name in names.items()
+            if kind.startswith("security_group.")
+        )
+    )
+
+
+def validation_accepts(variable: dict[str, Any], name: str, value: str) -> bool:
+    """Evaluates validation conditions made of ``&&``-joined terms of the forms used here:
+    ``can(regex("P", var.x))``, ``length(var.x) <= N`` (or ``>=``) and
+    ``!startswith("${var.x}-", "S")`` (or ``startswith(var.x, "S")``)."""
+    this = f"var.{name}"
+    starts = re.compile(rf'(!?)startswith\(("\$\{{{this}\}}-"|{this}), "(.*)"\)')
+    for validation in variable["validation"]:
+        for term in ref(validation["condition"]).split("&&"):
+            term = term.strip()
+            if match := re.fullmatch(rf'can\(regex\("(.*)", {this}\)\)', term):
+                ok = re.search(match.group(1), value) is not None
+            elif match := re.fullmatch(rf"length\({this}\) (<=|>=) (\d+)", term):
+                limit = int(match.group(2))
+                ok = len(value) <= limit if match.group(1) == "<=" else len(value) >= limit
+            elif match := starts.fullmatch(term):
+                subject = value + "-" if match.group(2).startswith('"') else value
+                ok = subject.startswith(match.group(3)) != bool(match.group(1))
+            else:
+                raise AssertionError(f"cannot evaluate {term!r}")
+            if not ok:
+                return False
+    return True
+
+
+def test_name_prefix_validation_keeps_every_derived_name_valid(terraform: Any) -> None:
+    variable = terraform.root.variables["name_prefix"]
+    assert validation_accepts(variable, "name_prefix", variable["default"])
+    for prefix in NAME_PREFIXES_ACCEPTED + NAME_PREFIXES_REJECTED:
+        accepted = validation_accepts(variable, "name_prefix", prefix)
+        names = names_from_prefix(terraform, prefix)
+        if accepted:
+            assert names_are_valid(names), f"name_prefix {prefix!r} is accepted: {names}"
+        assert accepted == (prefix in NAME_PREFIXES_ACCEPTED), prefix
