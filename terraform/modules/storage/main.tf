@@ -184,7 +184,8 @@ data "aws_iam_policy_document" "service_data_access" {
     resources = [aws_s3_bucket.images.arn]
   }
 
-  # TransactWriteItems is authorized per underlying action (Put/Update/Delete/ConditionCheck).
+  # TransactWriteItems is authorized per item by its action (the service writes Put, Update and
+  # Delete items; a ConditionCheck item would need dynamodb:ConditionCheckItem).
   statement {
     sid = "ImageTable"
     actions = [
@@ -194,7 +195,6 @@ data "aws_iam_policy_document" "service_data_access" {
       "dynamodb:DeleteItem",
       "dynamodb:Query",
       "dynamodb:BatchGetItem",
-      "dynamodb:ConditionCheckItem",
       "dynamodb:DescribeTable",
     ]
     resources = [
