@@ -320,3 +320,24 @@ def test_name_prefix_validation_keeps_every_derived_name_valid(terraform: Any) -
         if accepted:
             assert names_are_valid(names), f"name_prefix {prefix!r} is accepted: {names}"
         assert accepted == (prefix in NAME_PREFIXES_ACCEPTED), prefix
+
+
+# --- Target group replacement ------------------------------------------------------------
+
+
+def test_target_group_can_be_replaced_while_in_use(terraform: Any) -> None:
+    """A fixed name makes any replacement fail with ResourceInUse / DuplicateTargetGroupName:
+    the new group needs the old one's name while a listener still uses the old one."""
+    ecs = terraform.modules["ecs_service"]
+    group = ecs.resource("aws_lb_target_group", "service")
+    assert "name" not in group, "a fixed name blocks create-before-destroy"
+    (lifecycle,) = group["lifecycle"]
+    assert lifecycle["create_before_destroy"] is True
+    for prefix in NAME_PREFIXES_ACCEPTED:
+        module_name = render(
+            terraform.root.modules["ecs_service"]["name"], {"var.name_prefix": prefix}
+        )
+        # The provider appends 26 characters to name_prefix, within the 32 a name may have.
+        name_prefix = render(group["name_prefix"], {"var.name": module_name})
+        assert 1 <= len(name_prefix) <= 6, name_prefix
+        assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-]*", name_prefix), name_prefix

@@ -183,7 +183,9 @@ resource "aws_lb" "service" {
 
 resource "aws_lb_target_group" "service" {
   #checkov:skip=CKV_AWS_378:TLS terminates at the load balancer; the hop to the tasks stays inside the VPC between security groups.
-  name                 = substr(var.name, 0, 32)
+  # A generated name (at most 6 characters of prefix) and create_before_destroy: a replacement
+  # (new port, protocol, ...) creates the new group while the listener still uses the old one.
+  name_prefix          = substr(var.name, 0, 6)
   port                 = var.container_port
   protocol             = "HTTP"
   target_type          = "ip"
@@ -198,6 +200,10 @@ resource "aws_lb_target_group" "service" {
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 
