@@ -146,13 +146,13 @@ variable "max_image_frames" {
 }
 
 variable "download_url_ttl" {
-  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds."
+  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds. A URL also dies with the role session that signed it, 12 hours at most and often sooner."
   type        = number
   default     = 900
 
   validation {
-    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 604800
-    error_message = "download_url_ttl must be between 1 and 604800 seconds."
+    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 43200
+    error_message = "download_url_ttl must be between 1 and 43200 seconds (12 h, the longest role session)."
   }
 }
 
