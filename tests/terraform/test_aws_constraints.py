@@ -359,3 +359,34 @@ def test_download_url_ttl_is_capped_at_a_role_session(terraform: Any) -> None:
     ]
     assert bounds, "download_url_ttl needs an upper bound"
     assert max(bounds) <= ROLE_SESSION_MAX_SECONDS
+
+
+# --- DynamoDB key arguments and the provider pin -----------------------------------------
+
+# The aws provider added key_schema blocks to global_secondary_index in 6.29.0 and deprecated
+# the index's hash_key/range_key then; the table's own hash_key/range_key are not deprecated
+# and have no key_schema replacement in 6.x.
+GSI_KEY_SCHEMA_SINCE = (6, 29)
+
+
+def aws_provider_floor(module: Any) -> tuple[int, int]:
+    (settings,) = module.terraform
+    (providers,) = settings["required_providers"]
+    match = re.fullmatch(r"~> (\d+)\.(\d+)(?:\.\d+)?", providers["aws"]["version"])
+    assert match, providers["aws"]["version"]
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_table_keys_use_arguments_the_pinned_provider_has(terraform: Any) -> None:
+    storage = terraform.modules["storage"]
+    table = storage.resource("aws_dynamodb_table", "images")
+    assert "key_schema" not in table, "no aws provider 6.x has a table-level key_schema"
+    assert table["hash_key"]
+    assert table["range_key"]
+    for index in table.get("global_secondary_index", []):
+        if "key_schema" in index:
+            floor = aws_provider_floor(storage)
+            assert floor >= GSI_KEY_SCHEMA_SINCE, f"key_schema needs aws ~> 6.29, not {floor}"
+            assert not {"hash_key", "range_key"} & set(index), index["name"]
+        else:
+            assert index["hash_key"], index["name"]
