@@ -18,6 +18,9 @@ LAMBDA_MAX_REQUEST_BODY = 4_500_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # gunicorn's threaded and synchronous workers; the async ones need packages the image lacks.
 WORKER_CLASSES = ("gthread", "sync")
+# A presigned URL dies with the session of the credentials that signed it, and a role session
+# (Lambda, ECS) lasts 12 hours at most: a longer TTL would promise what the URL cannot keep.
+MAX_URL_TTL = 43_200
 
 
 class SettingsError(ValueError):
@@ -70,7 +73,7 @@ class Settings:
                 "MAX_IMAGE_FRAMES", defaults.max_image_frames, minimum=1
             ),
             download_url_ttl=reader.integer(
-                "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=604_800
+                "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=MAX_URL_TTL
             ),
             sweep_grace_seconds=reader.integer(
                 "SWEEP_GRACE_SECONDS", defaults.sweep_grace_seconds, minimum=0
