@@ -53,6 +53,12 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 8000
 
+# /tmp is the one writable path. ECS on Fargate mounts an empty task volume there that is owned
+# by root (mode 755) unless the image declares the path a VOLUME: then Fargate copies the
+# image's /tmp, mode 1777 included, and uid 10001 can write gunicorn's heartbeat files.
+# (docker run without --tmpfs /tmp gets an anonymous volume: add --rm, or --tmpfs as below.)
+VOLUME ["/tmp"]
+
 # gunicorn mode only (Lambda ignores HEALTHCHECK; the script exits 0 under the runtime API).
 # Written in Python: slim images have neither curl nor wget.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \

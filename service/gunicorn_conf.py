@@ -17,6 +17,7 @@ worker_class = _server.worker_class
 workers = _server.workers
 threads = _server.threads
 timeout = _server.timeout
+keepalive = 75  # seconds: above the ALB's 60 s idle timeout, so the ALB closes idle connections
 
 worker_tmp_dir = "/tmp"  # noqa: S108 - the one writable directory of the container
 control_socket_disable = True  # it would be created under $HOME, which is read-only

@@ -20,6 +20,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WORKER_CLASSES = ("gthread", "sync")
 AUTH_MODES = ("jwt", "none")
 TOKEN_USES = ("access", "id")
+# A presigned URL dies with the session of the credentials that signed it, and a role session
+# (Lambda, ECS) lasts 12 hours at most: a longer TTL would promise what the URL cannot keep.
+MAX_URL_TTL = 43_200
 
 
 class SettingsError(ValueError):
@@ -88,7 +91,7 @@ class Settings:
                 "MAX_IMAGE_FRAMES", defaults.max_image_frames, minimum=1
             ),
             download_url_ttl=reader.integer(
-                "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=604_800
+                "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=MAX_URL_TTL
             ),
             sweep_grace_seconds=reader.integer(
                 "SWEEP_GRACE_SECONDS", defaults.sweep_grace_seconds, minimum=0

@@ -41,6 +41,8 @@ resource "aws_ecr_repository" "service" {
 
   name                 = var.name_prefix
   image_tag_mutability = "IMMUTABLE"
+  # Destroy fails with RepositoryNotEmptyException while images exist, unless this is set.
+  force_delete = var.ecr_force_delete
 
   image_scanning_configuration {
     scan_on_push = true
@@ -51,35 +53,44 @@ resource "aws_ecr_repository" "service" {
   }
 }
 
+# Deployed images carry a release tag ("release-...": var.image_tag must start with it), and no
+# rule selects those: the image Lambda or ECS runs must stay, or an idle function cannot come
+# back and ECS cannot start tasks. Expired: untagged images after 7 days, and "build-..." images
+# (CI and test pushes) beyond the 20 newest. ECR matches a rule against every tag of an image,
+# so an image tagged both build-... and release-... counts as a build: push releases under their
+# release tag only (docs/deploy.md).
+locals {
+  ecr_lifecycle_rules = [
+    {
+      rulePriority = 1
+      description  = "Expire untagged images after 7 days"
+      selection = {
+        tagStatus   = "untagged"
+        countType   = "sinceImagePushed"
+        countUnit   = "days"
+        countNumber = 7
+      }
+      action = { type = "expire" }
+    },
+    {
+      rulePriority = 2
+      description  = "Keep the 20 newest build- images; release- images are never expired"
+      selection = {
+        tagStatus     = "tagged"
+        tagPrefixList = ["build-"]
+        countType     = "imageCountMoreThan"
+        countNumber   = 20
+      }
+      action = { type = "expire" }
+    },
+  ]
+}
+
 resource "aws_ecr_lifecycle_policy" "service" {
   count = local.deploy_service ? 1 : 0
 
   repository = aws_ecr_repository.service[0].name
-  policy = jsonencode({
-    rules = [
-      {
-        rulePriority = 1
-        description  = "Drop untagged images after 7 days"
-        selection = {
-          tagStatus   = "untagged"
-          countType   = "sinceImagePushed"
-          countUnit   = "days"
-          countNumber = 7
-        }
-        action = { type = "expire" }
-      },
-      {
-        rulePriority = 2
-        description  = "Keep the 30 most recent images"
-        selection = {
-          tagStatus   = "any"
-          countType   = "imageCountMoreThan"
-          countNumber = 30
-        }
-        action = { type = "expire" }
-      },
-    ]
-  })
+  policy     = jsonencode({ rules = local.ecr_lifecycle_rules })
 }
 
 # --- Cursor secret -----------------------------------------------------------------------
@@ -98,17 +109,18 @@ module "lambda_api" {
   source = "./modules/lambda_api"
   count  = var.enable_lambda ? 1 : 0
 
-  name                      = "${var.name_prefix}-api"
-  image_uri                 = local.image_uri
-  architecture              = var.image_architecture
-  memory_size               = var.lambda_memory_size
-  timeout                   = var.lambda_timeout
-  reserved_concurrency      = var.lambda_reserved_concurrency
-  tracing_mode              = var.lambda_tracing_mode
-  log_retention_days        = var.log_retention_days
-  throttling_burst_limit    = var.api_throttling_burst_limit
-  throttling_rate_limit     = var.api_throttling_rate_limit
-  sweep_schedule_expression = var.sweep_schedule_expression
+  name                         = "${var.name_prefix}-api"
+  image_uri                    = local.image_uri
+  architecture                 = var.image_architecture
+  memory_size                  = var.lambda_memory_size
+  timeout                      = var.lambda_timeout
+  reserved_concurrency         = var.lambda_reserved_concurrency
+  sweeper_reserved_concurrency = var.lambda_sweeper_reserved_concurrency
+  tracing_mode                 = var.lambda_tracing_mode
+  log_retention_days           = var.log_retention_days
+  throttling_burst_limit       = var.api_throttling_burst_limit
+  throttling_rate_limit        = var.api_throttling_rate_limit
+  sweep_schedule_expression    = var.sweep_schedule_expression
 
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json

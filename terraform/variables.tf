@@ -11,9 +11,16 @@ variable "name_prefix" {
   type        = string
   default     = "mpycloud"
 
+  # The ECR repository takes the prefix as its name (no trailing or doubled hyphen), and the
+  # names built from it must not start with sg- (security groups) or internal- (load balancer).
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
-    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name_prefix)) && length(var.name_prefix) >= 2 && length(var.name_prefix) <= 21
+    error_message = "name_prefix must be 2-21 lowercase letters and digits, starting with a letter, with single hyphens between them."
+  }
+
+  validation {
+    condition     = !startswith("${var.name_prefix}-", "sg-") && !startswith("${var.name_prefix}-", "internal-")
+    error_message = "name_prefix must not be or start with \"sg-\" or \"internal-\" (invalid security group and load balancer names)."
   }
 }
 
@@ -36,13 +43,19 @@ variable "enable_ecs" {
 }
 
 variable "image_tag" {
-  description = "Tag of the image in the ECR repository (tags are immutable: use a new one per build)."
+  description = "Tag of the image in the ECR repository: release-<something>, a new one per build (tags are immutable)."
   type        = string
   default     = null
 
   validation {
     condition     = var.image_tag != null || !(var.enable_lambda || var.enable_ecs)
     error_message = "image_tag is required when enable_lambda or enable_ecs is true."
+  }
+
+  # The ECR lifecycle policy never expires release- tags (main.tf), so the running image stays.
+  validation {
+    condition     = var.image_tag == null ? true : startswith(var.image_tag, "release-")
+    error_message = "image_tag must start with \"release-\": the ECR lifecycle policy keeps those images."
   }
 }
 
@@ -55,6 +68,12 @@ variable "image_architecture" {
     condition     = contains(["x86_64", "arm64"], var.image_architecture)
     error_message = "image_architecture must be x86_64 or arm64."
   }
+}
+
+variable "ecr_force_delete" {
+  description = "Allow terraform destroy to delete the ECR repository with its images (keep false in production)."
+  type        = bool
+  default     = false
 }
 
 # --- Storage -----------------------------------------------------------------------------
@@ -127,13 +146,13 @@ variable "max_image_frames" {
 }
 
 variable "download_url_ttl" {
-  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds."
+  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds. A URL also dies with the role session that signed it, 12 hours at most and often sooner."
   type        = number
   default     = 900
 
   validation {
-    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 604800
-    error_message = "download_url_ttl must be between 1 and 604800 seconds."
+    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 43200
+    error_message = "download_url_ttl must be between 1 and 43200 seconds (12 h, the longest role session)."
   }
 }
 
@@ -164,9 +183,15 @@ variable "lambda_timeout" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrent executions of the API function."
+  description = "Reserved concurrent executions of the API function; null (default) reserves none. Lambda refuses a reservation that leaves the account fewer unreserved executions than its minimum (docs/deploy.md)."
   type        = number
-  default     = 50
+  default     = null
+}
+
+variable "lambda_sweeper_reserved_concurrency" {
+  description = "Reserved concurrent executions of the sweeper function; null (default) reserves none."
+  type        = number
+  default     = null
 }
 
 variable "lambda_tracing_mode" {

@@ -8,7 +8,8 @@ classic builder), then run three ways on one Docker network with the emulator:
 * Lambda mode, fed API Gateway events through a test double of the Lambda Runtime API that
   runs in this process (``lambda_runtime``).
 
-Every container runs with a read-only root file system and a tmpfs on /tmp, as in production.
+Every container runs with a read-only root file system and a tmpfs on /tmp, as in production
+(test_container_fargate.py mounts /tmp as ECS on Fargate does instead).
 
 Environment:
 

@@ -45,6 +45,13 @@ def key_schema(keys: list[dict[str, str]]) -> dict[str, str]:
     return {key["KeyType"]: key["AttributeName"] for key in keys}
 
 
+def index_keys(gsi: dict[str, Any]) -> dict[str, str | None]:
+    """An index's keys from hash_key/range_key or from key_schema blocks (aws provider 6.29+)."""
+    if "key_schema" in gsi:
+        return {"RANGE": None} | {k["key_type"]: k["attribute_name"] for k in gsi["key_schema"]}
+    return {"HASH": gsi["hash_key"], "RANGE": gsi.get("range_key")}
+
+
 def test_service_defines_the_sweep_index() -> None:
     names = [index["IndexName"] for index in table_definition("x")["GlobalSecondaryIndexes"]]
     assert SWEEP_INDEX in names
@@ -64,7 +71,7 @@ def test_table_matches_service_definition(terraform: Any) -> None:
 
     actual_indexes = {
         gsi["name"]: {
-            "keys": {"HASH": gsi["hash_key"], "RANGE": gsi.get("range_key")},
+            "keys": index_keys(gsi),
             "projection": gsi["projection_type"],
             "non_key_attributes": sorted(gsi.get("non_key_attributes", [])),
         }

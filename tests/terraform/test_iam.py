@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
+import botocore
+import botocore.session
 import pytest
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
@@ -149,7 +153,6 @@ def test_service_policy_is_exactly_what_the_service_uses(
         "DeleteItem",
         "Query",
         "BatchGetItem",
-        "ConditionCheckItem",
         "DescribeTable",
     )
     expected = {
@@ -229,3 +232,101 @@ def test_roles_get_the_right_policies(terraform: Any) -> None:
             "${data.aws_iam_policy_document.execution.json}",
         ),
     }
+
+
+# --- The service policy against the calls the adapters make ------------------------------
+
+ADAPTERS = Path(__file__).resolve().parents[2] / "service" / "adapters"
+# Client methods that name an operation in their first argument.
+OPERATION_ARGUMENT = {"get_paginator", "generate_presigned_url"}
+# Client methods that are not AWS calls.
+NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
+# Calls authorized by another action than their own name (Service Authorization Reference).
+AUTHORIZED_BY = {
+    "s3:HeadBucket": {"s3:ListBucket"},
+    "s3:HeadObject": {"s3:GetObject"},
+    "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
+}
+# TransactWriteItems is authorized per item, by the action of each item type.
+TRANSACT_WRITE_ITEMS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def operations_by_method() -> dict[str, str]:
+    """boto3 client method -> ``service:Operation`` for the services the policy covers."""
+    session = botocore.session.get_session()
+    methods: dict[str, str] = {}
+    for service in ("s3", "dynamodb"):
+        for operation in session.get_service_model(service).operation_names:
+            method = botocore.xform_name(operation)
+            assert method not in methods, f"{method} is ambiguous"
+            methods[method] = f"{service}:{operation}"
+    return methods
+
+
+def is_client(node: ast.expr) -> bool:
+    """``client``, ``self._client``, ``self._presign_client``..."""
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name.lower().endswith("client")
+
+
+def adapter_sources() -> list[Path]:
+    sources = sorted(ADAPTERS.rglob("*.py"))
+    assert sources, ADAPTERS
+    return sources
+
+
+def adapter_calls() -> set[str]:
+    """Every AWS operation the adapters call, by ``service:Operation``."""
+    methods = operations_by_method()
+    calls: set[str] = set()
+    transact_items: set[str] = set()
+    for path in adapter_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                transact_items |= {
+                    key.value
+                    for key in node.keys
+                    if isinstance(key, ast.Constant) and key.value in TRANSACT_WRITE_ITEMS
+                }
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and is_client(node.func.value)
+            ):
+                continue
+            method = node.func.attr
+            if method in NOT_OPERATIONS:
+                continue
+            if method in OPERATION_ARGUMENT:
+                argument = node.args[0]
+                assert isinstance(argument, ast.Constant), f"{path.name}: {ast.unparse(node)}"
+                method = argument.value
+            assert method in methods, f"{path.name}: {method} is not an S3 or DynamoDB call"
+            calls.add(methods[method])
+    if "dynamodb:TransactWriteItems" in calls:
+        calls.remove("dynamodb:TransactWriteItems")
+        assert transact_items, "TransactWriteItems without Put/Update/Delete/ConditionCheck items"
+        calls |= {TRANSACT_WRITE_ITEMS[item] for item in transact_items}
+    return calls
+
+
+def test_the_adapters_make_the_calls_the_scan_looks_for() -> None:
+    calls = adapter_calls()
+    # A few calls the service cannot work without: the scan must keep finding them.
+    assert {"s3:PutObject", "s3:GetObject", "dynamodb:Query", "dynamodb:PutItem"} <= calls
+
+
+def test_service_policy_grants_every_call_and_nothing_else(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    required: set[str] = set()
+    for call in adapter_calls():
+        required |= AUTHORIZED_BY.get(call, {call})
+    granted = set(allowed(policy_documents["storage/service_data_access"]))
+    assert required - granted == set(), "called but not granted"
+    assert granted - required == set(), "granted but never called"

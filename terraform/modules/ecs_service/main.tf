@@ -131,7 +131,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   security_group_id            = aws_security_group.alb.id
-  description                  = "To the tasks' gunicorn port"
+  description                  = "To the gunicorn port of the tasks"
   referenced_security_group_id = aws_security_group.tasks.id
   ip_protocol                  = "tcp"
   from_port                    = var.container_port
@@ -176,12 +176,16 @@ resource "aws_lb" "service" {
   drop_invalid_header_fields = true
   desync_mitigation_mode     = "defensive"
   enable_deletion_protection = var.deletion_protection
-  idle_timeout               = 60
+  # Below gunicorn's keepalive (service/gunicorn_conf.py), or the ALB may reuse a connection the
+  # task is closing and answer 502.
+  idle_timeout = 60
 }
 
 resource "aws_lb_target_group" "service" {
   #checkov:skip=CKV_AWS_378:TLS terminates at the load balancer; the hop to the tasks stays inside the VPC between security groups.
-  name                 = substr(var.name, 0, 32)
+  # A generated name (at most 6 characters of prefix) and create_before_destroy: a replacement
+  # (new port, protocol, ...) creates the new group while the listener still uses the old one.
+  name_prefix          = substr(var.name, 0, 6)
   port                 = var.container_port
   protocol             = "HTTP"
   target_type          = "ip"
@@ -196,6 +200,10 @@ resource "aws_lb_target_group" "service" {
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 
@@ -272,7 +280,9 @@ resource "aws_ecs_task_definition" "service" {
     cpu_architecture        = var.architecture
   }
 
-  # Task-local scratch space, mounted on /tmp: the root filesystem is read-only.
+  # Task-local scratch space, mounted on /tmp: the root filesystem is read-only. Fargate fills
+  # it from the image's /tmp (mode 1777) because the image declares VOLUME ["/tmp"]; without
+  # that it would be an empty directory owned by root, and gunicorn (uid 10001) could not start.
   volume {
     name = "tmp"
   }

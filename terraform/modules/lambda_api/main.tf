@@ -213,8 +213,10 @@ resource "aws_lambda_function" "sweeper" {
   memory_size   = 512
   timeout       = 300
 
-  # One sweep at a time.
-  reserved_concurrent_executions = 1
+  # No reservation by default: Lambda refuses any that leaves less than its unreserved minimum,
+  # which small accounts cannot spare. A sweep ends within its timeout, well before the next
+  # scheduled one, and is idempotent should two ever overlap.
+  reserved_concurrent_executions = var.sweeper_reserved_concurrency
 
   image_config {
     command = ["service.lambda_handler.sweep_handler"]

@@ -37,13 +37,24 @@ variable "timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions: caps cost and protects DynamoDB/S3 from bursts."
+  description = "Reserved concurrent executions of the API function (caps cost and protects DynamoDB/S3 from bursts); null reserves none."
   type        = number
-  default     = 50
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1 (0 would disable the function)."
+    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be null or at least 1 (0 would disable the function)."
+  }
+}
+
+variable "sweeper_reserved_concurrency" {
+  description = "Reserved concurrent executions of the sweeper function; null reserves none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.sweeper_reserved_concurrency == null ? true : var.sweeper_reserved_concurrency >= 1
+    error_message = "sweeper_reserved_concurrency must be null or at least 1 (0 would disable the function)."
   }
 }
 
