@@ -11,7 +11,7 @@ PYTHON_SOURCES := service tests bench scripts
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest unit lint format terraform-check sweep create-resources bench clean
+.PHONY: help venv run test pytest unit lint format terraform-check sweep token create-resources bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -64,6 +64,12 @@ create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (o
 
 bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python bench/bench_images.py
+
+# USER names the user on make's command line only: the shell's own $USER is not meant.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),user123)
+token: $(STAMP) ## print an access token for USER (default user123) from make run's emulator
+	AWS_ENDPOINT_URL=$${EMULATOR_URL:-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=test \
+	  AWS_SECRET_ACCESS_KEY=test $(BIN)/python -m service dev-token $(TOKEN_USER)
 
 sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep

@@ -18,6 +18,7 @@ from service.images import ImageService, Limits
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
@@ -45,6 +46,11 @@ def s3_client(settings: Settings, *, public: bool = False) -> S3Client:
 def dynamodb_client(settings: Settings) -> DynamoDBClient:
     endpoint = settings.aws_endpoint_url
     return boto3.client("dynamodb", endpoint_url=endpoint, config=_config(settings, endpoint))
+
+
+def cognito_client(settings: Settings) -> CognitoIdentityProviderClient:
+    endpoint = settings.cognito_endpoint_url or settings.aws_endpoint_url
+    return boto3.client("cognito-idp", endpoint_url=endpoint, config=_config(settings, endpoint))
 
 
 def build_token_verifier(settings: Settings) -> JwtVerifier:

@@ -47,6 +47,26 @@ def start_emulator(host: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"moto's server did not start on {host}:{port}")
 
 
+def sign_in_on_the_emulator(settings: Settings) -> tuple[Settings, str | None]:
+    """With sign-in on: the emulator's user pool and demo users, the settings that trust its
+    tokens, and a token for the first demo user. With ``AUTH_MODE=none``: as they are."""
+    if settings.auth_mode == "none":
+        return settings, None
+    from service.bootstrap import cognito_client
+    from service.dev_identity import DEMO_USERS, dev_token
+    from service.provisioning import create_user_pool
+
+    pool = create_user_pool(settings)
+    trusted = replace(
+        settings,
+        auth_issuer=pool.issuer,
+        auth_jwks_url=pool.jwks_url,
+        auth_client_ids=(pool.client_id,),
+    )
+    tokens = [dev_token(cognito_client(settings), pool, user) for user in DEMO_USERS]
+    return trusted, tokens[0]
+
+
 def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> None:
     from service.app import create_app
     from service.provisioning import create_resources
@@ -68,10 +88,13 @@ def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> N
             cursor_secret=settings.cursor_secret or secrets.token_urlsafe(32),
         )
         create_resources(local_settings)
+        local_settings, token = sign_in_on_the_emulator(local_settings)
         app = create_app(local_settings)
         print(f"mPyCloud API:  http://{host}:{port}/images", flush=True)
         print(f"API docs:      http://{host}:{port}/docs", flush=True)
-        print(f"embedded S3 + DynamoDB (moto): {endpoint}  (in memory, gone on exit)", flush=True)
+        print(f"embedded S3 + DynamoDB + Cognito (moto): {endpoint}  (in memory)", flush=True)
+        if token:
+            print(f"export TOKEN={token}", flush=True)
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         emulator.terminate()

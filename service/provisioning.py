@@ -7,7 +7,8 @@ import logging
 from botocore.exceptions import ClientError
 
 from service.adapters.dynamodb.table import table_definition
-from service.bootstrap import dynamodb_client, s3_client
+from service.bootstrap import cognito_client, dynamodb_client, s3_client
+from service.dev_identity import UserPool, ensure_user_pool
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,3 +54,10 @@ def create_resources(settings: Settings) -> None:
     dynamodb.get_waiter("table_exists").wait(
         TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
+
+
+def create_user_pool(settings: Settings) -> UserPool:
+    """The emulator's user pool, app client and admin group (refused on AWS: Terraform makes
+    the real ones)."""
+    endpoint = settings.cognito_endpoint_url or settings.aws_endpoint_url
+    return ensure_user_pool(cognito_client(settings), endpoint or "", settings.aws_default_region)

@@ -61,6 +61,9 @@ class Settings:
     auth_user_claim: str = "username"
     admin_group: str = "admins"
     public_read: bool = False
+    # Where the Cognito API is, when it is not where S3 and DynamoDB are (docker compose:
+    # LocalStack's community edition has none, moto's server stands in). Emulator tooling only.
+    cognito_endpoint_url: str | None = None
 
     @property
     def jwks_url(self) -> str | None:
@@ -113,6 +116,7 @@ class Settings:
             auth_user_claim=reader.text("AUTH_USER_CLAIM", defaults.auth_user_claim),
             admin_group=reader.text("ADMIN_GROUP", defaults.admin_group),
             public_read=reader.boolean("PUBLIC_READ", defaults.public_read),
+            cognito_endpoint_url=reader.url("COGNITO_ENDPOINT_URL"),
         )
         return settings
 

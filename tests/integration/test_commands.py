@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,11 +76,17 @@ def test_bad_settings_fail_at_start_naming_the_setting(stack: Stack) -> None:
     assert "MAX_FILE_SIZE" in result.stderr
 
 
-@pytest.fixture(scope="module")
-def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@dataclass(frozen=True)
+class LocalRun:
+    url: str
+    emulator: str
+    output: str
+
+
+@contextmanager
+def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
     """``make run``'s command, as a user starts it: no AWS account, no Docker."""
     port, emulator_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("run-local") / "out.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [
@@ -91,7 +100,7 @@ def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 str(emulator_port),
             ],
             cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env()},
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -99,9 +108,25 @@ def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
             output = Path(log).read_text()
             assert f"http://127.0.0.1:{port}/docs" in output
-            yield f"http://127.0.0.1:{port}"
+            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
         finally:
             stop(process)
+
+
+@pytest.fixture(scope="module")
+def run_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``AUTH_MODE=none make run``: the original, unauthenticated contract."""
+    log = tmp_path_factory.mktemp("run-local") / "out.log"
+    with started_run_local(log, AUTH_MODE="none") as run:
+        yield run.url
+
+
+@pytest.fixture(scope="module")
+def signed_in_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    """``make run``: sign-in on, against the embedded Cognito."""
+    log = tmp_path_factory.mktemp("run-local-jwt") / "out.log"
+    with started_run_local(log) as run:
+        yield run
 
 
 def test_the_original_python_example_works_against_make_run(run_local: str, tmp_path: Path) -> None:
@@ -177,6 +202,83 @@ def test_the_original_curl_examples_work_against_make_run(run_local: str, tmp_pa
     run("-o", "copy.jpg", link["download_url"])
     assert (tmp_path / "copy.jpg").read_bytes() == photo.read_bytes()
     run("-X", "DELETE", f"{run_local}/images/{image_id}")
+
+
+def dev_token(run: LocalRun, user: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "dev-token", user],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "AWS_ENDPOINT_URL": run.emulator,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            **coverage_env(),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_make_run_signs_in_with_the_embedded_cognito(signed_in_run: LocalRun) -> None:
+    # GIVEN make run's printed token, and one for another user from the dev-token command
+    (token,) = re.findall(r"^export TOKEN=(\S+)$", signed_in_run.output, re.MULTILINE)
+    as_user123 = {"Authorization": f"Bearer {token}"}
+    as_user456 = {"Authorization": f"Bearer {dev_token(signed_in_run, 'user456')}"}
+    base = signed_in_run.url
+
+    # THEN no token is a 401, and uploading in someone else's name a 403
+    anonymous = requests.get(f"{base}/images", timeout=30)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer ")
+    files = {"image": ("photo.jpg", imaging.jpeg(), "image/jpeg")}
+    posed = requests.post(
+        f"{base}/images", files=files, data={"user_id": "user456"}, headers=as_user123, timeout=30
+    )
+    assert posed.status_code == 403
+
+    # WHEN user123 uploads, THEN the image is theirs, any signed-in user reads it,
+    # only they change it, and a stale If-Match is a 412
+    created = requests.post(
+        f"{base}/images",
+        files=files,
+        data={"description": "My photo", "tags": '["nature", "sunset"]'},
+        headers=as_user123,
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    image = created.json()
+    assert image["user_id"] == "user123"
+    url = f"{base}/images/{image['image_id']}"
+    assert requests.get(url, headers=as_user456, timeout=30).status_code == 200
+    assert requests.delete(url, headers=as_user456, timeout=30).status_code == 403
+    etag = requests.get(url, headers=as_user123, timeout=30).headers["ETag"]
+    changed = requests.patch(
+        url, json={"tags": ["b"]}, headers={**as_user123, "If-Match": etag}, timeout=30
+    )
+    assert changed.status_code == 200
+    stale = requests.delete(url, headers={**as_user123, "If-Match": etag}, timeout=30)
+    assert stale.status_code == 412
+    assert requests.delete(url, headers=as_user123, timeout=30).status_code == 204
+
+
+def test_dev_token_refuses_anything_but_an_emulator() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "dev-token", "user123"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "AWS_ENDPOINT_URL": "https://cognito-idp.us-east-1.amazonaws.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "emulator" in done.stderr
 
 
 def test_gunicorn_refuses_to_start_with_a_bad_worker_count() -> None:
