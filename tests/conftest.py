@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,8 +15,8 @@ from service.cursors import CursorCodec
 from service.images import ImageService, Limits
 from service.model import ACCEPTED_CONTENT_TYPES
 from service.settings import Settings
-from tests.aws import CURSOR_SECRET, moto_environment, small_settings
-from tests.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
+from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 
 
 @pytest.fixture
@@ -69,17 +68,3 @@ def fake_service(
         cursors=CursorCodec(CURSOR_SECRET),
         limits=Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES),
     )
-
-
-def upload_form(data: bytes, **fields: Any) -> dict[str, Any]:
-    """A multipart form for the Flask test client, as the seed's examples send it."""
-    import io
-
-    filename = fields.pop("filename", "photo.jpg")
-    content_type = fields.pop("file_content_type", None)
-    form: dict[str, Any] = {"user_id": "user123", **fields}
-    if content_type is None:
-        form["image"] = (io.BytesIO(data), filename)
-    else:
-        form["image"] = (io.BytesIO(data), filename, content_type)
-    return form

@@ -10,8 +10,7 @@ import pytest
 from service.errors import ImageConflict
 from service.model import ImageQuery, ImageStatus
 from service.ports import ImageRepository
-from tests.contract.conftest import add_ready
-from tests.factories import START, make_image
+from tests.support.images import START, add_ready, make_image
 
 
 def ids(repository: ImageRepository, **filters: object) -> list[str]:

@@ -21,9 +21,9 @@ from PIL import Image
 
 from service.app import create_app
 from service.settings import Settings
-from tests.aws import moto_environment, small_settings
-from tests.conftest import upload_form
-from tests.imaging import animated, encode, jpeg, png
+from tests.support.aws import moto_environment, small_settings
+from tests.support.forms import upload_form
+from tests.support.images import animated, encode, jpeg, png
 
 SEED_TAGS = '["nature", "sunset"]'
 

@@ -27,9 +27,9 @@ from service.adapters.dynamodb import keys
 from service.app import FORM_OVERHEAD_BYTES, create_app
 from service.model import is_image_id
 from service.settings import Settings
-from tests.aws import moto_environment, small_settings
-from tests.conftest import upload_form
-from tests.imaging import animated, encode, jpeg, png, png_declaring
+from tests.support.aws import moto_environment, small_settings
+from tests.support.forms import upload_form
+from tests.support.images import animated, encode, jpeg, png, png_declaring
 
 UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 MAX_FILE_SIZE = 512 * 1024

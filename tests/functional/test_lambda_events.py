@@ -23,7 +23,7 @@ from PIL import Image as PILImage
 from service.api.stage import make_handler, stage_prefix
 from service.app import create_app
 from service.settings import Settings
-from tests.containers.apigw_events import (
+from tests.support.apigw_events import (
     alb_event,
     body_bytes,
     header,
@@ -32,7 +32,7 @@ from tests.containers.apigw_events import (
     multipart,
     rest_event,
 )
-from tests.imaging import png
+from tests.support.images import png
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 EVENT_KINDS = ("rest", "http_api", "alb")

@@ -15,7 +15,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
 from service.app import create_app
-from tests.aws import moto_environment, small_settings
+from tests.support.aws import moto_environment, small_settings
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ from service.adapters.dynamodb.search import DAYS_PAGE_SIZE
 from service.bootstrap import dynamodb_client
 from service.model import Image, ImageQuery, ImageStatus
 from service.settings import Settings
-from tests.aws import moto_environment
-from tests.factories import START, make_image
+from tests.support.aws import moto_environment
+from tests.support.images import START, make_image
 
 IMAGES = 1200
 USERS = [f"user{n}" for n in range(6)]

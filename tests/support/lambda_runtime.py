@@ -1,7 +1,7 @@
 """A test double of the AWS Lambda Runtime API (2018-06-01), served from this process.
 
 The AWS runtime emulator cannot be downloaded here; awslambdaric inside the image talks to
-this instead. Used by the container tests and by ``scripts/measure_image.py``.
+this instead (the container tests' ``lambda_runtime`` fixture).
 """
 
 from __future__ import annotations
