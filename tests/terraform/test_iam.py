@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from service.model import ORIGINALS_PREFIX
+
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {
     "ecr:GetAuthorizationToken",
@@ -140,7 +142,7 @@ def test_service_policy_is_exactly_what_the_service_uses(
 ) -> None:
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
-    objects = {f"{bucket}/originals/*"}
+    objects = {f"{bucket}/{ORIGINALS_PREFIX}*"}
     table_and_indexes = {table, f"{table}/index/*"}
     dynamodb = (
         "GetItem",
