@@ -16,7 +16,8 @@ from service.images import ImageService, Limits
 from service.model import ACCEPTED_CONTENT_TYPES
 from service.settings import Settings
 from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
-from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
+from tests.support.images import START
 
 
 @pytest.fixture
@@ -57,14 +58,28 @@ def fake_repository() -> InMemoryImageRepository:
 
 
 @pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES)
+
+
+@pytest.fixture
 def fake_service(
-    fake_store: InMemoryImageStore, fake_repository: InMemoryImageRepository
+    fake_store: InMemoryImageStore,
+    fake_repository: InMemoryImageRepository,
+    limits: Limits,
+    clock: FixedClock,
 ) -> ImageService:
-    """The application service on in-memory fakes and the real Pillow processor."""
+    """The application service on in-memory fakes, the real Pillow processor, a fixed clock."""
     return ImageService(
         store=fake_store,
         repository=fake_repository,
         processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=CursorCodec(CURSOR_SECRET),
-        limits=Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES),
+        limits=limits,
+        clock=clock,
     )
