@@ -44,6 +44,7 @@ class LambdaRuntimeDouble:
     def address(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"{host}:{port}"
 
     def start(self, host: str = "127.0.0.1") -> LambdaRuntimeDouble:
@@ -65,7 +66,9 @@ class LambdaRuntimeDouble:
                     return b"".join(chunks)
                 return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
-            def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None):
+            def _answer(
+                self, status: int, body: bytes, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
