@@ -97,8 +97,8 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
     clock = [utc_now()]
     store, faulty_repository = Faulty(inner_store), Faulty(repository)
     service = ImageService(
-        store=store,  # type: ignore[arg-type]
-        repository=faulty_repository,  # type: ignore[arg-type]
+        store=store,
+        repository=faulty_repository,
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("consistency-secret-0123456789"),
         limits=Limits(
