@@ -634,7 +634,7 @@ def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -
     uploaded = client.post(
         "/images", data=upload_form(jpeg((900, 600))), content_type="multipart/form-data"
     )
-    image_id = uploaded.json["image_id"]
+    image_id = uploaded.get_json()["image_id"]
 
     thumbnail = client.get(f"/images/{image_id}/thumbnail?size=128")
 
@@ -663,4 +663,4 @@ def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -
 def test_thumbnail_errors_are_json(client: FlaskClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status
-    assert response.json["code"] == status
+    assert response.get_json()["code"] == status

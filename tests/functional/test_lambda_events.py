@@ -214,6 +214,7 @@ def test_lambda_handler_module(
     """``service.lambda_handler`` wires settings, JSON logging and the app from the env."""
     monkeypatch.setenv("S3_BUCKET_NAME", aws.s3_bucket_name)
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
+    assert aws.cursor_secret is not None
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret)
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.delitem(sys.modules, "service.lambda_handler", raising=False)
