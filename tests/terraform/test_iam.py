@@ -29,11 +29,12 @@ POLICY_ATTRIBUTES = {
 
 
 def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return document.get("statement", [])
+    found: list[dict[str, Any]] = document.get("statement", [])
+    return found
 
 
 def is_allow(statement: dict[str, Any]) -> bool:
-    return statement.get("effect", "Allow") == "Allow"
+    return bool(statement.get("effect", "Allow") == "Allow")
 
 
 def test_policies_are_policy_documents(terraform: Any) -> None:
