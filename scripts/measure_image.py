@@ -117,7 +117,7 @@ def gunicorn_start(client: docker.DockerClient, tag: str) -> dict[str, float]:
     container = client.containers.run(
         tag,
         environment=ENV,
-        ports={"8000/tcp": ("127.0.0.1", None)},
+        ports={"8000/tcp": ("127.0.0.1", 0)},  # host port 0: any free one
         read_only=True,
         tmpfs=TMPFS,
         detach=True,
