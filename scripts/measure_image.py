@@ -151,7 +151,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     if not args.no_build:
         started = time.monotonic()
-        client.images.build(path=str(ROOT), tag=args.tag, network_mode=args.build_network)
+        client.images.build(
+            path=str(ROOT),
+            tag=args.tag,
+            network_mode=args.build_network,
+            rm=True,  # docker-py keeps intermediate containers unless told otherwise
+            forcerm=True,
+        )
         results["build_s"] = time.monotonic() - started
     image = client.images.get(args.tag)
     base = base_image(ROOT / "Dockerfile")
