@@ -38,7 +38,7 @@ from testcontainers.core.docker_client import DockerClient
 from testcontainers.core.image import DockerImage
 from testcontainers.core.network import Network
 
-from tests.containers.lambda_runtime import LambdaRuntimeDouble
+from tests.support.lambda_runtime import LambdaRuntimeDouble
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_TAG = "mpycloud:containers-test"

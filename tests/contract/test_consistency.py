@@ -20,7 +20,7 @@ from service.errors import ImageConflict, ImageNotFound, StorageUnavailable
 from service.images import ImageService, Limits
 from service.model import ACCEPTED_CONTENT_TYPES, ImageQuery, ImageStatus, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
-from tests import imaging
+from tests.support.images import jpeg
 
 
 class Crash(BaseException):
@@ -69,7 +69,7 @@ class World:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
         )
-        return self.service.upload(new, io.BytesIO(imaging.jpeg()))
+        return self.service.upload(new, io.BytesIO(jpeg()))
 
     def visible(self) -> list[str]:
         listings = [ImageQuery(), ImageQuery(user_id="alice"), ImageQuery(tags=("t",))]
@@ -97,8 +97,8 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
     clock = [utc_now()]
     store, faulty_repository = Faulty(inner_store), Faulty(repository)
     service = ImageService(
-        store=store,  # type: ignore[arg-type]
-        repository=faulty_repository,  # type: ignore[arg-type]
+        store=store,
+        repository=faulty_repository,
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("consistency-secret-0123456789"),
         limits=Limits(

@@ -24,7 +24,7 @@ from service.api.stage import make_handler, stage_prefix
 from service.app import create_app
 from service.log import RequestIdFilter
 from service.settings import Settings
-from tests.containers.apigw_events import (
+from tests.support.apigw_events import (
     alb_event,
     body_bytes,
     header,
@@ -33,7 +33,7 @@ from tests.containers.apigw_events import (
     multipart,
     rest_event,
 )
-from tests.imaging import png
+from tests.support.images import png
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 EVENT_KINDS = ("rest", "http_api", "alb")
@@ -215,6 +215,7 @@ def test_lambda_handler_module(
     """``service.lambda_handler`` wires settings, JSON logging and the app from the env."""
     monkeypatch.setenv("S3_BUCKET_NAME", aws.s3_bucket_name)
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
+    assert aws.cursor_secret is not None
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret)
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.delitem(sys.modules, "service.lambda_handler", raising=False)
