@@ -232,6 +232,11 @@ def test_lambda_handler_module(
     assert body_bytes(ready)
 
 
+def ids_of(record: logging.LogRecord) -> tuple[str, str]:
+    """The ids the service's filter stamped on a log record."""
+    return record.__dict__["request_id"], record.__dict__["client_request_id"]
+
+
 class LambdaContext:
     aws_request_id = "lambda-invocation-id"
 
@@ -261,7 +266,7 @@ def test_logs_carry_api_gateways_request_id_and_the_clients_apart(
     gateway_id = event["requestContext"]["requestId"]
     assert header(response, "X-Request-Id") == gateway_id
     (record,) = logged.records
-    assert (record.request_id, record.client_request_id) == (gateway_id, "client-chosen-id")
+    assert ids_of(record) == (gateway_id, "client-chosen-id")
 
 
 def test_without_api_gateway_the_lambda_request_id_is_logged(
@@ -271,4 +276,4 @@ def test_without_api_gateway_the_lambda_request_id_is_logged(
 
     assert header(response, "X-Request-Id") == "lambda-invocation-id"
     (record,) = logged.records
-    assert (record.request_id, record.client_request_id) == ("lambda-invocation-id", "-")
+    assert ids_of(record) == ("lambda-invocation-id", "-")

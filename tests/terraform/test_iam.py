@@ -308,7 +308,7 @@ def adapter_calls() -> set[str]:
             if method in OPERATION_ARGUMENT:
                 argument = node.args[0]
                 assert isinstance(argument, ast.Constant), f"{path.name}: {ast.unparse(node)}"
-                method = argument.value
+                method = str(argument.value)
             assert method in methods, f"{path.name}: {method} is not an S3 or DynamoDB call"
             calls.add(methods[method])
     if "dynamodb:TransactWriteItems" in calls:
