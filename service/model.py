@@ -42,6 +42,9 @@ EXTENSION_BY_CONTENT_TYPE = {
 }
 ACCEPTED_CONTENT_TYPES = tuple(EXTENSION_BY_CONTENT_TYPE)
 
+# Where the original bytes live in the bucket (see ``object_key``).
+ORIGINALS_PREFIX = "originals/"
+
 
 class ImageStatus(StrEnum):
     PENDING = "PENDING"  # bytes may be on their way to the store; invisible to users
@@ -117,7 +120,7 @@ class Image:
 
 def object_key(image_id: str) -> str:
     """Where the original bytes live. Renditions get their own prefixes later."""
-    return f"originals/{image_id}"
+    return f"{ORIGINALS_PREFIX}{image_id}"
 
 
 def new_image_id(now: datetime) -> str:

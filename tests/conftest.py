@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,8 +15,9 @@ from service.cursors import CursorCodec
 from service.images import ImageService, Limits
 from service.model import ACCEPTED_CONTENT_TYPES
 from service.settings import Settings
-from tests.aws import CURSOR_SECRET, moto_environment, small_settings
-from tests.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
+from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
+from tests.support.images import START
 
 
 @pytest.fixture
@@ -58,28 +58,28 @@ def fake_repository() -> InMemoryImageRepository:
 
 
 @pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES)
+
+
+@pytest.fixture
 def fake_service(
-    fake_store: InMemoryImageStore, fake_repository: InMemoryImageRepository
+    fake_store: InMemoryImageStore,
+    fake_repository: InMemoryImageRepository,
+    limits: Limits,
+    clock: FixedClock,
 ) -> ImageService:
-    """The application service on in-memory fakes and the real Pillow processor."""
+    """The application service on in-memory fakes, the real Pillow processor, a fixed clock."""
     return ImageService(
         store=fake_store,
         repository=fake_repository,
         processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=CursorCodec(CURSOR_SECRET),
-        limits=Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES),
+        limits=limits,
+        clock=clock,
     )
-
-
-def upload_form(data: bytes, **fields: Any) -> dict[str, Any]:
-    """A multipart form for the Flask test client, as the seed's examples send it."""
-    import io
-
-    filename = fields.pop("filename", "photo.jpg")
-    content_type = fields.pop("file_content_type", None)
-    form: dict[str, Any] = {"user_id": "user123", **fields}
-    if content_type is None:
-        form["image"] = (io.BytesIO(data), filename)
-    else:
-        form["image"] = (io.BytesIO(data), filename, content_type)
-    return form

@@ -26,9 +26,6 @@ import os
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -38,43 +35,19 @@ from testcontainers.core.docker_client import DockerClient
 from testcontainers.core.image import DockerImage
 from testcontainers.core.network import Network
 
-from tests.containers.lambda_runtime import LambdaRuntimeDouble
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-IMAGE_TAG = "mpycloud:containers-test"
-LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
-MOTO_IMAGE = "motoserver/moto:latest"
-EMULATOR_ALIAS = "aws"
-BUCKET = "containers-test-images"
-TABLE = "containers-test-images"
-REGION = "us-east-1"
-CURSOR_SECRET = "containers-test-cursor-secret-0123456789"
-
-
-def read_only(container: DockerContainer) -> DockerContainer:
-    """As in production: a read-only root file system, only /tmp writable."""
-    return container.with_tmpfs_mount("/tmp").with_kwargs(read_only=True)
-
-
-def _wait_until(description: str, check: Any, timeout: float, logs: Any = None) -> None:
-    deadline = time.monotonic() + timeout
-    last_error: object = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception as error:  # anything means "not yet"
-            last_error = error
-        time.sleep(0.25)
-    detail = f"; last error: {last_error!r}" if last_error else ""
-    output = f"\n--- container logs ---\n{logs()}" if logs else ""
-    pytest.fail(f"{description} not ready after {timeout:.0f}s{detail}{output}")
-
-
-def container_logs(container: DockerContainer) -> str:
-    out, err = container.get_logs()
-    return (out + err).decode(errors="replace")[-8000:]
-
+from tests.containers.harness import (
+    EMULATOR_ALIAS,
+    IMAGE_TAG,
+    LOCALSTACK_IMAGE,
+    MOTO_IMAGE,
+    PROJECT_ROOT,
+    Emulator,
+    container_logs,
+    read_only,
+    service_env,
+    wait_until,
+)
+from tests.support.lambda_runtime import LambdaRuntimeDouble
 
 # --- Docker engine -------------------------------------------------------------------------
 
@@ -147,13 +120,6 @@ def docker_network(docker_client: DockerClient) -> Iterator[Network]:
 # --- AWS emulator ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Emulator:
-    kind: str
-    internal_url: str  # from containers on the test network
-    host_url: str  # from this process (and from containers on the host network)
-
-
 def _choose_emulator(docker_client: DockerClient) -> str:
     forced = os.environ.get("AWS_EMULATOR", "").strip().lower()
     if forced:
@@ -190,27 +156,13 @@ def aws_emulator(docker_client: DockerClient, docker_network: Network) -> Iterat
     )
     with container:
         host_url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(port)}"
-        _wait_until(
+        wait_until(
             f"{kind} emulator",
             lambda: requests.get(host_url + ready_path, timeout=2).ok,
             timeout=120,
             logs=lambda: container_logs(container),
         )
         yield Emulator(kind, f"http://{EMULATOR_ALIAS}:{port}", host_url)
-
-
-def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str, str]:
-    return {
-        "AWS_ENDPOINT_URL": aws_endpoint_url,
-        "S3_PUBLIC_ENDPOINT_URL": s3_public_endpoint_url,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "S3_BUCKET_NAME": BUCKET,
-        "DYNAMODB_TABLE_NAME": TABLE,
-        "CURSOR_SECRET": CURSOR_SECRET,
-        "LOG_LEVEL": "INFO",
-    }
 
 
 @pytest.fixture(scope="session")
@@ -247,7 +199,7 @@ def service_container(
     read_only(container)
     with container:
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(8000)}"
-        _wait_until(
+        wait_until(
             "service /health/ready",
             lambda: requests.get(f"{url}/health/ready", timeout=2).status_code == 200,
             timeout=60,
@@ -282,7 +234,7 @@ def lambda_runtime(service_image: str, aws_resources: Emulator) -> Iterator[Lamb
     read_only(container).with_kwargs(read_only=True, network_mode="host")
     try:
         with container:
-            _wait_until(
+            wait_until(
                 "Lambda runtime client's first poll",
                 lambda: runtime.first_poll_at is not None or runtime.init_errors,
                 timeout=60,

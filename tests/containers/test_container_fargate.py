@@ -23,11 +23,11 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.docker_client import DockerClient
 from testcontainers.core.network import Network
 
-from tests.containers.conftest import (
+from tests.containers.harness import (
     Emulator,
-    _wait_until,
     container_logs,
     service_env,
+    wait_until,
 )
 
 pytestmark = pytest.mark.containers
@@ -85,7 +85,7 @@ def test_gunicorn_serves_on_the_fargate_task_volume(
     )
     with container:
         url = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(8000)}"
-        _wait_until(
+        wait_until(
             "gunicorn /health/ready on the Fargate task volume",
             lambda: requests.get(f"{url}/health/ready", timeout=2).status_code == 200,
             timeout=60,

@@ -11,7 +11,7 @@ import pytest
 import requests
 from testcontainers.core.container import DockerContainer
 
-from tests.imaging import png
+from tests.support.images import png
 
 pytestmark = pytest.mark.containers
 

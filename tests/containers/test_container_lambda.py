@@ -18,14 +18,14 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.containers.apigw_events import (
+from tests.support.apigw_events import (
     header,
     http_api_event,
     json_body,
     multipart,
     rest_event,
 )
-from tests.imaging import png
+from tests.support.images import png
 
 pytestmark = pytest.mark.containers
 

@@ -9,10 +9,9 @@ import pytest
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.s3_store import S3ImageStore
 from service.bootstrap import dynamodb_client, s3_client
-from service.model import Image
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings
-from tests.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 
 
 @pytest.fixture(params=["fake", "dynamodb"])
@@ -31,8 +30,3 @@ def store(request: pytest.FixtureRequest) -> Iterator[ImageStore]:
     else:
         settings: Settings = request.getfixturevalue("aws")
         yield S3ImageStore(s3_client(settings), settings.s3_bucket_name)
-
-
-def add_ready(repository: ImageRepository, image: Image) -> Image:
-    repository.add_pending(image)
-    return repository.publish(image)

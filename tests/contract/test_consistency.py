@@ -32,7 +32,7 @@ from service.model import (
     utc_now,
 )
 from service.ports import ImageRepository, ImageStore
-from tests import imaging
+from tests.support.images import jpeg
 
 ALICE = Caller(user_id="alice")
 
@@ -84,13 +84,13 @@ class World:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(imaging.jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
 
     def upload_tagged(self, tag: str) -> Any:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=(tag,)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(imaging.jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
 
     def orphaned_entries(self) -> list[str]:
         """Listing entries that do not match the stored images (either way round)."""
@@ -138,8 +138,8 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
     clock = [utc_now()]
     store, faulty_repository = Faulty(inner_store), Faulty(repository)
     service = ImageService(
-        store=store,  # type: ignore[arg-type]
-        repository=faulty_repository,  # type: ignore[arg-type]
+        store=store,
+        repository=faulty_repository,
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("consistency-secret-0123456789"),
         limits=Limits(

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from service.errors import ImageConflict
 from service.model import ImageQuery, ImageStatus
 from service.ports import ImageRepository
-from tests.contract.conftest import add_ready
-from tests.factories import START, make_image
+from tests.support.images import START, add_ready, make_image
 
 
-def ids(repository: ImageRepository, **filters: object) -> list[str]:
-    page = repository.search(ImageQuery(**filters), None)  # type: ignore[arg-type]
+def ids(repository: ImageRepository, **filters: Any) -> list[str]:
+    page = repository.search(ImageQuery(**filters), None)
     return [image.image_id for image in page.items]
 
 
@@ -132,7 +132,7 @@ def test_dates_across_days_are_listed_newest_first(repository: ImageRepository) 
     ids=["all", "user", "tag", "two-tags"],
 )
 def test_pages_visit_every_image_once_newest_first(
-    repository: ImageRepository, filters: dict[str, object]
+    repository: ImageRepository, filters: dict[str, Any]
 ) -> None:
     created = [
         add_ready(repository, make_image(minutes * 97, tags=("t", "u"))).image_id
@@ -141,7 +141,7 @@ def test_pages_visit_every_image_once_newest_first(
     seen: list[str] = []
     position = None
     while True:
-        page = repository.search(ImageQuery(limit=5, **filters), position)  # type: ignore[arg-type]
+        page = repository.search(ImageQuery(limit=5, **filters), position)
         assert len(page.items) <= 5
         seen.extend(image.image_id for image in page.items)
         if page.next_position is None:

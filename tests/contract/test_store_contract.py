@@ -9,25 +9,32 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from service.errors import StorageUnavailable
+from service.model import new_image_id, object_key, utc_now
 from service.ports import ImageStore
+
+
+def new_key() -> str:
+    """A key where the service would store a new image."""
+    return object_key(new_image_id(utc_now()))
 
 
 def test_put_then_delete_is_idempotent(store: ImageStore) -> None:
     data = b"\xff\xd8 some bytes"
+    key = new_key()
     store.put(
-        "originals/x",
+        key,
         io.BytesIO(data),
         content_type="image/jpeg",
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    store.delete("originals/x")
-    store.delete("originals/x")
-    store.delete("originals/never-written")
+    store.delete(key)
+    store.delete(key)
+    store.delete(new_key())  # never written
 
 
 def test_download_url_names_the_file(store: ImageStore) -> None:
     url = store.download_url(
-        "originals/x", filename="été photo.jpg", content_type="image/jpeg", expires_in=60
+        new_key(), filename="été photo.jpg", content_type="image/jpeg", expires_in=60
     )
     query = parse_qs(urlparse(url).query)
     assert url
@@ -47,15 +54,16 @@ def test_check_passes_when_the_store_answers(store: ImageStore) -> None:
 
 def test_read_returns_what_was_put(store: ImageStore) -> None:
     data = bytes(range(256)) * 10
+    key = new_key()
     store.put(
-        "originals/r",
+        key,
         io.BytesIO(data),
         content_type="image/png",
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    assert store.read("originals/r") == data
+    assert store.read(key) == data
 
 
 def test_reading_a_missing_key_is_storage_unavailable(store: ImageStore) -> None:
     with pytest.raises(StorageUnavailable):
-        store.read("originals/missing")
+        store.read(new_key())

@@ -20,10 +20,11 @@ from openapi_spec_validator import validate as validate_openapi
 from PIL import Image
 
 from service.app import create_app
+from service.model import object_key
 from service.settings import Settings
-from tests.aws import moto_environment, small_settings
-from tests.conftest import upload_form
-from tests.imaging import animated, encode, jpeg, png
+from tests.support.aws import moto_environment, small_settings
+from tests.support.forms import upload_form
+from tests.support.images import animated, encode, jpeg, png
 
 SEED_TAGS = '["nature", "sunset"]'
 
@@ -58,7 +59,7 @@ def parse_time(value: str) -> datetime:
 def object_bytes(settings: Settings, image_id: str) -> bytes | None:
     s3 = boto3.client("s3", region_name="us-east-1")
     try:
-        body: bytes = s3.get_object(Bucket=settings.s3_bucket_name, Key=f"originals/{image_id}")[
+        body: bytes = s3.get_object(Bucket=settings.s3_bucket_name, Key=object_key(image_id))[
             "Body"
         ].read()
     except s3.exceptions.NoSuchKey:
@@ -546,7 +547,7 @@ class TestOnASharedMock:
         body = response.get_json()
         assert body["expires_in"] == aws.download_url_ttl
         url = urlsplit(body["download_url"])
-        assert url.path.endswith(f"/originals/{created['image_id']}")
+        assert url.path.endswith("/" + object_key(created["image_id"]))
         params = parse_qs(url.query)
         disposition = params["response-content-disposition"][0]
         assert disposition.startswith('attachment; filename="passwd_ x.jpg"')
@@ -573,7 +574,7 @@ class TestOnASharedMock:
         assert response.headers["Cache-Control"] == "no-store"
         location = urlsplit(response.headers["Location"])
         assert location.scheme == "https"
-        assert location.path.endswith(f"/originals/{created['image_id']}")
+        assert location.path.endswith("/" + object_key(created["image_id"]))
         assert parse_qs(location.query)["response-content-type"] == ["image/png"]
         assert "X-Amz-Signature" in parse_qs(location.query)
         assert requests.get(response.headers["Location"], timeout=5).content == data
@@ -634,7 +635,7 @@ def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -
     uploaded = client.post(
         "/images", data=upload_form(jpeg((900, 600))), content_type="multipart/form-data"
     )
-    image_id = uploaded.json["image_id"]
+    image_id = uploaded.get_json()["image_id"]
 
     thumbnail = client.get(f"/images/{image_id}/thumbnail?size=128")
 
@@ -663,4 +664,4 @@ def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -
 def test_thumbnail_errors_are_json(client: FlaskClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status
-    assert response.json["code"] == status
+    assert response.get_json()["code"] == status

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from service.adapters.jwt_verifier import JwtVerifier
 from service.app import create_app
 from service.settings import Settings
-from tests.aws import moto_environment, small_settings
-from tests.imaging import jpeg
-from tests.tokens import CLIENT_ID, ISSUER, TokenIssuer
+from tests.support.aws import moto_environment, small_settings
+from tests.support.images import jpeg
+from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
 
 ISSUER_KEYS = TokenIssuer()
 

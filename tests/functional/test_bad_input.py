@@ -25,11 +25,11 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from service.adapters.dynamodb import keys
 from service.app import FORM_OVERHEAD_BYTES, create_app
-from service.model import is_image_id
+from service.model import ORIGINALS_PREFIX, is_image_id
 from service.settings import Settings
-from tests.aws import moto_environment, small_settings
-from tests.conftest import upload_form
-from tests.imaging import animated, encode, jpeg, png, png_declaring
+from tests.support.aws import moto_environment, small_settings
+from tests.support.forms import upload_form
+from tests.support.images import animated, encode, jpeg, png, png_declaring
 
 UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 MAX_FILE_SIZE = 512 * 1024
@@ -80,7 +80,7 @@ def assert_error(response: TestResponse, status: int) -> dict[str, Any]:
 
 def assert_nothing_stored(client: FlaskClient, settings: Settings) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
-    objects = s3.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix="originals/")
+    objects = s3.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix=ORIGINALS_PREFIX)
     assert objects["KeyCount"] == 0
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     items = dynamodb.scan(TableName=settings.dynamodb_table_name)["Items"]

@@ -24,7 +24,7 @@ from service.api.stage import make_handler, stage_prefix
 from service.app import create_app
 from service.log import RequestIdFilter
 from service.settings import Settings
-from tests.containers.apigw_events import (
+from tests.support.apigw_events import (
     alb_event,
     body_bytes,
     header,
@@ -33,7 +33,7 @@ from tests.containers.apigw_events import (
     multipart,
     rest_event,
 )
-from tests.imaging import png
+from tests.support.images import png
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 EVENT_KINDS = ("rest", "http_api", "alb")
@@ -215,6 +215,7 @@ def test_lambda_handler_module(
     """``service.lambda_handler`` wires settings, JSON logging and the app from the env."""
     monkeypatch.setenv("S3_BUCKET_NAME", aws.s3_bucket_name)
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
+    assert aws.cursor_secret is not None
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret)
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.setenv("AUTH_MODE", "none")
@@ -230,6 +231,11 @@ def test_lambda_handler_module(
     logging.getLogger("service.probe").warning("probe")
     assert '"logger": "service.probe"' in capsys.readouterr().out
     assert body_bytes(ready)
+
+
+def ids_of(record: logging.LogRecord) -> tuple[str, str]:
+    """The ids the service's filter stamped on a log record."""
+    return record.__dict__["request_id"], record.__dict__["client_request_id"]
 
 
 class LambdaContext:
@@ -261,7 +267,7 @@ def test_logs_carry_api_gateways_request_id_and_the_clients_apart(
     gateway_id = event["requestContext"]["requestId"]
     assert header(response, "X-Request-Id") == gateway_id
     (record,) = logged.records
-    assert (record.request_id, record.client_request_id) == (gateway_id, "client-chosen-id")
+    assert ids_of(record) == (gateway_id, "client-chosen-id")
 
 
 def test_without_api_gateway_the_lambda_request_id_is_logged(
@@ -271,4 +277,4 @@ def test_without_api_gateway_the_lambda_request_id_is_logged(
 
     assert header(response, "X-Request-Id") == "lambda-invocation-id"
     (record,) = logged.records
-    assert (record.request_id, record.client_request_id) == ("lambda-invocation-id", "-")
+    assert ids_of(record) == ("lambda-invocation-id", "-")

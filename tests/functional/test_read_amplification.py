@@ -17,7 +17,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -27,14 +27,21 @@ from service.adapters.dynamodb.search import DAYS_PAGE_SIZE
 from service.bootstrap import dynamodb_client
 from service.model import Image, ImageQuery, ImageStatus
 from service.settings import Settings
-from tests.aws import moto_environment
-from tests.factories import START, make_image
+from tests.support.aws import moto_environment
+from tests.support.images import START, make_image
 
 IMAGES = 1200
 USERS = [f"user{n}" for n in range(6)]
 TAGS = ["nature", "sunset", "city", "food", "pets", "travel", "art", "rare"]
 TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
-WINDOW = {"date_from": START + timedelta(days=10), "date_to": START + timedelta(days=19)}
+
+
+class DateRange(TypedDict):
+    date_from: datetime
+    date_to: datetime
+
+
+WINDOW: DateRange = {"date_from": START + timedelta(days=10), "date_to": START + timedelta(days=19)}
 
 
 class Recorder:
@@ -115,7 +122,7 @@ def expected(images: list[Image], query: ImageQuery) -> list[str]:
     )[: query.limit]
 
 
-SINGLE_DIMENSION = {
+SINGLE_DIMENSION: dict[str, dict[str, Any]] = {
     "user's newest page": {"user_id": "user3"},
     "tag": {"tags": ("sunset",)},
     "content type": {"content_type": "image/png"},

@@ -22,8 +22,8 @@ from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
-from tests import imaging
-from tests.integration.conftest import BIN, ROOT, Stack, coverage_env, free_port, stop, wait_for
+from tests.integration.processes import BIN, ROOT, Stack, coverage_env, free_port, stop, wait_for
+from tests.support.images import jpeg
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     crashed = service.upload(
         UNRESTRICTED,
         NewImage(user_id=user, original_filename="a.jpg", declared_content_type=None),
-        io.BytesIO(imaging.jpeg()),
+        io.BytesIO(jpeg()),
     )
     repository.remove(crashed.image_id)
     repository.add_pending(crashed)
@@ -49,7 +49,7 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     doomed = service.upload(
         UNRESTRICTED,
         NewImage(user_id=user, original_filename="b.jpg", declared_content_type=None),
-        io.BytesIO(imaging.jpeg()),
+        io.BytesIO(jpeg()),
     )
     repository.hide(doomed)
     listing = requests.get(f"{stack.base_url}/images", params={"user_id": user}, timeout=30)
@@ -133,7 +133,7 @@ def test_the_original_python_example_works_against_make_run(run_local: str, tmp_
     """The design document's Python example, verbatim but for BASE_URL and the file."""
     BASE_URL = run_local
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes(imaging.jpeg((40, 30)))
+    photo.write_bytes(jpeg((40, 30)))
 
     # Upload image
     with open(photo, "rb") as f:
@@ -171,7 +171,7 @@ def test_the_original_curl_examples_work_against_make_run(run_local: str, tmp_pa
         pytest.skip("curl is not installed")
     curl = ["curl", "-s", "-S", "--fail-with-body"]
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes(imaging.jpeg())
+    photo.write_bytes(jpeg())
 
     def run(*args: str) -> str:
         done = subprocess.run(
@@ -234,7 +234,7 @@ def test_make_run_signs_in_with_the_embedded_cognito(signed_in_run: LocalRun) ->
     anonymous = requests.get(f"{base}/images", timeout=30)
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Bearer ")
-    files = {"image": ("photo.jpg", imaging.jpeg(), "image/jpeg")}
+    files = {"image": ("photo.jpg", jpeg(), "image/jpeg")}
     posed = requests.post(
         f"{base}/images", files=files, data={"user_id": "user456"}, headers=as_user123, timeout=30
     )

@@ -12,8 +12,8 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
-from tests import imaging
-from tests.integration.conftest import Stack
+from tests.integration.processes import Stack
+from tests.support.images import encode, jpeg, png, png_declaring
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def upload(stack: Stack, data: bytes, **fields: str) -> requests.Response:
 
 def test_upload_list_get_patch_download_delete(stack: Stack) -> None:
     user = f"user-{uuid.uuid4().hex[:6]}"
-    photo = imaging.jpeg((64, 48))
+    photo = jpeg((64, 48))
     # GIVEN an image uploaded as the original design's example does
     created = upload(stack, photo, user_id=user, camera="x100")
     assert created.status_code == 201, created.text
@@ -39,7 +39,7 @@ def test_upload_list_get_patch_download_delete(stack: Stack) -> None:
     assert image["sha256"] == hashlib.sha256(photo).hexdigest()
     assert (image["width"], image["height"], image["content_type"]) == (64, 48, "image/jpeg")
     assert image["metadata"] == {"camera": "x100"}
-    other = upload(stack, imaging.png(), user_id=user, tags="city", filename="b.png").json()
+    other = upload(stack, png(), user_id=user, tags="city", filename="b.png").json()
 
     # WHEN it is listed by each filter THEN exactly the matching images come back, newest first
     def listed(**params: str | list[str]) -> list[str]:
@@ -99,7 +99,7 @@ def test_upload_list_get_patch_download_delete(stack: Stack) -> None:
 
 def test_pages_follow_cursors_across_workers(stack: Stack) -> None:
     user = f"pager-{uuid.uuid4().hex[:6]}"
-    ids = [upload(stack, imaging.jpeg(), user_id=user).json()["image_id"] for _ in range(7)]
+    ids = [upload(stack, jpeg(), user_id=user).json()["image_id"] for _ in range(7)]
     seen: list[str] = []
     params: dict[str, str] = {"user_id": user, "limit": "3"}
     # Each request may land on either gunicorn worker: the cursor secret is shared.
@@ -123,13 +123,13 @@ def test_pages_follow_cursors_across_workers(stack: Stack) -> None:
     ("data", "fields", "status"),
     [
         (b"not an image", {}, 400),
-        (imaging.jpeg()[:200], {}, 400),
+        (jpeg()[:200], {}, 400),
         (b"", {}, 400),
-        (imaging.png(), {"declared": "image/jpeg"}, 415),
-        (imaging.encode("BMP"), {"filename": "a.bmp"}, 415),
-        (imaging.png_declaring(30000, 30000), {"filename": "bomb.png"}, 413),
+        (png(), {"declared": "image/jpeg"}, 415),
+        (encode("BMP"), {"filename": "a.bmp"}, 415),
+        (png_declaring(30000, 30000), {"filename": "bomb.png"}, 413),
         (b"\xff" * (1024 * 1024 + 1), {}, 413),
-        (imaging.jpeg(), {"tags": '{"a": 1}'}, 422),
+        (jpeg(), {"tags": '{"a": 1}'}, 422),
     ],
     ids=["text", "truncated", "empty", "mismatch", "bmp", "bomb", "too-big", "bad-tags"],
 )

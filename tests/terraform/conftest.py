@@ -34,7 +34,9 @@ def clean(value: Any) -> Any:
 
 def load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return clean(hcl2.load(handle))
+        document = clean(hcl2.load(handle))
+    assert isinstance(document, dict)
+    return document
 
 
 @dataclass

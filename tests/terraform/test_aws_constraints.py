@@ -136,7 +136,7 @@ def release_tag_prefix(terraform: Any) -> str:
         for prefix in re.findall(r'startswith\(var\.image_tag, "([^"]+)"\)', condition)
     ]
     assert len(prefixes) == 1, "image_tag must be validated against one release tag prefix"
-    return prefixes[0]
+    return str(prefixes[0])
 
 
 def lifecycle_rules(terraform: Any) -> list[dict[str, Any]]:
@@ -205,12 +205,14 @@ GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn_conf
 def module_constant(path: Path, name: str) -> Any:
     """A module-level ``name = <literal>`` read with ast (the module is not imported)."""
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if isinstance(node, ast.AnnAssign):
-            targets = [node.target]
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         if any(isinstance(target, ast.Name) and target.id == name for target in targets):
-            assert node.value is not None
-            return ast.literal_eval(node.value)
+            return ast.literal_eval(value)
     raise AssertionError(f"{path.name} sets no module-level {name}")
 
 

@@ -11,6 +11,8 @@ import botocore
 import botocore.session
 import pytest
 
+from service.model import ORIGINALS_PREFIX
+
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {
     "ecr:GetAuthorizationToken",
@@ -31,11 +33,12 @@ POLICY_ATTRIBUTES = {
 
 
 def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return document.get("statement", [])
+    found: list[dict[str, Any]] = document.get("statement", [])
+    return found
 
 
 def is_allow(statement: dict[str, Any]) -> bool:
-    return statement.get("effect", "Allow") == "Allow"
+    return bool(statement.get("effect", "Allow") == "Allow")
 
 
 def test_policies_are_policy_documents(terraform: Any) -> None:
@@ -144,7 +147,7 @@ def test_service_policy_is_exactly_what_the_service_uses(
 ) -> None:
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
-    objects = {f"{bucket}/originals/*"}
+    objects = {f"{bucket}/{ORIGINALS_PREFIX}*"}
     table_and_indexes = {table, f"{table}/index/*"}
     dynamodb = (
         "GetItem",
@@ -305,7 +308,7 @@ def adapter_calls() -> set[str]:
             if method in OPERATION_ARGUMENT:
                 argument = node.args[0]
                 assert isinstance(argument, ast.Constant), f"{path.name}: {ast.unparse(node)}"
-                method = argument.value
+                method = str(argument.value)
             assert method in methods, f"{path.name}: {method} is not an S3 or DynamoDB call"
             calls.add(methods[method])
     if "dynamodb:TransactWriteItems" in calls:

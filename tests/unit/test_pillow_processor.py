@@ -10,7 +10,7 @@ from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.errors import ImageTooLarge, InvalidImage
-from tests.imaging import animated, encode, jpeg, png, png_declaring
+from tests.support.images import animated, encode, jpeg, png, png_declaring
 
 MAX_PIXELS = 4_000_000
 

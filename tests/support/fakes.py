@@ -1,10 +1,11 @@
-"""In-memory fakes of the ports. The contract tests hold them to the real adapters' behaviour."""
+"""In-memory fakes of the ports, and a clock that stands still. The contract tests hold the fakes
+to the real adapters' behaviour."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -118,3 +119,17 @@ class InMemoryImageRepository:
         current = self.images.get(image_id)
         if current is None or current.status is not status:
             raise ImageConflict(f"Image {image_id} is not {status.value}")
+
+
+@dataclass
+class FixedClock:
+    """The service's clock: it stands still until a test moves it."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now

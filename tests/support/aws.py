@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -29,9 +30,9 @@ def moto_environment(settings: Settings) -> Iterator[Settings]:
 CURSOR_SECRET = "test-cursor-secret-0123456789"
 
 
-def small_settings(**overrides: object) -> Settings:
+def small_settings(**overrides: Any) -> Settings:
     """Small limits so that the limits are cheap to test."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "s3_bucket_name": "test-images-bucket",
         "dynamodb_table_name": "test-images",
         "max_file_size": 512 * 1024,
@@ -41,4 +42,4 @@ def small_settings(**overrides: object) -> Settings:
         # The unauthenticated contract; sign-in has tests of its own.
         "auth_mode": "none",
     }
-    return Settings(**{**values, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**values, **overrides})

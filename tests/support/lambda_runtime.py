@@ -1,7 +1,7 @@
 """A test double of the AWS Lambda Runtime API (2018-06-01), served from this process.
 
 The AWS runtime emulator cannot be downloaded here; awslambdaric inside the image talks to
-this instead. Used by the container tests and by ``scripts/measure_image.py``.
+this instead (the container tests' ``lambda_runtime`` fixture).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class LambdaRuntimeDouble:
     def address(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"{host}:{port}"
 
     def start(self, host: str = "127.0.0.1") -> LambdaRuntimeDouble:
@@ -65,7 +66,9 @@ class LambdaRuntimeDouble:
                     return b"".join(chunks)
                 return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
-            def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None):
+            def _answer(
+                self, status: int, body: bytes, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)

@@ -1,0 +1,68 @@
+"""Helpers of the container tests: names, the emulator's address, the service's environment,
+and waiting for a container. The fixtures in conftest.py and the test modules share them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testcontainers.core.container import DockerContainer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+IMAGE_TAG = "mpycloud:containers-test"
+LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
+MOTO_IMAGE = "motoserver/moto:latest"
+EMULATOR_ALIAS = "aws"
+BUCKET = "containers-test-images"
+TABLE = "containers-test-images"
+REGION = "us-east-1"
+CURSOR_SECRET = "containers-test-cursor-secret-0123456789"
+
+
+def read_only(container: DockerContainer) -> DockerContainer:
+    """As in production: a read-only root file system, only /tmp writable."""
+    return container.with_tmpfs_mount("/tmp").with_kwargs(read_only=True)
+
+
+def wait_until(description: str, check: Any, timeout: float, logs: Any = None) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: object = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as error:  # anything means "not yet"
+            last_error = error
+        time.sleep(0.25)
+    detail = f"; last error: {last_error!r}" if last_error else ""
+    output = f"\n--- container logs ---\n{logs()}" if logs else ""
+    pytest.fail(f"{description} not ready after {timeout:.0f}s{detail}{output}")
+
+
+def container_logs(container: DockerContainer) -> str:
+    out, err = container.get_logs()
+    return (out + err).decode(errors="replace")[-8000:]
+
+
+@dataclass(frozen=True)
+class Emulator:
+    kind: str
+    internal_url: str  # from containers on the test network
+    host_url: str  # from this process (and from containers on the host network)
+
+
+def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint_url,
+        "S3_PUBLIC_ENDPOINT_URL": s3_public_endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "S3_BUCKET_NAME": BUCKET,
+        "DYNAMODB_TABLE_NAME": TABLE,
+        "CURSOR_SECRET": CURSOR_SECRET,
+        "LOG_LEVEL": "INFO",
+    }

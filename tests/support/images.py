@@ -1,0 +1,88 @@
+"""Test images: bytes made on the fly with real encoders (no binary fixtures in the
+repository), and image records for repository tests (metadata only, no bytes)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from PIL import Image as PILImage
+
+from service.model import Image, ImageStatus, new_image_id
+from service.ports import ImageRepository
+
+
+def encode(fmt: str = "JPEG", size: tuple[int, int] = (32, 24), color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    mode = "RGB" if fmt in ("JPEG", "BMP") else "RGBA"
+    PILImage.new(mode, size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def jpeg(size: tuple[int, int] = (32, 24), color: str = "red") -> bytes:
+    return encode("JPEG", size, color)
+
+
+def png(size: tuple[int, int] = (32, 24), color: str = "blue") -> bytes:
+    return encode("PNG", size, color)
+
+
+def animated(fmt: str = "GIF", frames: int = 3, size: tuple[int, int] = (8, 8)) -> bytes:
+    images = [PILImage.new("RGB", size, (i * 40 % 256, 0, 0)) for i in range(frames)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format=fmt, save_all=True, append_images=images[1:], duration=50)
+    return buffer.getvalue()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def make_image(
+    minutes: int = 0,
+    *,
+    user: str = "alice",
+    tags: tuple[str, ...] = (),
+    content_type: str = "image/jpeg",
+    status: ImageStatus = ImageStatus.PENDING,
+) -> Image:
+    created = START + timedelta(minutes=minutes)
+    return Image(
+        image_id=new_image_id(created),
+        user_id=user,
+        content_type=content_type,
+        size_bytes=10,
+        width=2,
+        height=3,
+        sha256="0" * 64,
+        original_filename="photo.jpg",
+        created_at=created,
+        updated_at=created,
+        description="d",
+        tags=tags,
+        metadata={"camera": "x", "iso": 200, "ratio": 1.5, "flag": True, "none": None},
+        status=status,
+    )
+
+
+def add_ready(repository: ImageRepository, image: Image) -> Image:
+    """Record ``image`` and publish it, as a finished upload leaves it."""
+    repository.add_pending(image)
+    return repository.publish(image)
