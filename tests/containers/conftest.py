@@ -38,6 +38,7 @@ from testcontainers.core.network import Network
 from tests.containers.harness import (
     EMULATOR_ALIAS,
     IMAGE_TAG,
+    ISSUER_KEYS,
     LOCALSTACK_IMAGE,
     MOTO_IMAGE,
     PROJECT_ROOT,
@@ -45,9 +46,12 @@ from tests.containers.harness import (
     container_logs,
     read_only,
     service_env,
+    signed_in_env,
     wait_until,
 )
 from tests.support.lambda_runtime import LambdaRuntimeDouble
+from tests.support.ports import free_port
+from tests.support.tokens import served_jwks
 
 # --- Docker engine -------------------------------------------------------------------------
 
@@ -218,16 +222,51 @@ def service_url(service_container: DockerContainer) -> str:
 
 
 @pytest.fixture(scope="session")
-def lambda_runtime(service_image: str, aws_resources: Emulator) -> Iterator[LambdaRuntimeDouble]:
-    """The image in Lambda mode, polling a runtime API double in this process.
+def jwks_url() -> Iterator[str]:
+    """The test issuer's JWKS, served from this process (host-network containers reach it)."""
+    with served_jwks(ISSUER_KEYS) as url:
+        yield url
 
-    The container shares the host's network, so it reaches the double on 127.0.0.1 and the
-    emulator on its host-mapped port (which is also what presigned URLs are signed for).
+
+@pytest.fixture(scope="session")
+def signed_in_service_url(
+    service_image: str, aws_resources: Emulator, jwks_url: str
+) -> Iterator[str]:
+    """gunicorn mode with sign-in on, on the host network (it fetches the JWKS from here)."""
+    port = free_port()
+    container = (
+        DockerContainer(service_image)
+        .with_envs(**service_env(aws_resources.host_url, aws_resources.host_url))
+        .with_envs(**signed_in_env(jwks_url))
+        .with_env("PORT", str(port))
+        .with_env("GUNICORN_WORKERS", "1")
+    )
+    read_only(container).with_kwargs(read_only=True, network_mode="host")
+    with container:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(
+            "signed-in service /health/ready",
+            lambda: requests.get(f"{url}/health/ready", timeout=2).status_code == 200,
+            timeout=60,
+            logs=lambda: container_logs(container),
+        )
+        yield url
+
+
+@pytest.fixture(scope="session")
+def lambda_runtime(
+    service_image: str, aws_resources: Emulator, jwks_url: str
+) -> Iterator[LambdaRuntimeDouble]:
+    """The image in Lambda mode, with sign-in on, polling a runtime API double in this process.
+
+    The container shares the host's network, so it reaches the double and the JWKS on 127.0.0.1
+    and the emulator on its host-mapped port (which is also what presigned URLs are signed for).
     """
     runtime = LambdaRuntimeDouble().start()
     container = (
         DockerContainer(service_image)
         .with_envs(**service_env(aws_resources.host_url, aws_resources.host_url))
+        .with_envs(**signed_in_env(jwks_url))
         .with_env("AWS_LAMBDA_RUNTIME_API", runtime.address)
         .with_env("AWS_LAMBDA_FUNCTION_NAME", "mpycloud")
     )

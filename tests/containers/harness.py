@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from testcontainers.core.container import DockerContainer
 
+from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_TAG = "mpycloud:containers-test"
 LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
@@ -54,8 +56,28 @@ class Emulator:
     host_url: str  # from this process (and from containers on the host network)
 
 
-def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str, str]:
+# Signs the tokens of the containers that run with sign-in on; its JWKS is served from the
+# test process (tests/support/tokens.py), which those containers reach on the host network.
+ISSUER_KEYS = TokenIssuer()
+
+
+def signed_in_env(jwks_url: str) -> dict[str, str]:
     return {
+        "AUTH_MODE": "jwt",
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_JWKS_URL": jwks_url,
+        "AUTH_CLIENT_IDS": CLIENT_ID,
+    }
+
+
+def bearer(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ISSUER_KEYS.token(user)}"}
+
+
+def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str, str]:
+    """Without sign-in (AUTH_MODE=none): the unauthenticated contract, unless overridden."""
+    return {
+        "AUTH_MODE": "none",
         "AWS_ENDPOINT_URL": aws_endpoint_url,
         "S3_PUBLIC_ENDPOINT_URL": s3_public_endpoint_url,
         "AWS_DEFAULT_REGION": REGION,

@@ -11,6 +11,7 @@ import pytest
 import requests
 from testcontainers.core.container import DockerContainer
 
+from tests.containers.harness import bearer
 from tests.support.images import png
 
 pytestmark = pytest.mark.containers
@@ -184,3 +185,30 @@ def test_bad_inputs(service_url: str) -> None:
     )
     assert 400 <= bad_patch.status_code < 500
     assert_error_body(bad_patch, bad_patch.status_code)
+
+
+def test_sign_in_in_gunicorn_mode(signed_in_service_url: str) -> None:
+    """With sign-in on: 401 without a token, 403 for another's image, 412 on a stale If-Match."""
+    base = signed_in_service_url
+    owner, other = f"owner-{uuid.uuid4().hex[:6]}", f"other-{uuid.uuid4().hex[:6]}"
+    files = {"image": ("photo.png", io.BytesIO(png()), "image/png")}
+
+    anonymous = requests.get(f"{base}/images", timeout=30)
+    assert_error_body(anonymous, 401)
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer ")
+    created = requests.post(f"{base}/images", files=files, headers=bearer(owner), timeout=30)
+    assert created.status_code == 201, created.text
+    image = created.json()
+    assert image["user_id"] == owner
+
+    url = f"{base}/images/{image['image_id']}"
+    assert requests.get(url, headers=bearer(other), timeout=30).status_code == 200
+    assert_error_body(requests.delete(url, headers=bearer(other), timeout=30), 403)
+    etag = requests.get(url, headers=bearer(owner), timeout=30).headers["ETag"]
+    patched = requests.patch(
+        url, json={"tags": ["b"]}, headers={**bearer(owner), "If-Match": etag}, timeout=30
+    )
+    assert patched.status_code == 200
+    stale = requests.delete(url, headers={**bearer(owner), "If-Match": etag}, timeout=30)
+    assert_error_body(stale, 412)
+    assert requests.delete(url, headers=bearer(owner), timeout=30).status_code == 204

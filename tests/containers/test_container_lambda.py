@@ -18,6 +18,7 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.containers.harness import ISSUER_KEYS, bearer
 from tests.support.apigw_events import (
     header,
     http_api_event,
@@ -26,21 +27,23 @@ from tests.support.apigw_events import (
     rest_event,
 )
 from tests.support.images import png
+from tests.support.tokens import TokenIssuer
 
 pytestmark = pytest.mark.containers
 
 LAMBDA_BODY_LIMIT = 4_500_000  # MAX_REQUEST_BODY's default under AWS_LAMBDA_RUNTIME_API
+# The Lambda container runs with sign-in on (as deployed): every request carries a token.
+USER = f"lambda-{uuid.uuid4().hex[:8]}"
+AUTH = bearer(USER)
 
 
 @pytest.fixture(scope="module")
 def uploaded(lambda_runtime: Any) -> dict[str, Any]:
     """One image uploaded through a REST API event (base64 multipart body, stage ``prod``)."""
     data = png()
-    body, content_type = multipart(
-        data, user_id=f"user-{uuid.uuid4().hex[:8]}", tags='["nature", "sunset"]'
-    )
+    body, content_type = multipart(data, user_id=USER, tags='["nature", "sunset"]')
     response = lambda_runtime.invoke(
-        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+        rest_event("POST", "/images", body=body, headers={**AUTH, "Content-Type": content_type})
     )
     assert response["statusCode"] == 201, response
     return {"response": response, "image": json_body(response), "data": data}
@@ -60,8 +63,8 @@ def test_repeated_query_parameters(lambda_runtime: Any, uploaded: dict[str, Any]
     image = uploaded["image"]
     query = {"user_id": [image["user_id"]], "tags": ["nature", "sunset"]}
     for event in (
-        rest_event("GET", "/images", query=query),
-        http_api_event("GET", "/images", query=query),
+        rest_event("GET", "/images", query=query, headers=AUTH),
+        http_api_event("GET", "/images", query=query, headers=AUTH),
     ):
         response = lambda_runtime.invoke(event)
         assert response["statusCode"] == 200, response
@@ -70,18 +73,22 @@ def test_repeated_query_parameters(lambda_runtime: Any, uploaded: dict[str, Any]
 
 def test_http_api_get_and_download(lambda_runtime: Any, uploaded: dict[str, Any]) -> None:
     image_id = uploaded["image"]["image_id"]
-    got = lambda_runtime.invoke(http_api_event("GET", f"/images/{image_id}"))
+    got = lambda_runtime.invoke(http_api_event("GET", f"/images/{image_id}", headers=AUTH))
     assert got["statusCode"] == 200
     assert json_body(got)["image_id"] == image_id
 
-    link = lambda_runtime.invoke(http_api_event("GET", f"/images/{image_id}/download"))
+    link = lambda_runtime.invoke(
+        http_api_event("GET", f"/images/{image_id}/download", headers=AUTH)
+    )
     assert link["statusCode"] == 200
     content = requests.get(json_body(link)["download_url"], timeout=10)
     assert content.status_code == 200
     assert content.content == uploaded["data"]
 
     redirect = lambda_runtime.invoke(
-        http_api_event("GET", f"/images/{image_id}/download", query={"redirect": ["true"]})
+        http_api_event(
+            "GET", f"/images/{image_id}/download", query={"redirect": ["true"]}, headers=AUTH
+        )
     )
     assert redirect["statusCode"] == 302
     assert requests.get(header(redirect, "Location"), timeout=10).content == uploaded["data"]
@@ -92,8 +99,10 @@ def test_binary_thumbnail_through_the_runtime_client(
 ) -> None:
     image_id = uploaded["image"]["image_id"]
     for event in (
-        rest_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}),
-        http_api_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}),
+        rest_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}, headers=AUTH),
+        http_api_event(
+            "GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}, headers=AUTH
+        ),
     ):
         response = lambda_runtime.invoke(event)
         assert response["statusCode"] == 200, response
@@ -121,22 +130,22 @@ def test_docs_links_carry_the_stage(lambda_runtime: Any) -> None:
 
 
 def test_errors_are_json(lambda_runtime: Any) -> None:
-    missing = lambda_runtime.invoke(http_api_event("GET", f"/images/{'0' * 26}"))
+    missing = lambda_runtime.invoke(http_api_event("GET", f"/images/{'0' * 26}", headers=AUTH))
     assert missing["statusCode"] == 404
     assert json_body(missing)["code"] == 404
 
-    body, content_type = multipart(png())  # no user_id
+    body, content_type = multipart(b"not an image", user_id=USER)
     response = lambda_runtime.invoke(
-        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+        rest_event("POST", "/images", body=body, headers={**AUTH, "Content-Type": content_type})
     )
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     assert set(json_body(response)) >= {"code", "status", "message"}
 
 
 def test_upload_over_the_lambda_payload_limit_is_413(lambda_runtime: Any) -> None:
-    body, content_type = multipart(b"\0" * (LAMBDA_BODY_LIMIT + 1000), user_id="user123")
+    body, content_type = multipart(b"\0" * (LAMBDA_BODY_LIMIT + 1000), user_id=USER)
     response = lambda_runtime.invoke(
-        rest_event("POST", "/images", body=body, headers={"Content-Type": content_type})
+        rest_event("POST", "/images", body=body, headers={**AUTH, "Content-Type": content_type})
     )
     assert response["statusCode"] == 413, response
     error = json_body(response)
@@ -158,3 +167,28 @@ def test_logs_are_json_lines(lambda_runtime: Any) -> None:
     assert probe["level"] == "WARNING"
     assert probe["message"] == "probe 42"
     assert {"time", "request_id"} <= set(probe)
+
+
+def test_the_service_checks_the_token_behind_the_authorizer(lambda_runtime: Any) -> None:
+    """API Gateway's JWT authorizer passes its claims on; the service still checks the header."""
+    claims = ISSUER_KEYS.claims(USER)
+    without_header = lambda_runtime.invoke(http_api_event("GET", "/images", jwt_claims=claims))
+    assert without_header["statusCode"] == 401
+    assert header(without_header, "WWW-Authenticate").startswith("Bearer ")
+    forged = {"Authorization": f"Bearer {TokenIssuer().token(USER)}"}
+    with_forgery = lambda_runtime.invoke(
+        http_api_event("GET", "/images", headers=forged, jwt_claims=claims)
+    )
+    assert with_forgery["statusCode"] == 401
+    signed_in = lambda_runtime.invoke(
+        http_api_event("GET", "/images", headers=AUTH, jwt_claims=claims)
+    )
+    assert signed_in["statusCode"] == 200
+
+
+def test_uploads_belong_to_the_signed_in_user(lambda_runtime: Any) -> None:
+    body, content_type = multipart(png(), user_id="someone-else")
+    posed = lambda_runtime.invoke(
+        http_api_event("POST", "/images", body=body, headers={**AUTH, "Content-Type": content_type})
+    )
+    assert posed["statusCode"] == 403

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.processes import BIN, ROOT, Stack, coverage_env, free_port, stop, wait_for
+from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
+from tests.support.ports import free_port
 
 
 @pytest.fixture(scope="session")

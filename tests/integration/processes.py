@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,12 +18,6 @@ BIN = Path(sys.executable).parent
 def coverage_env() -> dict[str, str]:
     """Lets coverage follow the Python subprocesses (pyproject: patch = ["subprocess"])."""
     return {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -22,8 +22,9 @@ from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
-from tests.integration.processes import BIN, ROOT, Stack, coverage_env, free_port, stop, wait_for
+from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
 from tests.support.images import jpeg
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -95,8 +95,10 @@ def http_api_event(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     stage: str = "$default",
+    jwt_claims: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """HTTP API event; repeated query parameters are comma-joined in queryStringParameters."""
+    """HTTP API event; repeated query parameters are comma-joined in queryStringParameters.
+    ``jwt_claims``: what a JWT authorizer passes on (``requestContext.authorizer.jwt``)."""
     raw_path = path if stage == "$default" else f"/{stage}{path}"
     now = time.time()
     return {
@@ -128,6 +130,11 @@ def http_api_event(
             "requestId": str(uuid.uuid4()),
             "routeKey": "$default",
             "stage": stage,
+            **(
+                {"authorizer": {"jwt": {"claims": jwt_claims, "scopes": None}}}
+                if jwt_claims
+                else {}
+            ),
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
