@@ -156,6 +156,11 @@ module "lambda_api" {
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json
   max_request_body    = var.lambda_max_request_body
+
+  # The JWT authorizer trusts what the service trusts (AUTH_ISSUER, AUTH_CLIENT_IDS above).
+  jwt_issuer   = local.auth_issuer
+  jwt_audience = [local.auth_client_id]
+  public_read  = var.public_read
 }
 
 # --- ECS mode ----------------------------------------------------------------------------
