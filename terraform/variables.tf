@@ -300,7 +300,7 @@ variable "public_subnet_ids" {
 }
 
 variable "private_subnet_ids" {
-  description = "Private subnets with a NAT gateway or VPC endpoints for the tasks (ECS mode)."
+  description = "Private subnets for the tasks (ECS mode), with a NAT gateway: besides AWS APIs they fetch the user pool's public keys from Cognito."
   type        = list(string)
   default     = []
 }
