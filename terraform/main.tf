@@ -15,7 +15,20 @@ locals {
     MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
     DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
     SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
+    # Sign-in: the service verifies every bearer token itself, in both modes (ECS has no
+    # authorizer in front of it), against the same issuer and client as the HTTP API's JWT
+    # authorizer. The unauthenticated mode is for local runs only and never set here.
+    AUTH_MODE       = "jwt"
+    AUTH_ISSUER     = local.auth_issuer
+    AUTH_CLIENT_IDS = local.auth_client_id
+    ADMIN_GROUP     = local.auth_admin_group
+    PUBLIC_READ     = tostring(var.public_read)
   }
+
+  # The user pool exists when a mode is deployed (one() gives null for storage-only stacks).
+  auth_issuer      = one(module.auth[*].issuer)
+  auth_client_id   = one(module.auth[*].client_id)
+  auth_admin_group = one(module.auth[*].admin_group)
 
   table_name     = coalesce(var.table_name, "${var.name_prefix}-images")
   deploy_service = var.enable_lambda || var.enable_ecs
@@ -31,6 +44,24 @@ module "storage" {
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   force_destroy                      = var.bucket_force_destroy
   deletion_protection                = var.table_deletion_protection
+}
+
+# --- Sign-in ---------------------------------------------------------------------------
+# A Cognito user pool and its public app client: the tokens both modes accept.
+
+module "auth" {
+  source = "./modules/auth"
+  count  = local.deploy_service ? 1 : 0
+
+  name_prefix                      = var.name_prefix
+  allow_self_sign_up               = var.allow_self_sign_up
+  password_minimum_length          = var.password_minimum_length
+  temporary_password_validity_days = var.temporary_password_validity_days
+  mfa_configuration                = var.user_pool_mfa_configuration
+  admin_group                      = var.admin_group
+  access_token_validity_minutes    = var.access_token_validity_minutes
+  refresh_token_validity_days      = var.refresh_token_validity_days
+  deletion_protection              = var.user_pool_deletion_protection
 }
 
 # --- Image repository --------------------------------------------------------------------
@@ -125,6 +156,11 @@ module "lambda_api" {
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json
   max_request_body    = var.lambda_max_request_body
+
+  # The JWT authorizer trusts what the service trusts (AUTH_ISSUER, AUTH_CLIENT_IDS above).
+  jwt_issuer   = local.auth_issuer
+  jwt_audience = [local.auth_client_id]
+  public_read  = var.public_read
 }
 
 # --- ECS mode ----------------------------------------------------------------------------

@@ -13,6 +13,21 @@ output "ecr_repository_url" {
   value       = try(aws_ecr_repository.service[0].repository_url, null)
 }
 
+output "user_pool_id" {
+  description = "Cognito user pool of the service's users (aws cognito-idp admin-create-user --user-pool-id ...)."
+  value       = try(module.auth[0].user_pool_id, null)
+}
+
+output "user_pool_client_id" {
+  description = "Public app client to sign in with (aws cognito-idp initiate-auth --client-id ...); AUTH_CLIENT_IDS."
+  value       = try(module.auth[0].client_id, null)
+}
+
+output "auth_issuer" {
+  description = "Issuer of the tokens the service and the HTTP API accept (AUTH_ISSUER)."
+  value       = try(module.auth[0].issuer, null)
+}
+
 output "api_url" {
   description = "Lambda mode: base URL of the HTTP API."
   value       = try(module.lambda_api[0].api_url, null)

@@ -168,6 +168,62 @@ variable "log_retention_days" {
   default     = 365
 }
 
+# --- Sign-in (Cognito user pool; the service's AUTH_* settings) ---------------------------
+
+variable "allow_self_sign_up" {
+  description = "Let anyone create an account in the user pool (confirmed by email); false (default): administrators create users."
+  type        = bool
+  default     = false
+}
+
+variable "password_minimum_length" {
+  description = "Shortest password the user pool accepts (8 to 99); lower and upper case, digits and symbols are required."
+  type        = number
+  default     = 12
+}
+
+variable "temporary_password_validity_days" {
+  description = "Days a temporary password set by an administrator stays usable for the first sign-in."
+  type        = number
+  default     = 7
+}
+
+variable "user_pool_mfa_configuration" {
+  description = "TOTP second factor: OFF, OPTIONAL (default: each user may turn it on) or ON (required of every user)."
+  type        = string
+  default     = "OPTIONAL"
+}
+
+variable "admin_group" {
+  description = "ADMIN_GROUP: the user pool group whose members may change and delete any image."
+  type        = string
+  default     = "admins"
+}
+
+variable "public_read" {
+  description = "PUBLIC_READ: let anonymous callers list, read and download images (the HTTP API then lets those GET routes through without a token); writes always need one."
+  type        = bool
+  default     = false
+}
+
+variable "access_token_validity_minutes" {
+  description = "Lifetime of access and ID tokens in minutes (5 to 1440)."
+  type        = number
+  default     = 60
+}
+
+variable "refresh_token_validity_days" {
+  description = "Lifetime of refresh tokens in days (1 to 3650)."
+  type        = number
+  default     = 30
+}
+
+variable "user_pool_deletion_protection" {
+  description = "Cognito deletion protection of the user pool (set false and apply before terraform destroy)."
+  type        = bool
+  default     = true
+}
+
 # --- Lambda mode -------------------------------------------------------------------------
 
 variable "lambda_memory_size" {
@@ -244,7 +300,7 @@ variable "public_subnet_ids" {
 }
 
 variable "private_subnet_ids" {
-  description = "Private subnets with a NAT gateway or VPC endpoints for the tasks (ECS mode)."
+  description = "Private subnets for the tasks (ECS mode), with a NAT gateway: besides AWS APIs they fetch the user pool's public keys from Cognito."
   type        = list(string)
   default     = []
 }

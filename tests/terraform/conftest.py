@@ -12,7 +12,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-MODULES = ("storage", "lambda_api", "ecs_service")
+MODULES = ("storage", "lambda_api", "ecs_service", "auth")
 
 
 def tf_files() -> list[Path]:

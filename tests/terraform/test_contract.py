@@ -14,9 +14,14 @@ from typing import Any
 import pytest
 
 from service.adapters.dynamodb.table import SWEEP_INDEX, table_definition
+from service.bootstrap import build_token_verifier
+from service.settings import Settings, SettingsError
 
 SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
 
+# Sign-in as the service does it in AWS: AUTH_MODE=jwt said explicitly (not left to the
+# default), and what that mode cannot start without (service/bootstrap.py).
+REQUIRED_AUTH_ENV = {"AUTH_MODE", "AUTH_ISSUER", "AUTH_CLIENT_IDS"}
 # Variables the service needs in AWS (the rest have working defaults).
 REQUIRED_ENV = {
     "S3_BUCKET_NAME",
@@ -24,7 +29,9 @@ REQUIRED_ENV = {
     "CURSOR_SECRET",
     "MAX_FILE_SIZE",
     "ALLOWED_CONTENT_TYPES",
-}
+    "ADMIN_GROUP",
+    "PUBLIC_READ",
+} | REQUIRED_AUTH_ENV
 REQUIRED_LAMBDA_ENV = REQUIRED_ENV | {"MAX_REQUEST_BODY"}
 REQUIRED_ECS_ENV = REQUIRED_ENV | {"PORT"}
 # Only for local runs against LocalStack/moto: setting them in AWS would misroute calls.
@@ -128,6 +135,25 @@ def names_the_service_reads() -> set[str]:
 
 def test_settings_module_reads_the_required_names(names_the_service_reads: set[str]) -> None:
     assert names_the_service_reads >= REQUIRED_LAMBDA_ENV | REQUIRED_ECS_ENV | LOCAL_ONLY_ENV
+
+
+def test_required_auth_settings_are_what_jwt_mode_needs() -> None:
+    """With the AUTH_* names Terraform must set, the service builds its token verifier; without
+    the issuer or the client ids, it refuses to start. AUTH_MODE itself defaults to jwt, but is
+    required so that no default can turn verification off."""
+    example = {
+        "AUTH_MODE": "jwt",
+        "AUTH_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+        "AUTH_CLIENT_IDS": "exampleclientid",
+    }
+    assert set(example) == REQUIRED_AUTH_ENV
+    settings = Settings.from_env(example)
+    assert settings.auth_mode == "jwt"
+    assert build_token_verifier(settings)
+    for name in REQUIRED_AUTH_ENV - {"AUTH_MODE"}:
+        without = {key: value for key, value in example.items() if key != name}
+        with pytest.raises(SettingsError):
+            build_token_verifier(Settings.from_env(without))
 
 
 @pytest.mark.parametrize("function", ["api", "sweeper"])

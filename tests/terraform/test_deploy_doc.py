@@ -24,7 +24,8 @@ def test_the_doc_sets_only_declared_variables(terraform: Any) -> None:
 
 
 def test_the_doc_describes_the_variables_that_change_what_is_deployed(terraform: Any) -> None:
-    """Reserved concurrency, deletion guards and the cap on URL lifetimes are explained there."""
+    """Reserved concurrency, deletion guards, the cap on URL lifetimes and who may sign up and
+    read are explained there."""
     text = DEPLOY_DOC.read_text(encoding="utf-8")
     for name in (
         "lambda_reserved_concurrency",
@@ -32,6 +33,10 @@ def test_the_doc_describes_the_variables_that_change_what_is_deployed(terraform:
         "ecr_force_delete",
         "download_url_ttl",
         "image_tag",
+        "allow_self_sign_up",
+        "public_read",
+        "admin_group",
+        "user_pool_deletion_protection",
     ):
         assert name in terraform.root.variables, name
         assert f"`{name}" in text, f"docs/deploy.md does not mention {name}"

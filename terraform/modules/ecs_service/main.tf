@@ -155,7 +155,7 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
 
 resource "aws_vpc_security_group_egress_rule" "tasks_https" {
   security_group_id = aws_security_group.tasks.id
-  description       = "HTTPS to AWS APIs (S3, DynamoDB, ECR, CloudWatch Logs)"
+  description       = "HTTPS to AWS APIs (S3, DynamoDB, ECR, CloudWatch Logs) and the Cognito JWKS"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443

@@ -102,7 +102,7 @@ resource "aws_iam_role_policy" "data_access" {
 
 resource "aws_lambda_function" "api" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway; the caller gets the error, so a dead-letter queue (async invocations only) would never receive anything.
-  #checkov:skip=CKV_AWS_117:The function only calls public AWS endpoints (S3, DynamoDB); a VPC would add NAT gateway or endpoint cost without reducing exposure.
+  #checkov:skip=CKV_AWS_117:The function only calls public AWS endpoints (S3, DynamoDB, the user pool JWKS); a VPC would add NAT gateway or endpoint cost without reducing exposure.
   #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with the AWS managed Lambda key; a KMS CMK adds key-policy management and is not required here.
   #checkov:skip=CKV_AWS_272:Code signing is not supported for container image functions; image integrity comes from ECR (immutable tags, scan on push).
   function_name = var.name
@@ -151,11 +151,58 @@ resource "aws_apigatewayv2_integration" "lambda" {
   timeout_milliseconds   = 30000
 }
 
+# Sign-in: API Gateway refuses a request without a valid token of the user pool's app client
+# (401) before it reaches the function. The service verifies every token again itself (the
+# same issuer and client, local.service_environment in the root module): ECS mode has no
+# authorizer in front of it, and the service alone knows who may change what.
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  api_id           = aws_apigatewayv2_api.http.id
+  name             = "${var.name}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer
+    audience = var.jwt_audience
+  }
+}
+
+locals {
+  # What the service serves to anyone (service/api/auth.py: the health and api-docs
+  # blueprints). Swagger UI's assets come from a CDN (service/app.py), so /docs is one page.
+  public_routes = ["GET /health", "GET /health/ready", "GET /openapi.json", "GET /docs"]
+  # Reads: open to anonymous callers when public_read is true, as the service's PUBLIC_READ
+  # (GET /images/{id}, its /download and /thumbnail). Writes stay on the $default route.
+  read_routes = ["GET /images", "GET /images/{proxy+}"]
+}
+
+# Everything without a more specific route, writes included: a token is required.
 resource "aws_apigatewayv2_route" "default" {
-  #checkov:skip=CKV_AWS_309:The service has no authentication layer yet (clients name the user, see service/api/identity.py), so the route is open; add a JWT or Lambda authorizer here when one exists.
-  api_id    = aws_apigatewayv2_api.http.id
-  route_key = "$default"
-  target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = "$default"
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
+}
+
+resource "aws_apigatewayv2_route" "public" {
+  #checkov:skip=CKV_AWS_309:Health checks and the API description (OpenAPI document, Swagger UI) are public by design, as the service serves them; every other route requires a JWT.
+  for_each = toset(local.public_routes)
+
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "NONE"
+}
+
+resource "aws_apigatewayv2_route" "read" {
+  for_each = toset(local.read_routes)
+
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = var.public_read ? "NONE" : "JWT"
+  authorizer_id      = var.public_read ? null : aws_apigatewayv2_authorizer.jwt.id
 }
 
 resource "aws_apigatewayv2_stage" "default" {

@@ -109,3 +109,24 @@ variable "service_environment" {
   type        = map(string)
   sensitive   = true # holds CURSOR_SECRET
 }
+
+variable "jwt_issuer" {
+  description = "Issuer the JWT authorizer trusts (the user pool's, as the service's AUTH_ISSUER)."
+  type        = string
+}
+
+variable "jwt_audience" {
+  description = "App client ids the JWT authorizer accepts (as the service's AUTH_CLIENT_IDS)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.jwt_audience) >= 1
+    error_message = "jwt_audience needs at least one app client id."
+  }
+}
+
+variable "public_read" {
+  description = "Let GET /images and GET /images/{id}[/download|/thumbnail] through without a token (the service's PUBLIC_READ)."
+  type        = bool
+  default     = false
+}
