@@ -21,7 +21,7 @@ from service.app import create_app
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
 from service.settings import Settings
-from tests.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
 INTEGRATION = "integrations/${aws_apigatewayv2_integration.lambda.id}"
