@@ -64,6 +64,7 @@ create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (o
 
 bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python bench/bench_images.py
+	$(BIN)/python bench/bench_uploads.py
 
 # USER names the user on make's command line only: the shell's own $USER is not meant.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),user123)
