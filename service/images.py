@@ -2,9 +2,15 @@
 
 Consistency without a shared transaction between S3 and DynamoDB:
 
-* upload: metadata PENDING (invisible) -> bytes to S3 -> READY + listing entries in one
-  DynamoDB transaction. A failure on the way undoes what it can; a crash leaves a PENDING item
-  that ``sweep`` removes with its object once it is older than the grace period.
+* upload: bytes to S3 -> metadata READY + listing entries in one DynamoDB transaction that
+  creates the item (it fails if the id exists). Until that transaction the image exists only as
+  an object nothing lists. A failure on the way undoes what it can: it claims the id
+  (``claim_orphan``, which fails if the transaction did commit after all, and then the upload
+  returns the image) and deletes the object. A crash leaves an object without metadata:
+  ``sweep`` lists the objects created between ``orphan_window_seconds`` and the grace period
+  ago (their keys are ULIDs: a key range is a time range), claims each that has no item, so a
+  publish still in flight fails, and deletes it. The claim stays until its id is older than
+  the window (far longer than any request lives), then ``sweep`` forgets it.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
   object deleted -> item deleted. A crash leaves a DELETING item that ``sweep`` finishes.
 
@@ -18,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO, TypeVar
@@ -39,6 +45,7 @@ from service.errors import (
     UnsupportedImage,
 )
 from service.model import (
+    ORIGINALS_PREFIX,
     Caller,
     Image,
     ImageChanges,
@@ -46,8 +53,10 @@ from service.model import (
     ImageStatus,
     NewImage,
     Rendition,
+    id_time_bounds,
     is_image_id,
     new_image_id,
+    object_key,
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
@@ -57,6 +66,7 @@ _T = TypeVar("_T")
 
 _HASH_CHUNK = 1024 * 1024
 WRITE_ATTEMPTS = 3
+ORPHAN_BATCH = 100  # object ids checked against the metadata per BatchGetItem
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,9 @@ class Limits:
     allowed_content_types: tuple[str, ...]
     download_url_ttl: int = 900
     sweep_grace_seconds: int = 900
+    # How far back beyond the grace period ``sweep`` looks for objects of uploads that never
+    # published: several runs of the 15-minute schedule, so a few missed runs lose nothing.
+    orphan_window_seconds: int = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -140,16 +153,17 @@ class ImageService:
             tags=new.tags,
             metadata=dict(new.metadata),
         )
-        self._repository.add_pending(image)
+        body.seek(0)
+        self._store.put(
+            image.object_key, body, content_type=image.content_type, sha256=image.sha256
+        )
         try:
-            body.seek(0)
-            self._store.put(
-                image.object_key, body, content_type=image.content_type, sha256=image.sha256
-            )
             return self._repository.publish(image)
         except Exception:
-            self._discard_pending(image)
-            raise
+            published = self._discard_unpublished(image)
+            if published is None:
+                raise
+            return published
 
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
@@ -224,20 +238,48 @@ class ImageService:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""
         grace = self._limits.sweep_grace_seconds if grace_seconds is None else grace_seconds
         cutoff = self._clock() - timedelta(seconds=grace)
-        pending = finished = 0
+        window_start = cutoff - timedelta(seconds=self._limits.orphan_window_seconds)
+        low, high = id_time_bounds(window_start, cutoff)
+        removed: set[str] = set()
+        ids = (
+            key.removeprefix(ORIGINALS_PREFIX)
+            for key in self._store.keys_between(object_key(low), object_key(high))
+        )
+        for batch in _chunks(ids, ORPHAN_BATCH):
+            known = {image.image_id: image for image in self._repository.get_many(batch)}
+            for image_id in batch:
+                found = known.get(image_id)
+                if found is None or found.status is ImageStatus.PENDING:
+                    if not self._claim(image_id):
+                        continue  # published meanwhile
+                elif found.status is ImageStatus.DELETING:
+                    # claimed, but the object outlived the claim; or a delete in progress
+                    self._store.delete(object_key(image_id))
+                else:
+                    continue
+                removed.add(image_id)
+        finished = 0
         for image in self._repository.unfinished(older_than=cutoff):
             if image.status is ImageStatus.PENDING:
-                try:
-                    # Claim it first: an upload that is merely slow then fails to publish,
-                    # instead of publishing an image whose bytes we are deleting.
-                    self._repository.abandon(image)
-                except ImageConflict:
-                    continue  # published meanwhile: not a leftover
-                pending += 1
-            else:
-                finished += 1
+                if self._claim(image.image_id):
+                    removed.add(image.image_id)
+                continue
+            finished += image.image_id not in removed
+            removed.discard(image.image_id)
             self._finish_delete(image)
-        return SweepReport(removed_pending=pending, finished_deletes=finished)
+        # A claim outlives any request that could still publish its id; then it goes.
+        self._repository.forget_claims(older_than=window_start)
+        return SweepReport(removed_pending=len(removed), finished_deletes=finished)
+
+    def _claim(self, image_id: str) -> bool:
+        """Claim the id of an upload that never published, then delete its object; False if
+        it published meanwhile. The claim stays, so that a publish still in flight fails."""
+        try:
+            self._repository.claim_orphan(image_id)
+        except ImageConflict:
+            return False
+        self._store.delete(object_key(image_id))
+        return True
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
         """One action on many images, each on its own: one item's failure blocks no other."""
@@ -286,12 +328,29 @@ class ImageService:
         self._store.delete(image.object_key)
         self._repository.remove(image.image_id)
 
-    def _discard_pending(self, image: Image) -> None:
-        """Best effort; whatever is left stays PENDING and invisible until ``sweep``."""
+    def _discard_unpublished(self, image: Image) -> Image | None:
+        """After a failed publish: the image if the transaction committed after all (its
+        outcome can be unknown); else remove the object, best effort (``sweep`` finds what is
+        left: an object without metadata, invisible) and None."""
         try:
-            self._finish_delete(image)
+            if not self._claim(image.image_id):
+                stored = self._repository.get(image.image_id)
+                if stored is not None and stored.status is ImageStatus.READY:
+                    return stored
         except Exception:
-            log.warning("could not discard pending image %s; sweep will", image.image_id)
+            log.warning("could not discard unpublished image %s; sweep will", image.image_id)
+        return None
+
+
+def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _or(value: _T | None, default: _T) -> _T:

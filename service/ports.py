@@ -26,6 +26,10 @@ class ImageStore(Protocol):
         """The stored bytes; StorageUnavailable if they cannot be read."""
         ...
 
+    def keys_between(self, low: str, high: str) -> Iterable[str]:
+        """The stored keys ``k`` with ``low <= k <= high``, in ascending order."""
+        ...
+
     def download_url(
         self, key: str, *, filename: str, content_type: str, expires_in: int
     ) -> str: ...
@@ -38,17 +42,20 @@ class ImageStore(Protocol):
 class ImageRepository(Protocol):
     """Holds metadata; listings only ever show READY images."""
 
-    def add_pending(self, image: Image) -> None:
-        """Record a new image as PENDING. Fails with ImageConflict if the id exists."""
-        ...
-
     def publish(self, image: Image) -> Image:
-        """PENDING -> READY and visible in every listing it belongs to, atomically."""
+        """Record a new image READY and visible in every listing it belongs to, atomically.
+        Fails with ImageConflict if the id exists (e.g. claimed by ``claim_orphan``)."""
         ...
 
-    def abandon(self, image: Image) -> Image:
-        """PENDING -> DELETING, so that a publish still in flight fails; ImageConflict if the
-        image is no longer PENDING (it was published meanwhile)."""
+    def claim_orphan(self, image_id: str) -> Image:
+        """Record an upload that never published (no item, or a PENDING one) as a DELETING
+        placeholder, so that a publish still in flight fails; ImageConflict if the image
+        exists otherwise (it was published meanwhile). Returns the placeholder, which
+        ``unfinished`` does not list: it stays until ``forget_claims``."""
+        ...
+
+    def forget_claims(self, older_than: datetime) -> int:
+        """Remove the claims on ids created before ``older_than``; how many."""
         ...
 
     def get(self, image_id: str) -> Image | None:
@@ -78,7 +85,8 @@ class ImageRepository(Protocol):
         ...
 
     def unfinished(self, older_than: datetime) -> Iterable[Image]:
-        """PENDING images created before ``older_than`` and every DELETING image."""
+        """Every DELETING image, and PENDING images created before ``older_than`` (written only
+        by versions before uploads stopped writing a PENDING item)."""
         ...
 
     def check(self) -> None: ...

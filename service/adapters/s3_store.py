@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
@@ -43,6 +44,17 @@ class S3ImageStore:
         with translate_errors("read the image"):
             return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
 
+    def keys_between(self, low: str, high: str) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        with translate_errors("list the stored images"):
+            for page in paginator.paginate(
+                Bucket=self._bucket, Prefix=_common_prefix(low, high), StartAfter=low
+            ):
+                for entry in page.get("Contents", []):
+                    if entry["Key"] > high:
+                        return
+                    yield entry["Key"]
+
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
         disposition = (
             f'attachment; filename="{rules.ascii_filename(filename)}"; '
@@ -63,3 +75,10 @@ class S3ImageStore:
     def check(self) -> None:
         with translate_errors(f"reach bucket {self._bucket}"):
             self._client.head_bucket(Bucket=self._bucket)
+
+
+def _common_prefix(first: str, second: str) -> str:
+    length = 0
+    while length < min(len(first), len(second)) and first[length] == second[length]:
+        length += 1
+    return first[:length]

@@ -1,7 +1,9 @@
 """No half-made image is ever visible, and ``sweep`` removes what crashes leave behind.
 
-Failures are injected between each pair of steps of upload and delete, against the in-memory
-fakes and against the real S3 + DynamoDB adapters (moto).
+Failures are injected between each pair of steps of upload (object to S3, then one transaction
+that creates the image READY with its listing entries) and delete, against the in-memory fakes
+and against the real S3 + DynamoDB adapters (moto). A leftover is an unfinished image or an
+object that no READY image owns.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from service.errors import ImageConflict, ImageNotFound, PreconditionFailed, Sto
 from service.images import ImageService, Limits
 from service.model import (
     ACCEPTED_CONTENT_TYPES,
+    ORIGINALS_PREFIX,
     Caller,
     ImageChanges,
     ImageQuery,
     ImageStatus,
     NewImage,
+    id_time_bounds,
     is_image_id,
+    object_key,
     utc_now,
 )
 from service.ports import ImageRepository, ImageStore
@@ -115,8 +120,16 @@ class World:
         return [i.image_id for q in listings for i in self.service.search(ALICE, q).items]
 
     def leftovers(self) -> int:
+        """Unfinished images, and objects that no READY image owns (uploads that never
+        published)."""
         later = self.clock[0] + timedelta(hours=1)
-        return len(list(self.repository.unfinished(older_than=later)))
+        unfinished = {image.image_id for image in self.repository.unfinished(older_than=later)}
+        low, high = id_time_bounds(None, None)
+        for key in self.store.keys_between(object_key(low), object_key(high)):
+            image = self.repository.get(key.removeprefix(ORIGINALS_PREFIX))
+            if image is None or image.status is not ImageStatus.READY:
+                unfinished.add(key)
+        return len(unfinished)
 
     def later(self, seconds: int) -> None:
         self.clock[0] += timedelta(seconds=seconds)
@@ -163,13 +176,12 @@ def dynamodb_publish_fails(world: World) -> None:
     world.repository.fail("publish", StorageUnavailable("DynamoDB down"))
 
 
-def first_dynamodb_write_fails(world: World) -> None:
-    world.repository.fail("add_pending", StorageUnavailable("DynamoDB down"))
+def dynamodb_fails(world: World) -> None:
+    world.repository.fail("publish", StorageUnavailable("DynamoDB down"))
+    world.repository.fail("claim_orphan", StorageUnavailable("DynamoDB down"))
 
 
-@pytest.mark.parametrize(
-    "inject", [s3_write_fails, dynamodb_publish_fails, first_dynamodb_write_fails]
-)
+@pytest.mark.parametrize("inject", [s3_write_fails, dynamodb_publish_fails])
 def test_failed_upload_leaves_nothing_behind(world: World, inject: Step) -> None:
     inject(world)
     with pytest.raises(StorageUnavailable):
@@ -177,6 +189,41 @@ def test_failed_upload_leaves_nothing_behind(world: World, inject: Step) -> None
     world.store.heal()
     world.repository.heal()
     assert world.visible() == []
+    assert world.leftovers() == 0
+
+
+def test_an_upload_that_cannot_clean_up_is_invisible_then_swept(world: World) -> None:
+    # GIVEN DynamoDB fails both the publish and the claim of the id that would clean up
+    dynamodb_fails(world)
+    with pytest.raises(StorageUnavailable):
+        world.upload()
+    world.repository.heal()
+    # THEN an object without metadata is left: invisible, and swept past the grace period
+    assert world.visible() == []
+    assert world.leftovers() == 1
+    assert world.service.sweep().removed_pending == 0
+    world.later(601)
+    assert world.service.sweep().removed_pending == 1
+    assert world.leftovers() == 0
+
+
+def test_a_publish_whose_answer_is_lost_returns_the_whole_image(world: World) -> None:
+    # GIVEN the publish transaction commits but its answer never arrives
+    publish = world.repository.publish
+
+    def committed_then_lost(image: Any) -> Any:
+        publish(image)
+        raise StorageUnavailable("timed out")
+
+    world.repository.intercept("publish", committed_then_lost)
+    image = world.upload()
+    world.repository.heal()
+    # THEN the upload returns it, listed everywhere, with its bytes: nothing to sweep
+    assert world.visible() == [image.image_id] * 3
+    assert world.service.download_link(ALICE, image.image_id).url
+    assert world.orphaned_entries() == []
+    world.later(601)
+    assert world.service.sweep().removed_pending == 0
     assert world.leftovers() == 0
 
 
@@ -194,15 +241,15 @@ def test_crash_after_the_object_is_written_is_invisible_then_swept(world: World)
     assert world.leftovers() == 0
 
 
-def test_crash_before_the_object_is_written_is_swept(world: World) -> None:
+def test_crash_before_the_object_is_written_leaves_nothing(world: World) -> None:
     world.store.fail("put", Crash())
     with pytest.raises(Crash):
         world.upload()
     world.store.heal()
     world.later(601)
     assert world.visible() == []
-    assert world.service.sweep().removed_pending == 1
     assert world.leftovers() == 0
+    assert world.service.sweep().removed_pending == 0
 
 
 @pytest.mark.parametrize(
@@ -241,13 +288,18 @@ def test_failed_hide_keeps_the_image_whole(world: World) -> None:
 
 def stalled_upload(world: World) -> Any:
     """An upload whose bytes are stored but which has not published yet, past the grace."""
-    world.repository.fail("publish", Crash())
+    stalled: list[Any] = []
+
+    def stall(image: Any) -> Any:
+        stalled.append(image)
+        raise Crash
+
+    world.repository.intercept("publish", stall)
     with pytest.raises(Crash):
         world.upload()
     world.repository.heal()
-    (pending,) = world.repository.unfinished(older_than=world.clock[0] + timedelta(hours=1))
     world.later(601)
-    return pending
+    return stalled[0]
 
 
 def test_sweep_claims_a_slow_upload_so_it_cannot_publish_afterwards(world: World) -> None:
@@ -263,13 +315,13 @@ def test_sweep_claims_a_slow_upload_so_it_cannot_publish_afterwards(world: World
 
 def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
     pending = stalled_upload(world)
-    abandon = world.repository.abandon
+    claim = world.repository.claim_orphan
 
-    def publish_first(image: Any) -> Any:
+    def publish_first(image_id: str) -> Any:
         world.repository.publish(pending)  # the slow upload wins the race
-        return abandon(image)
+        return claim(image_id)
 
-    world.repository.intercept("abandon", publish_first)
+    world.repository.intercept("claim_orphan", publish_first)
     assert world.service.sweep().removed_pending == 0
     assert world.visible() == [pending.image_id] * 3
     assert world.service.download_link(ALICE, pending.image_id).url

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service.errors import ImageConflict
-from service.model import ImageQuery, ImageStatus
+from service.model import MAX_TAGS, ImageQuery, ImageStatus
 from service.ports import ImageRepository
 from tests.support.images import START, add_ready, make_image
 
@@ -17,16 +17,6 @@ from tests.support.images import START, add_ready, make_image
 def ids(repository: ImageRepository, **filters: Any) -> list[str]:
     page = repository.search(ImageQuery(**filters), None)
     return [image.image_id for image in page.items]
-
-
-def test_pending_image_is_stored_but_never_listed(repository: ImageRepository) -> None:
-    image = make_image()
-    repository.add_pending(image)
-    stored = repository.get(image.image_id)
-    assert stored is not None
-    assert stored.status is ImageStatus.PENDING
-    assert ids(repository, user_id="alice") == []
-    assert ids(repository) == []
 
 
 def test_published_image_round_trips_and_is_listed(repository: ImageRepository) -> None:
@@ -43,13 +33,6 @@ def test_published_image_round_trips_and_is_listed(repository: ImageRepository) 
         {"user_id": "alice", "content_type": "image/jpeg"},
     ):
         assert ids(repository, **filters) == [image.image_id], filters
-
-
-def test_an_id_is_recorded_once(repository: ImageRepository) -> None:
-    image = make_image()
-    repository.add_pending(image)
-    with pytest.raises(ImageConflict):
-        repository.add_pending(image)
 
 
 def test_publishing_twice_is_a_conflict(repository: ImageRepository) -> None:
@@ -150,35 +133,58 @@ def test_pages_visit_every_image_once_newest_first(
     assert seen == sorted(created, reverse=True)
 
 
-def test_unfinished_finds_stale_pending_and_all_deleting(repository: ImageRepository) -> None:
-    stale = make_image(0)
-    fresh = make_image(60)
-    repository.add_pending(stale)
-    repository.add_pending(fresh)
+def test_unfinished_finds_every_deleting_image(repository: ImageRepository) -> None:
     ready = add_ready(repository, make_image(1))
     deleting = repository.hide(add_ready(repository, make_image(2)))
+    claimed = repository.claim_orphan(make_image(3).image_id)
     found = {image.image_id for image in repository.unfinished(START + timedelta(minutes=30))}
-    assert found == {stale.image_id, deleting.image_id}
+    assert found == {deleting.image_id}
+    assert claimed.image_id not in found
     assert ready.image_id not in found
 
 
-def test_an_abandoned_upload_can_no_longer_be_published(repository: ImageRepository) -> None:
+def test_a_claimed_upload_can_no_longer_be_published(repository: ImageRepository) -> None:
     image = make_image()
-    repository.add_pending(image)
-    abandoned = repository.abandon(image)
-    assert abandoned.status is ImageStatus.DELETING
+    claimed = repository.claim_orphan(image.image_id)
+    assert claimed.status is ImageStatus.DELETING
+    assert repository.get(image.image_id) == claimed
     with pytest.raises(ImageConflict):
         repository.publish(image)
     assert ids(repository) == []
-    found = {i.image_id for i in repository.unfinished(START)}
-    assert found == {image.image_id}
+    # The claim stays (the sweep does not list it) until it is older than asked
+    assert list(repository.unfinished(START)) == []
+    assert repository.forget_claims(START - timedelta(minutes=1)) == 0
+    assert repository.forget_claims(START + timedelta(minutes=1)) == 1
+    assert repository.get(image.image_id) is None
 
 
-def test_only_pending_uploads_can_be_abandoned(repository: ImageRepository) -> None:
+def test_published_images_cannot_be_claimed(repository: ImageRepository) -> None:
     image = add_ready(repository, make_image())
     with pytest.raises(ImageConflict):
-        repository.abandon(image)
+        repository.claim_orphan(image.image_id)
     assert ids(repository) == [image.image_id]
+
+
+def test_a_patch_that_swaps_every_tag_moves_every_entry(repository: ImageRepository) -> None:
+    # GIVEN an image with the most tags; a PATCH gives it as many other tags (over 100 items in
+    # one transaction: the repository splits it)
+    old_tags = tuple(f"old{n}" for n in range(MAX_TAGS))
+    new_tags = tuple(f"new{n}" for n in range(MAX_TAGS))
+    image = add_ready(repository, make_image(tags=old_tags))
+    new = replace(image, tags=new_tags, description="moved", version=2)
+    stored = repository.replace(image, new)
+    # THEN it is listed under every new tag, with the new fields, and under no old one
+    assert repository.get(image.image_id) == stored
+    assert stored.tags == new_tags
+    assert stored.version >= 2
+    for tag in new_tags:
+        page = repository.search(ImageQuery(tags=(tag,), content_type="image/jpeg"), None)
+        assert page.items == [stored], tag
+    for tag in old_tags:
+        assert ids(repository, tags=(tag,)) == [], tag
+    # AND a PATCH from the version read before it is refused
+    with pytest.raises(ImageConflict):
+        repository.replace(image, replace(new, description="lost"))
 
 
 def test_pages_are_stable_under_concurrent_inserts(repository: ImageRepository) -> None:

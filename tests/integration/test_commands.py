@@ -11,7 +11,8 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ import requests
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
-from service.model import NewImage
+from service.model import NewImage, new_image_id, utc_now
 from service.settings import Settings
 from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
-from tests.support.images import jpeg
+from tests.support.images import jpeg, make_image
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -37,15 +38,13 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     settings = Settings.from_env(stack.env)
     service = build_image_service(settings)
     repository = DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name)
-    # GIVEN an upload that crashed after its bytes were written (PENDING, object in S3)
+    # GIVEN an upload that crashed after its bytes were written (object in S3, no metadata)
     user = f"sweep-{uuid.uuid4().hex[:6]}"
-    crashed = service.upload(
-        UNRESTRICTED,
-        NewImage(user_id=user, original_filename="a.jpg", declared_content_type=None),
-        io.BytesIO(jpeg()),
+    crashed = make_image(user=user)
+    crashed = replace(crashed, image_id=new_image_id(utc_now() - timedelta(seconds=5)))
+    s3_client(settings).put_object(
+        Bucket=settings.s3_bucket_name, Key=crashed.object_key, Body=jpeg()
     )
-    repository.remove(crashed.image_id)
-    repository.add_pending(crashed)
     # AND a delete that crashed after hiding the image (DELETING, object still in S3)
     doomed = service.upload(
         UNRESTRICTED,

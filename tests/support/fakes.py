@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
+from ulid import ULID
+
 from service.errors import ImageConflict, StorageUnavailable
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
@@ -31,6 +33,9 @@ class InMemoryImageStore:
             raise StorageUnavailable(f"Could not read the image (NoSuchKey {key})")
         return self.objects[key]
 
+    def keys_between(self, low: str, high: str) -> Iterator[str]:
+        yield from (key for key in sorted(self.objects) if low <= key <= high)
+
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
         return f"memory://{key}?filename={quote(filename)}&expires_in={expires_in}"
 
@@ -41,14 +46,11 @@ class InMemoryImageStore:
 @dataclass
 class InMemoryImageRepository:
     images: dict[str, Image] = field(default_factory=dict)
-
-    def add_pending(self, image: Image) -> None:
-        if image.image_id in self.images:
-            raise ImageConflict(f"Image {image.image_id} exists")
-        self.images[image.image_id] = image.with_status(ImageStatus.PENDING)
+    claimed: set[str] = field(default_factory=set)
 
     def publish(self, image: Image) -> Image:
-        self._expect(image.image_id, ImageStatus.PENDING)
+        if image.image_id in self.images:
+            raise ImageConflict(f"Image {image.image_id} exists")
         ready = image.with_status(ImageStatus.READY)
         self.images[image.image_id] = ready
         return ready
@@ -70,14 +72,27 @@ class InMemoryImageRepository:
         self.images[image.image_id] = hidden
         return hidden
 
-    def abandon(self, image: Image) -> Image:
-        self._expect(image.image_id, ImageStatus.PENDING)
-        abandoned = image.with_status(ImageStatus.DELETING)
-        self.images[image.image_id] = abandoned
-        return abandoned
+    def claim_orphan(self, image_id: str) -> Image:
+        current = self.images.get(image_id)
+        if current is not None and current.status is not ImageStatus.PENDING:
+            raise ImageConflict(f"Image {image_id} exists")
+        created = ULID.from_str(image_id).datetime
+        claimed = Image(image_id, "", "", 0, 0, 0, "", "", created, created)
+        self.images[image_id] = claimed.with_status(ImageStatus.DELETING)
+        self.claimed.add(image_id)
+        return self.images[image_id]
+
+    def forget_claims(self, older_than: datetime) -> int:
+        _, newest = id_time_bounds(None, older_than)
+        old = {image_id for image_id in self.claimed if image_id <= newest}
+        for image_id in old:
+            self.images.pop(image_id, None)
+        self.claimed -= old
+        return len(old)
 
     def remove(self, image_id: str) -> None:
         self.images.pop(image_id, None)
+        self.claimed.discard(image_id)
 
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
         low, high = id_time_bounds(query.date_from, query.date_to)
@@ -101,6 +116,8 @@ class InMemoryImageRepository:
     def unfinished(self, older_than: datetime) -> Iterator[Image]:
         _, newest_stale = id_time_bounds(None, older_than)
         for image in list(self.images.values()):
+            if image.image_id in self.claimed:
+                continue
             if image.status is ImageStatus.DELETING or (
                 image.status is ImageStatus.PENDING and image.image_id <= newest_stale
             ):

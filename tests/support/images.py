@@ -83,6 +83,5 @@ def make_image(
 
 
 def add_ready(repository: ImageRepository, image: Image) -> Image:
-    """Record ``image`` and publish it, as a finished upload leaves it."""
-    repository.add_pending(image)
+    """Publish ``image``, as a finished upload leaves it."""
     return repository.publish(image)

@@ -82,7 +82,8 @@ def listed(service: ImageService, query: ImageQuery | None = None) -> list[str]:
 
 
 def nothing_left(store: InMemoryImageStore, repository: InMemoryImageRepository) -> bool:
-    return not store.objects and not repository.images
+    """No object, and no image but the claims that keep unpublished ids from publishing."""
+    return not store.objects and set(repository.images) <= repository.claimed
 
 
 def seed(store: InMemoryImageStore, repository: InMemoryImageRepository, image: Image) -> Image:
@@ -274,7 +275,7 @@ def test_failed_store_write_leaves_nothing(
     assert nothing_left(fake_store, fake_repository)
 
 
-def test_failed_clean_up_leaves_an_invisible_pending_image_for_sweep(
+def test_failed_clean_up_leaves_a_claimed_invisible_image_for_sweep(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
@@ -292,10 +293,10 @@ def test_failed_clean_up_leaves_an_invisible_pending_image_for_sweep(
         pytest.raises(StorageUnavailable, match="publish"),
     ):
         upload(fake_service)
-    assert "could not discard pending image" in caplog.text
-    # AND what is left is PENDING and invisible, until sweep removes it past the grace period
+    assert "could not discard unpublished image" in caplog.text
+    # AND what is left is claimed (DELETING) and invisible, until sweep removes its bytes
     (left,) = fake_repository.images.values()
-    assert left.status is ImageStatus.PENDING
+    assert left.status is ImageStatus.DELETING
     assert listed(fake_service) == []
     with pytest.raises(ImageNotFound):
         fake_service.get(ALICE, left.image_id)
@@ -303,6 +304,28 @@ def test_failed_clean_up_leaves_an_invisible_pending_image_for_sweep(
     clock.advance(limits.sweep_grace_seconds + 1)
     assert fake_service.sweep().removed_pending == 1
     assert nothing_left(fake_store, fake_repository)
+
+
+def test_a_publish_that_committed_despite_an_error_returns_the_image(
+    fake_service: ImageService,
+    fake_store: InMemoryImageStore,
+    fake_repository: InMemoryImageRepository,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a publish whose transaction commits but whose answer is lost
+    publish = fake_repository.publish
+
+    def committed_then_lost(image: Image) -> Image:
+        publish(image)
+        raise StorageUnavailable("timed out")
+
+    monkeypatch.setattr(fake_repository, "publish", committed_then_lost)
+    # WHEN an image is uploaded, THEN the upload returns it, whole: bytes and listings
+    image = upload(fake_service)
+    monkeypatch.undo()
+    assert image.status is ImageStatus.READY
+    assert image.object_key in fake_store.objects
+    assert listed(fake_service) == [image.image_id]
 
 
 # --- get ------------------------------------------------------------------------------------
@@ -623,9 +646,9 @@ def test_sweep_removes_pending_images_past_the_grace_period_only(
     assert clock.now == START
     # WHEN sweep runs
     report = fake_service.sweep()
-    # THEN only the stale one is gone, bytes and item
+    # THEN only the stale one is gone: its bytes deleted, its id claimed
     assert (report.removed_pending, report.finished_deletes) == (1, 0)
-    assert stale.image_id not in fake_repository.images
+    assert stale.image_id in fake_repository.claimed  # claimed: it can never publish
     assert stale.object_key not in fake_store.objects
     assert fake_repository.images[recent.image_id] == recent
     assert recent.object_key in fake_store.objects
@@ -672,14 +695,15 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a slow upload, past the grace period, that publishes just before sweep claims it
-    slow = seed(fake_store, fake_repository, make_image(-60))
-    abandon = fake_repository.abandon
+    slow = make_image(-60)
+    fake_store.objects[slow.object_key] = b"bytes"
+    claim = fake_repository.claim_orphan
 
-    def published_first(image: Image) -> Image:
+    def published_first(image_id: str) -> Image:
         fake_repository.publish(slow)
-        return abandon(image)
+        return claim(image_id)
 
-    monkeypatch.setattr(fake_repository, "abandon", published_first)
+    monkeypatch.setattr(fake_repository, "claim_orphan", published_first)
     # WHEN sweep runs
     report = fake_service.sweep()
     # THEN the image is not a leftover: it stays, READY, with its bytes

@@ -38,8 +38,15 @@ def day_item(day: str) -> Item:
     return {"pk": {"S": keys.DAYS}, "sk": {"S": day}}
 
 
-def tag_counter_key(tag: str) -> Item:
-    return {"pk": {"S": keys.tag_counter_partition(tag)}, "sk": {"S": keys.COUNTER}}
+def entry_item(partition: str, image: Image) -> Item:
+    """A listing entry: the listing projection (every attribute of the metadata item, so every
+    field of the image, present and future) under the entry's key."""
+    return to_item(image) | entry_key(partition, image.image_id)
+
+
+def entries(image: Image) -> list[Item]:
+    """Every listing entry of a READY image, in key order."""
+    return [entry_item(p, image) for p in sorted(entry_partitions(image))]
 
 
 def sweep_keys(image: Image) -> dict[str, str]:

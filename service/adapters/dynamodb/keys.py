@@ -10,16 +10,23 @@ pk                         sk                       what
 ``U#<user>``               ``<id>``                 listing entry: a user's images
 ``C#<content type>``       ``<id>``                 listing entry: a content type
 ``T#<tag>``                ``<id>``                 listing entry: a tag
+``TC#<tag>#<type>``        ``<id>``                 listing entry: a tag with a content type
 ``UT#<user>#<tag>``        ``<id>``                 listing entry: a user's images with a tag
 ``UC#<user>#<type>``       ``<id>``                 listing entry: a user's images of a type
 ``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
-``N#T#<tag>``              ``COUNT``                approximate image count of a tag
 =========================  =======================  ==========================================
+
+Every listing entry carries the listing projection: the whole image as the API shows it (the
+metadata item's attributes, under the entry's own key), so a page is one Query and no
+BatchGetItem. An image has ``4 + 3 x tags`` entries (65 items with the metadata at 20 tags).
 
 Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
 (crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
-``sweep_sk`` is ``P#<id>`` for a PENDING upload or ``D#<id>`` for a DELETING image.
+``sweep_sk`` is ``D#<id>`` for a DELETING image, or ``P#<id>`` for a PENDING upload (written
+only by versions before uploads stopped writing a PENDING item first), or ``X#<id>`` for the
+claim the sweeper leaves on the id of an upload that never published (so that it can never
+publish later), forgotten once older than any request can live.
 
 Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date range is a
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
@@ -37,15 +44,15 @@ META = "META"
 USER = "U#"
 CONTENT_TYPE = "C#"
 TAG = "T#"
+TAG_CONTENT_TYPE = "TC#"
 USER_TAG = "UT#"
 USER_CONTENT_TYPE = "UC#"
 DAY = "A#"
 DAYS = "DAYS"
-TAG_COUNTER = "N#T#"
-COUNTER = "COUNT"
 SWEEP = "SWEEP#"
 SWEEP_PENDING = "P#"
 SWEEP_DELETING = "D#"
+SWEEP_CLAIMED = "X#"
 SWEEP_SHARDS = 4
 
 # Every spelling above, for the test that keeps them out of every other module.
@@ -55,15 +62,15 @@ SPELLINGS = (
     USER,
     CONTENT_TYPE,
     TAG,
+    TAG_CONTENT_TYPE,
     USER_TAG,
     USER_CONTENT_TYPE,
     DAY,
     DAYS,
-    TAG_COUNTER,
-    COUNTER,
     SWEEP,
     SWEEP_PENDING,
     SWEEP_DELETING,
+    SWEEP_CLAIMED,
 )
 
 
@@ -75,9 +82,12 @@ def listing_partition(
     *, user: str | None = None, tag: str | None = None, content_type: str | None = None
 ) -> str | None:
     """The listing partition of one filter combination; None for "all images", which is read
-    from the per-day partitions instead. A tag takes precedence over a content type."""
+    from the per-day partitions instead. A tag takes precedence over a content type, except
+    for all users: a tag with a type has a partition of its own (a user's has none)."""
     if tag is not None:
-        return f"{USER_TAG}{user}#{tag}" if user else f"{TAG}{tag}"
+        if user:
+            return f"{USER_TAG}{user}#{tag}"
+        return f"{TAG_CONTENT_TYPE}{tag}#{content_type}" if content_type else f"{TAG}{tag}"
     if content_type is not None:
         return (
             f"{USER_CONTENT_TYPE}{user}#{content_type}" if user else f"{CONTENT_TYPE}{content_type}"
@@ -98,16 +108,12 @@ def entry_partitions(user: str, content_type: str, day: str, tags: Iterable[str]
         day_partition(day),
     }
     for tag in tags:
-        partitions |= {listing_partition(tag=tag), listing_partition(user=user, tag=tag)}
+        partitions |= {
+            listing_partition(tag=tag),
+            listing_partition(tag=tag, content_type=content_type),
+            listing_partition(user=user, tag=tag),
+        }
     return {partition for partition in partitions if partition is not None}
-
-
-def tag_counter_partition(tag: str) -> str:
-    return f"{TAG_COUNTER}{tag}"
-
-
-def tag_of_counter(partition: str) -> str:
-    return partition.removeprefix(TAG_COUNTER)
 
 
 def sweep_partition(shard: int) -> str:
@@ -128,5 +134,16 @@ def pending_range(newest_id: str) -> tuple[str, str]:
     return SWEEP_PENDING, f"{SWEEP_PENDING}{newest_id}"
 
 
+def claimed_sort_key(image_id: str) -> str:
+    return f"{SWEEP_CLAIMED}{image_id}"
+
+
+def claimed_range(newest_id: str) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the sweep sort keys of claims on ids up to ``newest_id``."""
+    return SWEEP_CLAIMED, f"{SWEEP_CLAIMED}{newest_id}"
+
+
 def image_id_of_sweep_key(sort_key: str) -> str:
-    return sort_key.removeprefix(SWEEP_PENDING).removeprefix(SWEEP_DELETING)
+    for prefix in (SWEEP_PENDING, SWEEP_DELETING, SWEEP_CLAIMED):
+        sort_key = sort_key.removeprefix(prefix)
+    return sort_key

@@ -1,17 +1,29 @@
 """ImageRepository on one DynamoDB table, through an injected boto3 client.
 
-Status changes and listing entries move together in one transaction, so a listing shows an
-image exactly when its metadata says READY. Tag counters (used only to pick the most selective
-tag of a multi-tag query) are updated after the transaction, best effort.
+An image is created READY, with all its listing entries, in one transaction (the upload writes
+no PENDING item first); status changes and PATCHes rewrite the entries, which carry the listing
+projection, in the same transaction as the metadata item. So a listing shows an image exactly
+when its metadata says READY, and shows it as stored.
+
+Transactions hold at most ``MAX_TRANSACTION_ITEMS``. Publish and delete touch ``1 + 4 + 3 x
+tags`` items (65 at 20 tags). A PATCH puts every entry of the new image and deletes those of
+the partitions it leaves: ``1 + 4 + 3 x (new tags + removed tags)``, over 100 when a PATCH swaps
+more than 31 tags (20 tags for 20 others: 125). Such a PATCH is written as two transactions,
+each conditional on the version before it: first the new fields with the tags kept (entries of
+removed tags deleted), then the added tags; the image goes up two versions, and a crash between
+the two leaves a consistent image with the tags kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from ulid import ULID
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
@@ -25,6 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_TRANSACTION_ITEMS = 100
+
 
 class DynamoDBImageRepository:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
@@ -33,28 +47,28 @@ class DynamoDBImageRepository:
         self._reader = ListingReader(client, table)
         self._known_days: set[str] = set()
 
-    def add_pending(self, image: Image) -> None:
-        with translate_errors("record the image"):
-            self._client.put_item(
-                TableName=self._table,
-                Item=items.to_item(image.with_status(ImageStatus.PENDING)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-
     def publish(self, image: Image) -> Image:
         self._register_day(items.day_of(image))
         ready = image.with_status(ImageStatus.READY)
-        self._transact(
-            "publish the image",
-            [
-                self._set_status(ready, expected=ImageStatus.PENDING, remove_sweep=True),
-                *self._puts(items.entry_partitions(ready), ready.image_id),
-            ],
-        )
-        self._count_tags(ready.tags, +1)
+        create = {
+            "Put": {
+                "TableName": self._table,
+                "Item": items.to_item(ready),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        self._transact("publish the image", [create, *self._puts(ready)])
         return ready
 
     def replace(self, old: Image, new: Image) -> Image:
+        removed = items.entry_partitions(old) - items.entry_partitions(new)
+        if 1 + len(items.entry_partitions(new)) + len(removed) <= MAX_TRANSACTION_ITEMS:
+            return self._replace_once(old, new)
+        kept = tuple(tag for tag in new.tags if tag in set(old.tags))
+        step = self._replace_once(old, dataclasses.replace(new, tags=kept))
+        return self._replace_once(step, dataclasses.replace(new, version=new.version + 1))
+
+    def _replace_once(self, old: Image, new: Image) -> Image:
         before, after = items.entry_partitions(old), items.entry_partitions(new)
         fields = items.to_item(new)
         condition = _condition(ImageStatus.READY, unchanged_since=old)
@@ -78,14 +92,8 @@ class DynamoDBImageRepository:
         }
         self._transact(
             "update the image",
-            [
-                update,
-                *self._deletes(before - after, new.image_id),
-                *self._puts(after - before, new.image_id),
-            ],
+            [update, *self._deletes(before - after, new.image_id), *self._puts(new)],
         )
-        self._count_tags(tuple(set(old.tags) - set(new.tags)), -1)
-        self._count_tags(tuple(set(new.tags) - set(old.tags)), +1)
         return new
 
     def hide(self, image: Image) -> Image:
@@ -97,14 +105,20 @@ class DynamoDBImageRepository:
                 *self._deletes(items.entry_partitions(image), image.image_id),
             ],
         )
-        self._count_tags(image.tags, -1)
         return deleting
 
-    def abandon(self, image: Image) -> Image:
-        abandoned = image.with_status(ImageStatus.DELETING)
-        update = self._set_status(abandoned, expected=ImageStatus.PENDING, remove_sweep=False)
-        self._transact("abandon the upload", [update])
-        return abandoned
+    def claim_orphan(self, image_id: str) -> Image:
+        claimed = _placeholder(image_id)
+        item = items.to_item(claimed) | {"sweep_sk": {"S": keys.claimed_sort_key(image_id)}}
+        with translate_errors("claim the leftover upload"):
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR #s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":pending": {"S": ImageStatus.PENDING.value}},
+            )
+        return claimed
 
     def remove(self, image_id: str) -> None:
         with translate_errors("remove the image"):
@@ -136,6 +150,18 @@ class DynamoDBImageRepository:
                     image = self.get(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
                     if image is not None and image.status is not ImageStatus.READY:
                         yield image
+
+    def forget_claims(self, older_than: datetime) -> int:
+        _, newest = id_time_bounds(None, older_than)
+        low, high = keys.claimed_range(newest)
+        forgotten = 0
+        for shard in range(keys.SWEEP_SHARDS):
+            condition = "sweep_sk BETWEEN :lo AND :hi"
+            values = {":lo": low, ":hi": high}
+            for key in self._sweep_keys(keys.sweep_partition(shard), condition, values):
+                self.remove(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
+                forgotten += 1
+        return forgotten
 
     def check(self) -> None:
         with translate_errors("describe the table"):
@@ -186,11 +212,8 @@ class DynamoDBImageRepository:
             }
         }
 
-    def _puts(self, partitions: set[str], image_id: str) -> list[dict[str, Any]]:
-        return [
-            {"Put": {"TableName": self._table, "Item": items.entry_key(p, image_id)}}
-            for p in sorted(partitions)
-        ]
+    def _puts(self, image: Image) -> list[dict[str, Any]]:
+        return [{"Put": {"TableName": self._table, "Item": item}} for item in items.entries(image)]
 
     def _deletes(self, partitions: set[str], image_id: str) -> list[dict[str, Any]]:
         return [
@@ -212,18 +235,6 @@ class DynamoDBImageRepository:
                 Item=items.day_item(day),
             )
         self._known_days.add(day)
-
-    def _count_tags(self, tags: tuple[str, ...], delta: int) -> None:
-        for tag in tags:
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=items.tag_counter_key(tag),
-                    UpdateExpression="ADD n :delta",
-                    ExpressionAttributeValues={":delta": {"N": str(delta)}},
-                )
-            except Exception:  # only an estimate for query planning: never fail the request
-                log.warning("could not update the counter of tag %r", tag)
 
 
 @dataclass(frozen=True)
@@ -252,4 +263,24 @@ def _condition(expected: ImageStatus, unchanged_since: Image | None = None) -> _
             ":read_version": {"N": str(unchanged_since.version)},
             ":owner": {"S": unchanged_since.user_id},
         },
+    )
+
+
+def _placeholder(image_id: str) -> Image:
+    """What the sweeper writes to claim the bytes of an upload that never published: a
+    DELETING image with nothing but its id, so that a late publish fails and a crashed sweep is
+    finished by the next one."""
+    created = ULID.from_str(image_id).datetime
+    return Image(
+        image_id=image_id,
+        user_id="",
+        content_type="",
+        size_bytes=0,
+        width=0,
+        height=0,
+        sha256="",
+        original_filename="",
+        created_at=created,
+        updated_at=created,
+        status=ImageStatus.DELETING,
     )

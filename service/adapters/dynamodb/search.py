@@ -1,12 +1,21 @@
 """Listings as DynamoDB Queries on listing-entry partitions; never a Scan or FilterExpression.
 
-Each filter, alone or with a user and/or a date range, maps to one partition whose sort key is
-the image id (a ULID, so time-ordered): the read is exactly the page (ScannedCount == Count).
-Two cases read more than they return, and are bounded:
+Listing entries carry the listing projection (the whole image), so a page is one Query and no
+BatchGetItem, and entries exist only while the image is READY: nothing is checked afterwards.
 
-* several tags: the partition of the tag with the fewest images is read and the other tags are
-  checked on the metadata; at most ``RESIDUAL_READ_BUDGET`` entries are read per request.
-* a tag with a content type: the tag's partition is read, the type checked on the metadata.
+Each filter, alone or with a user and/or a date range, maps to one partition whose sort key is
+the image id (a ULID, so time-ordered): a page reads ``limit + 1`` entries at most (the extra
+one says whether there is more), and ScannedCount == Count. That includes a tag with a content
+type, which has partitions of its own. Two cases read more than they return, and are bounded:
+
+* several tags (AND): the first ``PROBE_PAGE_SIZE`` entries of every tag's partition are read
+  (one Query each). A partition that ends within its probe is the rarest tag's: its entries are
+  all there is to check, and nothing more is read. Otherwise the partition whose probe reaches
+  furthest back in time (the sparsest) is read on. Per request: at most ``(tags - 1) x
+  PROBE_PAGE_SIZE`` entries plus the rarest tag's entries in the date range, and never more
+  than ``tags x PROBE_PAGE_SIZE + RESIDUAL_READ_BUDGET``.
+* a user, a tag and a content type together: the user's tag partition is read and the type
+  checked on the entries, up to ``RESIDUAL_READ_BUDGET`` entries per request.
 
 With no filter at all, the per-day "all images" partitions are read newest day first.
 """
@@ -21,31 +30,35 @@ from typing import TYPE_CHECKING, Any
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
 from service.errors import StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.model import Image, ImageQuery, Page, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+PROBE_PAGE_SIZE = 100
 RESIDUAL_PAGE_SIZE = 100
 RESIDUAL_READ_BUDGET = 1000
 BATCH_GET_LIMIT = 100
 DAYS_PAGE_SIZE = 10  # day buckets fetched at a time when walking "all images"
 
+Position = dict[str, str] | None
+
 
 @dataclass(frozen=True)
 class Plan:
-    partition: str | None  # None: walk the per-day "all images" partitions
-    other_tags: frozenset[str] = frozenset()
-    content_type: str | None = None
+    """The partitions to read: none for the per-day "all images" walk; one, read exactly or
+    checked entry by entry; or one per tag of a multi-tag AND."""
 
-    def matches(self, image: Image) -> bool:
-        return self.other_tags <= set(image.tags) and (
-            self.content_type is None or image.content_type == self.content_type
-        )
+    partitions: tuple[str, ...]
+    exact: bool
 
-    @property
-    def exact(self) -> bool:
-        return not self.other_tags and self.content_type is None
+
+def matches(query: ImageQuery, image: Image) -> bool:
+    return (
+        set(query.tags) <= set(image.tags)
+        and (query.content_type is None or image.content_type == query.content_type)
+        and (query.user_id is None or image.user_id == query.user_id)
+    )
 
 
 class ListingReader:
@@ -53,65 +66,89 @@ class ListingReader:
         self._client = client
         self._table = table
 
-    def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
+    def search(self, query: ImageQuery, position: Position) -> Page:
         plan = self.plan(query)
-        if plan.partition is None:
+        after = position.get("after") if position else None
+        if not plan.partitions:
             found, next_position = self._walk_days(query, position)
+        elif plan.exact:
+            found, next_position = self._read_exact(plan.partitions[0], query, after)
         else:
-            found, next_position = self._read_partition(plan, query, position)
+            found, next_position = self._read_checked(plan, query, after)
         return Page(found, next_position)
 
-    def plan(self, query: ImageQuery) -> Plan:
+    @staticmethod
+    def plan(query: ImageQuery) -> Plan:
         user, kind = query.user_id, query.content_type
         if query.tags:
-            tag = self._most_selective(query.tags)
-            partition = keys.listing_partition(user=user, tag=tag)
-            return Plan(partition, frozenset(query.tags) - {tag}, kind)
-        return Plan(keys.listing_partition(user=user, content_type=kind))
+            partitions = tuple(
+                partition
+                for tag in sorted(set(query.tags))
+                if (partition := keys.listing_partition(user=user, tag=tag, content_type=kind))
+            )
+            # A user's tag partition holds every type: the type is checked on the entries.
+            return Plan(partitions, exact=len(partitions) == 1 and not (user and kind))
+        partition = keys.listing_partition(user=user, content_type=kind)
+        return Plan((partition,) if partition else (), exact=True)
 
-    def _read_partition(
-        self, plan: Plan, query: ImageQuery, position: dict[str, str] | None
-    ) -> tuple[list[Image], dict[str, str] | None]:
-        assert plan.partition is not None
-        after = position.get("after") if position else None
-        if plan.exact:
-            ids = self._entry_ids(plan.partition, query, after, query.limit + 1)[0]
-            page = self._ready(ids[: query.limit])
-            more = len(ids) > query.limit
-            return page, ({"after": ids[query.limit - 1]} if more else None)
+    def _read_exact(
+        self, partition: str, query: ImageQuery, after: str | None
+    ) -> tuple[list[Image], Position]:
+        found = self._entries(partition, query, after, query.limit + 1)[0]
+        if len(found) > query.limit:
+            return found[: query.limit], {"after": found[query.limit - 1].image_id}
+        return found, None
+
+    def _read_checked(
+        self, plan: Plan, query: ImageQuery, after: str | None
+    ) -> tuple[list[Image], Position]:
+        examined: list[Image] = []
+        if len(plan.partitions) == 1:
+            chosen, exhausted = plan.partitions[0], False
+        else:
+            probes = {
+                partition: self._entries(partition, query, after, PROBE_PAGE_SIZE)
+                for partition in plan.partitions
+            }
+            ended = [partition for partition, (_, done) in probes.items() if done]
+            if ended:  # the rarest tag, read to its end: nothing else to look at
+                chosen = min(ended, key=lambda partition: len(probes[partition][0]))
+            else:  # the sparsest: its probe reaches furthest back in time
+                chosen = min(
+                    plan.partitions, key=lambda partition: probes[partition][0][-1].image_id
+                )
+            examined, exhausted = probes[chosen]
         found: list[Image] = []
-        examined = 0
+        checked = 0
         while True:
-            ids, exhausted = self._entry_ids(plan.partition, query, after, RESIDUAL_PAGE_SIZE)
-            for image in self._ready(ids):
-                if plan.matches(image):
+            for image in examined:
+                if matches(query, image):
                     found.append(image)
-                if len(found) > query.limit:
-                    return found[: query.limit], {"after": found[query.limit - 1].image_id}
-            examined += len(ids)
-            after = ids[-1] if ids else after
+                    if len(found) > query.limit:
+                        return found[: query.limit], {"after": found[query.limit - 1].image_id}
+            checked += len(examined)
+            after = examined[-1].image_id if examined else after
             if exhausted:
                 return found, None
-            if examined >= RESIDUAL_READ_BUDGET:
+            if checked >= RESIDUAL_READ_BUDGET:
                 return found, {"after": after} if after else None
+            examined, exhausted = self._entries(chosen, query, after, RESIDUAL_PAGE_SIZE)
 
-    def _walk_days(
-        self, query: ImageQuery, position: dict[str, str] | None
-    ) -> tuple[list[Image], dict[str, str] | None]:
+    def _walk_days(self, query: ImageQuery, position: Position) -> tuple[list[Image], Position]:
         start_day = position.get("day") if position else None
-        ids: list[tuple[str, str]] = []  # (day, image id)
+        found: list[tuple[str, Image]] = []
         for day in self._days(query, start_day):
             after = position.get("after") if position and day == start_day else None
-            wanted = query.limit + 1 - len(ids)
-            day_ids = self._entry_ids(keys.day_partition(day), query, after, wanted)[0]
-            ids.extend((day, image_id) for image_id in day_ids)
-            if len(ids) > query.limit:
-                last_day, last_id = ids[query.limit - 1]
-                return self._ready([i for _, i in ids[: query.limit]]), {
+            wanted = query.limit + 1 - len(found)
+            day_images = self._entries(keys.day_partition(day), query, after, wanted)[0]
+            found.extend((day, image) for image in day_images)
+            if len(found) > query.limit:
+                last_day, last = found[query.limit - 1]
+                return [image for _, image in found[: query.limit]], {
                     "day": last_day,
-                    "after": last_id,
+                    "after": last.image_id,
                 }
-        return self._ready([i for _, i in ids]), None
+        return [image for _, image in found], None
 
     def _days(self, query: ImageQuery, start_day: str | None) -> Iterator[str]:
         newest = query.date_to.strftime("%Y-%m-%d") if query.date_to else "9999-12-31"
@@ -128,10 +165,11 @@ class ListingReader:
         ):
             yield from (item["sk"]["S"] for item in page)
 
-    def _entry_ids(
+    def _entries(
         self, partition: str, query: ImageQuery, after: str | None, limit: int
-    ) -> tuple[list[str], bool]:
-        """Up to ``limit`` image ids, newest first; and whether the partition is exhausted."""
+    ) -> tuple[list[Image], bool]:
+        """Up to ``limit`` images of the partition, newest first, from the projection in their
+        entries; and whether the partition is exhausted."""
         low, high = id_time_bounds(query.date_from, query.date_to)
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -149,8 +187,8 @@ class ListingReader:
             request["ExclusiveStartKey"] = items.entry_key(partition, after)
         with translate_errors("list images"):
             response = self._client.query(**request)
-        ids = [item["sk"]["S"] for item in response["Items"]]
-        return ids, "LastEvaluatedKey" not in response
+        found = [items.from_item(item) for item in response["Items"]]
+        return found, "LastEvaluatedKey" not in response
 
     def _pages(self, **request: Any) -> Iterator[list[dict[str, Any]]]:
         paginator = self._client.get_paginator("query")
@@ -162,20 +200,6 @@ class ListingReader:
                 **request,
             ):
                 yield page["Items"]
-
-    def _ready(self, ids: list[str]) -> list[Image]:
-        """The metadata of ``ids``, in the same order, dropping any no longer READY."""
-        loaded = {
-            image.image_id: image
-            for image in self.load([items.meta_key(i) for i in dict.fromkeys(ids)])
-        }
-        return [loaded[i] for i in ids if i in loaded and loaded[i].status is ImageStatus.READY]
-
-    def _most_selective(self, tags: tuple[str, ...]) -> str:
-        counts = {tag: 0 for tag in tags}
-        for item in self._batch_get_raw([items.tag_counter_key(tag) for tag in tags]):
-            counts[keys.tag_of_counter(item["pk"]["S"])] = int(item.get("n", {"N": "0"})["N"])
-        return min(tags, key=lambda tag: (counts[tag], tag))
 
     def load(self, item_keys: list[dict[str, Any]]) -> list[Image]:
         """The images at ``item_keys`` that exist (BatchGetItem, 100 at a time), any order."""
