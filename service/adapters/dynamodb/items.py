@@ -46,7 +46,8 @@ def entry_item(partition: str, image: Image) -> Item:
 
 def entries(image: Image) -> list[Item]:
     """Every listing entry of a READY image, in key order."""
-    return [entry_item(p, image) for p in sorted(entry_partitions(image))]
+    projection = to_item(image)
+    return [projection | entry_key(p, image.image_id) for p in sorted(entry_partitions(image))]
 
 
 def sweep_keys(image: Image) -> dict[str, str]:

@@ -1,0 +1,272 @@
+"""Read amplification of listings, measured on a DynamoDB client: shared by the moto test
+(tests/functional) and the LocalStack one (tests/containers).
+
+A catalogue of 10,000 images across 20 users, 8 tags (and a rare one on every 200th image),
+4 content types and 35 days is seeded with exactly the items ``publish()`` writes (metadata,
+listing entries with their projection, day registry), then every filter lists a page while a
+``Recorder`` on the client counts the calls and what each Query read (ScannedCount) and matched
+(Count).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
+
+from service.adapters.dynamodb import items, keys
+from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.search import PROBE_PAGE_SIZE, RESIDUAL_READ_BUDGET
+from service.model import Image, ImageQuery, ImageStatus
+from tests.support.images import START, make_image
+
+IMAGES = 10_000
+USERS = [f"user{n}" for n in range(20)]
+TAGS = ["nature", "sunset", "city", "food", "pets", "travel", "art", "sea"]
+RARE = "rare"
+TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+LIMIT = 50
+
+
+class DateRange(TypedDict):
+    date_from: datetime
+    date_to: datetime
+
+
+WINDOW: DateRange = {"date_from": START + timedelta(days=10), "date_to": START + timedelta(days=19)}
+
+# One filter each, and each with a date range: one Query of at most limit + 1 entries.
+SINGLE_FILTERS: dict[str, dict[str, Any]] = {
+    "user": {"user_id": "user3"},
+    "tag": {"tags": ("sunset",)},
+    "content type": {"content_type": "image/png"},
+    "user + tag": {"user_id": "user3", "tags": ("city",)},
+    "user + content type": {"user_id": "user3", "content_type": "image/gif"},
+    "tag + content type": {"tags": ("sunset",), "content_type": "image/webp"},
+    "rare tag + content type": {"tags": (RARE,), "content_type": "image/gif"},
+}
+EXACT_FILTERS: dict[str, dict[str, Any]] = {
+    **SINGLE_FILTERS,
+    **{f"{name} + date range": {**filters, **WINDOW} for name, filters in SINGLE_FILTERS.items()},
+}
+
+
+@dataclass
+class QueryRead:
+    partition: str
+    scanned: int
+    count: int
+
+
+@dataclass
+class Recorder:
+    """Listens on the botocore client: every DynamoDB call (operation and parameters), and
+    what each Query read."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    queries: list[QueryRead] = field(default_factory=list)
+
+    def attach(self, client: Any) -> Recorder:
+        client.meta.events.register("provide-client-params.dynamodb.*", self._request)
+        client.meta.events.register("after-call.dynamodb.Query", self._query_answered)
+        return self
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.queries.clear()
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def entry_reads(self) -> list[QueryRead]:
+        """The Queries of listing entries (not of the day registry)."""
+        return [read for read in self.queries if read.partition != keys.DAYS]
+
+    def _request(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+        self.calls.append((model.name, params))
+
+    def _query_answered(self, parsed: dict[str, Any], **kwargs: Any) -> None:
+        _, params = self.calls[-1]
+        partition = params["ExpressionAttributeValues"][":p"]["S"]
+        self.queries.append(QueryRead(partition, parsed["ScannedCount"], parsed["Count"]))
+
+
+def catalogue() -> list[Image]:
+    rng = random.Random(7)
+    images = []
+    for n in range(IMAGES):
+        tags = tuple(rng.sample(TAGS, rng.randint(1, 2)))
+        if n % 200 == 0:
+            tags += (RARE,)
+        images.append(
+            make_image(
+                n * 5,  # 10,000 images over about 35 days
+                user=rng.choice(USERS),
+                tags=tags,
+                content_type=rng.choice(TYPES),
+                status=ImageStatus.READY,
+            )
+        )
+    return images
+
+
+def published_items(images: list[Image]) -> list[dict[str, Any]]:
+    """Exactly what ``publish()`` writes for ``images``."""
+    written = []
+    for image in images:
+        written.append(items.to_item(image))
+        written.extend(items.entries(image))
+    written.extend(items.day_item(day) for day in {items.day_of(i) for i in images})
+    return written
+
+
+def seed_with_batch_writes(client: Any, table: str, images: list[Image]) -> None:
+    writes = published_items(images)
+    batches = [writes[start : start + 25] for start in range(0, len(writes), 25)]
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        pending: Any = [{"PutRequest": {"Item": item}} for item in batch]
+        while pending:
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, batches))
+
+
+def expected(images: list[Image], query: ImageQuery) -> list[str]:
+    low = query.date_from or datetime.min.replace(tzinfo=UTC)
+    high = query.date_to or datetime.max.replace(tzinfo=UTC)
+    return sorted(
+        (
+            i.image_id
+            for i in images
+            if i.status is ImageStatus.READY
+            and low <= i.created_at <= high
+            and (query.user_id is None or i.user_id == query.user_id)
+            and set(query.tags) <= set(i.tags)
+            and (query.content_type is None or i.content_type == query.content_type)
+        ),
+        reverse=True,
+    )[: query.limit]
+
+
+Search = Callable[[ImageQuery], list[Image]]
+
+
+def check_exact(
+    repository: DynamoDBImageRepository,
+    images: list[Image],
+    recorder: Recorder,
+    filters: dict[str, Any],
+) -> None:
+    """One Query, of at most limit + 1 entries, read exactly; no BatchGetItem, no Scan."""
+    recorder.clear()
+    query = ImageQuery(limit=LIMIT, **filters)
+    page = repository.search(query, None)
+    assert [i.image_id for i in page.items] == expected(images, query)
+    assert page.items == [by_id(images)[i.image_id] for i in page.items]  # the projection
+    assert recorder.operations() == ["Query"]
+    (read,) = recorder.queries
+    assert 0 < read.count <= LIMIT + 1
+    assert read.scanned == read.count
+    assert all("FilterExpression" not in params for _, params in recorder.calls)
+
+
+def check_all_images(
+    repository: DynamoDBImageRepository,
+    images: list[Image],
+    recorder: Recorder,
+    filters: dict[str, Any],
+) -> None:
+    """A page of the day registry, then day partitions: limit + 1 entries in all."""
+    recorder.clear()
+    query = ImageQuery(limit=LIMIT, **filters)
+    page = repository.search(query, None)
+    assert [i.image_id for i in page.items] == expected(images, query)
+    assert set(recorder.operations()) == {"Query"}
+    entries = recorder.entry_reads()
+    assert sum(read.count for read in entries) == LIMIT + 1
+    assert all(read.scanned == read.count for read in recorder.queries)
+
+
+def check_multi_tag(
+    repository: DynamoDBImageRepository, images: list[Image], recorder: Recorder
+) -> None:
+    """Bounded by the rarest tag: its entries plus one probe page of each other tag."""
+    rare_count = sum(RARE in i.tags for i in images)
+    for filters in ({"tags": ("nature", RARE)}, {"tags": ("nature", RARE), **WINDOW}):
+        recorder.clear()
+        query = ImageQuery(limit=LIMIT, **filters)
+        page = repository.search(query, None)
+        assert [i.image_id for i in page.items] == expected(images, query)
+        assert recorder.operations() == ["Query", "Query"]
+        assert sum(read.scanned for read in recorder.queries) <= rare_count + PROBE_PAGE_SIZE
+
+
+def check_user_tag_type(
+    repository: DynamoDBImageRepository, images: list[Image], recorder: Recorder
+) -> None:
+    """A user's tag partition, the type checked on the entries: a bounded read per page."""
+    query = ImageQuery(user_id="user3", tags=("city",), content_type="image/png", limit=LIMIT)
+    recorder.clear()
+    page = repository.search(query, None)
+    assert [i.image_id for i in page.items] == expected(images, query)
+    assert set(recorder.operations()) == {"Query"}
+    assert sum(read.scanned for read in recorder.queries) <= RESIDUAL_READ_BUDGET
+
+
+def check_pages(
+    repository: DynamoDBImageRepository, images: list[Image], recorder: Recorder
+) -> None:
+    """Every page of a filter is one exact Query, and the pages add up to the whole."""
+    query = ImageQuery(tags=("food",), content_type="image/jpeg", limit=100, **WINDOW)
+    position = None
+    seen: list[str] = []
+    while True:
+        recorder.clear()
+        page = repository.search(query, position)
+        assert recorder.operations() == ["Query"]
+        assert recorder.queries[0].scanned == recorder.queries[0].count <= 101
+        seen.extend(i.image_id for i in page.items)
+        if not (position := page.next_position):
+            break
+    whole = ImageQuery(tags=("food",), content_type="image/jpeg", limit=IMAGES, **WINDOW)
+    assert seen == expected(images, whole)
+
+
+def report(repository: DynamoDBImageRepository, recorder: Recorder) -> None:
+    """Prints the measured figures (``pytest -rP``)."""
+    cases = {
+        **EXACT_FILTERS,
+        "all images": {},
+        "all images, date range": dict(WINDOW),
+        "two tags (nature AND rare)": {"tags": ("nature", RARE)},
+        "user + tag + content type": {
+            "user_id": "user3",
+            "tags": ("city",),
+            "content_type": "image/png",
+        },
+    }
+    print(f"{IMAGES} images, pages of {LIMIT}")
+    for name, filters in cases.items():
+        recorder.clear()
+        page = repository.search(ImageQuery(limit=LIMIT, **filters), None)
+        read = sum(r.scanned for r in recorder.entry_reads())
+        print(
+            f"{name:36} returned {len(page.items):3}  entries read {read:4}  "
+            f"calls {len(recorder.calls)} ({', '.join(sorted(set(recorder.operations())))})"
+        )
+
+
+_BY_ID: dict[int, dict[str, Image]] = {}
+
+
+def by_id(images: list[Image]) -> dict[str, Image]:
+    key = id(images)
+    if key not in _BY_ID:
+        _BY_ID[key] = {image.image_id: image for image in images}
+    return _BY_ID[key]
