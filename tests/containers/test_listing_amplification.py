@@ -1,0 +1,71 @@
+"""The read-amplification assertions of tests/functional/test_read_amplification.py, on the
+session's AWS emulator (LocalStack when its image is present; ``AWS_EMULATOR=localstack``
+insists): 10,000 images seeded through the API with batch writes of exactly the items
+``publish()`` writes, then every filter lists a page while the calls are counted."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.table import table_definition
+from service.model import Image
+from tests.containers.harness import REGION, Emulator
+from tests.support import amplification
+from tests.support.amplification import Recorder
+
+pytestmark = pytest.mark.containers
+
+Catalogue = tuple[DynamoDBImageRepository, list[Image], Recorder]
+
+
+@pytest.fixture(scope="module")
+def catalogue(aws_emulator: Emulator) -> Iterator[Catalogue]:
+    client: Any = boto3.client(
+        "dynamodb",
+        endpoint_url=aws_emulator.host_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    table = f"amplification-{uuid.uuid4().hex[:8]}"
+    client.create_table(**table_definition(table))
+    client.get_waiter("table_exists").wait(TableName=table)
+    images = amplification.catalogue()
+    amplification.seed_with_batch_writes(client, table, images)
+    yield DynamoDBImageRepository(client, table), images, Recorder().attach(client)
+    client.delete_table(TableName=table)
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "filters", amplification.EXACT_FILTERS.values(), ids=amplification.EXACT_FILTERS.keys()
+)
+def test_a_page_of_one_filter_is_one_exact_query(
+    catalogue: Catalogue, filters: dict[str, Any]
+) -> None:
+    amplification.check_exact(*catalogue, filters)
+
+
+@pytest.mark.parametrize("filters", [{}, dict(amplification.WINDOW)], ids=["all", "date range"])
+def test_all_images_read_the_page_from_day_partitions(
+    catalogue: Catalogue, filters: dict[str, Any]
+) -> None:
+    amplification.check_all_images(*catalogue, filters)
+
+
+def test_multi_tag_and_is_bounded_by_the_rarest_tag(catalogue: Catalogue) -> None:
+    amplification.check_multi_tag(*catalogue)
+
+
+def test_a_users_tag_with_a_type_is_a_bounded_read(catalogue: Catalogue) -> None:
+    amplification.check_user_tag_type(*catalogue)
+
+
+def test_pages_of_a_filter_stay_exact(catalogue: Catalogue) -> None:
+    amplification.check_pages(*catalogue)
