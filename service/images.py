@@ -250,22 +250,18 @@ class ImageService:
             for image_id in batch:
                 found = known.get(image_id)
                 if found is None or found.status is ImageStatus.PENDING:
-                    if not self._claim(image_id):
-                        continue  # published meanwhile
+                    if self._claim(image_id):
+                        removed.add(image_id)
                 elif found.status is ImageStatus.DELETING:
-                    # claimed, but the object outlived the claim; or a delete in progress
+                    # claimed, but the object outlived the claim (or a delete, finished below)
                     self._store.delete(object_key(image_id))
-                else:
-                    continue
-                removed.add(image_id)
         finished = 0
         for image in self._repository.unfinished(older_than=cutoff):
             if image.status is ImageStatus.PENDING:
                 if self._claim(image.image_id):
                     removed.add(image.image_id)
                 continue
-            finished += image.image_id not in removed
-            removed.discard(image.image_id)
+            finished += 1
             self._finish_delete(image)
         # A claim outlives any request that could still publish its id; then it goes.
         self._repository.forget_claims(older_than=window_start)

@@ -21,7 +21,7 @@ import requests
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
-from service.model import NewImage, new_image_id, utc_now
+from service.model import ImageStatus, NewImage, new_image_id, utc_now
 from service.settings import Settings
 from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
 from tests.support.images import jpeg, make_image
@@ -64,8 +64,12 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     assert report["removed_pending"] >= 1
     assert report["finished_deletes"] >= 1
     bucket = s3_client(settings)
+    # (the crashed upload's id stays claimed, so that it can never publish)
+    assert repository.get(doomed.image_id) is None
+    claimed = repository.get(crashed.image_id)
+    assert claimed is not None
+    assert claimed.status is ImageStatus.DELETING
     for image in (crashed, doomed):
-        assert repository.get(image.image_id) is None
         objects = bucket.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix=image.object_key)
         assert objects.get("KeyCount", 0) == 0
 

