@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -61,7 +62,10 @@ def register_error_handlers(app: Flask, max_request_body: int) -> None:
         )
         if status >= 500:
             log.warning("request failed: %s", error.message)
-        return error_response(status, error.message, error.errors)
+        response, code = error_response(status, error.message, error.errors)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, code
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
