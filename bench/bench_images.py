@@ -15,6 +15,7 @@ from functools import partial
 from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
+from service.model import ACCEPTED_CONTENT_TYPES
 
 RUNS = 7
 
@@ -50,7 +51,7 @@ def full_thumbnail(data: bytes, side: int) -> None:
 
 
 def check(processor: PillowImageProcessor, data: bytes) -> None:
-    processor.inspect(io.BytesIO(data))
+    processor.inspect(io.BytesIO(data), accepted=ACCEPTED_CONTENT_TYPES)
 
 
 def thumbnail(processor: PillowImageProcessor, data: bytes, side: int) -> None:
