@@ -11,6 +11,7 @@ Every decode of the service goes through this adapter, and each one is
 
 from __future__ import annotations
 
+import ctypes
 import io
 import math
 import threading
@@ -41,18 +42,38 @@ LOSSLESS_KINDS = "PNG, GIF, lossless WebP"
 # 4 bytes a pixel, keeps a second canvas for the next frame and hands Pillow a copy, which
 # Pillow decodes into its own image: four times 4 bytes a pixel, all held at once.
 WEBP_BYTES_PER_PIXEL = 4 * 4
+# Allocations of this size and more get pages of their own from the OS, given back when freed.
+# glibc otherwise raises that threshold each time a large block is freed, after which decode
+# buffers come from per-thread arenas that keep them: the memory of a decode is never returned
+# and each of a worker's threads ends up holding the peak of its largest decode.
+MMAP_THRESHOLD = 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
 # A WebP names its first frame's bitstream within its first few chunks (VP8X, ICCP, ANIM, ANMF).
 _WEBP_CHUNKS_SEARCHED = 16
 
 
 def set_process_limits(max_pixels: int) -> None:
-    """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring.
+    """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring, which
+    also makes the C allocator give the memory of decodes back (see MMAP_THRESHOLD).
 
     Pillow warns between its cap and twice its cap and raises above; both become errors, once,
     rather than around each call (catch_warnings is not thread-safe).
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    return_freed_memory()
+
+
+def return_freed_memory() -> bool:
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD; False where the C library has no
+    ``mallopt`` (not glibc: nothing to tune)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 class DecodeSlots:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import platform
 import threading
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from service.adapters.pillow_processor import (
     DecodeSlots,
     PillowImageProcessor,
     count_gif_frames,
+    return_freed_memory,
     webp_bitstream,
 )
 from service.errors import DecoderBusy, ImageTooLarge, InvalidImage, UnsupportedImage
@@ -328,3 +330,8 @@ def test_a_slot_is_given_back_after_a_decode_that_failed() -> None:
             )
 
     assert processor(decode_slots=slots).thumbnail(io.BytesIO(jpeg((64, 64))), 32).width == 32
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_the_allocator_is_told_to_give_large_blocks_back() -> None:
+    assert return_freed_memory()
