@@ -11,7 +11,11 @@ from botocore.config import Config
 from service.access import AccessPolicy
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.jwt_verifier import JwtVerifier
-from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
+from service.adapters.pillow_processor import (
+    DecodeSlots,
+    PillowImageProcessor,
+    set_process_limits,
+)
 from service.adapters.s3_store import S3ImageStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
@@ -78,7 +82,12 @@ def build_image_service(settings: Settings) -> ImageService:
         ),
         repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
         processor=PillowImageProcessor(
-            max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
+            max_pixels=settings.max_image_pixels,
+            max_frames=settings.max_image_frames,
+            max_decoded_bytes=settings.max_decoded_bytes,
+            max_lossless_decoded_bytes=settings.max_lossless_decoded_bytes,
+            # One set of slots for the process: every thread's decodes share it.
+            decode_slots=DecodeSlots(settings.max_concurrent_decodes, settings.decode_wait_seconds),
         ),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=Limits(

@@ -6,7 +6,10 @@ from typing import Any
 
 
 class ImageServiceError(Exception):
-    """Base class; ``message`` is safe to show to the client."""
+    """Base class; ``message`` is safe to show to the client. ``retry_after``, when set, is
+    the number of seconds after which the same request may succeed."""
+
+    retry_after: int | None = None
 
     def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -67,3 +70,13 @@ class ImageConflict(ImageServiceError):
 
 class StorageUnavailable(ImageServiceError):
     """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""
+
+
+class DecoderBusy(ImageServiceError):
+    """Every decoding slot stayed taken for as long as a request may wait. The client may retry."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"The server is busy decoding other images; retry in {retry_after} seconds"
+        )
+        self.retry_after = retry_after

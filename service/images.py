@@ -114,10 +114,8 @@ class ImageService:
             raise ImageTooLarge(
                 f"The file is {size} bytes; the limit is {self._limits.max_file_size} bytes"
             )
-        info = self._processor.inspect(body)
-        if info.content_type not in self._limits.allowed_content_types:
-            allowed = ", ".join(self._limits.allowed_content_types)
-            raise UnsupportedImage(f"{info.content_type} is not accepted; allowed: {allowed}")
+        # A format that is not allowed is refused from the header, before it is decoded.
+        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
         declared = rules.content_type(new.declared_content_type)
         if declared is not None and declared != info.content_type:
             raise UnsupportedImage(

@@ -6,7 +6,7 @@ the contract tests in ``tests/contract`` hold them to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
@@ -85,9 +85,14 @@ class ImageRepository(Protocol):
 
 
 class ImageProcessor(Protocol):
-    """Reads image bytes: identifies the format and enforces pixel and frame caps."""
+    """Reads image bytes: identifies the format and enforces the pixel, frame and decoding
+    caps. Every refusal is made from the header, before any pixel is decoded."""
 
-    def inspect(self, body: BinaryIO) -> ImageInfo: ...
+    def inspect(self, body: BinaryIO, *, accepted: Collection[str]) -> ImageInfo:
+        """What the bytes are, once they have been decoded in full. UnsupportedImage if their
+        content type is not among ``accepted``; ImageTooLarge over a cap; InvalidImage if they
+        are not a readable image; DecoderBusy if no decode could start in time."""
+        ...
 
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """A re-encoded copy no larger than ``longest_side`` on either side, upright."""

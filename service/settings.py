@@ -43,6 +43,19 @@ class Settings:
     log_level: str = "INFO"
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 200
+    # Decoding memory (docs/operations.md). A process decodes at most max_concurrent_decodes
+    # images at a time; other requests wait up to decode_wait_seconds, then get a 503 with
+    # Retry-After. A decode is refused from the header when it would hold more than its budget:
+    # max_decoded_bytes (JPEG at its draft scale, lossy WebP) or max_lossless_decoded_bytes
+    # (PNG, GIF, lossless WebP, which a few KB can fill). Sized for the ECS task (1 GiB = 1074
+    # MB, 2 workers x 8 threads): ~350 MB idle, then 2 workers x 2 decodes, each peaking at
+    # about 1.05x its budget (WebP, JPEG: 128 MiB -> ~140 MB) or 2.1x (an RGBA PNG thumbnail
+    # resizes a premultiplied copy: 64 MiB -> ~140 MB): 4 x 140 = 560 MB, leaving ~150 MB for
+    # request bodies and originals read from S3.
+    max_concurrent_decodes: int = 2
+    decode_wait_seconds: int = 10
+    max_decoded_bytes: int = 128 * 1024 * 1024
+    max_lossless_decoded_bytes: int = 64 * 1024 * 1024
     download_url_ttl: int = 900
     sweep_grace_seconds: int = 900
     # Signs pagination cursors. Every process serving the same API must share it; None means
@@ -92,6 +105,18 @@ class Settings:
             ),
             max_image_frames=reader.integer(
                 "MAX_IMAGE_FRAMES", defaults.max_image_frames, minimum=1
+            ),
+            max_concurrent_decodes=reader.integer(
+                "MAX_CONCURRENT_DECODES", defaults.max_concurrent_decodes, minimum=1
+            ),
+            decode_wait_seconds=reader.integer(
+                "DECODE_WAIT_SECONDS", defaults.decode_wait_seconds, minimum=0, maximum=60
+            ),
+            max_decoded_bytes=reader.integer(
+                "MAX_DECODED_BYTES", defaults.max_decoded_bytes, minimum=1
+            ),
+            max_lossless_decoded_bytes=reader.integer(
+                "MAX_LOSSLESS_DECODED_BYTES", defaults.max_lossless_decoded_bytes, minimum=1
             ),
             download_url_ttl=reader.integer(
                 "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=MAX_URL_TTL

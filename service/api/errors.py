@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -68,6 +69,8 @@ def register_error_handlers(app: Flask, max_request_body: int) -> None:
         response, code = error_response(status, error.message, error.errors)
         if isinstance(error, errors.NotAuthenticated):
             response.headers["WWW-Authenticate"] = www_authenticate(error)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
         return response, code
 
     @app.errorhandler(RequestEntityTooLarge)
