@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from botocore.config import Config
 
 from service.access import AccessPolicy
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
 from service.adapters.pillow_processor import (
     DecodeSlots,
@@ -17,9 +19,11 @@ from service.adapters.pillow_processor import (
     set_process_limits,
 )
 from service.adapters.s3_store import S3ImageStore
+from service.adapters.s3_uploads import S3UploadStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
 from service.settings import Settings, SettingsError
+from service.uploads import UploadLimits, UploadService
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -72,6 +76,41 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
     )
 
 
+def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
+    return UploadService(
+        images=images,
+        store=S3UploadStore(
+            s3_client(settings),
+            settings.s3_bucket_name,
+            presign_client=s3_client(settings, public=True),
+        ),
+        sessions=DynamoDBUploadSessions(dynamodb_client(settings), settings.dynamodb_table_name),
+        processor=_processor(settings),
+        limits=UploadLimits(
+            max_file_size=settings.max_file_size,
+            multipart_threshold=settings.multipart_threshold,
+            session_ttl=settings.upload_session_ttl,
+        ),
+        access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+    )
+
+
+def _processor(settings: Settings) -> PillowImageProcessor:
+    return PillowImageProcessor(
+        max_pixels=settings.max_image_pixels,
+        max_frames=settings.max_image_frames,
+        max_decoded_bytes=settings.max_decoded_bytes,
+        max_lossless_decoded_bytes=settings.max_lossless_decoded_bytes,
+        decode_slots=_decode_slots(settings.max_concurrent_decodes, settings.decode_wait_seconds),
+    )
+
+
+@functools.cache
+def _decode_slots(count: int, wait_seconds: float) -> DecodeSlots:
+    """One set of slots for the process: every processor's decodes, on every thread, share it."""
+    return DecodeSlots(count, wait_seconds)
+
+
 def build_image_service(settings: Settings) -> ImageService:
     set_process_limits(settings.max_image_pixels)
     return ImageService(
@@ -81,14 +120,7 @@ def build_image_service(settings: Settings) -> ImageService:
             presign_client=s3_client(settings, public=True),
         ),
         repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
-        processor=PillowImageProcessor(
-            max_pixels=settings.max_image_pixels,
-            max_frames=settings.max_image_frames,
-            max_decoded_bytes=settings.max_decoded_bytes,
-            max_lossless_decoded_bytes=settings.max_lossless_decoded_bytes,
-            # One set of slots for the process: every thread's decodes share it.
-            decode_slots=DecodeSlots(settings.max_concurrent_decodes, settings.decode_wait_seconds),
-        ),
+        processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=Limits(
             max_file_size=settings.max_file_size,

@@ -80,3 +80,23 @@ class DecoderBusy(ImageServiceError):
             f"The server is busy decoding other images; retry in {retry_after} seconds"
         )
         self.retry_after = retry_after
+
+
+class UploadNotFound(ImageServiceError):
+    """No such upload session, or not the caller's (sessions are private: see uploads.py)."""
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(f"Upload {upload_id} not found")
+
+
+class UploadExpired(ImageServiceError):
+    """The session's time is up; its bytes are discarded. Start a new one."""
+
+
+class UploadRejected(InvalidInput):
+    """What arrived is not what the session declared (size, SHA-256); it is discarded."""
+
+
+class UploadIncomplete(InvalidInput):
+    """Complete was asked before the bytes arrived (nothing, or parts missing); the session
+    stays open."""

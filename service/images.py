@@ -42,6 +42,7 @@ from service.model import (
     Caller,
     Image,
     ImageChanges,
+    ImageInfo,
     ImageQuery,
     ImageStatus,
     NewImage,
@@ -116,11 +117,7 @@ class ImageService:
             )
         # A format that is not allowed is refused from the header, before it is decoded.
         info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
-        declared = rules.content_type(new.declared_content_type)
-        if declared is not None and declared != info.content_type:
-            raise UnsupportedImage(
-                f"The file was declared as {declared} but its content is {info.content_type}"
-            )
+        self.accept(info, new.declared_content_type)
         now = self._clock()
         image_id = new_image_id(now)
         image = Image(
@@ -138,12 +135,32 @@ class ImageService:
             tags=new.tags,
             metadata=dict(new.metadata),
         )
-        self._repository.add_pending(image)
-        try:
+
+        def store(image: Image) -> None:
             body.seek(0)
             self._store.put(
                 image.object_key, body, content_type=image.content_type, sha256=image.sha256
             )
+
+        return self.publish_new(image, store)
+
+    def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
+        """The checks on what the bytes are, shared by every way of uploading."""
+        if info.content_type not in self._limits.allowed_content_types:
+            allowed = ", ".join(self._limits.allowed_content_types)
+            raise UnsupportedImage(f"{info.content_type} is not accepted; allowed: {allowed}")
+        declared = rules.content_type(declared_content_type)
+        if declared is not None and declared != info.content_type:
+            raise UnsupportedImage(
+                f"The file was declared as {declared} but its content is {info.content_type}"
+            )
+
+    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Image:
+        """Record ``image`` PENDING, ``store`` its bytes under its object key, publish it. A
+        failure on the way undoes what it can; ``sweep`` removes what it could not."""
+        self._repository.add_pending(image)
+        try:
+            store(image)
             return self._repository.publish(image)
         except Exception:
             self._discard_pending(image)
@@ -152,6 +169,10 @@ class ImageService:
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
         return self._ready(image_id)
+
+    def find(self, image_id: str) -> Image | None:
+        """The image in whatever status, for the upload sessions that made it; no caller."""
+        return self._repository.get(image_id)
 
     def get_many(self, caller: Caller, image_ids: Sequence[str]) -> list[Image]:
         """The READY images among ``image_ids``, in the order asked, each once."""

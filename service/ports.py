@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from service.model import Caller, Image, ImageInfo, ImageQuery, Page, Rendition
+from service.upload_model import PresignedPost, UploadedPart, UploadSession
 
 
 class ImageStore(Protocol):
@@ -94,6 +95,11 @@ class ImageProcessor(Protocol):
         are not a readable image; DecoderBusy if no decode could start in time."""
         ...
 
+    def inspect_header(self, header: BinaryIO) -> ImageInfo:
+        """Format, dimensions and frames (as far as the header shows) from the first bytes of
+        a file, without decoding pixels; the same pixel and frame caps as ``inspect``."""
+        ...
+
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
         ...
@@ -103,3 +109,75 @@ class TokenVerifier(Protocol):
     """Turns a bearer token into the caller it names; InvalidToken if it cannot be trusted."""
 
     def verify(self, token: str) -> Caller: ...
+
+
+class UploadStore(Protocol):
+    """The bytes of upload sessions, sent by the client straight to the store."""
+
+    def presigned_post(
+        self, key: str, *, size: int, content_type: str, expires_in: int
+    ) -> PresignedPost:
+        """A form upload whose policy fixes the key, the exact size and the content type."""
+        ...
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        """A multipart upload's id."""
+        ...
+
+    def part_urls(
+        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+    ) -> dict[int, str]: ...
+
+    def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:
+        """The parts received so far; empty once the upload is completed or aborted."""
+        ...
+
+    def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Assemble the parts; a no-op when the object is already assembled. InvalidInput
+        when a part is missing or an ETag does not match."""
+        ...
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Idempotent."""
+        ...
+
+    def size_of(self, key: str) -> int | None:
+        """The object's size; None when there is none."""
+        ...
+
+    def read_header(self, key: str, length: int) -> bytes:
+        """The first ``length`` bytes (fewer when the object is smaller)."""
+        ...
+
+    def sha256_of(self, key: str) -> str:
+        """The hex SHA-256 of the object, streamed."""
+        ...
+
+    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None: ...
+
+    def delete(self, key: str) -> None:
+        """Idempotent."""
+        ...
+
+
+class UploadSessionRepository(Protocol):
+    """Upload sessions' state; every transition is conditional on the state read."""
+
+    def add(self, session: UploadSession) -> None: ...
+
+    def get(self, upload_id: str) -> UploadSession | None: ...
+
+    def transition(self, old: UploadSession, new: UploadSession) -> UploadSession:
+        """Store ``new`` if the stored session is still in ``old``'s status (and image id);
+        ImageConflict otherwise."""
+        ...
+
+    def remove(self, upload_id: str) -> None:
+        """Idempotent."""
+        ...
+
+    def expired(self, before: datetime) -> Iterable[UploadSession]:
+        """Sessions not DONE whose ``expires_at`` is before ``before``."""
+        ...

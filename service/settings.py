@@ -23,6 +23,9 @@ TOKEN_USES = ("access", "id")
 # A presigned URL dies with the session of the credentials that signed it, and a role session
 # (Lambda, ECS) lasts 12 hours at most: a longer TTL would promise what the URL cannot keep.
 MAX_URL_TTL = 43_200
+# One CopyObject (how a finished upload moves to originals/) takes 5 GB at most.
+MAX_FILE_SIZE_LIMIT = 5 * 1024**3
+DEDUPE_MODES = ("per-user", "off")
 
 
 class SettingsError(ValueError):
@@ -77,6 +80,10 @@ class Settings:
     # Where the Cognito API is, when it is not where S3 and DynamoDB are (docker compose:
     # LocalStack's community edition has none, moto's server stands in). Emulator tooling only.
     cognito_endpoint_url: str | None = None
+    # Upload sessions (POST /uploads): a presigned POST up to the threshold, multipart above.
+    multipart_threshold: int = 16 * 1024 * 1024
+    upload_session_ttl: int = 3600
+    dedupe: str = "per-user"
 
     @property
     def jwks_url(self) -> str | None:
@@ -92,7 +99,9 @@ class Settings:
         settings = cls(
             s3_bucket_name=reader.text("S3_BUCKET_NAME", defaults.s3_bucket_name),
             dynamodb_table_name=reader.text("DYNAMODB_TABLE_NAME", defaults.dynamodb_table_name),
-            max_file_size=reader.integer("MAX_FILE_SIZE", defaults.max_file_size, minimum=1),
+            max_file_size=reader.integer(
+                "MAX_FILE_SIZE", defaults.max_file_size, minimum=1, maximum=MAX_FILE_SIZE_LIMIT
+            ),
             allowed_content_types=reader.content_types("ALLOWED_CONTENT_TYPES"),
             aws_endpoint_url=reader.url("AWS_ENDPOINT_URL"),
             s3_public_endpoint_url=reader.url("S3_PUBLIC_ENDPOINT_URL"),
@@ -142,6 +151,16 @@ class Settings:
             admin_group=reader.text("ADMIN_GROUP", defaults.admin_group),
             public_read=reader.boolean("PUBLIC_READ", defaults.public_read),
             cognito_endpoint_url=reader.url("COGNITO_ENDPOINT_URL"),
+            multipart_threshold=reader.integer(
+                "MULTIPART_THRESHOLD",
+                defaults.multipart_threshold,
+                minimum=5 * 1024 * 1024,
+                maximum=MAX_FILE_SIZE_LIMIT,
+            ),
+            upload_session_ttl=reader.integer(
+                "UPLOAD_SESSION_TTL", defaults.upload_session_ttl, minimum=60, maximum=MAX_URL_TTL
+            ),
+            dedupe=reader.choice("DEDUPE", defaults.dedupe, DEDUPE_MODES, upper=False),
         )
         return settings
 

@@ -135,6 +135,43 @@ class PillowImageProcessor:
                 image.load()
             return ImageInfo(content_type=content_type, width=width, height=height, frames=frames)
 
+    def inspect_header(self, header: BinaryIO) -> ImageInfo:
+        """Format, dimensions and frames from the first bytes of a file, no pixel decoded.
+        Frames are counted as far as the header reaches: a frame cap is enforced on what it
+        shows (a GIF's later frames lie beyond it)."""
+        header.seek(0)
+        try:
+            with Image.open(header, formats=IDENTIFIABLE_FORMATS) as image:
+                width, height = image.size
+                if width * height > self._max_pixels:
+                    raise ImageTooLarge(
+                        f"The image is {width}x{height} pixels; the limit is "
+                        f"{self._max_pixels} pixels"
+                    )
+                try:
+                    frames = int(getattr(image, "n_frames", 1))
+                except Exception:  # the frames run past the header: counted on what is seen
+                    frames = 1
+                if frames > self._max_frames:
+                    raise ImageTooLarge(
+                        f"The image has {frames} frames; the limit is {self._max_frames} frames"
+                    )
+                fmt = image.format or ""
+                return ImageInfo(
+                    content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
+                    width=width,
+                    height=height,
+                    frames=frames,
+                )
+        except ImageTooLarge:
+            raise
+        except UnidentifiedImageError:
+            raise InvalidImage("The file is not an image in a recognised format") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
+        except Exception as error:
+            raise InvalidImage(f"The image header is unreadable ({error})") from None
+
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """Upright (EXIF orientation applied), re-encoded without metadata: JPEG, or PNG when
         the image has transparency. Only the first frame of an animation is used."""

@@ -29,6 +29,8 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.UploadNotFound: HTTPStatus.NOT_FOUND,
+    errors.UploadExpired: HTTPStatus.GONE,
 }
 
 
@@ -57,7 +59,14 @@ class ImageApi(Api):  # type: ignore[misc]
         return payload, code, headers
 
 
-def register_error_handlers(app: Flask, max_request_body: int) -> None:
+def register_error_handlers(
+    app: Flask, max_request_body: int, *, lambda_limit: bool = False
+) -> None:
+    """``lambda_limit``: the body cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
+    too_large = f"The request body is larger than the limit of {max_request_body} bytes"
+    if lambda_limit:
+        too_large += "; send larger files with an upload session (POST /uploads)"
+
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
         status = next(
@@ -75,10 +84,7 @@ def register_error_handlers(app: Flask, max_request_body: int) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            f"The request body is larger than the limit of {max_request_body} bytes",
-        )
+        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:

@@ -151,6 +151,7 @@ def test_upload_over_the_lambda_payload_limit_is_413(lambda_runtime: Any) -> Non
     error = json_body(response)
     assert error["code"] == 413
     assert str(LAMBDA_BODY_LIMIT) in error["message"].replace(",", "")
+    assert "POST /uploads" in error["message"]
 
 
 def test_logs_are_json_lines(lambda_runtime: Any) -> None:

@@ -197,6 +197,7 @@ def test_upload_over_the_lambda_limit_is_413_naming_the_limit(aws: Settings) -> 
     error = json_body(response)
     assert error["code"] == 413
     assert "4500000" in error["message"].replace(",", "")
+    assert "POST /uploads" in error["message"]
 
 
 @pytest.fixture

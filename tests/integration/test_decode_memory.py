@@ -161,6 +161,9 @@ class _HeaderOnlyProcessor:
         body.seek(0)
         return info
 
+    def inspect_header(self, header: BinaryIO) -> ImageInfo:
+        return self.inspect(header)
+
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         raise NotImplementedError
 

@@ -3,14 +3,16 @@ to the real adapters' behaviour."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
-from service.errors import ImageConflict, StorageUnavailable
+from service.errors import ImageConflict, StorageUnavailable, UploadIncomplete
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
 
 @dataclass
@@ -119,6 +121,108 @@ class InMemoryImageRepository:
         current = self.images.get(image_id)
         if current is None or current.status is not status:
             raise ImageConflict(f"Image {image_id} is not {status.value}")
+
+
+@dataclass
+class InMemoryUploadStore:
+    """Shares ``objects`` with an InMemoryImageStore when given its dict (one bucket). Like
+    moto, it does not enforce a presigned POST's policy: ``receive`` stands for the client."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+    multiparts: dict[str, dict[int, bytes]] = field(default_factory=dict)
+
+    def presigned_post(
+        self, key: str, *, size: int, content_type: str, expires_in: int
+    ) -> PresignedPost:
+        return PresignedPost(
+            url="memory://bucket", fields={"key": key, "Content-Type": content_type}
+        )
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        multipart_id = f"mp-{len(self.multiparts) + 1}"
+        self.multiparts[multipart_id] = {}
+        return multipart_id
+
+    def part_urls(
+        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+    ) -> dict[int, str]:
+        return {n: f"memory://{key}?uploadId={multipart_id}&partNumber={n}" for n in numbers}
+
+    def receive_part(self, multipart_id: str, number: int, data: bytes) -> str:
+        self.multiparts[multipart_id][number] = data
+        return _etag(data)
+
+    def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:
+        parts = self.multiparts.get(multipart_id, {})
+        return [UploadedPart(n, _etag(d), len(d)) for n, d in sorted(parts.items())]
+
+    def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        if multipart_id not in self.multiparts:
+            if key in self.objects:
+                return
+            raise UploadIncomplete("S3 refused the parts (NoSuchUpload)")
+        held = self.multiparts[multipart_id]
+        if any(n not in held or _etag(held[n]) != etag for n, etag in parts):
+            raise UploadIncomplete("S3 refused the parts (InvalidPart)")
+        self.objects[key] = b"".join(held[n] for n, _ in sorted(parts))
+        del self.multiparts[multipart_id]
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        self.multiparts.pop(multipart_id, None)
+
+    def size_of(self, key: str) -> int | None:
+        return len(self.objects[key]) if key in self.objects else None
+
+    def read_header(self, key: str, length: int) -> bytes:
+        return self._read(key)[:length]
+
+    def sha256_of(self, key: str) -> str:
+        return hashlib.sha256(self._read(key)).hexdigest()
+
+    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
+        self.objects[destination] = self._read(source)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def _read(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise StorageUnavailable(f"Could not read the upload (NoSuchKey {key})")
+        return self.objects[key]
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
+@dataclass
+class InMemoryUploadSessions:
+    sessions: dict[str, UploadSession] = field(default_factory=dict)
+
+    def add(self, session: UploadSession) -> None:
+        if session.upload_id in self.sessions:
+            raise ImageConflict(f"Upload {session.upload_id} exists")
+        self.sessions[session.upload_id] = session
+
+    def get(self, upload_id: str) -> UploadSession | None:
+        return self.sessions.get(upload_id)
+
+    def transition(self, old: UploadSession, new: UploadSession) -> UploadSession:
+        current = self.sessions.get(old.upload_id)
+        if current is None or (current.status, current.image_id) != (old.status, old.image_id):
+            raise ImageConflict(f"Upload {old.upload_id} changed meanwhile")
+        self.sessions[new.upload_id] = new
+        return new
+
+    def remove(self, upload_id: str) -> None:
+        self.sessions.pop(upload_id, None)
+
+    def expired(self, before: datetime) -> Iterator[UploadSession]:
+        for session in list(self.sessions.values()):
+            if session.status is not SessionStatus.DONE and session.expires_at < before:
+                yield session
 
 
 @dataclass

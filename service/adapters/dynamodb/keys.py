@@ -15,11 +15,14 @@ pk                         sk                       what
 ``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
 ``N#T#<tag>``              ``COUNT``                approximate image count of a tag
+``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
 =========================  =======================  ==========================================
 
 Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
 (crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
-``sweep_sk`` is ``P#<id>`` for a PENDING upload or ``D#<id>`` for a DELETING image.
+``sweep_sk`` is ``P#<id>`` for a PENDING upload or ``D#<id>`` for a DELETING image. An upload
+session that is not DONE is in it too, with ``sweep_sk`` ``S#<expires at>#<upload id>`` (UTC,
+``%Y-%m-%dT%H:%M:%SZ``, so that expired sessions are one ``BETWEEN``).
 
 Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date range is a
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
@@ -46,7 +49,9 @@ COUNTER = "COUNT"
 SWEEP = "SWEEP#"
 SWEEP_PENDING = "P#"
 SWEEP_DELETING = "D#"
+SWEEP_SESSION = "S#"
 SWEEP_SHARDS = 4
+UPLOAD = "UP#"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -64,6 +69,8 @@ SPELLINGS = (
     SWEEP,
     SWEEP_PENDING,
     SWEEP_DELETING,
+    SWEEP_SESSION,
+    UPLOAD,
 )
 
 
@@ -130,3 +137,20 @@ def pending_range(newest_id: str) -> tuple[str, str]:
 
 def image_id_of_sweep_key(sort_key: str) -> str:
     return sort_key.removeprefix(SWEEP_PENDING).removeprefix(SWEEP_DELETING)
+
+
+def upload_partition(upload_id: str) -> str:
+    return f"{UPLOAD}{upload_id}"
+
+
+def session_sweep_key(expires_at: str, upload_id: str) -> str:
+    return f"{SWEEP_SESSION}{expires_at}#{upload_id}"
+
+
+def expired_sessions_range(before: str) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the sweep keys of sessions that expired before ``before``."""
+    return SWEEP_SESSION, f"{SWEEP_SESSION}{before}"
+
+
+def upload_id_of_session_sweep_key(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]
