@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import replace
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from service.adapters import exif_data, pillow_renditions
 from service.errors import ImageTooLarge, InvalidImage
-from service.model import ImageInfo, Rendition
+from service.model import ImageInfo, Placeholder, Rendition
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
@@ -37,6 +39,8 @@ class PillowImageProcessor:
             with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
                 # Only the header has been read so far: a bomb is rejected before decoding.
                 info = self._check_header(image)
+                orientation, exif, location = exif_data.read(image)
+                info = replace(info, orientation=orientation, exif=exif, location=location)
                 if image.format == "JPEG":
                     # DCT scaling decodes every byte (truncation still shows) at 1/8 the memory.
                     image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
@@ -86,6 +90,39 @@ class PillowImageProcessor:
             raise InvalidImage(f"The image cannot be rendered ({error})") from None
         finally:
             body.seek(0)
+
+    def render(self, body: BinaryIO, longest_side: int, fmt: str) -> Rendition:
+        """A rendition (see ``pillow_renditions.render``) of the image in ``body``."""
+        body.seek(0)
+        try:
+            with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
+                self._check_header(image)
+                return pillow_renditions.render(image, longest_side, fmt)
+        except (ImageTooLarge, InvalidImage):
+            raise
+        except Exception as error:
+            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+        finally:
+            body.seek(0)
+
+    def placeholder(self, rendition: bytes) -> Placeholder:
+        """BlurHash and dominant colour of a rendition (small, upright, made by ``render``)."""
+        try:
+            with Image.open(io.BytesIO(rendition)) as image:
+                return pillow_renditions.placeholder(image)
+        except Exception as error:
+            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+
+    def without_gps(self, data: bytes) -> bytes | None:
+        """The same bytes without GPS (lossless: only the EXIF block is rewritten), or None when
+        there is no GPS to remove."""
+        try:
+            return exif_data.without_gps(data)
+        except Exception as error:
+            raise InvalidImage(f"The image's EXIF cannot be rewritten ({error})") from None
+
+    def formats(self) -> tuple[str, ...]:
+        return pillow_renditions.supported_formats()
 
     def _check_header(self, image: Image.Image) -> ImageInfo:
         width, height = image.size

@@ -11,7 +11,7 @@ import botocore
 import botocore.session
 import pytest
 
-from service.model import ORIGINALS_PREFIX
+from service.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {
@@ -147,7 +147,7 @@ def test_service_policy_is_exactly_what_the_service_uses(
 ) -> None:
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
-    objects = {f"{bucket}/{ORIGINALS_PREFIX}*"}
+    objects = {f"{bucket}/{ORIGINALS_PREFIX}*", f"{bucket}/{RENDITIONS_PREFIX}*"}
     table_and_indexes = {table, f"{table}/index/*"}
     dynamodb = (
         "GetItem",
@@ -248,6 +248,8 @@ NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
 AUTHORIZED_BY = {
     "s3:HeadBucket": {"s3:ListBucket"},
     "s3:HeadObject": {"s3:GetObject"},
+    "s3:ListObjectsV2": {"s3:ListBucket"},
+    "s3:DeleteObjects": {"s3:DeleteObject"},
     "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 }
 # TransactWriteItems is authorized per item, by the action of each item type.
