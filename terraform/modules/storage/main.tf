@@ -178,10 +178,15 @@ data "aws_iam_policy_document" "service_data_access" {
       "s3:GetObject",
       "s3:DeleteObject",
     ]
-    resources = ["${aws_s3_bucket.images.arn}/originals/*"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/originals/*",
+      "${aws_s3_bucket.images.arn}/renditions/*",
+    ]
   }
 
-  # HeadBucket (readiness check) is authorized by s3:ListBucket.
+  # HeadBucket (readiness check) is authorized by s3:ListBucket, and so is ListObjectsV2 (the
+  # renditions of a deleted image, orphans found by the sweeper). A prefix condition would
+  # refuse HeadBucket, which names no prefix.
   statement {
     sid       = "ImageBucket"
     actions   = ["s3:ListBucket"]
