@@ -39,13 +39,14 @@ class PillowImageProcessor:
             with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
                 # Only the header has been read so far: a bomb is rejected before decoding.
                 info = self._check_header(image)
-                orientation, exif, location = exif_data.read(image)
-                info = replace(info, orientation=orientation, exif=exif, location=location)
                 if image.format == "JPEG":
                     # DCT scaling decodes every byte (truncation still shows) at 1/8 the memory.
                     image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
-                return info
+                # After the decode: reading a PNG's EXIF loads the image, and a decode error
+                # must not be taken for a broken EXIF block.
+                orientation, exif, location = exif_data.read(image)
+                return replace(info, orientation=orientation, exif=exif, location=location)
         except (ImageTooLarge, InvalidImage):
             raise
         except UnidentifiedImageError:

@@ -101,6 +101,12 @@ def test_given_the_seed_form_when_uploading_then_201_with_full_metadata_and_loca
         "status",
         "created_at",
         "updated_at",
+        "pixel_width",
+        "pixel_height",
+        "exif",
+        "blurhash",
+        "dominant_color",
+        "renditions",
     }
     assert len(body["image_id"]) == 26
     assert body["user_id"] == "user123"

@@ -73,6 +73,20 @@ def has_gps(data: bytes) -> bool:
         return bool(image.getexif().get_ifd(0x8825))
 
 
+def assert_upright_rendition(data: bytes, size: tuple[int, int]) -> None:
+    """``data`` is a JPEG of ``size`` without EXIF, made upright from ``sideways_jpeg``."""
+    with PILImage.open(io.BytesIO(data)) as image:
+        assert (image.format, image.size) == ("JPEG", size)
+        assert not image.getexif()
+        rgb = image.convert("RGB")
+        width, height = size
+        top, bottom = rgb.getpixel((width // 2, 5)), rgb.getpixel((width // 2, height - 5))
+        assert isinstance(top, tuple)
+        assert isinstance(bottom, tuple)
+        assert top[0] > 200 > top[2], top  # red on top
+        assert bottom[2] > 200 > bottom[0], bottom  # blue below
+
+
 def png(size: tuple[int, int] = (32, 24), color: str = "blue") -> bytes:
     return encode("PNG", size, color)
 
