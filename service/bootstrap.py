@@ -18,6 +18,7 @@ from service.adapters.pillow_processor import (
     PillowImageProcessor,
     set_process_limits,
 )
+from service.adapters.pillow_renditions import supported_formats
 from service.adapters.s3_store import S3ImageStore
 from service.adapters.s3_uploads import S3UploadStore
 from service.cursors import CursorCodec
@@ -127,6 +128,15 @@ def build_image_service(settings: Settings) -> ImageService:
             allowed_content_types=settings.allowed_content_types,
             download_url_ttl=settings.download_url_ttl,
             sweep_grace_seconds=settings.sweep_grace_seconds,
+            rendition_sizes=settings.rendition_sizes,
+            # Allowed by RENDITION_FORMATS and encodable by this Pillow build (AVIF may not be).
+            rendition_formats=tuple(
+                f for f in settings.rendition_formats if f in supported_formats()
+            ),
+            prerender=settings.prerender,
+            strip_gps=settings.strip_gps,
+            gps_precision=settings.gps_precision,
+            thumbnail_url_ttl=settings.thumbnail_url_ttl,
         ),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
     )

@@ -6,7 +6,12 @@ Consistency without a shared transaction between S3 and DynamoDB:
   DynamoDB transaction. A failure on the way undoes what it can; a crash leaves a PENDING item
   that ``sweep`` removes with its object once it is older than the grace period.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
-  object deleted -> item deleted. A crash leaves a DELETING item that ``sweep`` finishes.
+  object and renditions deleted -> item deleted. A crash leaves a DELETING item that ``sweep``
+  finishes.
+* renditions are made on first request and stored once: the store's conditional put keeps the
+  first of concurrent writers (their bytes are identical anyway), and the metadata records a
+  rendition with an idempotent set ADD. A rendition stored for an image deleted meanwhile is an
+  orphan that ``sweep`` removes.
 
 No lost updates: every image carries a ``version``; a change or delete is computed from the
 version read and written on the condition that it is still the stored one (and still the
@@ -18,9 +23,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, TypeVar
 
 from service import rules
@@ -36,9 +42,13 @@ from service.errors import (
     MalformedImageId,
     NotAuthenticated,
     PreconditionFailed,
+    StorageUnavailable,
     UnsupportedImage,
 )
 from service.model import (
+    DEFAULT_RENDITION_SIZES,
+    MAX_TAKEN_SPAN_MONTHS,
+    RENDITIONS_PREFIX,
     Caller,
     Image,
     ImageChanges,
@@ -47,8 +57,12 @@ from service.model import (
     ImageStatus,
     NewImage,
     Rendition,
+    RenditionInfo,
+    image_id_of_rendition_prefix,
     is_image_id,
     new_image_id,
+    rendition_key,
+    rendition_prefix,
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
@@ -60,12 +74,30 @@ _HASH_CHUNK = 1024 * 1024
 WRITE_ATTEMPTS = 3
 
 
+# A presigned rendition URL is cached by clients for its TTL less this margin, so that a cached
+# redirect never points at an expired URL.
+URL_TTL_MARGIN = 60
+ORPHAN_SWEEP_BATCH = 200  # rendition prefixes examined per sweep
+# Formats picked by format=auto, best first, when the client accepts them and they are allowed.
+AUTO_FORMAT_PREFERENCE = ("avif", "webp", "jpeg")
+
+
 @dataclass(frozen=True)
 class Limits:
     max_file_size: int
     allowed_content_types: tuple[str, ...]
     download_url_ttl: int = 900
     sweep_grace_seconds: int = 900
+    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
+    rendition_formats: tuple[str, ...] = ("jpeg",)
+    prerender: bool = False
+    strip_gps: bool = True
+    gps_precision: int = 2
+    thumbnail_url_ttl: int = 900
+
+    @property
+    def smallest_rendition(self) -> int:
+        return min(self.rendition_sizes)
 
 
 @dataclass(frozen=True)
@@ -81,9 +113,33 @@ class DownloadLink:
 
 
 @dataclass(frozen=True)
+class RenditionRef:
+    """Which rendition a thumbnail request names, known before anything is read."""
+
+    image_id: str
+    size: int
+    format: str
+
+    @property
+    def etag(self) -> str:
+        return f"{self.image_id}-{self.size}-{self.format}"
+
+
+@dataclass(frozen=True)
+class RenditionLink:
+    url: str
+    expires_in: int
+    width: int
+    height: int
+    format: str
+    cache_seconds: int
+
+
+@dataclass(frozen=True)
 class SweepReport:
     removed_pending: int
     finished_deletes: int
+    orphan_renditions: int = 0
 
 
 class ImageService:
@@ -97,6 +153,7 @@ class ImageService:
         limits: Limits,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
+        sweep_start: Callable[[], str] | None = None,
     ) -> None:
         self._store = store
         self._repository = repository
@@ -105,6 +162,9 @@ class ImageService:
         self._limits = limits
         self._access = access or AccessPolicy()
         self._clock = clock
+        # Where the orphan-rendition sweep starts: a random image id, so that successive
+        # bounded runs cover the whole bucket.
+        self._sweep_start = sweep_start or (lambda: new_image_id(_random_instant(self._clock())))
 
     def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Image:
         owner = self._access.owner_of_upload(caller, new.user_id)
@@ -118,15 +178,25 @@ class ImageService:
         # A format that is not allowed is refused from the header, before it is decoded.
         info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
         self.accept(info, new.declared_content_type)
+        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
+            # The stored original is the stripped file: size and sha256 describe it.
+            body.seek(0)
+            stripped = self._processor.without_gps(body.read())
+            if stripped is not None:
+                body = io.BytesIO(stripped)
+                size = len(stripped)
+        smallest = self._render_smallest(body)
         now = self._clock()
         image_id = new_image_id(now)
+        width, height = info.displayed_size
+        location = info.location.rounded(self._limits.gps_precision) if info.location else None
         image = Image(
             image_id=image_id,
             user_id=owner,
             content_type=info.content_type,
             size_bytes=size,
-            width=info.width,
-            height=info.height,
+            width=width,
+            height=height,
             sha256=_sha256_of(body),
             original_filename=rules.filename(new.original_filename, fallback=image_id),
             created_at=now,
@@ -134,7 +204,16 @@ class ImageService:
             description=new.description,
             tags=new.tags,
             metadata=dict(new.metadata),
+            pixel_width=info.width,
+            pixel_height=info.height,
+            exif=info.exif,
+            location=location,
         )
+        if smallest is not None:
+            placeholder = self._processor.placeholder(smallest.data)
+            image = replace(
+                image, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
+            )
 
         def store(image: Image) -> None:
             body.seek(0)
@@ -142,7 +221,10 @@ class ImageService:
                 image.object_key, body, content_type=image.content_type, sha256=image.sha256
             )
 
-        return self.publish_new(image, store)
+        published = self.publish_new(image, store)
+        if smallest is not None and self._limits.prerender:
+            published = self._keep_rendition(published, self._limits.smallest_rendition, smallest)
+        return published
 
     def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
         """The checks on what the bytes are, shared by every way of uploading."""
@@ -166,6 +248,29 @@ class ImageService:
             self._discard_pending(image)
             raise
 
+    def _render_smallest(self, body: BinaryIO) -> Rendition | None:
+        """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
+        stored with PRERENDER). An image the processor cannot render gets no placeholder."""
+        try:
+            return self._processor.render(body, self._limits.smallest_rendition, "jpeg")
+        except InvalidImage:
+            log.warning("could not render a placeholder")
+            return None
+        finally:
+            body.seek(0)
+
+    def _keep_rendition(self, image: Image, size: int, rendition: Rendition) -> Image:
+        """Store ``rendition`` (once) and record it on the image; best effort at upload."""
+        key = rendition_key(image.image_id, size, rendition.format)
+        info = RenditionInfo(size, rendition.format, rendition.width, rendition.height)
+        try:
+            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
+            self._repository.add_rendition(image.image_id, info)
+        except (StorageUnavailable, ImageConflict):
+            log.warning("could not pre-render image %s; it will be made on request", image.image_id)
+            return image
+        return replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
+
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
         return self._ready(image_id)
@@ -173,6 +278,10 @@ class ImageService:
     def find(self, image_id: str) -> Image | None:
         """The image in whatever status, for the upload sessions that made it; no caller."""
         return self._repository.get(image_id)
+
+    def sees_location(self, caller: Caller, image: Image) -> bool:
+        """Whether ``caller`` may see where ``image`` was taken (its owner only)."""
+        return self._access.may_see_location(caller, image)
 
     def get_many(self, caller: Caller, image_ids: Sequence[str]) -> list[Image]:
         """The READY images among ``image_ids``, in the order asked, each once."""
@@ -187,6 +296,8 @@ class ImageService:
             raise InvalidInput(
                 "date_from is after date_to", {"date_from": ["must not be after date_to"]}
             )
+        if query.by_capture_time:
+            _check_capture_time_query(query)
         position = self._cursors.decode(query, cursor) if cursor else None
         page = self._repository.search(query, position)
         next_cursor = (
@@ -234,10 +345,57 @@ class ImageService:
         )
         return DownloadLink(url=url, expires_in=ttl)
 
-    def thumbnail(self, caller: Caller, image_id: str, longest_side: int) -> Rendition:
-        image = self.get(caller, image_id)
-        original = self._store.read(image.object_key)
-        return self._processor.thumbnail(io.BytesIO(original), longest_side)
+    def rendition_ref(
+        self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
+    ) -> RenditionRef:
+        """Which rendition a request names: no I/O, so that a cached copy (``If-None-Match``)
+        is answered before any work. ``fmt`` is a format or ``auto`` (the best one allowed
+        among ``accepted``, the formats the client accepts; JPEG otherwise)."""
+        self._access.check_read(caller)
+        if not is_image_id(image_id):
+            raise MalformedImageId(image_id)
+        sizes = self._limits.rendition_sizes
+        if size not in sizes:
+            listed = ", ".join(str(s) for s in sizes)
+            raise InvalidInput(f"size must be one of {listed}", {"size": [f"one of {listed}"]})
+        allowed = self._limits.rendition_formats
+        if fmt == "auto":
+            fmt = next(
+                (f for f in AUTO_FORMAT_PREFERENCE if f in allowed and f in accepted), "jpeg"
+            )
+        elif fmt not in allowed:
+            listed = ", ".join(("auto", *allowed))
+            raise InvalidInput(
+                f"format {fmt} is not served; one of {listed}", {"format": [f"one of {listed}"]}
+            )
+        return RenditionRef(image_id, size, fmt)
+
+    def thumbnail(self, caller: Caller, ref: RenditionRef) -> RenditionLink:
+        """A short-lived URL of the stored rendition, made and stored on first request."""
+        self._access.check_read(caller)
+        image = self._ready(ref.image_id)
+        info = image.rendition(ref.size, ref.format)
+        key = rendition_key(image.image_id, ref.size, ref.format)
+        if info is None:
+            original = self._store.read(image.object_key)
+            rendition = self._processor.render(io.BytesIO(original), ref.size, ref.format)
+            info = RenditionInfo(ref.size, ref.format, rendition.width, rendition.height)
+            # Concurrent first requests both render; the store keeps the first write and the
+            # set ADD records it once.
+            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
+            try:
+                self._repository.add_rendition(image.image_id, info)
+            except ImageConflict:
+                raise ImageNotFound(image.image_id) from None  # deleted meanwhile
+        ttl = self._limits.thumbnail_url_ttl
+        return RenditionLink(
+            url=self._store.object_url(key, expires_in=ttl),
+            expires_in=ttl,
+            width=info.width,
+            height=info.height,
+            format=info.format,
+            cache_seconds=max(0, ttl - URL_TTL_MARGIN),
+        )
 
     def sweep(self, grace_seconds: int | None = None) -> SweepReport:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""
@@ -256,7 +414,35 @@ class ImageService:
             else:
                 finished += 1
             self._finish_delete(image)
-        return SweepReport(removed_pending=pending, finished_deletes=finished)
+        return SweepReport(
+            removed_pending=pending,
+            finished_deletes=finished,
+            orphan_renditions=self._sweep_orphan_renditions(),
+        )
+
+    def _sweep_orphan_renditions(self) -> int:
+        """Delete renditions of images that no longer exist: at most ``ORPHAN_SWEEP_BATCH``
+        prefixes examined, from a random point, wrapping around once."""
+        start = rendition_prefix(self._sweep_start())
+        found = self._store.prefixes(RENDITIONS_PREFIX, start_after=start, limit=ORPHAN_SWEEP_BATCH)
+        if len(found) < ORPHAN_SWEEP_BATCH:
+            found += [
+                prefix
+                for prefix in self._store.prefixes(
+                    RENDITIONS_PREFIX,
+                    start_after=RENDITIONS_PREFIX,
+                    limit=ORPHAN_SWEEP_BATCH - len(found),
+                )
+                if prefix <= start
+            ]
+        ids = {image_id_of_rendition_prefix(prefix): prefix for prefix in found}
+        existing = {image.image_id for image in self._repository.get_many(list(ids))}
+        removed = 0
+        for image_id, prefix in ids.items():
+            if image_id not in existing:
+                self._store.delete_prefix(prefix)
+                removed += 1
+        return removed
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
         """One action on many images, each on its own: one item's failure blocks no other."""
@@ -303,6 +489,7 @@ class ImageService:
 
     def _finish_delete(self, image: Image) -> None:
         self._store.delete(image.object_key)
+        self._store.delete_prefix(rendition_prefix(image.image_id))
         self._repository.remove(image.image_id)
 
     def _discard_pending(self, image: Image) -> None:
@@ -311,6 +498,52 @@ class ImageService:
             self._finish_delete(image)
         except Exception:
             log.warning("could not discard pending image %s; sweep will", image.image_id)
+
+
+def _order(rendition: RenditionInfo) -> tuple[int, str]:
+    return rendition.size, rendition.format
+
+
+def _random_instant(now: datetime) -> datetime:
+    """A moment between the first ULID time and ``now``."""
+    return datetime.fromtimestamp(random.uniform(0, now.timestamp()), tz=UTC)  # noqa: S311
+
+
+def _check_capture_time_query(query: ImageQuery) -> None:
+    """taken_from/taken_to are served by their own partitions: alone (all users, by month) or
+    with user_id. Other filters would need a filter on the read, which listings never do."""
+    others = {
+        "tags": bool(query.tags),
+        "content_type": query.content_type is not None,
+        "date_from": query.date_from is not None,
+        "date_to": query.date_to is not None,
+    }
+    mixed = [name for name, given in others.items() if given]
+    if mixed:
+        raise InvalidInput(
+            "taken_from/taken_to combine with user_id only",
+            {name: ["cannot be combined with taken_from/taken_to"] for name in mixed},
+        )
+    if query.taken_from and query.taken_to and query.taken_from > query.taken_to:
+        raise InvalidInput(
+            "taken_from is after taken_to", {"taken_from": ["must not be after taken_to"]}
+        )
+    if query.user_id is None:
+        if query.taken_from is None or query.taken_to is None:
+            missing = "taken_from" if query.taken_from is None else "taken_to"
+            raise InvalidInput(
+                "Without user_id, both taken_from and taken_to are required",
+                {missing: ["required without user_id"]},
+            )
+        months = (query.taken_to.year - query.taken_from.year) * 12 + (
+            query.taken_to.month - query.taken_from.month
+        )
+        if months >= MAX_TAKEN_SPAN_MONTHS:
+            raise InvalidInput(
+                f"Without user_id, taken_from and taken_to span at most "
+                f"{MAX_TAKEN_SPAN_MONTHS} months",
+                {"taken_from": [f"within {MAX_TAKEN_SPAN_MONTHS} months of taken_to"]},
+            )
 
 
 def _or(value: _T | None, default: _T) -> _T:

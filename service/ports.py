@@ -10,7 +10,16 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.model import Caller, Image, ImageInfo, ImageQuery, Page, Rendition
+from service.model import (
+    Caller,
+    Image,
+    ImageInfo,
+    ImageQuery,
+    Page,
+    Placeholder,
+    Rendition,
+    RenditionInfo,
+)
 from service.upload_model import PresignedPost, UploadedPart, UploadSession
 
 
@@ -33,6 +42,24 @@ class ImageStore(Protocol):
 
     def check(self) -> None:
         """Raise StorageUnavailable when the store does not answer."""
+        ...
+
+    def put_once(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """Store ``data`` at ``key`` unless something is there already: True if this call
+        stored it, False if another writer had (its bytes are kept)."""
+        ...
+
+    def object_url(self, key: str, *, expires_in: int) -> str:
+        """A presigned GET of ``key``, shown inline with the content type it was stored with."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under ``prefix``; how many there were. Idempotent."""
+        ...
+
+    def prefixes(self, prefix: str, *, start_after: str, limit: int) -> list[str]:
+        """Up to ``limit`` "folders" directly under ``prefix`` (ending in ``/``), in key order,
+        after ``start_after``."""
         ...
 
 
@@ -82,6 +109,11 @@ class ImageRepository(Protocol):
         """PENDING images created before ``older_than`` and every DELETING image."""
         ...
 
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        """Record a stored rendition on a READY image, once however often it is called (the
+        version does not change: renditions are derived data); ImageConflict if not READY."""
+        ...
+
     def check(self) -> None: ...
 
 
@@ -100,8 +132,17 @@ class ImageProcessor(Protocol):
         a file, without decoding pixels; the same pixel and frame caps as ``inspect``."""
         ...
 
-    def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
-        """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
+    def render(self, body: BinaryIO, longest_side: int, fmt: str) -> Rendition:
+        """A re-encoded copy no larger than ``longest_side`` on either side, upright, in sRGB,
+        without metadata, in ``fmt`` (jpeg, webp, avif). The same input gives the same bytes."""
+        ...
+
+    def placeholder(self, rendition: bytes) -> Placeholder:
+        """BlurHash and dominant colour of a (small) rendition."""
+        ...
+
+    def without_gps(self, data: bytes) -> bytes | None:
+        """``data`` without GPS, the image data untouched; None when there is none to remove."""
         ...
 
 

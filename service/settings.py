@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
 
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
@@ -26,6 +26,10 @@ MAX_URL_TTL = 43_200
 # One CopyObject (how a finished upload moves to originals/) takes 5 GB at most.
 MAX_FILE_SIZE_LIMIT = 5 * 1024**3
 DEDUPE_MODES = ("per-user", "off")
+MIN_RENDITION_SIZE = 16
+MAX_RENDITION_SIZE = 4096
+MAX_RENDITION_SIZES = 8
+MAX_GPS_PRECISION = 6
 
 
 class SettingsError(ValueError):
@@ -84,6 +88,16 @@ class Settings:
     multipart_threshold: int = 16 * 1024 * 1024
     upload_session_ttl: int = 3600
     dedupe: str = "per-user"
+    # Renditions: longest sides, formats beyond JPEG (the fallback, always made), whether an
+    # upload stores the smallest one at once, and how long a thumbnail URL lives.
+    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
+    rendition_formats: tuple[str, ...] = RENDITION_FORMATS
+    prerender: bool = False
+    thumbnail_url_ttl: int = 900
+    # GPS: removed from stored originals; the owner sees the position rounded to this many
+    # decimals (2: about 1 km).
+    strip_gps: bool = True
+    gps_precision: int = 2
 
     @property
     def jwks_url(self) -> str | None:
@@ -161,6 +175,19 @@ class Settings:
                 "UPLOAD_SESSION_TTL", defaults.upload_session_ttl, minimum=60, maximum=MAX_URL_TTL
             ),
             dedupe=reader.choice("DEDUPE", defaults.dedupe, DEDUPE_MODES, upper=False),
+            rendition_sizes=reader.sizes("RENDITION_SIZES", defaults.rendition_sizes),
+            rendition_formats=reader.formats("RENDITION_FORMATS", defaults.rendition_formats),
+            prerender=reader.boolean("PRERENDER", defaults.prerender),
+            thumbnail_url_ttl=reader.integer(
+                "THUMBNAIL_URL_TTL",
+                defaults.thumbnail_url_ttl,
+                minimum=120,
+                maximum=MAX_URL_TTL,
+            ),
+            strip_gps=reader.boolean("STRIP_GPS", defaults.strip_gps),
+            gps_precision=reader.integer(
+                "GPS_PRECISION", defaults.gps_precision, minimum=0, maximum=MAX_GPS_PRECISION
+            ),
         )
         return settings
 
@@ -252,6 +279,40 @@ class _Reader:
         if value.lower() not in ("true", "false"):
             raise SettingsError(f"{name} must be true or false, got {value!r}")
         return value.lower() == "true"
+
+    def sizes(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        """Comma-separated longest sides in pixels, sorted, each once."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            sizes = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated integers, got {value!r}") from None
+        if (
+            not sizes
+            or len(sizes) > MAX_RENDITION_SIZES
+            or sizes[0] < MIN_RENDITION_SIZE
+            or sizes[-1] > MAX_RENDITION_SIZE
+        ):
+            raise SettingsError(
+                f"{name} must list 1 to {MAX_RENDITION_SIZES} sizes between "
+                f"{MIN_RENDITION_SIZE} and {MAX_RENDITION_SIZE}, got {value!r}"
+            )
+        return sizes
+
+    def formats(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        """Rendition formats among jpeg, webp, avif; jpeg (the fallback) is always included."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        formats = tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
+        unknown = [f for f in formats if f not in RENDITION_FORMATS]
+        if unknown:
+            raise SettingsError(
+                f"{name} must list formats among {', '.join(RENDITION_FORMATS)}, got {value!r}"
+            )
+        return tuple(dict.fromkeys(("jpeg", *formats)))
 
     def content_types(self, name: str) -> tuple[str, ...]:
         value = self.raw(name)

@@ -18,11 +18,13 @@ import threading
 import warnings
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from typing import BinaryIO
 
 from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
+from service.adapters import exif_data, pillow_renditions
 from service.errors import (
     DecoderBusy,
     ImageServiceError,
@@ -30,7 +32,7 @@ from service.errors import (
     InvalidImage,
     UnsupportedImage,
 )
-from service.model import ImageInfo, Rendition
+from service.model import ImageInfo, Placeholder, Rendition
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
@@ -133,7 +135,11 @@ class PillowImageProcessor:
             self._check_decoded_bytes(image, body, (width, height))
             with self._slot():
                 image.load()
-            return ImageInfo(content_type=content_type, width=width, height=height, frames=frames)
+            info = ImageInfo(content_type=content_type, width=width, height=height, frames=frames)
+            # After the decode: reading a PNG's EXIF loads the image, and a decode error must
+            # not be taken for a broken EXIF block.
+            orientation, exif, location = exif_data.read(image)
+            return replace(info, orientation=orientation, exif=exif, location=location)
 
     def inspect_header(self, header: BinaryIO) -> ImageInfo:
         """Format, dimensions and frames from the first bytes of a file, no pixel decoded.
@@ -224,6 +230,39 @@ class PillowImageProcessor:
             raise InvalidImage(f"{failure} ({error})") from None
         finally:
             body.seek(0)
+
+    def render(self, body: BinaryIO, longest_side: int, fmt: str) -> Rendition:
+        """A rendition (see ``pillow_renditions.render``) of the image in ``body``, decoded
+        within the budget and in a decode slot, like every other decode."""
+        with self._opened(body, RENDERABLE_FORMATS, "The image cannot be rendered") as image:
+            self._check_pixels(image)
+            full_size = width, height = image.size
+            # JPEG's DCT scaling: the smallest scale that keeps both sides at twice the
+            # rendition's or more, chosen before the decoded bytes are checked.
+            scale = 2 * longest_side / max(width, height)
+            image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+            self._check_decoded_bytes(image, body, full_size)
+            with self._slot():
+                return pillow_renditions.render(image, longest_side, fmt)
+
+    def placeholder(self, rendition: bytes) -> Placeholder:
+        """BlurHash and dominant colour of a rendition (small, upright, made by ``render``)."""
+        try:
+            with Image.open(io.BytesIO(rendition)) as image:
+                return pillow_renditions.placeholder(image)
+        except Exception as error:
+            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+
+    def without_gps(self, data: bytes) -> bytes | None:
+        """The same bytes without GPS (lossless: only the EXIF block is rewritten), or None when
+        there is no GPS to remove."""
+        try:
+            return exif_data.without_gps(data)
+        except Exception as error:
+            raise InvalidImage(f"The image's EXIF cannot be rewritten ({error})") from None
+
+    def formats(self) -> tuple[str, ...]:
+        return pillow_renditions.supported_formats()
 
     def _slot(self) -> AbstractContextManager[None]:
         return self._slots.slot() if self._slots else nullcontext()

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
 from service.errors import ImageConflict, StorageUnavailable, UploadIncomplete
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.model import (
+    Image,
+    ImageQuery,
+    ImageStatus,
+    Page,
+    RenditionInfo,
+    id_time_bounds,
+)
 from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
 
@@ -38,6 +45,32 @@ class InMemoryImageStore:
 
     def check(self) -> None:
         return None
+
+    def put_once(self, key: str, data: bytes, *, content_type: str) -> bool:
+        if key in self.objects:
+            return False
+        self.objects[key] = data
+        self.content_types[key] = content_type
+        return True
+
+    def object_url(self, key: str, *, expires_in: int) -> str:
+        return f"memory://store/{key}?expires_in={expires_in}"
+
+    def delete_prefix(self, prefix: str) -> int:
+        doomed = [key for key in self.objects if key.startswith(prefix)]
+        for key in doomed:
+            self.delete(key)
+        return len(doomed)
+
+    def prefixes(self, prefix: str, *, start_after: str, limit: int) -> list[str]:
+        found = sorted(
+            {
+                prefix + key[len(prefix) :].split("/", 1)[0] + "/"
+                for key in self.objects
+                if key.startswith(prefix) and "/" in key[len(prefix) :]
+            }
+        )
+        return [folder for folder in found if folder > start_after][:limit]
 
 
 @dataclass
@@ -94,11 +127,38 @@ class InMemoryImageRepository:
             and (query.user_id is None or image.user_id == query.user_id)
             and set(query.tags) <= set(image.tags)
             and (query.content_type is None or image.content_type == query.content_type)
+            and not query.by_capture_time
         ]
+        if query.by_capture_time:
+            matches = self._by_capture_time(query, position)
         page = matches[: query.limit]
         more = len(matches) > query.limit
         next_position = {"after": page[-1].image_id} if more else None
+        if more and query.by_capture_time:
+            next_position = {"after": _taken_key(page[-1])}
         return Page(page, next_position)
+
+    def _by_capture_time(self, query: ImageQuery, position: dict[str, str] | None) -> list[Image]:
+        """Newest capture first; images without a capture time are not found."""
+        found = [
+            image
+            for image in self.images.values()
+            if image.status is ImageStatus.READY
+            and image.taken_at is not None
+            and (query.user_id is None or image.user_id == query.user_id)
+            and (query.taken_from is None or image.taken_at >= query.taken_from)
+            and (query.taken_to is None or image.taken_at <= query.taken_to)
+            and (position is None or _taken_key(image) < position["after"])
+        ]
+        return sorted(found, key=_taken_key, reverse=True)
+
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        current = self.images.get(image_id)
+        if current is None or current.status is not ImageStatus.READY:
+            raise ImageConflict(f"Image {image_id} is not READY")
+        if rendition not in current.renditions:
+            renditions = sorted((*current.renditions, rendition), key=lambda r: (r.size, r.format))
+            self.images[image_id] = replace(current, renditions=tuple(renditions))
 
     def unfinished(self, older_than: datetime) -> Iterator[Image]:
         _, newest_stale = id_time_bounds(None, older_than)
@@ -121,6 +181,11 @@ class InMemoryImageRepository:
         current = self.images.get(image_id)
         if current is None or current.status is not status:
             raise ImageConflict(f"Image {image_id} is not {status.value}")
+
+
+def _taken_key(image: Image) -> str:
+    assert image.taken_at is not None
+    return f"{image.taken_at.strftime('%Y-%m-%dT%H:%M:%SZ')}#{image.image_id}"
 
 
 @dataclass

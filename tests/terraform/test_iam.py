@@ -11,7 +11,7 @@ import botocore
 import botocore.session
 import pytest
 
-from service.model import ORIGINALS_PREFIX
+from service.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
 from service.upload_model import INCOMING_PREFIX
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
@@ -148,7 +148,11 @@ def test_service_policy_is_exactly_what_the_service_uses(
 ) -> None:
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
-    objects = {f"{bucket}/{ORIGINALS_PREFIX}*", f"{bucket}/{INCOMING_PREFIX}*"}
+    objects = {
+        f"{bucket}/{ORIGINALS_PREFIX}*",
+        f"{bucket}/{RENDITIONS_PREFIX}*",
+        f"{bucket}/{INCOMING_PREFIX}*",
+    }
     incoming = {f"{bucket}/{INCOMING_PREFIX}*"}
     table_and_indexes = {table, f"{table}/index/*"}
     dynamodb = (
@@ -262,6 +266,8 @@ AUTHORIZED_BY = {
     "s3:ListParts": {"s3:ListMultipartUploadParts"},
     # CopyObject: GetObject on the source, PutObject on the destination.
     "s3:CopyObject": {"s3:GetObject", "s3:PutObject"},
+    "s3:ListObjectsV2": {"s3:ListBucket"},
+    "s3:DeleteObjects": {"s3:DeleteObject"},
     "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 }
 # TransactWriteItems is authorized per item, by the action of each item type.

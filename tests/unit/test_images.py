@@ -15,7 +15,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from PIL import Image as PILImage
 
 from service.errors import (
     ImageConflict,
@@ -562,7 +561,7 @@ def test_delete_that_loses_to_a_concurrent_delete_is_not_found(
         fake_service.delete(ALICE, image.image_id)
 
 
-# --- download link and thumbnail -------------------------------------------------------------
+# --- download link (thumbnails: test_renditions.py) -----------------------------------------
 
 
 def test_download_link_comes_from_the_store_with_the_configured_ttl(
@@ -582,28 +581,6 @@ def test_download_link_comes_from_the_store_with_the_configured_ttl(
 def test_download_link_of_an_unknown_image_is_not_found(fake_service: ImageService) -> None:
     with pytest.raises(ImageNotFound):
         fake_service.download_link(ALICE, new_image_id(START))
-
-
-def test_thumbnail_is_rendered_from_the_stored_original(fake_service: ImageService) -> None:
-    image = upload(fake_service, jpeg((64, 48)))
-    rendition = fake_service.thumbnail(ALICE, image.image_id, 32)
-    assert (rendition.content_type, rendition.width, rendition.height) == ("image/jpeg", 32, 24)
-    with PILImage.open(io.BytesIO(rendition.data)) as decoded:
-        assert decoded.size == (32, 24)
-
-
-def test_thumbnail_of_an_unknown_image_is_not_found(fake_service: ImageService) -> None:
-    with pytest.raises(ImageNotFound):
-        fake_service.thumbnail(ALICE, new_image_id(START), 64)
-
-
-def test_thumbnail_without_its_original_is_storage_unavailable(
-    fake_service: ImageService, fake_store: InMemoryImageStore
-) -> None:
-    image = upload(fake_service)
-    fake_store.delete(image.object_key)
-    with pytest.raises(StorageUnavailable):
-        fake_service.thumbnail(ALICE, image.image_id, 64)
 
 
 # --- sweep ----------------------------------------------------------------------------------

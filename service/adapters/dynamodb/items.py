@@ -9,7 +9,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from service.adapters.dynamodb import keys
-from service.model import Image, ImageStatus
+from service.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -28,6 +28,30 @@ def day_of(image: Image) -> str:
 def entry_partitions(image: Image) -> set[str]:
     """Every listing partition the image appears in while READY."""
     return keys.entry_partitions(image.user_id, image.content_type, day_of(image), image.tags)
+
+
+def taken_entry_keys(image: Image) -> list[Item]:
+    """The capture-time entries of the image while READY; none without a capture time."""
+    taken = image.taken_at
+    if taken is None:
+        return []
+    sort_key = keys.taken_sort_key(taken, image.image_id)
+    return [
+        {"pk": {"S": partition}, "sk": {"S": sort_key}}
+        for partition in sorted(keys.taken_partitions(image.user_id, taken))
+    ]
+
+
+def rendition_member(rendition: RenditionInfo) -> str:
+    """A rendition as a member of the ``renditions`` string set: ``size:format:widthxheight``.
+    Two renders of one size and format are the same bytes, so the same member."""
+    return f"{rendition.size}:{rendition.format}:{rendition.width}x{rendition.height}"
+
+
+def rendition_of_member(member: str) -> RenditionInfo:
+    size, fmt, dimensions = member.split(":")
+    width, height = dimensions.split("x")
+    return RenditionInfo(size=int(size), format=fmt, width=int(width), height=int(height))
 
 
 def entry_key(partition: str, image_id: str) -> Item:
@@ -73,9 +97,24 @@ def to_item(image: Image) -> Item:
         "status": image.status.value,
         "version": image.version,
     }
+    derived: dict[str, Any] = {
+        "pixel_width": image.pixel_width,
+        "pixel_height": image.pixel_height,
+        "exif": _json(image.exif.to_dict()) if image.exif else None,
+        "location": _json(image.location.to_dict()) if image.location else None,
+        "blurhash": image.blurhash,
+        "dominant_color": image.dominant_color,
+        # A string set: recording a rendition is an ADD, idempotent under concurrency.
+        "renditions": {rendition_member(r) for r in image.renditions} or None,
+    }
+    plain |= {name: value for name, value in derived.items() if value is not None}
     if image.status is not ImageStatus.READY:
         plain |= sweep_keys(image)
     return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def from_item(item: Item) -> Image:
@@ -97,4 +136,16 @@ def from_item(item: Item) -> Image:
         status=ImageStatus(plain["status"]),
         # Items written before versions existed are version 1.
         version=int(plain.get("version", 1)),
+        pixel_width=int(plain["pixel_width"]) if "pixel_width" in plain else None,
+        pixel_height=int(plain["pixel_height"]) if "pixel_height" in plain else None,
+        exif=ExifSummary.from_dict(json.loads(plain["exif"])) if "exif" in plain else None,
+        location=GeoPoint(**json.loads(plain["location"])) if "location" in plain else None,
+        blurhash=plain.get("blurhash"),
+        dominant_color=plain.get("dominant_color"),
+        renditions=tuple(
+            sorted(
+                (rendition_of_member(m) for m in plain.get("renditions", ())),
+                key=lambda r: (r.size, r.format),
+            )
+        ),
     )

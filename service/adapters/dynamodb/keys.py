@@ -16,7 +16,13 @@ pk                         sk                       what
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
 ``N#T#<tag>``              ``COUNT``                approximate image count of a tag
 ``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
+``K#<yyyy-mm>``            ``<taken>#<id>``         capture-time entry: all images, by month
+``UK#<user>``              ``<taken>#<id>``         capture-time entry: a user's images
 =========================  =======================  ==========================================
+
+Capture-time entries (``<taken>`` is the EXIF capture time in UTC, ``YYYY-MM-DDTHH:MM:SSZ``)
+exist only for READY images that record one; they are written and removed in the same
+transactions as the listing entries.
 
 Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
 (crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from datetime import datetime
 
 IMAGE = "IMG#"
 META = "META"
@@ -52,6 +59,9 @@ SWEEP_DELETING = "D#"
 SWEEP_SESSION = "S#"
 SWEEP_SHARDS = 4
 UPLOAD = "UP#"
+TAKEN_MONTH = "K#"
+USER_TAKEN = "UK#"
+TAKEN_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -71,6 +81,8 @@ SPELLINGS = (
     SWEEP_DELETING,
     SWEEP_SESSION,
     UPLOAD,
+    TAKEN_MONTH,
+    USER_TAKEN,
 )
 
 
@@ -107,6 +119,34 @@ def entry_partitions(user: str, content_type: str, day: str, tags: Iterable[str]
     for tag in tags:
         partitions |= {listing_partition(tag=tag), listing_partition(user=user, tag=tag)}
     return {partition for partition in partitions if partition is not None}
+
+
+def taken_partitions(user: str, taken_at: datetime) -> set[str]:
+    """The capture-time partitions of an image taken at ``taken_at`` (UTC)."""
+    return {user_taken_partition(user), taken_month_partition(taken_at.strftime("%Y-%m"))}
+
+
+def user_taken_partition(user: str) -> str:
+    return f"{USER_TAKEN}{user}"
+
+
+def taken_month_partition(month: str) -> str:
+    return f"{TAKEN_MONTH}{month}"
+
+
+def taken_sort_key(taken_at: datetime, image_id: str) -> str:
+    return f"{taken_at.strftime(TAKEN_FORMAT)}#{image_id}"
+
+
+def taken_range(start: datetime | None, end: datetime | None) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the capture-time sort keys within ``[start, end]``."""
+    low = start.strftime(TAKEN_FORMAT) if start else "0"
+    high = f"{end.strftime(TAKEN_FORMAT)}#~" if end else "~"
+    return low, high
+
+
+def image_id_of_taken_key(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]
 
 
 def tag_counter_partition(tag: str) -> str:

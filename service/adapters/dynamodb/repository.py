@@ -18,7 +18,7 @@ from service.adapters.dynamodb import items, keys
 from service.adapters.dynamodb.search import ListingReader
 from service.adapters.dynamodb.table import SWEEP_INDEX
 from service.errors import StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,6 +49,7 @@ class DynamoDBImageRepository:
             [
                 self._set_status(ready, expected=ImageStatus.PENDING, remove_sweep=True),
                 *self._puts(items.entry_partitions(ready), ready.image_id),
+                *self._put_keys(items.taken_entry_keys(ready)),
             ],
         )
         self._count_tags(ready.tags, +1)
@@ -95,6 +96,7 @@ class DynamoDBImageRepository:
             [
                 self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
                 *self._deletes(items.entry_partitions(image), image.image_id),
+                *self._delete_keys(items.taken_entry_keys(image)),
             ],
         )
         self._count_tags(image.tags, -1)
@@ -136,6 +138,21 @@ class DynamoDBImageRepository:
                     image = self.get(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
                     if image is not None and image.status is not ImageStatus.READY:
                         yield image
+
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        with translate_errors("record the rendition"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=items.meta_key(image_id),
+                # ADD to a string set: a member already there is not added twice.
+                UpdateExpression="ADD renditions :r",
+                ConditionExpression="#s = :ready",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":r": {"SS": [items.rendition_member(rendition)]},
+                    ":ready": {"S": ImageStatus.READY.value},
+                },
+            )
 
     def check(self) -> None:
         with translate_errors("describe the table"):
@@ -197,6 +214,12 @@ class DynamoDBImageRepository:
             {"Delete": {"TableName": self._table, "Key": items.entry_key(p, image_id)}}
             for p in sorted(partitions)
         ]
+
+    def _put_keys(self, item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"Put": {"TableName": self._table, "Item": key}} for key in item_keys]
+
+    def _delete_keys(self, item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"Delete": {"TableName": self._table, "Key": key}} for key in item_keys]
 
     def _transact(self, action: str, operations: list[dict[str, Any]]) -> None:
         with translate_errors(action):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from service.adapters.aws_errors import translate_errors
@@ -54,6 +55,8 @@ class ListingReader:
         self._table = table
 
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
+        if query.by_capture_time:
+            return Page(*self._by_capture_time(query, position))
         plan = self.plan(query)
         if plan.partition is None:
             found, next_position = self._walk_days(query, position)
@@ -94,6 +97,51 @@ class ListingReader:
                 return found, None
             if examined >= RESIDUAL_READ_BUDGET:
                 return found, {"after": after} if after else None
+
+    def _by_capture_time(
+        self, query: ImageQuery, position: dict[str, str] | None
+    ) -> tuple[list[Image], dict[str, str] | None]:
+        """Newest capture first, from the user's capture-time partition, or for all users
+        from the month partitions between ``taken_to`` and ``taken_from`` (both required,
+        checked by the service), newest month first. Exact: every entry read is returned."""
+        if query.user_id is not None:
+            partitions = [keys.user_taken_partition(query.user_id)]
+        else:
+            assert query.taken_from is not None
+            assert query.taken_to is not None
+            partitions = [
+                keys.taken_month_partition(month)
+                for month in _months(query.taken_to, query.taken_from)
+            ]
+        start = position.get("partition") if position else None
+        if start is not None and start in partitions:
+            partitions = partitions[partitions.index(start) :]
+        low, high = keys.taken_range(query.taken_from, query.taken_to)
+        found: list[tuple[str, str]] = []  # (partition, sort key)
+        for partition in partitions:
+            after = position.get("after") if position and partition == start else None
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {
+                    ":p": {"S": partition},
+                    ":lo": {"S": low},
+                    ":hi": {"S": high},
+                },
+                "ScanIndexForward": False,
+                "ConsistentRead": True,
+                "Limit": query.limit + 1 - len(found),
+            }
+            if after:
+                request["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": after}}
+            with translate_errors("list images"):
+                response = self._client.query(**request)
+            found.extend((partition, item["sk"]["S"]) for item in response["Items"])
+            if len(found) > query.limit:
+                last_partition, last_key = found[query.limit - 1]
+                ids = [keys.image_id_of_taken_key(k) for _, k in found[: query.limit]]
+                return self._ready(ids), {"partition": last_partition, "after": last_key}
+        return self._ready([keys.image_id_of_taken_key(k) for _, k in found]), None
 
     def _walk_days(
         self, query: ImageQuery, position: dict[str, str] | None
@@ -197,3 +245,13 @@ class ListingReader:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
                 raise StorageUnavailable("Could not read images (throttled); retry")
+
+
+def _months(newest: datetime, oldest: datetime) -> list[str]:
+    """``yyyy-mm`` from ``newest``'s month back to ``oldest``'s, both included."""
+    year, month = newest.year, newest.month
+    months: list[str] = []
+    while (year, month) >= (oldest.year, oldest.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months

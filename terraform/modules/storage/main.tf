@@ -202,7 +202,10 @@ data "aws_iam_policy_document" "service_data_access" {
       "s3:GetObject",
       "s3:DeleteObject",
     ]
-    resources = ["${aws_s3_bucket.images.arn}/originals/*"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/originals/*",
+      "${aws_s3_bucket.images.arn}/renditions/*",
+    ]
   }
 
   # Upload sessions: the client's presigned POST or parts land under incoming/ (signed with
@@ -220,7 +223,9 @@ data "aws_iam_policy_document" "service_data_access" {
     resources = ["${aws_s3_bucket.images.arn}/incoming/*"]
   }
 
-  # HeadBucket (readiness check) is authorized by s3:ListBucket.
+  # HeadBucket (readiness check) is authorized by s3:ListBucket, and so is ListObjectsV2 (the
+  # renditions of a deleted image, orphans found by the sweeper). A prefix condition would
+  # refuse HeadBucket, which names no prefix.
   statement {
     sid       = "ImageBucket"
     actions   = ["s3:ListBucket"]
