@@ -11,7 +11,8 @@ PYTHON_SOURCES := service tests bench scripts
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest unit lint format terraform-check sweep create-resources bench clean
+.PHONY: help venv run test pytest unit lint format terraform-check sweep create-resources bench \
+	bench-embedded clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -64,6 +65,9 @@ create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (o
 
 bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python bench/bench_images.py
+
+bench-embedded: $(STAMP) ## make run's emulator filled with 10,000 images by 16 writers (minutes)
+	$(BIN)/python bench/bench_embedded.py $(BENCH_ARGS)
 
 sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep
