@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -18,6 +20,44 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+
+Client = TypeVar("Client")
+# boto3's default session is not safe to create clients from concurrently: one at a time.
+_CLIENT_CREATION = threading.Lock()
+
+
+class LazyClient(Generic[Client]):
+    """Stands for a boto3 client that is created on first use, once, whichever thread asks.
+
+    Creating a client loads its service model and endpoint rules: tens of milliseconds each,
+    which a Lambda cold start (and ``GET /health``) should not pay before a request needs S3
+    or DynamoDB.
+    """
+
+    def __init__(self, factory: Callable[[], Client]) -> None:
+        self._factory = factory
+        self._client: Client | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.resolve(), name)
+
+    def resolve(self) -> Client:
+        client = self._client
+        if client is None:
+            with _CLIENT_CREATION:
+                if self._client is None:
+                    self._client = self._factory()
+                client = self._client
+        return client
+
+    @property
+    def created(self) -> bool:
+        return self._client is not None
+
+
+def lazy(factory: Callable[[], Client]) -> Client:
+    """``factory()``'s client, created when first used (see :class:`LazyClient`)."""
+    return cast(Client, LazyClient(factory))
 
 
 def _config(settings: Settings, endpoint: str | None) -> Config:
@@ -47,13 +87,19 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
 
 def build_image_service(settings: Settings) -> ImageService:
     set_process_limits(settings.max_image_pixels)
+    # A second S3 client only when presigned URLs name another endpoint (docker compose).
+    presign_client = None
+    if settings.s3_public_endpoint_url not in (None, settings.aws_endpoint_url):
+        presign_client = lazy(lambda: s3_client(settings, public=True))
     return ImageService(
         store=S3ImageStore(
-            s3_client(settings),
+            lazy(lambda: s3_client(settings)),
             settings.s3_bucket_name,
-            presign_client=s3_client(settings, public=True),
+            presign_client=presign_client,
         ),
-        repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
+        repository=DynamoDBImageRepository(
+            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+        ),
         processor=PillowImageProcessor(
             max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
         ),
