@@ -1,29 +1,57 @@
-"""Identifies images from their bytes with Pillow and enforces the pixel and frame caps."""
+"""Identifies images from their bytes with Pillow and enforces the pixel and frame caps.
+
+Pillow is imported on first use, not with this module: a cold start that serves no upload or
+thumbnail does not pay for it.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
-from typing import BinaryIO
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING, BinaryIO
 
 from service.errors import ImageTooLarge, InvalidImage
 from service.model import ImageInfo, Rendition
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
 IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
+
+_limits_lock = threading.Lock()
+_process_max_pixels: int | None = None
+_limits_applied = False
 
 
 def set_process_limits(max_pixels: int) -> None:
     """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring.
 
     Pillow warns between its cap and twice its cap and raises above; both become errors, once,
-    rather than around each call (catch_warnings is not thread-safe).
+    rather than around each call (catch_warnings is not thread-safe). Applied by the first use
+    of Pillow that follows.
     """
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    global _process_max_pixels, _limits_applied
+    with _limits_lock:
+        _process_max_pixels = max_pixels
+        _limits_applied = False
+
+
+def _pillow_ready() -> None:
+    """Imports Pillow and applies the process limits if not done yet; cheap once done."""
+    global _limits_applied
+    if _limits_applied:
+        return
+    from PIL import Image
+
+    with _limits_lock:
+        if not _limits_applied:
+            warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+            if _process_max_pixels is not None:
+                Image.MAX_IMAGE_PIXELS = _process_max_pixels
+            _limits_applied = True
 
 
 class PillowImageProcessor:
@@ -32,6 +60,9 @@ class PillowImageProcessor:
         self._max_frames = max_frames
 
     def inspect(self, body: BinaryIO) -> ImageInfo:
+        from PIL import Image, UnidentifiedImageError
+
+        _pillow_ready()
         body.seek(0)
         try:
             with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
@@ -58,6 +89,9 @@ class PillowImageProcessor:
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """Upright (EXIF orientation applied), re-encoded without metadata: JPEG, or PNG when
         the image has transparency. Only the first frame of an animation is used."""
+        from PIL import Image, ImageOps
+
+        _pillow_ready()
         body.seek(0)
         try:
             with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
@@ -88,6 +122,8 @@ class PillowImageProcessor:
             body.seek(0)
 
     def _check_header(self, image: Image.Image) -> ImageInfo:
+        from PIL import Image
+
         width, height = image.size
         if width * height > self._max_pixels:
             raise ImageTooLarge(
