@@ -5,9 +5,9 @@
 Starts ``python -m service run-local`` on free loopback ports (or uses ``--url``, an API that
 is already running) and fills it with small generated JPEGs, bucket by bucket. In each bucket
 of ``--bucket`` images, ``--probe`` uploads are sent one at a time (the serial latency at that
-table size), then the rest by ``--writers`` concurrent threads. It prints, per bucket, the
-serial and concurrent median latencies and the errors (any answer but 201), and at the end the
-ratio of the last bucket's serial median to the first's: flat is 1.0, whatever the machine.
+table size) and the rest by ``--writers`` concurrent threads, in turns. It prints, per bucket,
+the serial and concurrent median latencies and the errors (any answer but 201), and at the end
+the ratio of the last bucket's serial median to the first's: flat is 1.0, whatever the machine.
 
 Bounded: it stops after ``--max-seconds`` (default 1800) even if the images are not all in.
 """
@@ -37,6 +37,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = ("nature", "sunset", "city", "people", "food", "travel", "night", "animals")
 USERS = tuple(f"bench-user-{n}" for n in range(16))
+SEGMENTS = 5
 
 
 def jpegs(count: int = 64) -> list[bytes]:
@@ -129,6 +130,11 @@ def run_local() -> Iterator[str]:
         log.close()
 
 
+def _share(total: int, segment: int) -> int:
+    """The part of ``total`` that falls to ``segment`` of SEGMENTS (the parts add up)."""
+    return total * (segment + 1) // SEGMENTS - total * segment // SEGMENTS
+
+
 def fill(uploader: Uploader, args: argparse.Namespace) -> list[Bucket]:
     buckets: list[Bucket] = []
     deadline = time.monotonic() + args.max_seconds
@@ -140,15 +146,19 @@ def fill(uploader: Uploader, args: argparse.Namespace) -> list[Bucket]:
             bucket = Bucket()
             size = min(args.bucket, args.images - start)
             probes = min(args.probe, size)
-            for _ in range(probes):
-                elapsed, error = uploader.upload()
-                bucket.serial_ms.append(elapsed)
-                if error:
-                    bucket.errors.append(error)
-            for elapsed, error in pool.map(lambda _: uploader.upload(), range(size - probes)):
-                bucket.concurrent_ms.append(elapsed)
-                if error:
-                    bucket.errors.append(error)
+            # The serial probes are spread over the bucket, between the concurrent uploads, so
+            # that a passing burst of load on the machine weighs less on one bucket's median.
+            for segment in range(SEGMENTS):
+                for _ in range(_share(probes, segment)):
+                    elapsed, error = uploader.upload()
+                    bucket.serial_ms.append(elapsed)
+                    if error:
+                        bucket.errors.append(error)
+                uploads = range(_share(size - probes, segment))
+                for elapsed, error in pool.map(lambda _: uploader.upload(), uploads):
+                    bucket.concurrent_ms.append(elapsed)
+                    if error:
+                        bucket.errors.append(error)
             buckets.append(bucket)
             concurrent = statistics.median(bucket.concurrent_ms) if bucket.concurrent_ms else 0
             print(
