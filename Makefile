@@ -10,10 +10,13 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
 PYTHON_SOURCES := service tests bench scripts
 PYTEST_ARGS ?=
+LOAD_URL ?= http://127.0.0.1:8000
+LOAD_USERS ?= 16
+LOAD_TIME ?= 60s
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test pytest unit lint format terraform-check sweep create-resources bench \
-	bench-embedded clean
+	bench-embedded load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -69,6 +72,11 @@ bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the sam
 
 bench-embedded: $(STAMP) ## make run's emulator filled with 10,000 images by 16 writers (minutes)
 	$(BIN)/python bench/bench_embedded.py $(BENCH_ARGS)
+
+# Start the API first (e.g. `make run` in another terminal). Bounded: LOAD_TIME, then it stops.
+load: $(STAMP) ## locust on LOAD_URL (make run's): 16 users for 60 s; req/s, percentiles, errors
+	$(BIN)/locust -f bench/locustfile.py --headless --only-summary --host $(LOAD_URL) \
+		--users $(LOAD_USERS) --spawn-rate $(LOAD_USERS) --run-time $(LOAD_TIME) --stop-timeout 10
 
 sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep
