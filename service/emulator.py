@@ -172,8 +172,9 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
                     errors.append((None, None, None))
                     continue
 
+                # Each item appears once in a transaction (checked above): its first state.
                 hash_value, range_value = backend.get_keys_value(table, key)
-                journal.setdefault((table_name, hash_value, range_value), copy.deepcopy(current))
+                journal[(table_name, hash_value, range_value)] = copy.deepcopy(current)
                 if op_type == "Put":
                     backend.put_item(
                         table_name,
