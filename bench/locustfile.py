@@ -121,7 +121,6 @@ class PhotoClient(HttpUser):
             return response.json() if status != 204 else None
 
 
-@events.quitting.add_listener
 def _summary(environment: Any, **_: Any) -> None:
     total = environment.stats.total
     if not total.num_requests:
@@ -134,3 +133,6 @@ def _summary(environment: Any, **_: Any) -> None:
         f"errors {total.num_failures} ({100 * total.fail_ratio:.2f}%)",
         flush=True,
     )
+
+
+events.quitting.add_listener(_summary)  # type: ignore[no-untyped-call]  # locust is untyped
