@@ -5,6 +5,8 @@
 
 Each user uploads and works on images of its own (``user_id`` of its own), so no user trips
 over another's deletes. Weights: 70% listings and gets, 20% uploads, 10% PATCH and DELETE.
+If the API asks for sign-in, export ``TOKEN`` (an access token) first: every request carries
+it, and uploads leave the owner to the token instead of naming a ``user_id``.
 Every answer that is not the expected status counts as an error. At the end, besides locust's
 own tables, one line gives requests/s, the 50th/95th/99th percentiles and the errors.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import uuid
 from typing import Any
@@ -35,13 +38,17 @@ def small_jpegs(count: int = 16) -> list[bytes]:
 
 
 JPEGS = small_jpegs()
+TOKEN = os.environ.get("TOKEN", "").strip()
 
 
 class PhotoClient(HttpUser):
     """Lists and reads most of the time; uploads, edits and deletes its own images."""
 
     def on_start(self) -> None:
-        self.user_id = f"load-{uuid.uuid4().hex[:12]}"
+        # Signed in, the owner is the token's user: learnt from the first upload's answer.
+        self.user_id = "" if TOKEN else f"load-{uuid.uuid4().hex[:12]}"
+        if TOKEN:
+            self.client.headers["Authorization"] = f"Bearer {TOKEN}"
         self.random = random.Random()  # noqa: S311 - picks test data, not secrets
         self.images: list[str] = []
         self.upload()
@@ -83,13 +90,14 @@ class PhotoClient(HttpUser):
             name="/images (upload)",
             files={"image": ("photo.jpg", self.random.choice(JPEGS), "image/jpeg")},
             data={
-                "user_id": self.user_id,
+                **({"user_id": self.user_id} if not TOKEN else {}),
                 "description": "load test",
                 "tags": json.dumps(tags),
             },
         )
         if response is not None:
             self.images.append(response["image_id"])
+            self.user_id = response["user_id"]
 
     # 10%: PATCH and DELETE --------------------------------------------------------------------
     @task(6)
