@@ -43,7 +43,15 @@ def create_app(
         API_VERSION="1.0",
         OPENAPI_VERSION="3.0.3",
         # Every operation needs a bearer token unless it says otherwise (health: none).
-        API_SPEC_OPTIONS={"security": [{auth.BEARER_SCHEME: []}]},
+        # Given as options, not through api.spec: the document is built on first read.
+        API_SPEC_OPTIONS={
+            "security": [{auth.BEARER_SCHEME: []}],
+            "components": {
+                "securitySchemes": {
+                    auth.BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -61,9 +69,6 @@ def create_app(
     api.register_blueprint(resources.blp)
     api.register_blueprint(uploads.blp)
     api.register_blueprint(health.blp)
-    api.spec.components.security_scheme(
-        auth.BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
     register_error_handlers(app, body_limit, lambda_limit=settings.max_request_body is not None)
     request_ids.init_app(app)
     if settings.auth_mode == "none":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import secrets
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -30,6 +32,44 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+
+Client = TypeVar("Client")
+# boto3's default session is not safe to create clients from concurrently: one at a time.
+_CLIENT_CREATION = threading.Lock()
+
+
+class LazyClient(Generic[Client]):
+    """Stands for a boto3 client that is created on first use, once, whichever thread asks.
+
+    Creating a client loads its service model and endpoint rules: tens of milliseconds each,
+    which a Lambda cold start (and ``GET /health``) should not pay before a request needs S3
+    or DynamoDB.
+    """
+
+    def __init__(self, factory: Callable[[], Client]) -> None:
+        self._factory = factory
+        self._client: Client | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.resolve(), name)
+
+    def resolve(self) -> Client:
+        client = self._client
+        if client is None:
+            with _CLIENT_CREATION:
+                if self._client is None:
+                    self._client = self._factory()
+                client = self._client
+        return client
+
+    @property
+    def created(self) -> bool:
+        return self._client is not None
+
+
+def lazy(factory: Callable[[], Client]) -> Client:
+    """``factory()``'s client, created when first used (see :class:`LazyClient`)."""
+    return cast(Client, LazyClient(factory))
 
 
 def _config(settings: Settings, endpoint: str | None) -> Config:
@@ -81,11 +121,13 @@ def build_upload_service(settings: Settings, images: ImageService) -> UploadServ
     return UploadService(
         images=images,
         store=S3UploadStore(
-            s3_client(settings),
+            lazy(lambda: s3_client(settings)),
             settings.s3_bucket_name,
-            presign_client=s3_client(settings, public=True),
+            presign_client=_presign_client(settings),
         ),
-        sessions=DynamoDBUploadSessions(dynamodb_client(settings), settings.dynamodb_table_name),
+        sessions=DynamoDBUploadSessions(
+            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+        ),
         processor=_processor(settings),
         limits=UploadLimits(
             max_file_size=settings.max_file_size,
@@ -94,6 +136,14 @@ def build_upload_service(settings: Settings, images: ImageService) -> UploadServ
         ),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
     )
+
+
+def _presign_client(settings: Settings) -> S3Client | None:
+    """A second S3 client only when presigned URLs name another endpoint than the one this
+    process reaches S3 on (docker compose)."""
+    if settings.s3_public_endpoint_url in (None, settings.aws_endpoint_url):
+        return None
+    return lazy(lambda: s3_client(settings, public=True))
 
 
 def _processor(settings: Settings) -> PillowImageProcessor:
@@ -116,11 +166,13 @@ def build_image_service(settings: Settings) -> ImageService:
     set_process_limits(settings.max_image_pixels)
     return ImageService(
         store=S3ImageStore(
-            s3_client(settings),
+            lazy(lambda: s3_client(settings)),
             settings.s3_bucket_name,
-            presign_client=s3_client(settings, public=True),
+            presign_client=_presign_client(settings),
         ),
-        repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
+        repository=DynamoDBImageRepository(
+            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+        ),
         processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=Limits(

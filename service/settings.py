@@ -201,6 +201,8 @@ class ServerSettings:
     workers: int = 2
     threads: int = 8
     timeout: int = 60
+    # Seconds a request body may take to arrive (service.api.body_deadline); 0: no limit.
+    body_timeout: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -214,6 +216,7 @@ class ServerSettings:
             workers=reader.integer("GUNICORN_WORKERS", defaults.workers, minimum=1),
             threads=reader.integer("GUNICORN_THREADS", defaults.threads, minimum=1),
             timeout=reader.integer("GUNICORN_TIMEOUT", defaults.timeout, minimum=1),
+            body_timeout=reader.integer("GUNICORN_BODY_TIMEOUT", defaults.body_timeout, minimum=0),
         )
 
 

@@ -53,13 +53,18 @@ _M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
 # A WebP names its first frame's bitstream within its first few chunks (VP8X, ICCP, ANIM, ANMF).
 _WEBP_CHUNKS_SEARCHED = 16
 
+_limits_lock = threading.Lock()
+_process_max_pixels: int | None = None
+_limits_applied = False
+
 
 def set_process_limits(max_pixels: int) -> None:
     """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring, which
     also makes the C allocator give the memory of decodes back (see MMAP_THRESHOLD).
 
     Pillow warns between its cap and twice its cap and raises above; both become errors, once,
-    rather than around each call (catch_warnings is not thread-safe).
+    rather than around each call (catch_warnings is not thread-safe). Applied by the first use
+    of Pillow that follows.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)

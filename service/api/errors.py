@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import errors
 from service.api.auth import www_authenticate
+from service.api.openapi import DeferredSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ def error_response(
     return jsonify(body), status.value
 
 
-class ImageApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default)."""
+class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
+    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default),
+    and its OpenAPI document built on first use (:class:`DeferredSpec`)."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, code, extra_headers = super().handle_http_exception(error)
