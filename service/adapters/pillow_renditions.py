@@ -31,9 +31,11 @@ def render(image: Image.Image, longest_side: int, fmt: str) -> Rendition:
     frame of an animation. Transparency is kept in WebP and AVIF, flattened on white in JPEG."""
     # JPEG's DCT scaling decodes at a reduced scale, at least twice the size asked for.
     image.draft("RGB", (longest_side * 2, longest_side * 2))
-    upright = ImageOps.exif_transpose(image)
-    upright = _to_srgb(upright)
-    upright.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+    # Scaled down in place first (the box is square, so a later quarter turn keeps within
+    # it): only the small copy is turned upright and converted, which keeps a decode's peak
+    # memory near its decoded size rather than a multiple of it.
+    image.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+    upright = _to_srgb(ImageOps.exif_transpose(image))
     transparent = upright.mode in ("RGBA", "LA", "PA") or (
         upright.mode == "P" and "transparency" in upright.info
     )
