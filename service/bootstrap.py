@@ -129,4 +129,5 @@ def build_image_service(settings: Settings) -> ImageService:
             sweep_grace_seconds=settings.sweep_grace_seconds,
         ),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+        dedupe=settings.dedupe == "per-user",
     )

@@ -68,6 +68,15 @@ class ImageConflict(ImageServiceError):
     """The image changed underneath the request (for example, deleted meanwhile)."""
 
 
+class DuplicateImage(ImageConflict):
+    """The user already has a READY image of the same bytes (same SHA-256): ``image_id``.
+    ImageService answers that image instead; should the error ever escape, it is a conflict."""
+
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"The same bytes are already image {image_id}")
+        self.image_id = image_id
+
+
 class StorageUnavailable(ImageServiceError):
     """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""
 

@@ -8,6 +8,12 @@ Consistency without a shared transaction between S3 and DynamoDB:
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
   object deleted -> item deleted. A crash leaves a DELETING item that ``sweep`` finishes.
 
+Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
+them is written in the publish transaction, conditional on its absence, so two uploads of the
+same bytes racing each other still make one image; the one that loses discards what it stored
+and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
+storing the bytes of an obvious duplicate at all.
+
 No lost updates: every image carries a ``version``; a change or delete is computed from the
 version read and written on the condition that it is still the stored one (and still the
 owner's), together with the listing entries it moves, so the entries always match the tags.
@@ -28,6 +34,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DuplicateImage,
     ImageConflict,
     ImageNotFound,
     ImageTooLarge,
@@ -69,6 +76,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Published:
+    """What an upload made: a new image, or (``duplicate``) the user's image of the same
+    bytes, which the upload left as it was."""
+
+    image: Image
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
 class ListResult:
     items: list[Image]
     next_cursor: str | None
@@ -97,7 +113,9 @@ class ImageService:
         limits: Limits,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
+        dedupe: bool = False,
     ) -> None:
+        self._dedupe = dedupe
         self._store = store
         self._repository = repository
         self._processor = processor
@@ -106,7 +124,7 @@ class ImageService:
         self._access = access or AccessPolicy()
         self._clock = clock
 
-    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Image:
+    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
         size = _size_of(body)
         if size == 0:
@@ -155,13 +173,27 @@ class ImageService:
                 f"The file was declared as {declared} but its content is {info.content_type}"
             )
 
-    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Image:
+    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Published:
         """Record ``image`` PENDING, ``store`` its bytes under its object key, publish it. A
-        failure on the way undoes what it can; ``sweep`` removes what it could not."""
+        failure on the way undoes what it can; ``sweep`` removes what it could not. With
+        ``dedupe``, the owner's READY image of the same bytes, if any, instead."""
+        if self._dedupe:
+            holder = self._repository.claim_of(image.user_id, image.sha256)
+            existing = self._repository.get(holder) if holder else None
+            if existing is not None and existing.status is ImageStatus.READY:
+                return Published(existing, duplicate=True)
         self._repository.add_pending(image)
         try:
             store(image)
-            return self._repository.publish(image)
+            return Published(self._repository.publish(image, claim=self._dedupe))
+        except DuplicateImage as duplicate:
+            self._discard_pending(image)
+            existing = self._repository.get(duplicate.image_id)
+            if existing is None or existing.status is not ImageStatus.READY:
+                raise ImageConflict(
+                    f"Image {duplicate.image_id} of the same bytes is being deleted; retry"
+                ) from duplicate
+            return Published(existing, duplicate=True)
         except Exception:
             self._discard_pending(image)
             raise

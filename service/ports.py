@@ -43,8 +43,15 @@ class ImageRepository(Protocol):
         """Record a new image as PENDING. Fails with ImageConflict if the id exists."""
         ...
 
-    def publish(self, image: Image) -> Image:
-        """PENDING -> READY and visible in every listing it belongs to, atomically."""
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
+        """PENDING -> READY and visible in every listing it belongs to, atomically. With
+        ``claim``, the same write claims the owner's bytes (user, SHA-256), on the condition
+        that no READY image of the owner holds them: DuplicateImage (naming that image)
+        otherwise, and nothing is published."""
+        ...
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        """The id of the user's READY image that claimed these bytes, if one did."""
         ...
 
     def abandon(self, image: Image) -> Image:
@@ -66,8 +73,9 @@ class ImageRepository(Protocol):
         ...
 
     def hide(self, image: Image) -> Image:
-        """READY -> DELETING and out of every listing, atomically; ImageConflict unless the
-        stored image is still ``image`` (READY, same version, same owner)."""
+        """READY -> DELETING and out of every listing, atomically, releasing its claim on its
+        bytes if it holds one; ImageConflict unless the stored image is still ``image`` (READY,
+        same version, same owner)."""
         ...
 
     def remove(self, image_id: str) -> None:

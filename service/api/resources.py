@@ -81,6 +81,9 @@ class Images(MethodView):
 
     @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
+    @blp.alt_response(
+        200, schema=ImageSchema, description="The same bytes are already one of the user's images"
+    )
     @documents_errors(
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.UNAUTHORIZED,
@@ -92,11 +95,15 @@ class Images(MethodView):
     def post(self, form: dict[str, Any]) -> Any:
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
-        image = image_service().upload(
+        published = image_service().upload(
             caller(), inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
         )
+        image = published.image
         location = url_for("images.ImageById", image_id=image.image_id)
-        return image.to_dict(), 201, {"Location": location, "ETag": inputs.etag(image)}
+        headers = {"Location": location, "ETag": inputs.etag(image)}
+        if published.duplicate:
+            return image.to_dict() | {"duplicate_of": image.image_id}, 200, headers
+        return image.to_dict(), 201, headers
 
 
 @blp.route("/batch")

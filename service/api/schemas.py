@@ -183,6 +183,11 @@ class ImageSchema(Schema):
     status = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    duplicate_of = fields.String(
+        metadata={
+            "description": "only on an upload answered 200: the user's image of the same bytes"
+        }
+    )
 
 
 class ImageListSchema(Schema):

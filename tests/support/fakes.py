@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
-from service.errors import ImageConflict, StorageUnavailable, UploadIncomplete
+from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
@@ -43,17 +43,25 @@ class InMemoryImageStore:
 @dataclass
 class InMemoryImageRepository:
     images: dict[str, Image] = field(default_factory=dict)
+    claims: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add_pending(self, image: Image) -> None:
         if image.image_id in self.images:
             raise ImageConflict(f"Image {image.image_id} exists")
         self.images[image.image_id] = image.with_status(ImageStatus.PENDING)
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         self._expect(image.image_id, ImageStatus.PENDING)
+        owned = (image.user_id, image.sha256)
+        # setdefault is one step under the GIL: of two racing publishes, one claims.
+        if claim and (holder := self.claims.setdefault(owned, image.image_id)) != image.image_id:
+            raise DuplicateImage(holder)
         ready = image.with_status(ImageStatus.READY)
         self.images[image.image_id] = ready
         return ready
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        return self.claims.get((user_id, sha256))
 
     def get(self, image_id: str) -> Image | None:
         return self.images.get(image_id)
@@ -68,6 +76,9 @@ class InMemoryImageRepository:
 
     def hide(self, image: Image) -> Image:
         self._expect_unchanged(image)
+        owned = (image.user_id, image.sha256)
+        if self.claims.get(owned) == image.image_id:
+            del self.claims[owned]
         hidden = image.with_status(ImageStatus.DELETING)
         self.images[image.image_id] = hidden
         return hidden

@@ -16,6 +16,7 @@ pk                         sk                       what
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
 ``N#T#<tag>``              ``COUNT``                approximate image count of a tag
 ``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
+``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them
 =========================  =======================  ==========================================
 
 Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
@@ -28,6 +29,10 @@ Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
 same transaction that flips the status), so listings never see a half-made image. User ids and
 tags cannot contain ``#`` (see ``service.rules``), so a composite key parses back unambiguously.
+
+A claim (``SHA#``) is written in the transaction that publishes an image, on the condition that
+there is none, and deleted in the one that hides it: with ``DEDUPE=per-user`` a user's same bytes
+make one image, however many uploads of them race.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ SWEEP_DELETING = "D#"
 SWEEP_SESSION = "S#"
 SWEEP_SHARDS = 4
 UPLOAD = "UP#"
+CLAIM_PREFIX = "SHA#"
+CLAIM = "CLAIM"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -71,6 +78,8 @@ SPELLINGS = (
     SWEEP_DELETING,
     SWEEP_SESSION,
     UPLOAD,
+    CLAIM_PREFIX,
+    CLAIM,
 )
 
 
@@ -154,3 +163,7 @@ def expired_sessions_range(before: str) -> tuple[str, str]:
 
 def upload_id_of_session_sweep_key(sort_key: str) -> str:
     return sort_key.rsplit("#", 1)[-1]
+
+
+def claim_partition(user: str, sha256: str) -> str:
+    return f"{CLAIM_PREFIX}{user}#{sha256}"
