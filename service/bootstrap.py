@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 
 from service.access import AccessPolicy
+from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
@@ -74,6 +75,10 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
         token_use=settings.auth_token_use,
         user_claim=settings.auth_user_claim,
     )
+
+
+def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
+    return DynamoDBIdempotencyStore(dynamodb_client(settings), settings.dynamodb_table_name)
 
 
 def build_upload_service(settings: Settings, images: ImageService) -> UploadService:

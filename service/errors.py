@@ -77,6 +77,16 @@ class DuplicateImage(ImageConflict):
         self.image_id = image_id
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """The ``Idempotency-Key`` was used before by the same user for another request."""
+
+
+class RequestInProgress(ImageServiceError):
+    """The first request with this ``Idempotency-Key`` is still running; retry after it."""
+
+    retry_after = 1
+
+
 class StorageUnavailable(ImageServiceError):
     """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""
 

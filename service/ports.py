@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
+from service.idempotency import StoredResponse
 from service.model import Caller, Image, ImageInfo, ImageQuery, Page, Rendition
 from service.upload_model import PresignedPost, UploadedPart, UploadSession
 
@@ -110,6 +111,25 @@ class ImageProcessor(Protocol):
 
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Records of ``Idempotency-Key`` requests, each kept for a day (see service/idempotency.py).
+    Every write is conditional, so of two requests with one key exactly one runs."""
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        """Claim the key for a request: None when it is this request's to run. The first
+        answer when it ran before with the same ``request_hash``; IdempotencyKeyReused when it
+        ran with another; RequestInProgress while the first request still runs."""
+        ...
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        """Keep the answer of the request that ``begin`` let run."""
+        ...
+
+    def release(self, owner: str, key: str) -> None:
+        """Forget the claim of a request that failed, so that a retry runs again."""
         ...
 
 

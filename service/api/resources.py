@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 from service.api import inputs
 from service.api.auth import caller
 from service.api.context import image_service
+from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
     BatchResultsSchema,
@@ -79,6 +80,8 @@ class Images(MethodView):
             "next_cursor": result.next_cursor,
         }
 
+    @idempotent
+    @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
     @blp.alt_response(

@@ -4,13 +4,22 @@ to the real adapters' behaviour."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
 from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete
+from service.idempotency import (
+    IN_PROGRESS_SECONDS,
+    RETENTION_SECONDS,
+    Record,
+    RecordStatus,
+    StoredResponse,
+    answer,
+)
 from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
@@ -234,6 +243,44 @@ class InMemoryUploadSessions:
         for session in list(self.sessions.values()):
             if session.status is not SessionStatus.DONE and session.expires_at < before:
                 yield session
+
+
+@dataclass
+class InMemoryIdempotencyStore:
+    """Records by (owner, key), with the adapter's expiry rules; ``clock`` in epoch seconds."""
+
+    records: dict[tuple[str, str], tuple[Record, float, float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        now = self.clock()
+        held = self.records.get((owner, key))
+        if held is not None:
+            record, expires, locked_until = held
+            taken_over = record.status is RecordStatus.IN_PROGRESS and locked_until < now
+            if expires >= now and not taken_over:
+                return answer(record, request_hash)
+        self.records[(owner, key)] = (
+            Record(RecordStatus.IN_PROGRESS, request_hash),
+            now + RETENTION_SECONDS,
+            now + IN_PROGRESS_SECONDS,
+        )
+        return None
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        record, expires, _ = self.records[(owner, key)]
+        if record.status is not RecordStatus.IN_PROGRESS or record.request_hash != request_hash:
+            raise ImageConflict("The idempotency key changed meanwhile")
+        self.records[(owner, key)] = (
+            Record(RecordStatus.COMPLETED, request_hash, response),
+            expires,
+            expires,
+        )
+
+    def release(self, owner: str, key: str) -> None:
+        held = self.records.get((owner, key))
+        if held is not None and held[0].status is RecordStatus.IN_PROGRESS:
+            del self.records[(owner, key)]
 
 
 @dataclass

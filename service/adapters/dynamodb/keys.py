@@ -17,6 +17,7 @@ pk                         sk                       what
 ``N#T#<tag>``              ``COUNT``                approximate image count of a tag
 ``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
 ``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them
+``IK#<user>#<key>``        ``IDEM``                 a request's ``Idempotency-Key`` and its answer
 =========================  =======================  ==========================================
 
 Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
@@ -59,6 +60,8 @@ SWEEP_SHARDS = 4
 UPLOAD = "UP#"
 CLAIM_PREFIX = "SHA#"
 CLAIM = "CLAIM"
+IDEMPOTENCY_PREFIX = "IK#"
+IDEMPOTENCY = "IDEM"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -80,6 +83,8 @@ SPELLINGS = (
     UPLOAD,
     CLAIM_PREFIX,
     CLAIM,
+    IDEMPOTENCY_PREFIX,
+    IDEMPOTENCY,
 )
 
 
@@ -167,3 +172,8 @@ def upload_id_of_session_sweep_key(sort_key: str) -> str:
 
 def claim_partition(user: str, sha256: str) -> str:
     return f"{CLAIM_PREFIX}{user}#{sha256}"
+
+
+def idempotency_partition(user: str, key: str) -> str:
+    """``user`` has no ``#``; ``key`` comes last, so it may."""
+    return f"{IDEMPOTENCY_PREFIX}{user}#{key}"
