@@ -3,6 +3,7 @@ client on moto's in-process S3 + DynamoDB."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.app import create_app
 from service.idempotency import RETENTION_SECONDS
 from service.settings import Settings
+from tests.functional.test_sign_in import bearer, jwt_settings, verifier
 from tests.functional.test_upload_sessions import post_form
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
@@ -162,3 +164,25 @@ def test_upload_sessions_replay_open_and_complete(client: FlaskClient) -> None:
     assert (replay.status_code, replay.get_data()) == (201, done.get_data())
     assert replay.headers["Location"] == done.headers["Location"]
     assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.fixture
+def signed_in_client() -> Iterator[FlaskClient]:
+    with moto_environment(jwt_settings()) as settings:
+        yield create_app(settings, token_verifier=verifier()).test_client()
+
+
+def test_signed_in_users_keys_are_their_own(signed_in_client: FlaskClient) -> None:
+    def send(user: str) -> Any:
+        return signed_in_client.post(
+            "/images",
+            data={"image": (io.BytesIO(jpeg()), "photo.jpg")},
+            headers=bearer(user) | {"Idempotency-Key": "same-key"},
+            content_type="multipart/form-data",
+        )
+
+    alice, bob = send("alice"), send("bob")
+    assert (alice.status_code, bob.status_code) == (201, 201)
+    assert alice.get_json()["image_id"] != bob.get_json()["image_id"]
+    again = send("alice")
+    assert (again.status_code, again.get_data()) == (201, alice.get_data())
