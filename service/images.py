@@ -185,15 +185,18 @@ class ImageService:
         self._repository.add_pending(image)
         try:
             store(image)
-            return Published(self._repository.publish(image, claim=self._dedupe))
-        except DuplicateImage as duplicate:
-            self._discard_pending(image)
-            existing = self._repository.get(duplicate.image_id)
-            if existing is None or existing.status is not ImageStatus.READY:
-                raise ImageConflict(
-                    f"Image {duplicate.image_id} of the same bytes is being deleted; retry"
-                ) from duplicate
-            return Published(existing, duplicate=True)
+            try:
+                return Published(self._repository.publish(image, claim=self._dedupe))
+            except DuplicateImage as duplicate:
+                existing = self._repository.get(duplicate.image_id)
+                if existing is not None and existing.status is ImageStatus.READY:
+                    self._discard_pending(image)
+                    return Published(existing, duplicate=True)
+                # Claims change with their image's status, in one transaction: a claim whose
+                # image is not READY is a leftover (the table changed by hand). Free it, once.
+                log.warning("releasing claim of missing image %s", duplicate.image_id)
+                self._repository.release_claim(image.user_id, image.sha256, duplicate.image_id)
+                return Published(self._repository.publish(image, claim=self._dedupe))
         except Exception:
             self._discard_pending(image)
             raise

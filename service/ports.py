@@ -55,6 +55,10 @@ class ImageRepository(Protocol):
         """The id of the user's READY image that claimed these bytes, if one did."""
         ...
 
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        """Remove the claim if it still names ``image_id`` (idempotent)."""
+        ...
+
     def abandon(self, image: Image) -> Image:
         """PENDING -> DELETING, so that a publish still in flight fails; ImageConflict if the
         image is no longer PENDING (it was published meanwhile)."""

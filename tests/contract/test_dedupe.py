@@ -172,6 +172,30 @@ def test_after_a_delete_the_same_bytes_make_a_new_image(
     assert listed(repository, "alice") == [again.image.image_id]
 
 
+def test_a_claim_left_without_its_image_is_released(
+    service: ImageService, repository: ImageRepository
+) -> None:
+    # GIVEN a claim whose image was removed by hand, without a delete
+    first = upload(service, ALICE, jpeg())
+    repository.remove(first.image.image_id)
+    # WHEN the same bytes are uploaded, THEN they make a new image, which now holds the claim
+    again = upload(service, ALICE, jpeg())
+    assert not again.duplicate
+    assert listed(repository, "alice") == [again.image.image_id]
+    assert repository.claim_of("alice", again.image.sha256) == again.image.image_id
+
+
+def test_releasing_a_claim_takes_only_the_named_image_s(repository: ImageRepository) -> None:
+    image = make_image(1)
+    repository.add_pending(image)
+    repository.publish(image, claim=True)
+    repository.release_claim("alice", image.sha256, "someone else")
+    assert repository.claim_of("alice", image.sha256) == image.image_id
+    repository.release_claim("alice", image.sha256, image.image_id)
+    repository.release_claim("alice", image.sha256, image.image_id)
+    assert repository.claim_of("alice", image.sha256) is None
+
+
 def test_with_dedupe_off_the_same_bytes_are_stored_twice(
     repository: ImageRepository, store_for: ImageStore, request: pytest.FixtureRequest
 ) -> None:

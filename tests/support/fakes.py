@@ -72,6 +72,10 @@ class InMemoryImageRepository:
     def claim_of(self, user_id: str, sha256: str) -> str | None:
         return self.claims.get((user_id, sha256))
 
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        if self.claims.get((user_id, sha256)) == image_id:
+            del self.claims[(user_id, sha256)]
+
     def get(self, image_id: str) -> Image | None:
         return self.images.get(image_id)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -148,6 +149,15 @@ class DynamoDBImageRepository:
     def remove(self, image_id: str) -> None:
         with translate_errors("remove the image"):
             self._client.delete_item(TableName=self._table, Key=items.meta_key(image_id))
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        with suppress(ImageConflict), translate_errors("release the claim on the bytes"):
+            self._client.delete_item(
+                TableName=self._table,
+                Key=items.claim_key(user_id, sha256),
+                ConditionExpression="image_id = :id",
+                ExpressionAttributeValues={":id": {"S": image_id}},
+            )
 
     def get(self, image_id: str) -> Image | None:
         with translate_errors("read the image"):
