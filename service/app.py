@@ -6,12 +6,17 @@ import logging
 
 from flask import Flask
 
-from service.api import auth, health, request_ids, resources, uploads
+from service.api import auth, health, idempotency, request_ids, resources, uploads
 from service.api.context import EXTENSION, UPLOADS_EXTENSION
 from service.api.errors import ImageApi, register_error_handlers
-from service.bootstrap import build_image_service, build_token_verifier, build_upload_service
+from service.bootstrap import (
+    build_idempotency_store,
+    build_image_service,
+    build_token_verifier,
+    build_upload_service,
+)
 from service.images import ImageService
-from service.ports import TokenVerifier
+from service.ports import IdempotencyStore, TokenVerifier
 from service.settings import Settings
 from service.uploads import UploadService
 
@@ -32,6 +37,7 @@ def create_app(
     image_service: ImageService | None = None,
     token_verifier: TokenVerifier | None = None,
     upload_service: UploadService | None = None,
+    idempotency_store: IdempotencyStore | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -64,6 +70,7 @@ def create_app(
     )
     images = app.extensions[EXTENSION] = image_service or build_image_service(settings)
     app.extensions[UPLOADS_EXTENSION] = upload_service or build_upload_service(settings, images)
+    app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = ImageApi(app)
     api.register_blueprint(resources.blp)

@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 from service.access import AccessPolicy
+from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
@@ -117,6 +118,10 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
     )
 
 
+def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
+    return DynamoDBIdempotencyStore(dynamodb_client(settings), settings.dynamodb_table_name)
+
+
 def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
     return UploadService(
         images=images,
@@ -191,4 +196,5 @@ def build_image_service(settings: Settings) -> ImageService:
             thumbnail_url_ttl=settings.thumbnail_url_ttl,
         ),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+        dedupe=settings.dedupe == "per-user",
     )

@@ -68,6 +68,25 @@ class ImageConflict(ImageServiceError):
     """The image changed underneath the request (for example, deleted meanwhile)."""
 
 
+class DuplicateImage(ImageConflict):
+    """The user already has a READY image of the same bytes (same SHA-256): ``image_id``.
+    ImageService answers that image instead; should the error ever escape, it is a conflict."""
+
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"The same bytes are already image {image_id}")
+        self.image_id = image_id
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The ``Idempotency-Key`` was used before by the same user for another request."""
+
+
+class RequestInProgress(ImageServiceError):
+    """The first request with this ``Idempotency-Key`` is still running; retry after it."""
+
+    retry_after = 1
+
+
 class StorageUnavailable(ImageServiceError):
     """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""
 

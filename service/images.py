@@ -13,6 +13,12 @@ Consistency without a shared transaction between S3 and DynamoDB:
   rendition with an idempotent set ADD. A rendition stored for an image deleted meanwhile is an
   orphan that ``sweep`` removes.
 
+Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
+them is written in the publish transaction, conditional on its absence, so two uploads of the
+same bytes racing each other still make one image; the one that loses discards what it stored
+and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
+storing the bytes of an obvious duplicate at all.
+
 No lost updates: every image carries a ``version``; a change or delete is computed from the
 version read and written on the condition that it is still the stored one (and still the
 owner's), together with the listing entries it moves, so the entries always match the tags.
@@ -34,6 +40,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DuplicateImage,
     ImageConflict,
     ImageNotFound,
     ImageTooLarge,
@@ -101,6 +108,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Published:
+    """What an upload made: a new image, or (``duplicate``) the user's image of the same
+    bytes, which the upload left as it was."""
+
+    image: Image
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
 class ListResult:
     items: list[Image]
     next_cursor: str | None
@@ -154,7 +170,9 @@ class ImageService:
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         sweep_start: Callable[[], str] | None = None,
+        dedupe: bool = False,
     ) -> None:
+        self._dedupe = dedupe
         self._store = store
         self._repository = repository
         self._processor = processor
@@ -166,7 +184,7 @@ class ImageService:
         # bounded runs cover the whole bucket.
         self._sweep_start = sweep_start or (lambda: new_image_id(_random_instant(self._clock())))
 
-    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Image:
+    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
         size = _size_of(body)
         if size == 0:
@@ -222,8 +240,9 @@ class ImageService:
             )
 
         published = self.publish_new(image, store)
-        if smallest is not None and self._limits.prerender:
-            published = self._keep_rendition(published, self._limits.smallest_rendition, smallest)
+        if smallest is not None and self._limits.prerender and not published.duplicate:
+            kept = self._keep_rendition(published.image, self._limits.smallest_rendition, smallest)
+            return replace(published, image=kept)
         return published
 
     def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
@@ -237,13 +256,30 @@ class ImageService:
                 f"The file was declared as {declared} but its content is {info.content_type}"
             )
 
-    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Image:
+    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Published:
         """Record ``image`` PENDING, ``store`` its bytes under its object key, publish it. A
-        failure on the way undoes what it can; ``sweep`` removes what it could not."""
+        failure on the way undoes what it can; ``sweep`` removes what it could not. With
+        ``dedupe``, the owner's READY image of the same bytes, if any, instead."""
+        if self._dedupe:
+            holder = self._repository.claim_of(image.user_id, image.sha256)
+            existing = self._repository.get(holder) if holder else None
+            if existing is not None and existing.status is ImageStatus.READY:
+                return Published(existing, duplicate=True)
         self._repository.add_pending(image)
         try:
             store(image)
-            return self._repository.publish(image)
+            try:
+                return Published(self._repository.publish(image, claim=self._dedupe))
+            except DuplicateImage as duplicate:
+                existing = self._repository.get(duplicate.image_id)
+                if existing is not None and existing.status is ImageStatus.READY:
+                    self._discard_pending(image)
+                    return Published(existing, duplicate=True)
+                # Claims change with their image's status, in one transaction: a claim whose
+                # image is not READY is a leftover (the table changed by hand). Free it, once.
+                log.warning("releasing claim of missing image %s", duplicate.image_id)
+                self._repository.release_claim(image.user_id, image.sha256, duplicate.image_id)
+                return Published(self._repository.publish(image, claim=self._dedupe))
         except Exception:
             self._discard_pending(image)
             raise

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
+from service.idempotency import StoredResponse
 from service.model import (
     Caller,
     Image,
@@ -70,8 +71,19 @@ class ImageRepository(Protocol):
         """Record a new image as PENDING. Fails with ImageConflict if the id exists."""
         ...
 
-    def publish(self, image: Image) -> Image:
-        """PENDING -> READY and visible in every listing it belongs to, atomically."""
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
+        """PENDING -> READY and visible in every listing it belongs to, atomically. With
+        ``claim``, the same write claims the owner's bytes (user, SHA-256), on the condition
+        that no READY image of the owner holds them: DuplicateImage (naming that image)
+        otherwise, and nothing is published."""
+        ...
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        """The id of the user's READY image that claimed these bytes, if one did."""
+        ...
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        """Remove the claim if it still names ``image_id`` (idempotent)."""
         ...
 
     def abandon(self, image: Image) -> Image:
@@ -93,8 +105,9 @@ class ImageRepository(Protocol):
         ...
 
     def hide(self, image: Image) -> Image:
-        """READY -> DELETING and out of every listing, atomically; ImageConflict unless the
-        stored image is still ``image`` (READY, same version, same owner)."""
+        """READY -> DELETING and out of every listing, atomically, releasing its claim on its
+        bytes if it holds one; ImageConflict unless the stored image is still ``image`` (READY,
+        same version, same owner)."""
         ...
 
     def remove(self, image_id: str) -> None:
@@ -143,6 +156,25 @@ class ImageProcessor(Protocol):
 
     def without_gps(self, data: bytes) -> bytes | None:
         """``data`` without GPS, the image data untouched; None when there is none to remove."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Records of ``Idempotency-Key`` requests, each kept for a day (see service/idempotency.py).
+    Every write is conditional, so of two requests with one key exactly one runs."""
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        """Claim the key for a request: None when it is this request's to run. The first
+        answer when it ran before with the same ``request_hash``; IdempotencyKeyReused when it
+        ran with another; RequestInProgress while the first request still runs."""
+        ...
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        """Keep the answer of the request that ``begin`` let run."""
+        ...
+
+    def release(self, owner: str, key: str) -> None:
+        """Forget the claim of a request that failed, so that a retry runs again."""
         ...
 
 

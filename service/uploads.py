@@ -32,7 +32,7 @@ from service.errors import (
     UploadNotFound,
     UploadRejected,
 )
-from service.images import ImageService
+from service.images import ImageService, Published
 from service.model import Caller, Image, ImageInfo, ImageStatus, is_image_id, new_image_id, utc_now
 from service.ports import ImageProcessor, UploadSessionRepository, UploadStore
 from service.upload_model import (
@@ -156,7 +156,7 @@ class UploadService:
         except ImageConflict:
             return self._finished(self._owned(caller, upload_id))
         try:
-            image = self._publish(started, parts)
+            published = self._publish(started, parts)
         except _FATAL:
             self._discard(started)
             raise
@@ -166,9 +166,13 @@ class UploadService:
         # The incoming copy goes first: should that fail, the session stays COMPLETING (a
         # second complete still answers the image) and the sweeper deletes it at expiry.
         if self._quietly(lambda: self._store.delete(started.object_key)):
-            done = started.with_status(SessionStatus.DONE, image_id=image.image_id)
+            done = started.with_status(
+                SessionStatus.DONE,
+                image_id=published.image.image_id,
+                duplicate=published.duplicate,
+            )
             self._quietly(lambda: self._sessions.transition(started, done))
-        return Completed(image)
+        return Completed(published.image, duplicate=published.duplicate)
 
     def abort(self, caller: Caller, upload_id: str) -> None:
         session = self._owned(caller, upload_id)
@@ -185,7 +189,7 @@ class UploadService:
             removed += 1
         return removed
 
-    def _publish(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> Image:
+    def _publish(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> Published:
         key = session.object_key
         if session.multipart_id is not None:
             given = {number for number, _ in parts}

@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from service.api import inputs
 from service.api.auth import caller
 from service.api.context import image_service
+from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
     BatchResultsSchema,
@@ -86,8 +87,13 @@ class Images(MethodView):
             "next_cursor": result.next_cursor,
         }
 
+    @idempotent
+    @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
+    @blp.alt_response(
+        200, schema=ImageSchema, description="The same bytes are already one of the user's images"
+    )
     @documents_errors(
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.UNAUTHORIZED,
@@ -99,11 +105,15 @@ class Images(MethodView):
     def post(self, form: dict[str, Any]) -> Any:
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
-        image = image_service().upload(
+        published = image_service().upload(
             caller(), inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
         )
+        image = published.image
         location = url_for("images.ImageById", image_id=image.image_id)
-        return shown(image), 201, {"Location": location, "ETag": inputs.etag(image)}
+        headers = {"Location": location, "ETag": inputs.etag(image)}
+        if published.duplicate:
+            return shown(image) | {"duplicate_of": image.image_id}, 200, headers
+        return shown(image), 201, headers
 
 
 @blp.route("/batch")

@@ -252,6 +252,11 @@ class ImageSchema(Schema):
     blurhash = fields.String(allow_none=True)
     dominant_color = fields.String(allow_none=True, metadata={"example": "#7f6a4c"})
     renditions = fields.List(fields.Nested(RenditionSchema))
+    duplicate_of = fields.String(
+        metadata={
+            "description": "only on an upload answered 200: the user's image of the same bytes"
+        }
+    )
 
 
 class ImageListSchema(Schema):

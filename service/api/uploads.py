@@ -13,6 +13,7 @@ from service import rules
 from service.api import inputs
 from service.api.auth import caller
 from service.api.context import upload_service
+from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.schemas import ImageSchema
 from service.api.upload_schemas import (
     CompleteSchema,
@@ -97,6 +98,8 @@ def _signed(urls: dict[int, str]) -> list[dict[str, Any]]:
 
 @blp.route("")
 class Uploads(MethodView):
+    @idempotent
+    @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(NewUploadSchema)
     @blp.response(201, TicketSchema)
     @_documents(
@@ -141,6 +144,8 @@ class UploadParts(MethodView):
 
 @blp.route("/<upload_id>/complete", parameters=[UPLOAD_ID])
 class UploadComplete(MethodView):
+    @idempotent
+    @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(CompleteSchema)
     @blp.response(201, ImageSchema)
     @blp.alt_response(200, description="The same bytes are already one of the user's images")

@@ -90,6 +90,8 @@ def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str,
         "DYNAMODB_TABLE_NAME": TABLE,
         "CURSOR_SECRET": CURSOR_SECRET,
         "LOG_LEVEL": "INFO",
+        # The flows upload the same fixture bytes again and again (tests/functional has DEDUPE's).
+        "DEDUPE": "off",
         # Upload sessions take the 40 MB multipart and 12 MB Lambda uploads of the tests.
         "MAX_FILE_SIZE": str(64 * 1024 * 1024),
     }

@@ -84,13 +84,13 @@ class World:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg())).image
 
     def upload_tagged(self, tag: str) -> Any:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=(tag,)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg())).image
 
     def orphaned_entries(self) -> list[str]:
         """Listing entries that do not match the stored images (either way round)."""

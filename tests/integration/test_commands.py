@@ -43,15 +43,15 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
         UNRESTRICTED,
         NewImage(user_id=user, original_filename="a.jpg", declared_content_type=None),
         io.BytesIO(jpeg()),
-    )
+    ).image
     repository.remove(crashed.image_id)
     repository.add_pending(crashed)
     # AND a delete that crashed after hiding the image (DELETING, object still in S3)
     doomed = service.upload(
         UNRESTRICTED,
         NewImage(user_id=user, original_filename="b.jpg", declared_content_type=None),
-        io.BytesIO(jpeg()),
-    )
+        io.BytesIO(jpeg(color="green")),
+    ).image
     repository.hide(doomed)
     listing = requests.get(f"{stack.base_url}/images", params={"user_id": user}, timeout=30)
     assert listing.json()["items"] == []

@@ -199,7 +199,7 @@ def store_as_before(stack: Stack, data: bytes, filename: str) -> str:
         ),
     )
     new = NewImage(user_id="legacy", original_filename=filename, declared_content_type=None)
-    return service.upload(UNRESTRICTED, new, io.BytesIO(data)).image_id
+    return service.upload(UNRESTRICTED, new, io.BytesIO(data)).image.image_id
 
 
 def upload(stack: Stack, data: bytes, filename: str) -> requests.Response:

@@ -4,13 +4,22 @@ to the real adapters' behaviour."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
-from service.errors import ImageConflict, StorageUnavailable, UploadIncomplete
+from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete
+from service.idempotency import (
+    IN_PROGRESS_SECONDS,
+    RETENTION_SECONDS,
+    Record,
+    RecordStatus,
+    StoredResponse,
+    answer,
+)
 from service.model import (
     Image,
     ImageQuery,
@@ -76,17 +85,29 @@ class InMemoryImageStore:
 @dataclass
 class InMemoryImageRepository:
     images: dict[str, Image] = field(default_factory=dict)
+    claims: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add_pending(self, image: Image) -> None:
         if image.image_id in self.images:
             raise ImageConflict(f"Image {image.image_id} exists")
         self.images[image.image_id] = image.with_status(ImageStatus.PENDING)
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         self._expect(image.image_id, ImageStatus.PENDING)
+        owned = (image.user_id, image.sha256)
+        # setdefault is one step under the GIL: of two racing publishes, one claims.
+        if claim and (holder := self.claims.setdefault(owned, image.image_id)) != image.image_id:
+            raise DuplicateImage(holder)
         ready = image.with_status(ImageStatus.READY)
         self.images[image.image_id] = ready
         return ready
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        return self.claims.get((user_id, sha256))
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        if self.claims.get((user_id, sha256)) == image_id:
+            del self.claims[(user_id, sha256)]
 
     def get(self, image_id: str) -> Image | None:
         return self.images.get(image_id)
@@ -101,6 +122,9 @@ class InMemoryImageRepository:
 
     def hide(self, image: Image) -> Image:
         self._expect_unchanged(image)
+        owned = (image.user_id, image.sha256)
+        if self.claims.get(owned) == image.image_id:
+            del self.claims[owned]
         hidden = image.with_status(ImageStatus.DELETING)
         self.images[image.image_id] = hidden
         return hidden
@@ -288,6 +312,44 @@ class InMemoryUploadSessions:
         for session in list(self.sessions.values()):
             if session.status is not SessionStatus.DONE and session.expires_at < before:
                 yield session
+
+
+@dataclass
+class InMemoryIdempotencyStore:
+    """Records by (owner, key), with the adapter's expiry rules; ``clock`` in epoch seconds."""
+
+    records: dict[tuple[str, str], tuple[Record, float, float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        now = self.clock()
+        held = self.records.get((owner, key))
+        if held is not None:
+            record, expires, locked_until = held
+            taken_over = record.status is RecordStatus.IN_PROGRESS and locked_until < now
+            if expires >= now and not taken_over:
+                return answer(record, request_hash)
+        self.records[(owner, key)] = (
+            Record(RecordStatus.IN_PROGRESS, request_hash),
+            now + RETENTION_SECONDS,
+            now + IN_PROGRESS_SECONDS,
+        )
+        return None
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        record, expires, _ = self.records[(owner, key)]
+        if record.status is not RecordStatus.IN_PROGRESS or record.request_hash != request_hash:
+            raise ImageConflict("The idempotency key changed meanwhile")
+        self.records[(owner, key)] = (
+            Record(RecordStatus.COMPLETED, request_hash, response),
+            expires,
+            expires,
+        )
+
+    def release(self, owner: str, key: str) -> None:
+        held = self.records.get((owner, key))
+        if held is not None and held[0].status is RecordStatus.IN_PROGRESS:
+            del self.records[(owner, key)]
 
 
 @dataclass

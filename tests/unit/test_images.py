@@ -73,7 +73,7 @@ def upload(
 ) -> Image:
     """Upload ``data`` (a small JPEG by default) as ``new_image`` describes it."""
     new = new_image(user=user, filename=filename, declared=declared, tags=tags)
-    return service.upload(Caller(user), new, io.BytesIO(jpeg() if data is None else data))
+    return service.upload(Caller(user), new, io.BytesIO(jpeg() if data is None else data)).image
 
 
 def listed(service: ImageService, query: ImageQuery | None = None) -> list[str]:
@@ -139,7 +139,7 @@ def test_upload_reads_the_body_from_its_start(
     body = io.BytesIO(data)
     body.read()
     # WHEN it is uploaded, THEN the whole file is
-    image = fake_service.upload(ALICE, new_image(filename="a.png"), body)
+    image = fake_service.upload(ALICE, new_image(filename="a.png"), body).image
     assert image.size_bytes == len(data)
     assert fake_store.objects[image.object_key] == data
 
@@ -249,7 +249,7 @@ def test_failed_publish_discards_the_pending_image_and_its_bytes(
     # GIVEN a repository that fails to publish, once the bytes are stored
     stored_then: list[bool] = []
 
-    def publish_fails(image: Image) -> Image:
+    def publish_fails(image: Image, *, claim: bool = False) -> Image:
         stored_then.append(image.object_key in fake_store.objects)
         raise StorageUnavailable("down")
 

@@ -31,7 +31,7 @@ BOB = Caller(user_id="bob")
 
 def upload(service: ImageService, data: bytes, user: str = "alice") -> Image:
     new = NewImage(user_id=user, original_filename="photo.jpg", declared_content_type=None)
-    return service.upload(Caller(user), new, io.BytesIO(data))
+    return service.upload(Caller(user), new, io.BytesIO(data)).image
 
 
 def service_with(

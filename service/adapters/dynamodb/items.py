@@ -66,6 +66,14 @@ def tag_counter_key(tag: str) -> Item:
     return {"pk": {"S": keys.tag_counter_partition(tag)}, "sk": {"S": keys.COUNTER}}
 
 
+def claim_key(user: str, sha256: str) -> Item:
+    return {"pk": {"S": keys.claim_partition(user, sha256)}, "sk": {"S": keys.CLAIM}}
+
+
+def claim_item(image: Image) -> Item:
+    return claim_key(image.user_id, image.sha256) | {"image_id": {"S": image.image_id}}
+
+
 def sweep_keys(image: Image) -> dict[str, str]:
     """Index keys that put a not-READY image in the sparse ``sweep`` index."""
     return {

@@ -18,6 +18,8 @@ pk                         sk                       what
 ``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
 ``K#<yyyy-mm>``            ``<taken>#<id>``         capture-time entry: all images, by month
 ``UK#<user>``              ``<taken>#<id>``         capture-time entry: a user's images
+``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them
+``IK#<user>#<key>``        ``IDEM``                 a request's ``Idempotency-Key`` and its answer
 =========================  =======================  ==========================================
 
 Capture-time entries (``<taken>`` is the EXIF capture time in UTC, ``YYYY-MM-DDTHH:MM:SSZ``)
@@ -34,6 +36,10 @@ Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
 same transaction that flips the status), so listings never see a half-made image. User ids and
 tags cannot contain ``#`` (see ``service.rules``), so a composite key parses back unambiguously.
+
+A claim (``SHA#``) is written in the transaction that publishes an image, on the condition that
+there is none, and deleted in the one that hides it: with ``DEDUPE=per-user`` a user's same bytes
+make one image, however many uploads of them race.
 """
 
 from __future__ import annotations
@@ -62,6 +68,10 @@ UPLOAD = "UP#"
 TAKEN_MONTH = "K#"
 USER_TAKEN = "UK#"
 TAKEN_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+CLAIM_PREFIX = "SHA#"
+CLAIM = "CLAIM"
+IDEMPOTENCY_PREFIX = "IK#"
+IDEMPOTENCY = "IDEM"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -83,6 +93,10 @@ SPELLINGS = (
     UPLOAD,
     TAKEN_MONTH,
     USER_TAKEN,
+    CLAIM_PREFIX,
+    CLAIM,
+    IDEMPOTENCY_PREFIX,
+    IDEMPOTENCY,
 )
 
 
@@ -194,3 +208,12 @@ def expired_sessions_range(before: str) -> tuple[str, str]:
 
 def upload_id_of_session_sweep_key(sort_key: str) -> str:
     return sort_key.rsplit("#", 1)[-1]
+
+
+def claim_partition(user: str, sha256: str) -> str:
+    return f"{CLAIM_PREFIX}{user}#{sha256}"
+
+
+def idempotency_partition(user: str, key: str) -> str:
+    """``user`` has no ``#``; ``key`` comes last, so it may."""
+    return f"{IDEMPOTENCY_PREFIX}{user}#{key}"

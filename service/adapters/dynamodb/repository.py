@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
 from service.adapters.dynamodb.search import ListingReader
 from service.adapters.dynamodb.table import SWEEP_INDEX
-from service.errors import StorageUnavailable
+from service.errors import DuplicateImage, ImageConflict, StorageUnavailable
 from service.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
 
 if TYPE_CHECKING:
@@ -41,19 +44,46 @@ class DynamoDBImageRepository:
                 ConditionExpression="attribute_not_exists(pk)",
             )
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         self._register_day(items.day_of(image))
         ready = image.with_status(ImageStatus.READY)
-        self._transact(
-            "publish the image",
-            [
-                self._set_status(ready, expected=ImageStatus.PENDING, remove_sweep=True),
-                *self._puts(items.entry_partitions(ready), ready.image_id),
-                *self._put_keys(items.taken_entry_keys(ready)),
-            ],
-        )
+        operations = [
+            self._set_status(ready, expected=ImageStatus.PENDING, remove_sweep=True),
+            *self._puts(items.entry_partitions(ready), ready.image_id),
+            *self._put_keys(items.taken_entry_keys(ready)),
+        ]
+        # The claim goes last: its cancellation reason is looked up by its position.
+        if claim:
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": items.claim_item(ready),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        try:
+            self._transact("publish the image", operations)
+        except ImageConflict as conflict:
+            if claim and _refused(conflict.__cause__, len(operations) - 1):
+                holder = _claim_holder(conflict.__cause__, len(operations) - 1) or self.claim_of(
+                    ready.user_id, ready.sha256
+                )
+                if holder is not None:
+                    raise DuplicateImage(holder) from conflict
+            raise
         self._count_tags(ready.tags, +1)
         return ready
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        with translate_errors("read the claim on the bytes"):
+            response = self._client.get_item(
+                TableName=self._table, Key=items.claim_key(user_id, sha256), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return item["image_id"]["S"] if item else None
 
     def replace(self, old: Image, new: Image) -> Image:
         before, after = items.entry_partitions(old), items.entry_partitions(new)
@@ -91,14 +121,25 @@ class DynamoDBImageRepository:
 
     def hide(self, image: Image) -> Image:
         deleting = image.with_status(ImageStatus.DELETING)
-        self._transact(
-            "hide the image",
-            [
-                self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
-                *self._deletes(items.entry_partitions(image), image.image_id),
-                *self._delete_keys(items.taken_entry_keys(image)),
-            ],
-        )
+        operations = [
+            self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
+            *self._deletes(items.entry_partitions(image), image.image_id),
+            *self._delete_keys(items.taken_entry_keys(image)),
+        ]
+        # Only the image that holds the claim releases it: another image of the same bytes,
+        # published while duplicates were allowed, leaves it alone.
+        if self.claim_of(image.user_id, image.sha256) == image.image_id:
+            operations.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": items.claim_key(image.user_id, image.sha256),
+                        "ConditionExpression": "image_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": image.image_id}},
+                    }
+                }
+            )
+        self._transact("hide the image", operations)
         self._count_tags(image.tags, -1)
         return deleting
 
@@ -111,6 +152,15 @@ class DynamoDBImageRepository:
     def remove(self, image_id: str) -> None:
         with translate_errors("remove the image"):
             self._client.delete_item(TableName=self._table, Key=items.meta_key(image_id))
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        with suppress(ImageConflict), translate_errors("release the claim on the bytes"):
+            self._client.delete_item(
+                TableName=self._table,
+                Key=items.claim_key(user_id, sha256),
+                ConditionExpression="image_id = :id",
+                ExpressionAttributeValues={":id": {"S": image_id}},
+            )
 
     def get(self, image_id: str) -> Image | None:
         with translate_errors("read the image"):
@@ -247,6 +297,26 @@ class DynamoDBImageRepository:
                 )
             except Exception:  # only an estimate for query planning: never fail the request
                 log.warning("could not update the counter of tag %r", tag)
+
+
+def _reasons(error: BaseException | None) -> list[dict[str, Any]]:
+    if not isinstance(error, ClientError):
+        return []
+    reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return reasons
+
+
+def _refused(error: BaseException | None, index: int) -> bool:
+    """Whether the transaction was cancelled because operation ``index``'s condition failed."""
+    reasons = _reasons(error)
+    return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
+def _claim_holder(error: BaseException | None, index: int) -> str | None:
+    """The image id in the claim that refused operation ``index``, when DynamoDB returned it."""
+    item = _reasons(error)[index].get("Item") or {}
+    holder = item.get("image_id", {}).get("S")
+    return holder if isinstance(holder, str) else None
 
 
 @dataclass(frozen=True)
