@@ -1,6 +1,6 @@
 """Runtime settings: the only module that reads ``os.environ``.
 
-Names follow the original design document (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
+Names are the ones the API has always used (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
 A bad value fails at start-up with a message that names the setting.
 """
 
