@@ -119,7 +119,9 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
 
 
 def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
-    return DynamoDBIdempotencyStore(dynamodb_client(settings), settings.dynamodb_table_name)
+    return DynamoDBIdempotencyStore(
+        lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+    )
 
 
 def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
