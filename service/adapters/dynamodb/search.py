@@ -120,22 +120,9 @@ class ListingReader:
         found: list[tuple[str, str]] = []  # (partition, sort key)
         for partition in partitions:
             after = position.get("after") if position and partition == start else None
-            request: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
-                "ExpressionAttributeValues": {
-                    ":p": {"S": partition},
-                    ":lo": {"S": low},
-                    ":hi": {"S": high},
-                },
-                "ScanIndexForward": False,
-                "ConsistentRead": True,
-                "Limit": query.limit + 1 - len(found),
-            }
-            if after:
-                request["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": after}}
-            with translate_errors("list images"):
-                response = self._client.query(**request)
+            response = self._newest_first(
+                partition, (low, high), after, query.limit + 1 - len(found)
+            )
             found.extend((partition, item["sk"]["S"]) for item in response["Items"])
             if len(found) > query.limit:
                 last_partition, last_key = found[query.limit - 1]
@@ -180,7 +167,17 @@ class ListingReader:
         self, partition: str, query: ImageQuery, after: str | None, limit: int
     ) -> tuple[list[str], bool]:
         """Up to ``limit`` image ids, newest first; and whether the partition is exhausted."""
-        low, high = id_time_bounds(query.date_from, query.date_to)
+        bounds = id_time_bounds(query.date_from, query.date_to)
+        response = self._newest_first(partition, bounds, after, limit)
+        ids = [item["sk"]["S"] for item in response["Items"]]
+        return ids, "LastEvaluatedKey" not in response
+
+    def _newest_first(
+        self, partition: str, bounds: tuple[str, str], after: str | None, limit: int
+    ) -> dict[str, Any]:
+        """One Query of ``partition``: sort keys within ``bounds``, descending, after
+        ``after``, ``limit`` items at most."""
+        low, high = bounds
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
@@ -196,9 +193,8 @@ class ListingReader:
         if after:
             request["ExclusiveStartKey"] = items.entry_key(partition, after)
         with translate_errors("list images"):
-            response = self._client.query(**request)
-        ids = [item["sk"]["S"] for item in response["Items"]]
-        return ids, "LastEvaluatedKey" not in response
+            response: dict[str, Any] = self._client.query(**request)  # type: ignore[assignment]
+        return response
 
     def _pages(self, **request: Any) -> Iterator[list[dict[str, Any]]]:
         paginator = self._client.get_paginator("query")
