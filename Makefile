@@ -4,20 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-emulator.txt \
+	pyproject.toml | cksum | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
 PYTHON_SOURCES := service tests bench scripts
 PYTEST_ARGS ?=
+LOAD_URL ?= http://127.0.0.1:8000
+LOAD_USERS ?= 16
+LOAD_TIME ?= 60s
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest unit lint format terraform-check sweep token create-resources bench clean
+.PHONY: help venv run test pytest unit lint format terraform-check sweep token create-resources \
+	bench bench-embedded load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # The project itself is installed editable: scripts and benchmarks import `service` as a package.
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -71,6 +76,13 @@ TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),user123)
 token: $(STAMP) ## print an access token for USER (default user123) from make run's emulator
 	AWS_ENDPOINT_URL=$${EMULATOR_URL:-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=test \
 	  AWS_SECRET_ACCESS_KEY=test $(BIN)/python -m service dev-token $(TOKEN_USER)
+bench-embedded: $(STAMP) ## make run's emulator filled with 10,000 images by 16 writers (minutes)
+	$(BIN)/python bench/bench_embedded.py $(BENCH_ARGS)
+
+# Start the API first (e.g. `make run` in another terminal). Bounded: LOAD_TIME, then it stops.
+load: $(STAMP) ## locust on LOAD_URL (make run's): 16 users for 60 s; req/s, percentiles, errors
+	$(BIN)/locust -f bench/locustfile.py --headless --only-summary --host $(LOAD_URL) \
+		--users $(LOAD_USERS) --spawn-rate $(LOAD_USERS) --run-time $(LOAD_TIME) --stop-timeout 10
 
 sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep

@@ -1,4 +1,7 @@
-"""``make bench``: what JPEG draft decoding buys the upload check and thumbnails.
+"""``make bench``: what JPEG draft decoding buys the upload check and renditions, and what
+serving a stored rendition costs.
+
+The processor is configured as the service is by default (pixel, frame and decoding budgets).
 
 Each figure is the median of several runs, reported with the ratio to a baseline measured in
 the same run on the same bytes (full-size decoding), so the machine's speed cancels out.
@@ -7,14 +10,22 @@ the same run on the same bytes (full-size decoding), so the machine's speed canc
 from __future__ import annotations
 
 import io
+import logging
+import os
 import statistics
 import time
 from collections.abc import Callable
 from functools import partial
 
+from moto import mock_aws
 from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
+from service.app import create_app
+from service.bootstrap import s3_client
+from service.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, rendition_key
+from service.provisioning import create_resources
+from service.settings import Settings
 
 RUNS = 7
 
@@ -50,15 +61,71 @@ def full_thumbnail(data: bytes, side: int) -> None:
 
 
 def check(processor: PillowImageProcessor, data: bytes) -> None:
-    processor.inspect(io.BytesIO(data))
+    processor.inspect(io.BytesIO(data), accepted=ACCEPTED_CONTENT_TYPES)
 
 
 def thumbnail(processor: PillowImageProcessor, data: bytes, side: int) -> None:
     processor.thumbnail(io.BytesIO(data), side)
 
 
+def render(processor: PillowImageProcessor, data: bytes, side: int) -> None:
+    processor.render(io.BytesIO(data), side, "jpeg")
+
+
+def bench_renditions(processor: PillowImageProcessor) -> None:
+    """Each default rendition size of a 12 MP JPEG, against a full decode in the same run."""
+    data = photo(4000, 3000)
+    baseline = median_ms(partial(full_decode, data))
+    for side in DEFAULT_RENDITION_SIZES:
+        rendered = median_ms(partial(render, processor, data, side))
+        print(
+            f"12 MP JPEG: {side:4d} px rendition {rendered:7.1f} ms vs full decode "
+            f"{baseline:7.1f} ms -> {rendered / baseline:4.2f}x the decode"
+        )
+
+
+def bench_serving() -> None:
+    """A thumbnail request for a stored rendition (API round trip to the 302, in process, on
+    moto's in-process S3 and DynamoDB) against a head_object of the same key."""
+    settings = Settings(
+        s3_bucket_name="bench-images",
+        dynamodb_table_name="bench-images",
+        auth_mode="none",
+        cursor_secret="bench-cursor-secret-0123456789",  # noqa: S106 - a local mock
+    )
+    fake_credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    os.environ.update(fake_credentials, AWS_DEFAULT_REGION="us-east-1")
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    logging.disable(logging.WARNING)  # AUTH_MODE=none's warning
+    with mock_aws():
+        create_resources(settings)
+        client = create_app(settings).test_client()
+        upload = io.BytesIO(photo(1600, 1200))
+        created = client.post(
+            "/images",
+            data={"user_id": "bench", "image": (upload, "photo.jpg", "image/jpeg")},
+            content_type="multipart/form-data",
+        ).get_json()
+        path = f"/images/{created['image_id']}/thumbnail?size=256"
+        assert client.get(path).status_code == 302  # rendered and stored once
+        s3 = s3_client(settings)
+        key = rendition_key(created["image_id"], 256, "jpeg")
+        served = median_ms(lambda: client.get(path))
+        head = median_ms(lambda: s3.head_object(Bucket=settings.s3_bucket_name, Key=key))
+        print(
+            f"stored rendition: API round trip to the 302 {served:6.2f} ms vs head_object "
+            f"{head:6.2f} ms -> {served / head:4.2f}x (moto, in process)"
+        )
+
+
 def main() -> None:
-    processor = PillowImageProcessor(max_pixels=50_000_000, max_frames=200)
+    defaults = Settings()
+    processor = PillowImageProcessor(
+        max_pixels=defaults.max_image_pixels,
+        max_frames=defaults.max_image_frames,
+        max_decoded_bytes=defaults.max_decoded_bytes,
+        max_lossless_decoded_bytes=defaults.max_lossless_decoded_bytes,
+    )
     print(f"median of {RUNS} runs; baseline = decoding at full size, same bytes, same run")
     for width, height in ((4000, 3000), (8000, 6000)):
         data = photo(width, height)
@@ -75,6 +142,8 @@ def main() -> None:
             f"{size}: 256 px thumbnail {thumb:7.1f} ms vs full decode + resize "
             f"{baseline:7.1f} ms -> {baseline / thumb:4.1f}x faster"
         )
+    bench_renditions(processor)
+    bench_serving()
 
 
 if __name__ == "__main__":

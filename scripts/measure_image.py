@@ -8,8 +8,10 @@ Needs a Docker engine. Figures:
   the part added over the base image, and the gzip-compressed ``docker save`` stream (about
   what a registry stores and a cold host pulls);
 * Lambda cold start measured inside the container (read-only root, no network): interpreter
-  start-up, ``import service.lambda_handler`` (settings, logging, Flask app, boto3 clients),
-  and the first event (an HTTP API ``GET /health``); the median of ``--runs`` fresh containers;
+  start-up, ``import service.lambda_handler`` (settings, logging, Flask app), and the first
+  event (an HTTP API ``GET /health``); the median of ``--runs`` fresh containers. The import
+  is also given as a ratio to ``import flask, boto3`` timed in a fresh interpreter of the
+  same container, the least any handler of this stack imports;
 * gunicorn mode: ``docker run`` until ``GET /health`` answers 200 (``preload_app``, 2 workers);
   Docker's own container start-up is part of it.
 
@@ -54,6 +56,12 @@ HEALTH_EVENT = {
     },
     "isBase64Encoded": False,
 }
+BASELINE = """
+import json, time
+t0 = time.perf_counter()
+import flask, boto3
+print("BASELINE " + json.dumps({"baseline_import_s": time.perf_counter() - t0}))
+"""
 IN_CONTAINER = """
 import json, sys, time
 started_ns = int(sys.argv[1])
@@ -88,16 +96,18 @@ def compressed_size(image: Any) -> int:
 
 
 def in_container_cold_start(client: docker.DockerClient, tag: str, runs: int) -> dict[str, float]:
-    samples = []
+    samples: list[dict[str, float]] = []
+    baselines: list[float] = []
     for _ in range(runs):
         output = client.containers.run(
             tag,
             [
                 "sh",
                 "-c",
-                'started=$(date +%s%N); exec python -c "$0" "$started" "$1"',
+                'python -c "$2" && started=$(date +%s%N) && exec python -c "$0" "$started" "$1"',
                 IN_CONTAINER,
                 json.dumps(HEALTH_EVENT),
+                BASELINE,
             ],
             environment={**ENV, "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"},
             network_mode="none",
@@ -105,10 +115,17 @@ def in_container_cold_start(client: docker.DockerClient, tag: str, runs: int) ->
             tmpfs=TMPFS,
             remove=True,
         )
-        line = next(x for x in output.decode().splitlines() if x.startswith("MEASURE "))
+        lines = output.decode().splitlines()
+        line = next(x for x in lines if x.startswith("MEASURE "))
+        baseline = next(x for x in lines if x.startswith("BASELINE "))
         samples.append(json.loads(line.removeprefix("MEASURE ")))
+        baselines.append(json.loads(baseline.removeprefix("BASELINE "))["baseline_import_s"])
     figures = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
     figures["total_s"] = statistics.median(sum(s.values()) for s in samples)
+    figures["baseline_import_s"] = statistics.median(baselines)
+    figures["import_ratio"] = statistics.median(
+        s["import_s"] / b for s, b in zip(samples, baselines, strict=True)
+    )
     return figures
 
 
@@ -181,6 +198,10 @@ def main() -> None:
     print(f"Lambda cold start in the container (median of {args.runs}):")
     print(f"  interpreter start-up         {cold['interpreter_s'] * 1000:7.0f} ms")
     print(f"  import service.lambda_handler {cold['import_s'] * 1000:6.0f} ms")
+    print(
+        f"    vs import flask, boto3       {cold['baseline_import_s'] * 1000:6.0f} ms "
+        f"-> {cold['import_ratio']:.2f}x"
+    )
     print(f"  first event (GET /health)    {cold['first_event_s'] * 1000:7.0f} ms")
     print(f"  total                        {cold['total_s'] * 1000:7.0f} ms")
     print(

@@ -83,10 +83,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         pool = create_user_pool(settings)
         print(dev_token(cognito_client(settings), pool, args.user))
     elif args.command == "sweep":
-        from service.bootstrap import build_image_service
+        from service.bootstrap import build_image_service, build_upload_service
 
-        report = build_image_service(settings).sweep(args.grace_seconds)
-        print(json.dumps(report.__dict__))
+        images = build_image_service(settings)
+        report = images.sweep(args.grace_seconds)
+        uploads = build_upload_service(settings, images).sweep(args.grace_seconds or 0)
+        print(json.dumps(report.__dict__ | {"expired_uploads": uploads}))
     else:
         from service.local import run_local
 

@@ -32,6 +32,11 @@ class AccessPolicy:
         if caller.user_id != image.user_id and self.admin_group not in caller.groups:
             raise Forbidden(f"Image {image.image_id} belongs to another user")
 
+    def may_see_location(self, caller: Caller, image: Image) -> bool:
+        """Where a photo was taken is the owner's to see: no one else, moderators included.
+        Without sign-in (``AUTH_MODE=none``) the client names users freely: no one sees it."""
+        return not caller.unrestricted and caller.user_id == image.user_id
+
     def owner_of_upload(self, caller: Caller, claimed_user_id: str | None) -> str:
         """The user an upload belongs to: the caller. Naming someone else is forbidden."""
         if caller.unrestricted:

@@ -6,13 +6,19 @@ import logging
 
 from flask import Flask
 
-from service.api import auth, health, request_ids, resources
-from service.api.context import EXTENSION
+from service.api import auth, health, idempotency, request_ids, resources, uploads
+from service.api.context import EXTENSION, UPLOADS_EXTENSION
 from service.api.errors import ImageApi, register_error_handlers
-from service.bootstrap import build_image_service, build_token_verifier
+from service.bootstrap import (
+    build_idempotency_store,
+    build_image_service,
+    build_token_verifier,
+    build_upload_service,
+)
 from service.images import ImageService
-from service.ports import TokenVerifier
+from service.ports import IdempotencyStore, TokenVerifier
 from service.settings import Settings
+from service.uploads import UploadService
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,8 @@ def create_app(
     settings: Settings | None = None,
     image_service: ImageService | None = None,
     token_verifier: TokenVerifier | None = None,
+    upload_service: UploadService | None = None,
+    idempotency_store: IdempotencyStore | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -41,7 +49,15 @@ def create_app(
         API_VERSION="1.0",
         OPENAPI_VERSION="3.0.3",
         # Every operation needs a bearer token unless it says otherwise (health: none).
-        API_SPEC_OPTIONS={"security": [{auth.BEARER_SCHEME: []}]},
+        # Given as options, not through api.spec: the document is built on first read.
+        API_SPEC_OPTIONS={
+            "security": [{auth.BEARER_SCHEME: []}],
+            "components": {
+                "securitySchemes": {
+                    auth.BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -52,15 +68,15 @@ def create_app(
         # stay well above 64 KiB or valid uploads get a random 413.
         MAX_FORM_MEMORY_SIZE=FORM_MEMORY_BYTES,
     )
-    app.extensions[EXTENSION] = image_service or build_image_service(settings)
+    images = app.extensions[EXTENSION] = image_service or build_image_service(settings)
+    app.extensions[UPLOADS_EXTENSION] = upload_service or build_upload_service(settings, images)
+    app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = ImageApi(app)
     api.register_blueprint(resources.blp)
+    api.register_blueprint(uploads.blp)
     api.register_blueprint(health.blp)
-    api.spec.components.security_scheme(
-        auth.BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
-    register_error_handlers(app, body_limit)
+    register_error_handlers(app, body_limit, lambda_limit=settings.max_request_body is not None)
     request_ids.init_app(app)
     if settings.auth_mode == "none":
         auth.init_app(app, None)

@@ -2,25 +2,75 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
 from service.access import AccessPolicy
+from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
-from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
+from service.adapters.pillow_processor import (
+    DecodeSlots,
+    PillowImageProcessor,
+    set_process_limits,
+)
+from service.adapters.pillow_renditions import supported_formats
 from service.adapters.s3_store import S3ImageStore
+from service.adapters.s3_uploads import S3UploadStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
 from service.settings import Settings, SettingsError
+from service.uploads import UploadLimits, UploadService
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+
+Client = TypeVar("Client")
+# boto3's default session is not safe to create clients from concurrently: one at a time.
+_CLIENT_CREATION = threading.Lock()
+
+
+class LazyClient(Generic[Client]):
+    """Stands for a boto3 client that is created on first use, once, whichever thread asks.
+
+    Creating a client loads its service model and endpoint rules: tens of milliseconds each,
+    which a Lambda cold start (and ``GET /health``) should not pay before a request needs S3
+    or DynamoDB.
+    """
+
+    def __init__(self, factory: Callable[[], Client]) -> None:
+        self._factory = factory
+        self._client: Client | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.resolve(), name)
+
+    def resolve(self) -> Client:
+        client = self._client
+        if client is None:
+            with _CLIENT_CREATION:
+                if self._client is None:
+                    self._client = self._factory()
+                client = self._client
+        return client
+
+    @property
+    def created(self) -> bool:
+        return self._client is not None
+
+
+def lazy(factory: Callable[[], Client]) -> Client:
+    """``factory()``'s client, created when first used (see :class:`LazyClient`)."""
+    return cast(Client, LazyClient(factory))
 
 
 def _config(settings: Settings, endpoint: str | None) -> Config:
@@ -68,24 +118,85 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
     )
 
 
+def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
+    return DynamoDBIdempotencyStore(
+        lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+    )
+
+
+def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
+    return UploadService(
+        images=images,
+        store=S3UploadStore(
+            lazy(lambda: s3_client(settings)),
+            settings.s3_bucket_name,
+            presign_client=_presign_client(settings),
+        ),
+        sessions=DynamoDBUploadSessions(
+            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+        ),
+        processor=_processor(settings),
+        limits=UploadLimits(
+            max_file_size=settings.max_file_size,
+            multipart_threshold=settings.multipart_threshold,
+            session_ttl=settings.upload_session_ttl,
+        ),
+        access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+    )
+
+
+def _presign_client(settings: Settings) -> S3Client | None:
+    """A second S3 client only when presigned URLs name another endpoint than the one this
+    process reaches S3 on (docker compose)."""
+    if settings.s3_public_endpoint_url in (None, settings.aws_endpoint_url):
+        return None
+    return lazy(lambda: s3_client(settings, public=True))
+
+
+def _processor(settings: Settings) -> PillowImageProcessor:
+    return PillowImageProcessor(
+        max_pixels=settings.max_image_pixels,
+        max_frames=settings.max_image_frames,
+        max_decoded_bytes=settings.max_decoded_bytes,
+        max_lossless_decoded_bytes=settings.max_lossless_decoded_bytes,
+        decode_slots=_decode_slots(settings.max_concurrent_decodes, settings.decode_wait_seconds),
+    )
+
+
+@functools.cache
+def _decode_slots(count: int, wait_seconds: float) -> DecodeSlots:
+    """One set of slots for the process: every processor's decodes, on every thread, share it."""
+    return DecodeSlots(count, wait_seconds)
+
+
 def build_image_service(settings: Settings) -> ImageService:
     set_process_limits(settings.max_image_pixels)
     return ImageService(
         store=S3ImageStore(
-            s3_client(settings),
+            lazy(lambda: s3_client(settings)),
             settings.s3_bucket_name,
-            presign_client=s3_client(settings, public=True),
+            presign_client=_presign_client(settings),
         ),
-        repository=DynamoDBImageRepository(dynamodb_client(settings), settings.dynamodb_table_name),
-        processor=PillowImageProcessor(
-            max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
+        repository=DynamoDBImageRepository(
+            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
         ),
+        processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=Limits(
             max_file_size=settings.max_file_size,
             allowed_content_types=settings.allowed_content_types,
             download_url_ttl=settings.download_url_ttl,
             sweep_grace_seconds=settings.sweep_grace_seconds,
+            rendition_sizes=settings.rendition_sizes,
+            # Allowed by RENDITION_FORMATS and encodable by this Pillow build (AVIF may not be).
+            rendition_formats=tuple(
+                f for f in settings.rendition_formats if f in supported_formats()
+            ),
+            prerender=settings.prerender,
+            strip_gps=settings.strip_gps,
+            gps_precision=settings.gps_precision,
+            thumbnail_url_ttl=settings.thumbnail_url_ttl,
         ),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+        dedupe=settings.dedupe == "per-user",
     )

@@ -6,7 +6,10 @@ from typing import Any
 
 
 class ImageServiceError(Exception):
-    """Base class; ``message`` is safe to show to the client."""
+    """Base class; ``message`` is safe to show to the client. ``retry_after``, when set, is
+    the number of seconds after which the same request may succeed."""
+
+    retry_after: int | None = None
 
     def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -65,5 +68,54 @@ class ImageConflict(ImageServiceError):
     """The image changed underneath the request (for example, deleted meanwhile)."""
 
 
+class DuplicateImage(ImageConflict):
+    """The user already has a READY image of the same bytes (same SHA-256): ``image_id``.
+    ImageService answers that image instead; should the error ever escape, it is a conflict."""
+
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"The same bytes are already image {image_id}")
+        self.image_id = image_id
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The ``Idempotency-Key`` was used before by the same user for another request."""
+
+
+class RequestInProgress(ImageServiceError):
+    """The first request with this ``Idempotency-Key`` is still running; retry after it."""
+
+    retry_after = 1
+
+
 class StorageUnavailable(ImageServiceError):
     """S3 or DynamoDB failed; nothing half-made is visible. The client may retry."""
+
+
+class DecoderBusy(ImageServiceError):
+    """Every decoding slot stayed taken for as long as a request may wait. The client may retry."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"The server is busy decoding other images; retry in {retry_after} seconds"
+        )
+        self.retry_after = retry_after
+
+
+class UploadNotFound(ImageServiceError):
+    """No such upload session, or not the caller's (sessions are private: see uploads.py)."""
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(f"Upload {upload_id} not found")
+
+
+class UploadExpired(ImageServiceError):
+    """The session's time is up; its bytes are discarded. Start a new one."""
+
+
+class UploadRejected(InvalidInput):
+    """What arrived is not what the session declared (size, SHA-256); it is discarded."""
+
+
+class UploadIncomplete(InvalidInput):
+    """Complete was asked before the bytes arrived (nothing, or parts missing); the session
+    stays open."""

@@ -7,6 +7,9 @@ read-only except for /tmp, hence ``worker_tmp_dir`` and no control socket.
 
 from __future__ import annotations
 
+from typing import Any
+
+from service.api.body_deadline import BodyDeadline
 from service.log import logging_config
 from service.settings import ServerSettings, Settings
 
@@ -27,3 +30,8 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 logconfig_dict = logging_config(Settings.from_env().log_level)
+
+
+def post_worker_init(worker: Any) -> None:
+    """A slow client cannot hold a worker thread: its body has GUNICORN_BODY_TIMEOUT seconds."""
+    worker.wsgi = BodyDeadline(worker.wsgi, _server.body_timeout)

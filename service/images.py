@@ -2,17 +2,29 @@
 
 Consistency without a shared transaction between S3 and DynamoDB:
 
-* upload: bytes to S3 -> metadata READY + listing entries in one DynamoDB transaction that
-  creates the item (it fails if the id exists). Until that transaction the image exists only as
-  an object nothing lists. A failure on the way undoes what it can: it claims the id
-  (``claim_orphan``, which fails if the transaction did commit after all, and then the upload
-  returns the image) and deletes the object. A crash leaves an object without metadata:
-  ``sweep`` lists the objects created between ``orphan_window_seconds`` and the grace period
-  ago (their keys are ULIDs: a key range is a time range), claims each that has no item, so a
-  publish still in flight fails, and deletes it. The claim stays until its id is older than
-  the window (far longer than any request lives), then ``sweep`` forgets it.
+* upload: bytes to S3 -> metadata READY + all its listing entries in one DynamoDB transaction
+  that creates the item (it fails if the id exists). Until that transaction the image exists
+  only as an object nothing lists. A failure on the way undoes what it can: it marks the id
+  with a tombstone (``tombstone``, which fails if the transaction did commit after all, and
+  then the upload returns the image) and deletes the object. A crash leaves an object without
+  metadata: ``sweep`` lists the objects created between ``orphan_window_seconds`` and the grace
+  period ago (their keys are ULIDs: a key range is a time range), puts a tombstone on each that
+  has no item, so a publish still in flight fails, and deletes it. The tombstone stays until its
+  id is older than the window (far longer than any request lives), then ``sweep`` forgets it.
+  Upload sessions publish the same way, their bytes copied from ``incoming/`` first.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
-  object deleted -> item deleted. A crash leaves a DELETING item that ``sweep`` finishes.
+  object and renditions deleted -> item deleted. A crash leaves a DELETING item that ``sweep``
+  finishes.
+* renditions are made on first request and stored once: the store's conditional put keeps the
+  first of concurrent writers (their bytes are identical anyway), and the metadata and the
+  listing entries record a rendition with an idempotent set ADD, in one transaction. A
+  rendition stored for an image deleted meanwhile is an orphan that ``sweep`` removes.
+
+Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
+them is written in the publish transaction, conditional on its absence, so two uploads of the
+same bytes racing each other still make one image; the one that loses discards what it stored
+and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
+storing the bytes of an obvious duplicate at all.
 
 No lost updates: every image carries a ``version``; a change or delete is computed from the
 version read and written on the condition that it is still the stored one (and still the
@@ -24,9 +36,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, TypeVar
 
 from service import rules
@@ -34,6 +47,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DuplicateImage,
     ImageConflict,
     ImageNotFound,
     ImageTooLarge,
@@ -42,21 +56,30 @@ from service.errors import (
     MalformedImageId,
     NotAuthenticated,
     PreconditionFailed,
+    StorageUnavailable,
     UnsupportedImage,
 )
 from service.model import (
+    DEFAULT_RENDITION_SIZES,
+    MAX_TAKEN_SPAN_MONTHS,
     ORIGINALS_PREFIX,
+    RENDITIONS_PREFIX,
     Caller,
     Image,
     ImageChanges,
+    ImageInfo,
     ImageQuery,
     ImageStatus,
     NewImage,
     Rendition,
+    RenditionInfo,
     id_time_bounds,
+    image_id_of_rendition_prefix,
     is_image_id,
     new_image_id,
     object_key,
+    rendition_key,
+    rendition_prefix,
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
@@ -69,6 +92,14 @@ WRITE_ATTEMPTS = 3
 ORPHAN_BATCH = 100  # object ids checked against the metadata per BatchGetItem
 
 
+# A presigned rendition URL is cached by clients for its TTL less this margin, so that a cached
+# redirect never points at an expired URL.
+URL_TTL_MARGIN = 60
+ORPHAN_SWEEP_BATCH = 200  # rendition prefixes examined per sweep
+# Formats picked by format=auto, best first, when the client accepts them and they are allowed.
+AUTO_FORMAT_PREFERENCE = ("avif", "webp", "jpeg")
+
+
 @dataclass(frozen=True)
 class Limits:
     max_file_size: int
@@ -78,6 +109,25 @@ class Limits:
     # How far back beyond the grace period ``sweep`` looks for objects of uploads that never
     # published: several runs of the 15-minute schedule, so a few missed runs lose nothing.
     orphan_window_seconds: int = 6 * 3600
+    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
+    rendition_formats: tuple[str, ...] = ("jpeg",)
+    prerender: bool = False
+    strip_gps: bool = True
+    gps_precision: int = 2
+    thumbnail_url_ttl: int = 900
+
+    @property
+    def smallest_rendition(self) -> int:
+        return min(self.rendition_sizes)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What an upload made: a new image, or (``duplicate``) the user's image of the same
+    bytes, which the upload left as it was."""
+
+    image: Image
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,9 +143,33 @@ class DownloadLink:
 
 
 @dataclass(frozen=True)
+class RenditionRef:
+    """Which rendition a thumbnail request names, known before anything is read."""
+
+    image_id: str
+    size: int
+    format: str
+
+    @property
+    def etag(self) -> str:
+        return f"{self.image_id}-{self.size}-{self.format}"
+
+
+@dataclass(frozen=True)
+class RenditionLink:
+    url: str
+    expires_in: int
+    width: int
+    height: int
+    format: str
+    cache_seconds: int
+
+
+@dataclass(frozen=True)
 class SweepReport:
     removed_pending: int
     finished_deletes: int
+    orphan_renditions: int = 0
 
 
 class ImageService:
@@ -109,7 +183,10 @@ class ImageService:
         limits: Limits,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
+        sweep_start: Callable[[], str] | None = None,
+        dedupe: bool = False,
     ) -> None:
+        self._dedupe = dedupe
         self._store = store
         self._repository = repository
         self._processor = processor
@@ -117,8 +194,11 @@ class ImageService:
         self._limits = limits
         self._access = access or AccessPolicy()
         self._clock = clock
+        # Where the orphan-rendition sweep starts: a random image id, so that successive
+        # bounded runs cover the whole bucket.
+        self._sweep_start = sweep_start or (lambda: new_image_id(_random_instant(self._clock())))
 
-    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Image:
+    def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
         size = _size_of(body)
         if size == 0:
@@ -127,24 +207,28 @@ class ImageService:
             raise ImageTooLarge(
                 f"The file is {size} bytes; the limit is {self._limits.max_file_size} bytes"
             )
-        info = self._processor.inspect(body)
-        if info.content_type not in self._limits.allowed_content_types:
-            allowed = ", ".join(self._limits.allowed_content_types)
-            raise UnsupportedImage(f"{info.content_type} is not accepted; allowed: {allowed}")
-        declared = rules.content_type(new.declared_content_type)
-        if declared is not None and declared != info.content_type:
-            raise UnsupportedImage(
-                f"The file was declared as {declared} but its content is {info.content_type}"
-            )
+        # A format that is not allowed is refused from the header, before it is decoded.
+        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
+        self.accept(info, new.declared_content_type)
+        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
+            # The stored original is the stripped file: size and sha256 describe it.
+            body.seek(0)
+            stripped = self._processor.without_gps(body.read())
+            if stripped is not None:
+                body = io.BytesIO(stripped)
+                size = len(stripped)
+        smallest = self._render_smallest(body)
         now = self._clock()
         image_id = new_image_id(now)
+        width, height = info.displayed_size
+        location = info.location.rounded(self._limits.gps_precision) if info.location else None
         image = Image(
             image_id=image_id,
             user_id=owner,
             content_type=info.content_type,
             size_bytes=size,
-            width=info.width,
-            height=info.height,
+            width=width,
+            height=height,
             sha256=_sha256_of(body),
             original_filename=rules.filename(new.original_filename, fallback=image_id),
             created_at=now,
@@ -152,22 +236,104 @@ class ImageService:
             description=new.description,
             tags=new.tags,
             metadata=dict(new.metadata),
+            pixel_width=info.width,
+            pixel_height=info.height,
+            exif=info.exif,
+            location=location,
         )
-        body.seek(0)
-        self._store.put(
-            image.object_key, body, content_type=image.content_type, sha256=image.sha256
-        )
+        if smallest is not None:
+            placeholder = self._processor.placeholder(smallest.data)
+            image = replace(
+                image, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
+            )
+
+        def store(image: Image) -> None:
+            body.seek(0)
+            self._store.put(
+                image.object_key, body, content_type=image.content_type, sha256=image.sha256
+            )
+
+        published = self.publish_new(image, store)
+        if smallest is not None and self._limits.prerender and not published.duplicate:
+            kept = self._keep_rendition(published.image, self._limits.smallest_rendition, smallest)
+            return replace(published, image=kept)
+        return published
+
+    def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
+        """The checks on what the bytes are, shared by every way of uploading."""
+        if info.content_type not in self._limits.allowed_content_types:
+            allowed = ", ".join(self._limits.allowed_content_types)
+            raise UnsupportedImage(f"{info.content_type} is not accepted; allowed: {allowed}")
+        declared = rules.content_type(declared_content_type)
+        if declared is not None and declared != info.content_type:
+            raise UnsupportedImage(
+                f"The file was declared as {declared} but its content is {info.content_type}"
+            )
+
+    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Published:
+        """``store`` the bytes of ``image`` under its object key, then publish it. A failure on
+        the way undoes what it can; ``sweep`` removes what it could not. With ``dedupe``, the
+        owner's READY image of the same bytes, if any, instead."""
+        if self._dedupe:
+            holder = self._repository.claim_of(image.user_id, image.sha256)
+            existing = self._repository.get(holder) if holder else None
+            if existing is not None and existing.status is ImageStatus.READY:
+                return Published(existing, duplicate=True)
+        store(image)
         try:
-            return self._repository.publish(image)
+            try:
+                return Published(self._repository.publish(image, claim=self._dedupe))
+            except DuplicateImage as duplicate:
+                existing = self._repository.get(duplicate.image_id)
+                if existing is not None and existing.status is ImageStatus.READY:
+                    # Refused for certain: nothing was published, the object alone is left.
+                    self._delete_quietly(image)
+                    return Published(existing, duplicate=True)
+                # Claims change with their image's status, in one transaction: a claim whose
+                # image is not READY is a leftover (the table changed by hand). Free it, once.
+                log.warning("releasing claim of missing image %s", duplicate.image_id)
+                self._repository.release_claim(image.user_id, image.sha256, duplicate.image_id)
+                return Published(self._repository.publish(image, claim=self._dedupe))
         except Exception:
             published = self._discard_unpublished(image)
             if published is None:
                 raise
-            return published
+            return Published(published)
+
+    def _render_smallest(self, body: BinaryIO) -> Rendition | None:
+        """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
+        stored with PRERENDER). An image the processor cannot render gets no placeholder."""
+        try:
+            return self._processor.render(body, self._limits.smallest_rendition, "jpeg")
+        except InvalidImage:
+            log.warning("could not render a placeholder")
+            return None
+        finally:
+            body.seek(0)
+
+    def _keep_rendition(self, image: Image, size: int, rendition: Rendition) -> Image:
+        """Store ``rendition`` (once) and record it on the image; best effort at upload."""
+        key = rendition_key(image.image_id, size, rendition.format)
+        info = RenditionInfo(size, rendition.format, rendition.width, rendition.height)
+        try:
+            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
+            self._repository.add_rendition(image.image_id, info)
+        except (StorageUnavailable, ImageConflict):
+            log.warning("could not pre-render image %s; it will be made on request", image.image_id)
+            return image
+        return replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
 
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
         return self._ready(image_id)
+
+    def find(self, image_id: str) -> Image | None:
+        """The image in whatever status, for the upload sessions that made it; no caller."""
+        return self._repository.get(image_id)
+
+    def sees_location(self, caller: Caller, image: Image) -> bool:
+        """Whether ``caller`` may see where ``image`` was taken (its owner only)."""
+        return self._access.may_see_location(caller, image)
 
     def get_many(self, caller: Caller, image_ids: Sequence[str]) -> list[Image]:
         """The READY images among ``image_ids``, in the order asked, each once."""
@@ -182,6 +348,8 @@ class ImageService:
             raise InvalidInput(
                 "date_from is after date_to", {"date_from": ["must not be after date_to"]}
             )
+        if query.by_capture_time:
+            _check_capture_time_query(query)
         position = self._cursors.decode(query, cursor) if cursor else None
         page = self._repository.search(query, position)
         next_cursor = (
@@ -229,10 +397,57 @@ class ImageService:
         )
         return DownloadLink(url=url, expires_in=ttl)
 
-    def thumbnail(self, caller: Caller, image_id: str, longest_side: int) -> Rendition:
-        image = self.get(caller, image_id)
-        original = self._store.read(image.object_key)
-        return self._processor.thumbnail(io.BytesIO(original), longest_side)
+    def rendition_ref(
+        self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
+    ) -> RenditionRef:
+        """Which rendition a request names: no I/O, so that a cached copy (``If-None-Match``)
+        is answered before any work. ``fmt`` is a format or ``auto`` (the best one allowed
+        among ``accepted``, the formats the client accepts; JPEG otherwise)."""
+        self._access.check_read(caller)
+        if not is_image_id(image_id):
+            raise MalformedImageId(image_id)
+        sizes = self._limits.rendition_sizes
+        if size not in sizes:
+            listed = ", ".join(str(s) for s in sizes)
+            raise InvalidInput(f"size must be one of {listed}", {"size": [f"one of {listed}"]})
+        allowed = self._limits.rendition_formats
+        if fmt == "auto":
+            fmt = next(
+                (f for f in AUTO_FORMAT_PREFERENCE if f in allowed and f in accepted), "jpeg"
+            )
+        elif fmt not in allowed:
+            listed = ", ".join(("auto", *allowed))
+            raise InvalidInput(
+                f"format {fmt} is not served; one of {listed}", {"format": [f"one of {listed}"]}
+            )
+        return RenditionRef(image_id, size, fmt)
+
+    def thumbnail(self, caller: Caller, ref: RenditionRef) -> RenditionLink:
+        """A short-lived URL of the stored rendition, made and stored on first request."""
+        self._access.check_read(caller)
+        image = self._ready(ref.image_id)
+        info = image.rendition(ref.size, ref.format)
+        key = rendition_key(image.image_id, ref.size, ref.format)
+        if info is None:
+            original = self._store.read(image.object_key)
+            rendition = self._processor.render(io.BytesIO(original), ref.size, ref.format)
+            info = RenditionInfo(ref.size, ref.format, rendition.width, rendition.height)
+            # Concurrent first requests both render; the store keeps the first write and the
+            # set ADD records it once.
+            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
+            try:
+                self._repository.add_rendition(image.image_id, info)
+            except ImageConflict:
+                raise ImageNotFound(image.image_id) from None  # deleted meanwhile
+        ttl = self._limits.thumbnail_url_ttl
+        return RenditionLink(
+            url=self._store.object_url(key, expires_in=ttl),
+            expires_in=ttl,
+            width=info.width,
+            height=info.height,
+            format=info.format,
+            cache_seconds=max(0, ttl - URL_TTL_MARGIN),
+        )
 
     def sweep(self, grace_seconds: int | None = None) -> SweepReport:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""
@@ -250,32 +465,61 @@ class ImageService:
             for image_id in batch:
                 found = known.get(image_id)
                 if found is None or found.status is ImageStatus.PENDING:
-                    if self._claim(image_id):
+                    if self._tombstone(image_id):
                         removed.add(image_id)
                 elif found.status is ImageStatus.DELETING:
-                    # claimed, but the object outlived the claim (or a delete, finished below)
+                    # a tombstone whose object outlived it (or a delete, finished below)
                     self._store.delete(object_key(image_id))
         finished = 0
         for image in self._repository.unfinished(older_than=cutoff):
             if image.status is ImageStatus.PENDING:
-                if self._claim(image.image_id):
+                if self._tombstone(image.image_id):
                     removed.add(image.image_id)
                 continue
             finished += 1
             self._finish_delete(image)
-        # A claim outlives any request that could still publish its id; then it goes.
-        self._repository.forget_claims(older_than=window_start)
-        return SweepReport(removed_pending=len(removed), finished_deletes=finished)
+        # A tombstone outlives any request that could still publish its id; then it goes.
+        self._repository.forget_tombstones(older_than=window_start)
+        return SweepReport(
+            removed_pending=len(removed),
+            finished_deletes=finished,
+            orphan_renditions=self._sweep_orphan_renditions(),
+        )
 
-    def _claim(self, image_id: str) -> bool:
-        """Claim the id of an upload that never published, then delete its object; False if
-        it published meanwhile. The claim stays, so that a publish still in flight fails."""
+    def _tombstone(self, image_id: str) -> bool:
+        """Mark the id of an upload that never published with a tombstone, then delete its
+        object; False if it published meanwhile. The tombstone stays, so that a publish still
+        in flight fails."""
         try:
-            self._repository.claim_orphan(image_id)
+            self._repository.tombstone(image_id)
         except ImageConflict:
             return False
         self._store.delete(object_key(image_id))
         return True
+
+    def _sweep_orphan_renditions(self) -> int:
+        """Delete renditions of images that no longer exist: at most ``ORPHAN_SWEEP_BATCH``
+        prefixes examined, from a random point, wrapping around once."""
+        start = rendition_prefix(self._sweep_start())
+        found = self._store.prefixes(RENDITIONS_PREFIX, start_after=start, limit=ORPHAN_SWEEP_BATCH)
+        if len(found) < ORPHAN_SWEEP_BATCH:
+            found += [
+                prefix
+                for prefix in self._store.prefixes(
+                    RENDITIONS_PREFIX,
+                    start_after=RENDITIONS_PREFIX,
+                    limit=ORPHAN_SWEEP_BATCH - len(found),
+                )
+                if prefix <= start
+            ]
+        ids = {image_id_of_rendition_prefix(prefix): prefix for prefix in found}
+        existing = {image.image_id for image in self._repository.get_many(list(ids))}
+        removed = 0
+        for image_id, prefix in ids.items():
+            if image_id not in existing:
+                self._store.delete_prefix(prefix)
+                removed += 1
+        return removed
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
         """One action on many images, each on its own: one item's failure blocks no other."""
@@ -322,6 +566,7 @@ class ImageService:
 
     def _finish_delete(self, image: Image) -> None:
         self._store.delete(image.object_key)
+        self._store.delete_prefix(rendition_prefix(image.image_id))
         self._repository.remove(image.image_id)
 
     def _discard_unpublished(self, image: Image) -> Image | None:
@@ -329,13 +574,20 @@ class ImageService:
         outcome can be unknown); else remove the object, best effort (``sweep`` finds what is
         left: an object without metadata, invisible) and None."""
         try:
-            if not self._claim(image.image_id):
+            if not self._tombstone(image.image_id):
                 stored = self._repository.get(image.image_id)
                 if stored is not None and stored.status is ImageStatus.READY:
                     return stored
         except Exception:
             log.warning("could not discard unpublished image %s; sweep will", image.image_id)
         return None
+
+    def _delete_quietly(self, image: Image) -> None:
+        """The object of an image that was not published; what is left, ``sweep`` removes."""
+        try:
+            self._store.delete(image.object_key)
+        except Exception:
+            log.warning("could not delete unpublished object %s; sweep will", image.image_id)
 
 
 def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -347,6 +599,52 @@ def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
             batch = []
     if batch:
         yield batch
+
+
+def _order(rendition: RenditionInfo) -> tuple[int, str]:
+    return rendition.size, rendition.format
+
+
+def _random_instant(now: datetime) -> datetime:
+    """A moment between the first ULID time and ``now``."""
+    return datetime.fromtimestamp(random.uniform(0, now.timestamp()), tz=UTC)  # noqa: S311
+
+
+def _check_capture_time_query(query: ImageQuery) -> None:
+    """taken_from/taken_to are served by their own partitions: alone (all users, by month) or
+    with user_id. Other filters would need a filter on the read, which listings never do."""
+    others = {
+        "tags": bool(query.tags),
+        "content_type": query.content_type is not None,
+        "date_from": query.date_from is not None,
+        "date_to": query.date_to is not None,
+    }
+    mixed = [name for name, given in others.items() if given]
+    if mixed:
+        raise InvalidInput(
+            "taken_from/taken_to combine with user_id only",
+            {name: ["cannot be combined with taken_from/taken_to"] for name in mixed},
+        )
+    if query.taken_from and query.taken_to and query.taken_from > query.taken_to:
+        raise InvalidInput(
+            "taken_from is after taken_to", {"taken_from": ["must not be after taken_to"]}
+        )
+    if query.user_id is None:
+        if query.taken_from is None or query.taken_to is None:
+            missing = "taken_from" if query.taken_from is None else "taken_to"
+            raise InvalidInput(
+                "Without user_id, both taken_from and taken_to are required",
+                {missing: ["required without user_id"]},
+            )
+        months = (query.taken_to.year - query.taken_from.year) * 12 + (
+            query.taken_to.month - query.taken_from.month
+        )
+        if months >= MAX_TAKEN_SPAN_MONTHS:
+            raise InvalidInput(
+                f"Without user_id, taken_from and taken_to span at most "
+                f"{MAX_TAKEN_SPAN_MONTHS} months",
+                {"taken_from": [f"within {MAX_TAKEN_SPAN_MONTHS} months of taken_to"]},
+            )
 
 
 def _or(value: _T | None, default: _T) -> _T:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from service.api.context import EXTENSION
+from service.api.context import EXTENSION, UPLOADS_EXTENSION
 from service.api.stage import make_handler
 from service.app import create_app
 from service.log import configure_logging
@@ -24,4 +24,5 @@ handler = make_handler(app)
 
 def sweep_handler(event: Any, context: Any) -> dict[str, int]:
     """Remove leftovers of interrupted uploads and finish interrupted deletes."""
-    return asdict(app.extensions[EXTENSION].sweep())
+    report = asdict(app.extensions[EXTENSION].sweep())
+    return report | {"expired_uploads": app.extensions[UPLOADS_EXTENSION].sweep()}

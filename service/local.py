@@ -1,7 +1,9 @@
 """``make run``: the API on an embedded S3 + DynamoDB (moto's server, in a child process).
 
-Nothing is persisted: the emulator's state lives as long as the command. It runs in its own
-process so that its request log does not drown the API's.
+The emulator is moto's server with its DynamoDB transactions corrected (``service.emulator``:
+serialised requests, journaled rollback, ``ClientRequestToken``), so that it holds thousands of
+images and concurrent writers. Nothing is persisted: the emulator's state lives as long as the
+command. It runs in its own process so that its request log does not drown the API's.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def free_port(host: str, preferred: int) -> int:
 
 
 def start_emulator(host: str, port: int) -> subprocess.Popen[bytes]:
-    emulator = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter, moto.server
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+    emulator = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter, service.emulator
+        [sys.executable, "-m", "service.emulator", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -98,4 +100,8 @@ def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> N
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         emulator.terminate()
-        emulator.wait(timeout=10)
+        try:
+            emulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+            emulator.wait()

@@ -18,8 +18,16 @@ MAX_METADATA_KEY_LENGTH = 64
 MAX_METADATA_VALUE_LENGTH = 1024
 MAX_USER_ID_LENGTH = 128
 MAX_FILENAME_LENGTH = 255
-THUMBNAIL_SIZES = (64, 128, 256, 512)  # longest side in pixels; a closed set keeps caching easy
-DEFAULT_THUMBNAIL_SIZE = 256
+# Renditions: longest side in pixels (a closed, configured set keeps caching easy) and formats.
+DEFAULT_RENDITION_SIZES = (256, 1024)
+RENDITION_FORMATS = ("jpeg", "webp", "avif")  # jpeg is always made: the fallback
+CONTENT_TYPE_BY_RENDITION_FORMAT = {
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "avif": "image/avif",
+}
+# A taken_from/taken_to listing of all users walks month buckets: at most this many.
+MAX_TAKEN_SPAN_MONTHS = 120
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -42,8 +50,9 @@ EXTENSION_BY_CONTENT_TYPE = {
 }
 ACCEPTED_CONTENT_TYPES = tuple(EXTENSION_BY_CONTENT_TYPE)
 
-# Where the original bytes live in the bucket (see ``object_key``).
+# Where the original bytes live in the bucket (see ``object_key``), and the renditions.
 ORIGINALS_PREFIX = "originals/"
+RENDITIONS_PREFIX = "renditions/"
 
 
 class ImageStatus(StrEnum):
@@ -53,13 +62,78 @@ class ImageStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ExifSummary:
+    """What an image's EXIF says about how it was taken. ``taken_at`` is DateTimeOriginal with
+    its offset (OffsetTimeOriginal) when recorded, else naive local time, as ISO 8601 text."""
+
+    taken_at: str | None = None
+    make: str | None = None
+    model: str | None = None
+    lens: str | None = None
+    exposure_time: str | None = None  # "1/125" or "2"
+    f_number: float | None = None
+    iso: int | None = None
+    focal_length: float | None = None
+    gps_present: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "taken_at": self.taken_at,
+            "make": self.make,
+            "model": self.model,
+            "lens": self.lens,
+            "exposure_time": self.exposure_time,
+            "f_number": self.f_number,
+            "iso": self.iso,
+            "focal_length": self.focal_length,
+            "gps_present": self.gps_present,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExifSummary:
+        names = set(cls.__dataclass_fields__)
+        return cls(**{name: value for name, value in data.items() if name in names})
+
+    @property
+    def taken_at_utc(self) -> datetime | None:
+        """The capture time as a UTC instant; a time without offset is taken as UTC."""
+        if self.taken_at is None:
+            return None
+        moment = datetime.fromisoformat(self.taken_at)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+    def rounded(self, decimals: int) -> GeoPoint:
+        return GeoPoint(round(self.latitude, decimals), round(self.longitude, decimals))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"latitude": self.latitude, "longitude": self.longitude}
+
+
+@dataclass(frozen=True)
 class ImageInfo:
-    """What the image processor learned from the bytes themselves."""
+    """What the image processor learned from the bytes themselves. ``width`` and ``height`` are
+    the stored pixels; ``orientation`` is the EXIF Orientation (1: upright)."""
 
     content_type: str
     width: int
     height: int
     frames: int = 1
+    orientation: int = 1
+    exif: ExifSummary | None = None
+    location: GeoPoint | None = None
+
+    @property
+    def displayed_size(self) -> tuple[int, int]:
+        """Width and height as displayed: orientations 5 to 8 turn the image a quarter."""
+        if self.orientation in (5, 6, 7, 8):
+            return self.height, self.width
+        return self.width, self.height
 
 
 @dataclass(frozen=True)
@@ -70,6 +144,41 @@ class Rendition:
     data: bytes
     width: int
     height: int
+    format: str = "jpeg"
+
+
+@dataclass(frozen=True)
+class RenditionInfo:
+    """A rendition stored next to an image: ``size`` is the longest side it was asked for."""
+
+    size: int
+    format: str
+    width: int
+    height: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """What a client paints before any bytes load."""
+
+    blurhash: str
+    dominant_color: str  # "#rrggbb"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An upload's bytes as they will be stored (GPS removed when asked), and what they hold."""
+
+    data: bytes
+    gps_removed: bool
 
 
 @dataclass(frozen=True)
@@ -90,6 +199,16 @@ class Image:
     status: ImageStatus = ImageStatus.PENDING
     # Bumped by every change of the metadata; every write is conditional on the version read.
     version: int = 1
+    # Derived at upload from the bytes. ``width``/``height`` are as displayed (EXIF orientation
+    # applied); ``pixel_width``/``pixel_height`` as stored (None: the same, older images).
+    pixel_width: int | None = None
+    pixel_height: int | None = None
+    exif: ExifSummary | None = None
+    location: GeoPoint | None = None  # the owner's to see only (service.access)
+    blurhash: str | None = None
+    dominant_color: str | None = None
+    # Derived data, not a user edit: adding one does not bump ``version``.
+    renditions: tuple[RenditionInfo, ...] = ()
 
     @property
     def object_key(self) -> str:
@@ -98,8 +217,16 @@ class Image:
     def with_status(self, status: ImageStatus) -> Image:
         return replace(self, status=status)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    @property
+    def taken_at(self) -> datetime | None:
+        return self.exif.taken_at_utc if self.exif else None
+
+    def rendition(self, size: int, fmt: str) -> RenditionInfo | None:
+        return next((r for r in self.renditions if (r.size, r.format) == (size, fmt)), None)
+
+    def to_dict(self, *, with_location: bool = False) -> dict[str, Any]:
+        """The image as the API shows it; ``location`` only when the caller may see it."""
+        shown = {
             "image_id": self.image_id,
             "version": self.version,
             "user_id": self.user_id,
@@ -115,12 +242,36 @@ class Image:
             "status": self.status.value,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "pixel_width": self.width if self.pixel_width is None else self.pixel_width,
+            "pixel_height": self.height if self.pixel_height is None else self.pixel_height,
+            "exif": self.exif.to_dict() if self.exif else None,
+            "blurhash": self.blurhash,
+            "dominant_color": self.dominant_color,
+            "renditions": [
+                r.to_dict() for r in sorted(self.renditions, key=lambda r: (r.size, r.format))
+            ],
         }
+        if with_location:
+            shown["location"] = self.location.to_dict() if self.location else None
+        return shown
 
 
 def object_key(image_id: str) -> str:
     """Where the original bytes live. Renditions get their own prefixes later."""
     return f"{ORIGINALS_PREFIX}{image_id}"
+
+
+def rendition_prefix(image_id: str) -> str:
+    """Every rendition of an image lives under this prefix (deleted together)."""
+    return f"{RENDITIONS_PREFIX}{image_id}/"
+
+
+def rendition_key(image_id: str, size: int, fmt: str) -> str:
+    return f"{rendition_prefix(image_id)}{size}.{fmt}"
+
+
+def image_id_of_rendition_prefix(prefix: str) -> str:
+    return prefix.removeprefix(RENDITIONS_PREFIX).rstrip("/")
 
 
 def new_image_id(now: datetime) -> str:
@@ -190,7 +341,14 @@ class ImageQuery:
     content_type: str | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
+    # Capture time (EXIF); only images that record one are found.
+    taken_from: datetime | None = None
+    taken_to: datetime | None = None
     limit: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def by_capture_time(self) -> bool:
+        return self.taken_from is not None or self.taken_to is not None
 
     def fingerprint(self) -> list[Any]:
         """What a cursor is bound to: the same filters, whatever the page size."""
@@ -200,7 +358,14 @@ class ImageQuery:
             self.content_type,
             self.date_from.isoformat() if self.date_from else None,
             self.date_to.isoformat() if self.date_to else None,
-        ]
+        ] + (
+            [
+                self.taken_from.isoformat() if self.taken_from else None,
+                self.taken_to.isoformat() if self.taken_to else None,
+            ]
+            if self.by_capture_time
+            else []
+        )
 
 
 @dataclass(frozen=True)

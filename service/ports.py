@@ -6,11 +6,22 @@ the contract tests in ``tests/contract`` hold them to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.model import Caller, Image, ImageInfo, ImageQuery, Page, Rendition
+from service.idempotency import StoredResponse
+from service.model import (
+    Caller,
+    Image,
+    ImageInfo,
+    ImageQuery,
+    Page,
+    Placeholder,
+    Rendition,
+    RenditionInfo,
+)
+from service.upload_model import PresignedPost, UploadedPart, UploadSession
 
 
 class ImageStore(Protocol):
@@ -38,24 +49,53 @@ class ImageStore(Protocol):
         """Raise StorageUnavailable when the store does not answer."""
         ...
 
+    def put_once(self, key: str, data: bytes, *, content_type: str) -> bool:
+        """Store ``data`` at ``key`` unless something is there already: True if this call
+        stored it, False if another writer had (its bytes are kept)."""
+        ...
+
+    def object_url(self, key: str, *, expires_in: int) -> str:
+        """A presigned GET of ``key``, shown inline with the content type it was stored with."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under ``prefix``; how many there were. Idempotent."""
+        ...
+
+    def prefixes(self, prefix: str, *, start_after: str, limit: int) -> list[str]:
+        """Up to ``limit`` "folders" directly under ``prefix`` (ending in ``/``), in key order,
+        after ``start_after``."""
+        ...
+
 
 class ImageRepository(Protocol):
     """Holds metadata; listings only ever show READY images."""
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         """Record a new image READY and visible in every listing it belongs to, atomically.
-        Fails with ImageConflict if the id exists (e.g. claimed by ``claim_orphan``)."""
+        Fails with ImageConflict if the id exists (e.g. marked by ``tombstone``). With
+        ``claim``, the same write claims the owner's bytes (user, SHA-256), on the condition
+        that no READY image of the owner holds them: DuplicateImage (naming that image)
+        otherwise, and nothing is published."""
         ...
 
-    def claim_orphan(self, image_id: str) -> Image:
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        """The id of the user's READY image that claimed these bytes, if one did."""
+        ...
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        """Remove the claim if it still names ``image_id`` (idempotent)."""
+        ...
+
+    def tombstone(self, image_id: str) -> Image:
         """Record an upload that never published (no item, or a PENDING one) as a DELETING
-        placeholder, so that a publish still in flight fails; ImageConflict if the image
-        exists otherwise (it was published meanwhile). Returns the placeholder, which
-        ``unfinished`` does not list: it stays until ``forget_claims``."""
+        tombstone, so that a publish still in flight fails; ImageConflict if the image exists
+        otherwise (it was published meanwhile). Returns the tombstone, which ``unfinished``
+        does not list: it stays until ``forget_tombstones``."""
         ...
 
-    def forget_claims(self, older_than: datetime) -> int:
-        """Remove the claims on ids created before ``older_than``; how many."""
+    def forget_tombstones(self, older_than: datetime) -> int:
+        """Remove the tombstones on ids created before ``older_than``; how many."""
         ...
 
     def get(self, image_id: str) -> Image | None:
@@ -72,8 +112,9 @@ class ImageRepository(Protocol):
         ...
 
     def hide(self, image: Image) -> Image:
-        """READY -> DELETING and out of every listing, atomically; ImageConflict unless the
-        stored image is still ``image`` (READY, same version, same owner)."""
+        """READY -> DELETING and out of every listing, atomically, releasing its claim on its
+        bytes if it holds one; ImageConflict unless the stored image is still ``image`` (READY,
+        same version, same owner)."""
         ...
 
     def remove(self, image_id: str) -> None:
@@ -89,16 +130,60 @@ class ImageRepository(Protocol):
         by versions before uploads stopped writing a PENDING item)."""
         ...
 
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        """Record a stored rendition on a READY image and in its listings, once however often
+        it is called (the version does not change: renditions are derived data); ImageConflict
+        if not READY."""
+        ...
+
     def check(self) -> None: ...
 
 
 class ImageProcessor(Protocol):
-    """Reads image bytes: identifies the format and enforces pixel and frame caps."""
+    """Reads image bytes: identifies the format and enforces the pixel, frame and decoding
+    caps. Every refusal is made from the header, before any pixel is decoded."""
 
-    def inspect(self, body: BinaryIO) -> ImageInfo: ...
+    def inspect(self, body: BinaryIO, *, accepted: Collection[str]) -> ImageInfo:
+        """What the bytes are, once they have been decoded in full. UnsupportedImage if their
+        content type is not among ``accepted``; ImageTooLarge over a cap; InvalidImage if they
+        are not a readable image; DecoderBusy if no decode could start in time."""
+        ...
 
-    def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
-        """A re-encoded copy no larger than ``longest_side`` on either side, upright."""
+    def inspect_header(self, header: BinaryIO) -> ImageInfo:
+        """Format, dimensions and frames (as far as the header shows) from the first bytes of
+        a file, without decoding pixels; the same pixel and frame caps as ``inspect``."""
+        ...
+
+    def render(self, body: BinaryIO, longest_side: int, fmt: str) -> Rendition:
+        """A re-encoded copy no larger than ``longest_side`` on either side, upright, in sRGB,
+        without metadata, in ``fmt`` (jpeg, webp, avif). The same input gives the same bytes."""
+        ...
+
+    def placeholder(self, rendition: bytes) -> Placeholder:
+        """BlurHash and dominant colour of a (small) rendition."""
+        ...
+
+    def without_gps(self, data: bytes) -> bytes | None:
+        """``data`` without GPS, the image data untouched; None when there is none to remove."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Records of ``Idempotency-Key`` requests, each kept for a day (see service/idempotency.py).
+    Every write is conditional, so of two requests with one key exactly one runs."""
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        """Claim the key for a request: None when it is this request's to run. The first
+        answer when it ran before with the same ``request_hash``; IdempotencyKeyReused when it
+        ran with another; RequestInProgress while the first request still runs."""
+        ...
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        """Keep the answer of the request that ``begin`` let run."""
+        ...
+
+    def release(self, owner: str, key: str) -> None:
+        """Forget the claim of a request that failed, so that a retry runs again."""
         ...
 
 
@@ -106,3 +191,75 @@ class TokenVerifier(Protocol):
     """Turns a bearer token into the caller it names; InvalidToken if it cannot be trusted."""
 
     def verify(self, token: str) -> Caller: ...
+
+
+class UploadStore(Protocol):
+    """The bytes of upload sessions, sent by the client straight to the store."""
+
+    def presigned_post(
+        self, key: str, *, size: int, content_type: str, expires_in: int
+    ) -> PresignedPost:
+        """A form upload whose policy fixes the key, the exact size and the content type."""
+        ...
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        """A multipart upload's id."""
+        ...
+
+    def part_urls(
+        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+    ) -> dict[int, str]: ...
+
+    def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:
+        """The parts received so far; empty once the upload is completed or aborted."""
+        ...
+
+    def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Assemble the parts; a no-op when the object is already assembled. InvalidInput
+        when a part is missing or an ETag does not match."""
+        ...
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Idempotent."""
+        ...
+
+    def size_of(self, key: str) -> int | None:
+        """The object's size; None when there is none."""
+        ...
+
+    def read_header(self, key: str, length: int) -> bytes:
+        """The first ``length`` bytes (fewer when the object is smaller)."""
+        ...
+
+    def sha256_of(self, key: str) -> str:
+        """The hex SHA-256 of the object, streamed."""
+        ...
+
+    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None: ...
+
+    def delete(self, key: str) -> None:
+        """Idempotent."""
+        ...
+
+
+class UploadSessionRepository(Protocol):
+    """Upload sessions' state; every transition is conditional on the state read."""
+
+    def add(self, session: UploadSession) -> None: ...
+
+    def get(self, upload_id: str) -> UploadSession | None: ...
+
+    def transition(self, old: UploadSession, new: UploadSession) -> UploadSession:
+        """Store ``new`` if the stored session is still in ``old``'s status (and image id);
+        ImageConflict otherwise."""
+        ...
+
+    def remove(self, upload_id: str) -> None:
+        """Idempotent."""
+        ...
+
+    def expired(self, before: datetime) -> Iterable[UploadSession]:
+        """Sessions not DONE whose ``expires_at`` is before ``before``."""
+        ...

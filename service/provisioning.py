@@ -6,7 +6,7 @@ import logging
 
 from botocore.exceptions import ClientError
 
-from service.adapters.dynamodb.table import table_definition
+from service.adapters.dynamodb.table import TTL_ATTRIBUTE, table_definition
 from service.bootstrap import cognito_client, dynamodb_client, s3_client
 from service.dev_identity import UserPool, ensure_user_pool
 from service.settings import Settings
@@ -54,6 +54,12 @@ def create_resources(settings: Settings) -> None:
     dynamodb.get_waiter("table_exists").wait(
         TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
+    ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        dynamodb.update_time_to_live(
+            TableName=table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
 
 
 def create_user_pool(settings: Settings) -> UserPool:

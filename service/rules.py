@@ -79,8 +79,9 @@ def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
             "Too many custom fields", {"metadata": [f"at most {MAX_METADATA_KEYS} fields"]}
         )
     for key, value in values.items():
-        if not METADATA_KEY_PATTERN.fullmatch(key):
-            problems[key] = ["field names are 1-64 letters, digits, '_', '.' or '-'"]
+        if not isinstance(key, str) or not METADATA_KEY_PATTERN.fullmatch(key):
+            # A multipart part without a name arrives with the name None.
+            problems[str(key)] = ["field names are 1-64 letters, digits, '_', '.' or '-'"]
         elif isinstance(value, float) and not math.isfinite(value):
             problems[key] = ["numbers must be finite"]
         elif isinstance(value, str) and len(value) > MAX_METADATA_VALUE_LENGTH:

@@ -1,6 +1,6 @@
 """Runtime settings: the only module that reads ``os.environ``.
 
-Names follow the original design document (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
+Names are the ones the API has always used (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
 A bad value fails at start-up with a message that names the setting.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
 
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
@@ -23,6 +23,13 @@ TOKEN_USES = ("access", "id")
 # A presigned URL dies with the session of the credentials that signed it, and a role session
 # (Lambda, ECS) lasts 12 hours at most: a longer TTL would promise what the URL cannot keep.
 MAX_URL_TTL = 43_200
+# One CopyObject (how a finished upload moves to originals/) takes 5 GB at most.
+MAX_FILE_SIZE_LIMIT = 5 * 1024**3
+DEDUPE_MODES = ("per-user", "off")
+MIN_RENDITION_SIZE = 16
+MAX_RENDITION_SIZE = 4096
+MAX_RENDITION_SIZES = 8
+MAX_GPS_PRECISION = 6
 
 
 class SettingsError(ValueError):
@@ -43,6 +50,19 @@ class Settings:
     log_level: str = "INFO"
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 200
+    # Decoding memory (docs/operations.md). A process decodes at most max_concurrent_decodes
+    # images at a time; other requests wait up to decode_wait_seconds, then get a 503 with
+    # Retry-After. A decode is refused from the header when it would hold more than its budget:
+    # max_decoded_bytes (JPEG at its draft scale, lossy WebP) or max_lossless_decoded_bytes
+    # (PNG, GIF, lossless WebP, which a few KB can fill). Sized for the ECS task (1 GiB = 1074
+    # MB, 2 workers x 8 threads): ~350 MB idle, then 2 workers x 2 decodes, each peaking at
+    # about 1.05x its budget (WebP, JPEG: 128 MiB -> ~140 MB) or 2.1x (an RGBA PNG thumbnail
+    # resizes a premultiplied copy: 64 MiB -> ~140 MB): 4 x 140 = 560 MB, leaving ~150 MB for
+    # request bodies and originals read from S3.
+    max_concurrent_decodes: int = 2
+    decode_wait_seconds: int = 10
+    max_decoded_bytes: int = 128 * 1024 * 1024
+    max_lossless_decoded_bytes: int = 64 * 1024 * 1024
     download_url_ttl: int = 900
     sweep_grace_seconds: int = 900
     # Signs pagination cursors. Every process serving the same API must share it; None means
@@ -64,6 +84,20 @@ class Settings:
     # Where the Cognito API is, when it is not where S3 and DynamoDB are (docker compose:
     # LocalStack's community edition has none, moto's server stands in). Emulator tooling only.
     cognito_endpoint_url: str | None = None
+    # Upload sessions (POST /uploads): a presigned POST up to the threshold, multipart above.
+    multipart_threshold: int = 16 * 1024 * 1024
+    upload_session_ttl: int = 3600
+    dedupe: str = "per-user"
+    # Renditions: longest sides, formats beyond JPEG (the fallback, always made), whether an
+    # upload stores the smallest one at once, and how long a thumbnail URL lives.
+    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
+    rendition_formats: tuple[str, ...] = RENDITION_FORMATS
+    prerender: bool = False
+    thumbnail_url_ttl: int = 900
+    # GPS: removed from stored originals; the owner sees the position rounded to this many
+    # decimals (2: about 1 km).
+    strip_gps: bool = True
+    gps_precision: int = 2
 
     @property
     def jwks_url(self) -> str | None:
@@ -79,7 +113,9 @@ class Settings:
         settings = cls(
             s3_bucket_name=reader.text("S3_BUCKET_NAME", defaults.s3_bucket_name),
             dynamodb_table_name=reader.text("DYNAMODB_TABLE_NAME", defaults.dynamodb_table_name),
-            max_file_size=reader.integer("MAX_FILE_SIZE", defaults.max_file_size, minimum=1),
+            max_file_size=reader.integer(
+                "MAX_FILE_SIZE", defaults.max_file_size, minimum=1, maximum=MAX_FILE_SIZE_LIMIT
+            ),
             allowed_content_types=reader.content_types("ALLOWED_CONTENT_TYPES"),
             aws_endpoint_url=reader.url("AWS_ENDPOINT_URL"),
             s3_public_endpoint_url=reader.url("S3_PUBLIC_ENDPOINT_URL"),
@@ -92,6 +128,18 @@ class Settings:
             ),
             max_image_frames=reader.integer(
                 "MAX_IMAGE_FRAMES", defaults.max_image_frames, minimum=1
+            ),
+            max_concurrent_decodes=reader.integer(
+                "MAX_CONCURRENT_DECODES", defaults.max_concurrent_decodes, minimum=1
+            ),
+            decode_wait_seconds=reader.integer(
+                "DECODE_WAIT_SECONDS", defaults.decode_wait_seconds, minimum=0, maximum=60
+            ),
+            max_decoded_bytes=reader.integer(
+                "MAX_DECODED_BYTES", defaults.max_decoded_bytes, minimum=1
+            ),
+            max_lossless_decoded_bytes=reader.integer(
+                "MAX_LOSSLESS_DECODED_BYTES", defaults.max_lossless_decoded_bytes, minimum=1
             ),
             download_url_ttl=reader.integer(
                 "DOWNLOAD_URL_TTL", defaults.download_url_ttl, minimum=1, maximum=MAX_URL_TTL
@@ -117,6 +165,29 @@ class Settings:
             admin_group=reader.text("ADMIN_GROUP", defaults.admin_group),
             public_read=reader.boolean("PUBLIC_READ", defaults.public_read),
             cognito_endpoint_url=reader.url("COGNITO_ENDPOINT_URL"),
+            multipart_threshold=reader.integer(
+                "MULTIPART_THRESHOLD",
+                defaults.multipart_threshold,
+                minimum=5 * 1024 * 1024,
+                maximum=MAX_FILE_SIZE_LIMIT,
+            ),
+            upload_session_ttl=reader.integer(
+                "UPLOAD_SESSION_TTL", defaults.upload_session_ttl, minimum=60, maximum=MAX_URL_TTL
+            ),
+            dedupe=reader.choice("DEDUPE", defaults.dedupe, DEDUPE_MODES, upper=False),
+            rendition_sizes=reader.sizes("RENDITION_SIZES", defaults.rendition_sizes),
+            rendition_formats=reader.formats("RENDITION_FORMATS", defaults.rendition_formats),
+            prerender=reader.boolean("PRERENDER", defaults.prerender),
+            thumbnail_url_ttl=reader.integer(
+                "THUMBNAIL_URL_TTL",
+                defaults.thumbnail_url_ttl,
+                minimum=120,
+                maximum=MAX_URL_TTL,
+            ),
+            strip_gps=reader.boolean("STRIP_GPS", defaults.strip_gps),
+            gps_precision=reader.integer(
+                "GPS_PRECISION", defaults.gps_precision, minimum=0, maximum=MAX_GPS_PRECISION
+            ),
         )
         return settings
 
@@ -130,6 +201,8 @@ class ServerSettings:
     workers: int = 2
     threads: int = 8
     timeout: int = 60
+    # Seconds a request body may take to arrive (service.api.body_deadline); 0: no limit.
+    body_timeout: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -143,6 +216,7 @@ class ServerSettings:
             workers=reader.integer("GUNICORN_WORKERS", defaults.workers, minimum=1),
             threads=reader.integer("GUNICORN_THREADS", defaults.threads, minimum=1),
             timeout=reader.integer("GUNICORN_TIMEOUT", defaults.timeout, minimum=1),
+            body_timeout=reader.integer("GUNICORN_BODY_TIMEOUT", defaults.body_timeout, minimum=0),
         )
 
 
@@ -208,6 +282,40 @@ class _Reader:
         if value.lower() not in ("true", "false"):
             raise SettingsError(f"{name} must be true or false, got {value!r}")
         return value.lower() == "true"
+
+    def sizes(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        """Comma-separated longest sides in pixels, sorted, each once."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            sizes = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated integers, got {value!r}") from None
+        if (
+            not sizes
+            or len(sizes) > MAX_RENDITION_SIZES
+            or sizes[0] < MIN_RENDITION_SIZE
+            or sizes[-1] > MAX_RENDITION_SIZE
+        ):
+            raise SettingsError(
+                f"{name} must list 1 to {MAX_RENDITION_SIZES} sizes between "
+                f"{MIN_RENDITION_SIZE} and {MAX_RENDITION_SIZE}, got {value!r}"
+            )
+        return sizes
+
+    def formats(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        """Rendition formats among jpeg, webp, avif; jpeg (the fallback) is always included."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        formats = tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
+        unknown = [f for f in formats if f not in RENDITION_FORMATS]
+        if unknown:
+            raise SettingsError(
+                f"{name} must list formats among {', '.join(RENDITION_FORMATS)}, got {value!r}"
+            )
+        return tuple(dict.fromkeys(("jpeg", *formats)))
 
     def content_types(self, name: str) -> tuple[str, ...]:
         value = self.raw(name)

@@ -1,71 +1,204 @@
-"""Identifies images from their bytes with Pillow and enforces the pixel and frame caps."""
+"""Identifies and renders images with Pillow, within a memory budget.
+
+Every decode of the service goes through this adapter, and each one is
+
+* refused from the header alone, before any pixel is read, when its format is not accepted or
+  when it has more pixels, frames or decoded bytes than allowed (frames are counted only up to
+  the cap + 1);
+* decoded in one of a few process-wide slots (:class:`DecodeSlots`), so that concurrent requests
+  cannot add their decodes up beyond ``MAX_CONCURRENT_DECODES`` of them.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import io
+import math
+import threading
 import warnings
+from collections.abc import Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from typing import BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
-from service.errors import ImageTooLarge, InvalidImage
-from service.model import ImageInfo, Rendition
+from service.adapters import exif_data, pillow_renditions
+from service.errors import (
+    DecoderBusy,
+    ImageServiceError,
+    ImageTooLarge,
+    InvalidImage,
+    UnsupportedImage,
+)
+from service.model import ImageInfo, Placeholder, Rendition
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
 IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
+# Formats a stored image can have: the only ones a thumbnail is rendered from.
+RENDERABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+LOSSLESS_KINDS = "PNG, GIF, lossless WebP"
+# libwebp's animation decoder, through which Pillow reads every WebP, decodes into a canvas of
+# 4 bytes a pixel, keeps a second canvas for the next frame and hands Pillow a copy, which
+# Pillow decodes into its own image: four times 4 bytes a pixel, all held at once.
+WEBP_BYTES_PER_PIXEL = 4 * 4
+# Allocations of this size and more get pages of their own from the OS, given back when freed.
+# glibc otherwise raises that threshold each time a large block is freed, after which decode
+# buffers come from per-thread arenas that keep them: the memory of a decode is never returned
+# and each of a worker's threads ends up holding the peak of its largest decode.
+MMAP_THRESHOLD = 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+# A WebP names its first frame's bitstream within its first few chunks (VP8X, ICCP, ANIM, ANMF).
+_WEBP_CHUNKS_SEARCHED = 16
+
+_limits_lock = threading.Lock()
+_process_max_pixels: int | None = None
+_limits_applied = False
 
 
 def set_process_limits(max_pixels: int) -> None:
-    """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring.
+    """Pillow's own decompression-bomb cap, process-wide: called once, by the wiring, which
+    also makes the C allocator give the memory of decodes back (see MMAP_THRESHOLD).
 
     Pillow warns between its cap and twice its cap and raises above; both become errors, once,
-    rather than around each call (catch_warnings is not thread-safe).
+    rather than around each call (catch_warnings is not thread-safe). Applied by the first use
+    of Pillow that follows.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    return_freed_memory()
+
+
+def return_freed_memory() -> bool:
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD; False where the C library has no
+    ``mallopt`` (not glibc: nothing to tune)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+class DecodeSlots:
+    """At most ``limit`` decodes at a time in this process (all threads of a gunicorn worker).
+
+    A decode that finds no slot free within ``wait_seconds`` fails with DecoderBusy, which tells
+    the client to come back in as many seconds. Created once by the wiring; a process forked
+    from it (a gunicorn worker) starts with every slot free.
+    """
+
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self._free = threading.BoundedSemaphore(limit)
+        self._wait_seconds = wait_seconds
+        self._retry_after = max(1, math.ceil(wait_seconds))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._free.acquire(timeout=self._wait_seconds):
+            raise DecoderBusy(self._retry_after)
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 class PillowImageProcessor:
-    def __init__(self, *, max_pixels: int, max_frames: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_pixels: int,
+        max_frames: int,
+        max_decoded_bytes: int | None = None,
+        max_lossless_decoded_bytes: int | None = None,
+        decode_slots: DecodeSlots | None = None,
+    ) -> None:
+        """Without budgets of their own, decodes are capped at the pixel cap at 4 bytes a
+        pixel; without slots, concurrent decodes are not bounded (the wiring gives both)."""
         self._max_pixels = max_pixels
         self._max_frames = max_frames
+        self._max_decoded_bytes = max_decoded_bytes or max_pixels * 4
+        self._max_lossless_decoded_bytes = max_lossless_decoded_bytes or max_pixels * 4
+        self._slots = decode_slots
 
-    def inspect(self, body: BinaryIO) -> ImageInfo:
-        body.seek(0)
-        try:
-            with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
-                # Only the header has been read so far: a bomb is rejected before decoding.
-                info = self._check_header(image)
-                if image.format == "JPEG":
-                    # DCT scaling decodes every byte (truncation still shows) at 1/8 the memory.
-                    image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    def inspect(self, body: BinaryIO, *, accepted: Collection[str]) -> ImageInfo:
+        with self._opened(body, IDENTIFIABLE_FORMATS, "The image is truncated or corrupt") as image:
+            # Only the header has been read so far: every refusal happens before decoding.
+            content_type = _content_type(image)
+            if content_type not in accepted:
+                allowed = ", ".join(accepted)
+                raise UnsupportedImage(f"{content_type} is not accepted; allowed: {allowed}")
+            self._check_pixels(image)
+            frames = self._check_frames(image, body)
+            width, height = image.size
+            if image.format == "JPEG":
+                # DCT scaling decodes every byte (truncation still shows) at 1/8 the memory.
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            self._check_decoded_bytes(image, body, (width, height))
+            with self._slot():
                 image.load()
-                return info
-        except (ImageTooLarge, InvalidImage):
+            info = ImageInfo(content_type=content_type, width=width, height=height, frames=frames)
+            # After the decode: reading a PNG's EXIF loads the image, and a decode error must
+            # not be taken for a broken EXIF block.
+            orientation, exif, location = exif_data.read(image)
+            return replace(info, orientation=orientation, exif=exif, location=location)
+
+    def inspect_header(self, header: BinaryIO) -> ImageInfo:
+        """Format, dimensions and frames from the first bytes of a file, no pixel decoded.
+        Frames are counted as far as the header reaches: a frame cap is enforced on what it
+        shows (a GIF's later frames lie beyond it)."""
+        header.seek(0)
+        try:
+            with Image.open(header, formats=IDENTIFIABLE_FORMATS) as image:
+                width, height = image.size
+                if width * height > self._max_pixels:
+                    raise ImageTooLarge(
+                        f"The image is {width}x{height} pixels; the limit is "
+                        f"{self._max_pixels} pixels"
+                    )
+                try:
+                    frames = int(getattr(image, "n_frames", 1))
+                except Exception:  # the frames run past the header: counted on what is seen
+                    frames = 1
+                if frames > self._max_frames:
+                    raise ImageTooLarge(
+                        f"The image has {frames} frames; the limit is {self._max_frames} frames"
+                    )
+                fmt = image.format or ""
+                return ImageInfo(
+                    content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
+                    width=width,
+                    height=height,
+                    frames=frames,
+                )
+        except ImageTooLarge:
             raise
         except UnidentifiedImageError:
             raise InvalidImage("The file is not an image in a recognised format") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
         except Exception as error:
-            # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, but also
-            # IndexError or struct.error on some truncated files: all mean a broken image.
-            raise InvalidImage(f"The image is truncated or corrupt ({error})") from None
-        finally:
-            body.seek(0)
+            raise InvalidImage(f"The image header is unreadable ({error})") from None
 
     def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
         """Upright (EXIF orientation applied), re-encoded without metadata: JPEG, or PNG when
         the image has transparency. Only the first frame of an animation is used."""
-        body.seek(0)
-        try:
-            with Image.open(body, formats=IDENTIFIABLE_FORMATS) as image:
-                self._check_header(image)
-                # Decoding at a reduced scale where the format allows (JPEG's DCT scaling).
-                image.draft("RGB", (longest_side * 2, longest_side * 2))
+        with self._opened(body, RENDERABLE_FORMATS, "The image cannot be rendered") as image:
+            self._check_pixels(image)
+            full_size = width, height = image.size
+            # Decoding at a reduced scale where the format allows (JPEG's DCT scaling): the
+            # smallest that keeps both sides at twice the thumbnail's or more, as
+            # Image.thumbnail would choose, but chosen before the decoded bytes are checked.
+            scale = 2 * longest_side / max(width, height)
+            image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+            self._check_decoded_bytes(image, body, full_size)
+            with self._slot():
+                # Scaled down in place first, so that only the small copy is turned upright.
+                image.thumbnail((longest_side, longest_side))
                 upright = ImageOps.exif_transpose(image)
-                upright.thumbnail((longest_side, longest_side))
                 transparent = upright.mode in ("RGBA", "LA", "PA") or (
                     upright.mode == "P" and "transparency" in upright.info
                 )
@@ -74,34 +207,217 @@ class PillowImageProcessor:
                     upright.convert("RGBA").save(out, format="PNG", optimize=True)
                 else:
                     upright.convert("RGB").save(out, format="JPEG", quality=85)
-                return Rendition(
-                    content_type="image/png" if transparent else "image/jpeg",
-                    data=out.getvalue(),
-                    width=upright.width,
-                    height=upright.height,
-                )
-        except (ImageTooLarge, InvalidImage):
+            return Rendition(
+                content_type="image/png" if transparent else "image/jpeg",
+                data=out.getvalue(),
+                width=upright.width,
+                height=upright.height,
+            )
+
+    @contextmanager
+    def _opened(
+        self, body: BinaryIO, formats: tuple[str, ...], failure: str
+    ) -> Iterator[Image.Image]:
+        """The image with its header read, Pillow's errors translated into the service's."""
+        body.seek(0)
+        try:
+            with Image.open(body, formats=formats) as image:
+                yield image
+        except ImageServiceError:
             raise
+        except UnidentifiedImageError:
+            raise InvalidImage("The file is not an image in a recognised format") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
         except Exception as error:
-            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+            # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, but also
+            # IndexError or struct.error on some truncated files: all mean a broken image.
+            raise InvalidImage(f"{failure} ({error})") from None
         finally:
             body.seek(0)
 
-    def _check_header(self, image: Image.Image) -> ImageInfo:
+    def render(self, body: BinaryIO, longest_side: int, fmt: str) -> Rendition:
+        """A rendition (see ``pillow_renditions.render``) of the image in ``body``, decoded
+        within the budget and in a decode slot, like every other decode."""
+        with self._opened(body, RENDERABLE_FORMATS, "The image cannot be rendered") as image:
+            self._check_pixels(image)
+            full_size = width, height = image.size
+            # JPEG's DCT scaling: the smallest scale that keeps both sides at twice the
+            # rendition's or more, chosen before the decoded bytes are checked.
+            scale = 2 * longest_side / max(width, height)
+            image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+            self._check_decoded_bytes(image, body, full_size)
+            with self._slot():
+                return pillow_renditions.render(image, longest_side, fmt)
+
+    def placeholder(self, rendition: bytes) -> Placeholder:
+        """BlurHash and dominant colour of a rendition (small, upright, made by ``render``)."""
+        try:
+            with Image.open(io.BytesIO(rendition)) as image:
+                return pillow_renditions.placeholder(image)
+        except Exception as error:
+            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+
+    def without_gps(self, data: bytes) -> bytes | None:
+        """The same bytes without GPS (lossless: only the EXIF block is rewritten), or None when
+        there is no GPS to remove."""
+        try:
+            return exif_data.without_gps(data)
+        except Exception as error:
+            raise InvalidImage(f"The image's EXIF cannot be rewritten ({error})") from None
+
+    def formats(self) -> tuple[str, ...]:
+        return pillow_renditions.supported_formats()
+
+    def _slot(self) -> AbstractContextManager[None]:
+        return self._slots.slot() if self._slots else nullcontext()
+
+    def _check_pixels(self, image: Image.Image) -> None:
         width, height = image.size
         if width * height > self._max_pixels:
             raise ImageTooLarge(
                 f"The image is {width}x{height} pixels; the limit is {self._max_pixels} pixels"
             )
-        frames = int(getattr(image, "n_frames", 1))
+
+    def _check_frames(self, image: Image.Image, body: BinaryIO) -> int:
+        if image.format == "GIF":
+            # Pillow's n_frames reads through every frame of a GIF; this stops after the cap.
+            frames = count_gif_frames(body, self._max_frames + 1)
+        else:
+            frames = int(getattr(image, "n_frames", 1))  # from the header (WebP, APNG)
         if frames > self._max_frames:
             raise ImageTooLarge(
-                f"The image has {frames} frames; the limit is {self._max_frames} frames"
+                f"The image has at least {frames} frames; the limit is {self._max_frames} frames"
             )
-        fmt = image.format or ""
-        return ImageInfo(
-            content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
-            width=width,
-            height=height,
-            frames=frames,
-        )
+        return max(frames, 1)
+
+    def _check_decoded_bytes(
+        self, image: Image.Image, body: BinaryIO, full_size: tuple[int, int]
+    ) -> None:
+        needed = decoded_bytes(image, full_size)
+        width, height = full_size
+        if is_lossless(image, body):
+            limit, kind = (
+                self._max_lossless_decoded_bytes,
+                f" for lossless images ({LOSSLESS_KINDS})",
+            )
+        else:
+            limit, kind = self._max_decoded_bytes, ""
+        if needed > limit:
+            raise ImageTooLarge(
+                f"Decoding the image takes {needed} bytes ({width}x{height} pixels); "
+                f"the limit is {limit} bytes{kind}"
+            )
+
+
+def _content_type(image: Image.Image) -> str:
+    fmt = image.format or ""
+    return Image.MIME.get(fmt, f"image/{fmt.lower()}")
+
+
+def decoded_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
+    """The bytes a decode of ``image`` holds at once, from its header: width x height x bands
+    (x bytes a band) at the scale it will be decoded at (a JPEG's draft scale), plus what its
+    decoder holds besides (WebP's canvases, a progressive JPEG's coefficients)."""
+    width, height = image.size
+    if image.format == "WEBP":
+        return width * height * WEBP_BYTES_PER_PIXEL
+    mode = ImageMode.getmode(image.mode)
+    total = width * height * len(mode.bands) * int(mode.typestr[-1])
+    if isinstance(image, JpegImageFile) and image.info.get("progressive"):
+        total += _coefficient_bytes(image, full_size)
+    return total
+
+
+def _coefficient_bytes(image: JpegImageFile, full_size: tuple[int, int]) -> int:
+    """A progressive JPEG is decoded scan by scan into every DCT coefficient of the image (2
+    bytes a sample, at full size whatever the draft scale, chroma as subsampled)."""
+    width, height = full_size
+    h_max = max((h for _, h, _, _ in image.layer), default=1) or 1
+    v_max = max((v for _, _, v, _ in image.layer), default=1) or 1
+    blocks = sum(
+        math.ceil(width * h / h_max / 8) * math.ceil(height * v / v_max / 8)
+        for _, h, v, _ in image.layer
+    )
+    return blocks * 64 * 2
+
+
+def is_lossless(image: Image.Image, body: BinaryIO) -> bool:
+    """Whether the decode falls under the lossless budget: every format but JPEG and a WebP
+    whose first frame is lossy (the only frame decoded)."""
+    if image.format == "JPEG":
+        return False
+    if image.format == "WEBP":
+        return webp_bitstream(body) != b"VP8 "
+    return True
+
+
+def webp_bitstream(body: BinaryIO) -> bytes | None:
+    """The chunk holding a WebP's first frame, from the RIFF headers: ``b"VP8 "`` (lossy),
+    ``b"VP8L"`` (lossless) or None if not found near the start."""
+    position = body.tell()
+    try:
+        body.seek(12)  # past "RIFF", the file size and "WEBP"
+        for _ in range(_WEBP_CHUNKS_SEARCHED):
+            header = body.read(8)
+            if len(header) < 8:
+                return None
+            fourcc, size = header[:4], int.from_bytes(header[4:], "little")
+            if fourcc in (b"VP8 ", b"VP8L"):
+                return fourcc
+            if fourcc == b"ANMF":
+                body.seek(16, io.SEEK_CUR)  # the frame's position, size, duration, flags
+            else:
+                body.seek(size + (size & 1), io.SEEK_CUR)  # chunks are padded to even sizes
+        return None
+    finally:
+        body.seek(position)
+
+
+def count_gif_frames(body: BinaryIO, limit: int) -> int:
+    """The frames (image descriptors) of a GIF, counted up to ``limit`` without decoding any.
+
+    Counting stops at the trailer, at the end of the data, or at a byte that starts no block;
+    EOFError if the data ends inside a block (a truncated file).
+    """
+    position = body.tell()
+    try:
+        end = body.seek(0, io.SEEK_END)
+        body.seek(0)
+        header = _read_exactly(body, 13)  # signature and logical screen descriptor
+        _skip_colour_table(body, header[10])
+        frames = 0
+        while frames < limit:
+            introducer = body.read(1)
+            if introducer == b",":  # image descriptor
+                descriptor = _read_exactly(body, 9)
+                _skip_colour_table(body, descriptor[8])
+                _read_exactly(body, 1)  # LZW minimum code size
+                _skip_sub_blocks(body, end)
+                frames += 1
+            elif introducer == b"!":  # extension: a label, then sub-blocks
+                _read_exactly(body, 1)
+                _skip_sub_blocks(body, end)
+            else:
+                break
+        return frames
+    finally:
+        body.seek(position)
+
+
+def _read_exactly(body: BinaryIO, size: int) -> bytes:
+    data = body.read(size)
+    if len(data) < size:
+        raise EOFError("the GIF ends inside a block")
+    return data
+
+
+def _skip_colour_table(body: BinaryIO, flags: int) -> None:
+    if flags & 0x80:
+        body.seek(3 << ((flags & 0x07) + 1), io.SEEK_CUR)
+
+
+def _skip_sub_blocks(body: BinaryIO, end: int) -> None:
+    while size := _read_exactly(body, 1)[0]:
+        if body.seek(size, io.SEEK_CUR) > end:
+            raise EOFError("the GIF ends inside a block")

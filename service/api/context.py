@@ -7,9 +7,15 @@ from typing import cast
 from flask import current_app
 
 from service.images import ImageService
+from service.uploads import UploadService
 
 EXTENSION = "image_service"
+UPLOADS_EXTENSION = "upload_service"
 
 
 def image_service() -> ImageService:
     return cast(ImageService, current_app.extensions[EXTENSION])
+
+
+def upload_service() -> UploadService:
+    return cast(UploadService, current_app.extensions[UPLOADS_EXTENSION])

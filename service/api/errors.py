@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import errors
 from service.api.auth import www_authenticate
+from service.api.openapi import DeferredSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.ImageConflict: HTTPStatus.CONFLICT,
+    errors.RequestInProgress: HTTPStatus.CONFLICT,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.UploadNotFound: HTTPStatus.NOT_FOUND,
+    errors.UploadExpired: HTTPStatus.GONE,
 }
 
 
@@ -40,8 +45,9 @@ def error_response(
     return jsonify(body), status.value
 
 
-class ImageApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default)."""
+class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
+    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default),
+    and its OpenAPI document built on first use (:class:`DeferredSpec`)."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, code, extra_headers = super().handle_http_exception(error)
@@ -56,7 +62,14 @@ class ImageApi(Api):  # type: ignore[misc]
         return payload, code, headers
 
 
-def register_error_handlers(app: Flask, max_request_body: int) -> None:
+def register_error_handlers(
+    app: Flask, max_request_body: int, *, lambda_limit: bool = False
+) -> None:
+    """``lambda_limit``: the body cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
+    too_large = f"The request body is larger than the limit of {max_request_body} bytes"
+    if lambda_limit:
+        too_large += "; send larger files with an upload session (POST /uploads)"
+
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
         status = next(
@@ -68,14 +81,13 @@ def register_error_handlers(app: Flask, max_request_body: int) -> None:
         response, code = error_response(status, error.message, error.errors)
         if isinstance(error, errors.NotAuthenticated):
             response.headers["WWW-Authenticate"] = www_authenticate(error)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
         return response, code
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            f"The request body is larger than the limit of {max_request_body} bytes",
-        )
+        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:

@@ -13,6 +13,7 @@ from service.batch import MAX_BATCH_IDS, BatchAction, BatchVerb
 from service.errors import InvalidInput
 from service.model import (
     ACCEPTED_CONTENT_TYPES,
+    CONTENT_TYPE_BY_RENDITION_FORMAT,
     Image,
     ImageChanges,
     ImageQuery,
@@ -63,6 +64,8 @@ def image_query(args: dict[str, Any]) -> tuple[ImageQuery, str | None]:
         content_type=content_type,
         date_from=args.get("date_from"),
         date_to=args.get("date_to"),
+        taken_from=args.get("taken_from"),
+        taken_to=args.get("taken_to"),
         limit=args["limit"],
     )
     return query, args.get("cursor")
@@ -85,6 +88,13 @@ def batch_action(body: dict[str, Any]) -> BatchAction:
     if verb is not BatchVerb.DELETE and not tags:
         raise InvalidInput(f"{verb.value} needs tags", {"tags": ["at least one tag"]})
     return BatchAction(verb=verb, image_ids=tuple(dict.fromkeys(body["ids"])), tags=tags)
+
+
+def accepted_formats(request: Request) -> tuple[str, ...]:
+    """The rendition formats the ``Accept`` header names explicitly (``*/*`` names none: a
+    client that says nothing gets JPEG)."""
+    named = {value.lower() for value, quality in request.accept_mimetypes if quality > 0}
+    return tuple(f for f, kind in CONTENT_TYPE_BY_RENDITION_FORMAT.items() if kind in named)
 
 
 def etag(image: Image) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, BinaryIO, TypeVar, cast
@@ -14,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from service.api import inputs
 from service.api.auth import caller
 from service.api.context import image_service
+from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.parsing import ImagesBlueprint
 from service.api.schemas import (
     BatchResultsSchema,
@@ -24,10 +26,11 @@ from service.api.schemas import (
     ImageListSchema,
     ImageQuerySchema,
     ImageSchema,
+    RenditionLinkSchema,
     ThumbnailQuerySchema,
     UploadSchema,
 )
-from service.model import IMAGE_ID_PATTERN
+from service.model import IMAGE_ID_PATTERN, Image
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_ERRORS = (
@@ -60,6 +63,11 @@ def documents_errors(*statuses: HTTPStatus) -> Callable[[F], F]:
     return decorate
 
 
+def shown(image: Image) -> dict[str, Any]:
+    """The image as this caller may see it (``location``: the owner only)."""
+    return image.to_dict(with_location=image_service().sees_location(caller(), image))
+
+
 @blp.route("")
 class Images(MethodView):
     @blp.arguments(ImageQuerySchema, location="query", unknown=RAISE)
@@ -71,16 +79,21 @@ class Images(MethodView):
         """List images, newest first, filtered by user, tags, content type and dates"""
         if "ids" in args:
             images = image_service().get_many(caller(), inputs.image_ids(args))
-            return {"items": [image.to_dict() for image in images], "next_cursor": None}
+            return {"items": [shown(image) for image in images], "next_cursor": None}
         query, cursor = inputs.image_query(args)
         result = image_service().search(caller(), query, cursor)
         return {
-            "items": [image.to_dict() for image in result.items],
+            "items": [shown(image) for image in result.items],
             "next_cursor": result.next_cursor,
         }
 
+    @idempotent
+    @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(UploadSchema, location="files", unknown=INCLUDE)
     @blp.response(201, ImageSchema)
+    @blp.alt_response(
+        200, schema=ImageSchema, description="The same bytes are already one of the user's images"
+    )
     @documents_errors(
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.UNAUTHORIZED,
@@ -92,11 +105,15 @@ class Images(MethodView):
     def post(self, form: dict[str, Any]) -> Any:
         """Upload an image with its metadata"""
         upload: FileStorage = form["image"]
-        image = image_service().upload(
+        published = image_service().upload(
             caller(), inputs.new_image(form, upload), cast(BinaryIO, upload.stream)
         )
+        image = published.image
         location = url_for("images.ImageById", image_id=image.image_id)
-        return image.to_dict(), 201, {"Location": location, "ETag": inputs.etag(image)}
+        headers = {"Location": location, "ETag": inputs.etag(image)}
+        if published.duplicate:
+            return shown(image) | {"duplicate_of": image.image_id}, 200, headers
+        return shown(image), 201, headers
 
 
 @blp.route("/batch")
@@ -117,7 +134,7 @@ class ImageById(MethodView):
     def get(self, image_id: str) -> Any:
         """Get an image's metadata (its ETag is the version that If-Match names)"""
         image = image_service().get(caller(), image_id)
-        return image.to_dict(), 200, {"ETag": inputs.etag(image)}
+        return shown(image), 200, {"ETag": inputs.etag(image)}
 
     @blp.arguments(ImageChangesSchema)
     @blp.response(200, ImageSchema)
@@ -127,7 +144,7 @@ class ImageById(MethodView):
         image = image_service().update(
             caller(), image_id, inputs.image_changes(changes), inputs.if_match(request)
         )
-        return image.to_dict(), 200, {"ETag": inputs.etag(image)}
+        return shown(image), 200, {"ETag": inputs.etag(image)}
 
     @blp.response(204)
     @documents_errors(*WRITE_ERRORS)
@@ -156,27 +173,47 @@ class ImageDownload(MethodView):
         )
 
 
-BINARY_IMAGE = {"schema": {"type": "string", "format": "binary"}}
-
-
 @blp.route("/<image_id>/thumbnail", parameters=[IMAGE_ID])
 class ImageThumbnail(MethodView):
     @blp.arguments(ThumbnailQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(
-        responses={
-            "200": {
-                "description": "JPEG (PNG when the image has transparency), no metadata",
-                "content": {"image/jpeg": BINARY_IMAGE, "image/png": BINARY_IMAGE},
-            }
-        }
+    @blp.response(200, RenditionLinkSchema, description="The URL, with ?redirect=false")
+    @blp.alt_response(302, description="Redirect to a presigned URL of the stored rendition")
+    @blp.alt_response(304, description="If-None-Match names this rendition")
+    @documents_errors(
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
     )
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
-        """A small re-encoded copy of the image, served by the API itself"""
-        thumbnail = image_service().thumbnail(caller(), image_id, args["size"])
-        response = Response(thumbnail.data, mimetype=thumbnail.content_type)
-        # An id's bytes never change, so neither does its thumbnail of a given size.
-        response.set_etag(f"{image_id}-{args['size']}")
-        response.headers["Cache-Control"] = "private, max-age=86400"
-        response.headers["Content-Disposition"] = "inline"
-        return response.make_conditional(request)
+        """A rendition (upright, sRGB, no metadata), made once and kept: 302 to its bytes"""
+        service = image_service()
+        who = caller()
+        ref = service.rendition_ref(
+            who, image_id, args["size"], args["format"], inputs.accepted_formats(request)
+        )
+        headers = {"Vary": "Accept"} if args["format"] == "auto" else {}
+        # Checked before anything is read: the rendition of an id, size and format never
+        # changes, so a client holding it needs nothing more.
+        if ref.etag in request.if_none_match:
+            not_modified = Response(status=304, headers=headers)
+            not_modified.set_etag(ref.etag)
+            return not_modified
+        link = service.thumbnail(who, ref)
+        cache = f"private, max-age={link.cache_seconds}"
+        response: Any
+        if args["redirect"]:
+            response = redirect(link.url, code=302)
+        else:
+            body = {
+                "url": link.url,
+                "expires_in": link.expires_in,
+                "width": link.width,
+                "height": link.height,
+                "format": link.format,
+            }
+            response = Response(json.dumps(body), mimetype="application/json")
+        response.headers.update(headers)
+        response.headers["Cache-Control"] = cache
+        response.set_etag(ref.etag)
+        return response

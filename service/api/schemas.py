@@ -13,10 +13,10 @@ from werkzeug.datastructures import FileStorage
 from service.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
 from service.model import (
     DEFAULT_PAGE_SIZE,
-    DEFAULT_THUMBNAIL_SIZE,
+    DEFAULT_RENDITION_SIZES,
     IMAGE_ID_PATTERN,
     MAX_PAGE_SIZE,
-    THUMBNAIL_SIZES,
+    RENDITION_FORMATS,
 )
 
 RESERVED_FORM_FIELDS = {"image", "user_id", "description", "tags", "metadata"}
@@ -139,6 +139,23 @@ class ImageQuerySchema(Schema):
         end_of_day=True,
         metadata={"type": "string", "format": "date-time", "example": "2026-11-30T23:59:59Z"},
     )
+    taken_from = IsoDateTime(
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "example": "2024-05-01",
+            "description": "capture time (EXIF) at or after; with user_id, or with taken_to",
+        }
+    )
+    taken_to = IsoDateTime(
+        end_of_day=True,
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "example": "2024-05-31",
+            "description": "capture time (EXIF) at or before; with user_id, or with taken_from",
+        },
+    )
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
@@ -161,10 +178,51 @@ class ThumbnailQuerySchema(Schema):
         unknown = RAISE
 
     size = fields.Integer(
-        load_default=DEFAULT_THUMBNAIL_SIZE,
-        validate=validate.OneOf(THUMBNAIL_SIZES),
-        metadata={"description": "longest side in pixels"},
+        load_default=min(DEFAULT_RENDITION_SIZES),
+        metadata={"description": "longest side in pixels: one of RENDITION_SIZES"},
     )
+    format = fields.String(
+        load_default="auto",
+        validate=validate.OneOf(("auto", *RENDITION_FORMATS)),
+        metadata={"description": "auto: the best the Accept header allows (JPEG otherwise)"},
+    )
+    redirect = fields.Boolean(
+        load_default=True, metadata={"description": "false: the URL as JSON instead of a 302"}
+    )
+
+
+class RenditionLinkSchema(Schema):
+    url = fields.String()
+    expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
+    width = fields.Integer()
+    height = fields.Integer()
+    format = fields.String()
+
+
+class ExifSchema(Schema):
+    taken_at = fields.String(
+        allow_none=True, metadata={"description": "DateTimeOriginal, with its offset if known"}
+    )
+    make = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    lens = fields.String(allow_none=True)
+    exposure_time = fields.String(allow_none=True, metadata={"example": "1/125"})
+    f_number = fields.Float(allow_none=True)
+    iso = fields.Integer(allow_none=True)
+    focal_length = fields.Float(allow_none=True, metadata={"description": "millimetres"})
+    gps_present = fields.Boolean(metadata={"description": "the upload carried GPS data"})
+
+
+class LocationSchema(Schema):
+    latitude = fields.Float()
+    longitude = fields.Float()
+
+
+class RenditionSchema(Schema):
+    size = fields.Integer()
+    format = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
 
 
 class ImageSchema(Schema):
@@ -183,6 +241,22 @@ class ImageSchema(Schema):
     status = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    pixel_width = fields.Integer(metadata={"description": "as stored, before EXIF orientation"})
+    pixel_height = fields.Integer()
+    exif = fields.Nested(ExifSchema, allow_none=True)
+    location = fields.Nested(
+        LocationSchema,
+        allow_none=True,
+        metadata={"description": "GPS position, rounded; present for the owner only"},
+    )
+    blurhash = fields.String(allow_none=True)
+    dominant_color = fields.String(allow_none=True, metadata={"example": "#7f6a4c"})
+    renditions = fields.List(fields.Nested(RenditionSchema))
+    duplicate_of = fields.String(
+        metadata={
+            "description": "only on an upload answered 200: the user's image of the same bytes"
+        }
+    )
 
 
 class ImageListSchema(Schema):

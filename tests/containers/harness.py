@@ -4,6 +4,7 @@ and waiting for a container. The fixtures in conftest.py and the test modules sh
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from testcontainers.core.container import DockerContainer
 from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-IMAGE_TAG = "mpycloud:containers-test"
+# One tag per checkout: test runs of several work trees on one Docker engine must not run each
+# other's image.
+IMAGE_TAG = f"mpycloud:containers-test-{zlib.crc32(str(PROJECT_ROOT).encode()):08x}"
 LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
 MOTO_IMAGE = "motoserver/moto:latest"
 EMULATOR_ALIAS = "aws"
@@ -87,4 +90,8 @@ def service_env(aws_endpoint_url: str, s3_public_endpoint_url: str) -> dict[str,
         "DYNAMODB_TABLE_NAME": TABLE,
         "CURSOR_SECRET": CURSOR_SECRET,
         "LOG_LEVEL": "INFO",
+        # The flows upload the same fixture bytes again and again (tests/functional has DEDUPE's).
+        "DEDUPE": "off",
+        # Upload sessions take the 40 MB multipart and 12 MB Lambda uploads of the tests.
+        "MAX_FILE_SIZE": str(64 * 1024 * 1024),
     }

@@ -12,7 +12,7 @@ import requests
 from testcontainers.core.container import DockerContainer
 
 from tests.containers.harness import bearer
-from tests.support.images import png
+from tests.support.images import assert_upright_rendition, has_gps, png, sideways_jpeg
 
 pytestmark = pytest.mark.containers
 
@@ -65,6 +65,36 @@ def test_openapi_and_docs(service_url: str) -> None:
     docs = requests.get(f"{service_url}/docs", timeout=10)
     assert docs.status_code == 200
     assert "openapi.json" in docs.text
+
+
+def test_thumbnail_redirects_to_an_upright_rendition_without_exif(service_url: str) -> None:
+    created = requests.post(
+        f"{service_url}/images",
+        files={"image": ("sideways.jpg", io.BytesIO(sideways_jpeg()), "image/jpeg")},
+        data={"user_id": f"user-{uuid.uuid4().hex[:8]}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    image = created.json()
+    assert (image["width"], image["height"]) == (300, 600)
+    assert image["exif"]["taken_at"] == "2024-05-06T07:08:09+02:00"
+    thumbnail = f"{service_url}/images/{image['image_id']}/thumbnail"
+    for size, expected in ((256, (128, 256)), (1024, (300, 600))):
+        redirect = requests.get(thumbnail, params={"size": size}, allow_redirects=False, timeout=30)
+        assert redirect.status_code == 302, redirect.text
+        fetched = requests.get(redirect.headers["Location"], timeout=10)
+        assert fetched.status_code == 200, fetched.text
+        assert_upright_rendition(fetched.content, expected)
+    # stored once: the second request is the same rendition, straight from the metadata
+    again = requests.get(thumbnail, params={"size": "256", "redirect": "false"}, timeout=10)
+    assert again.json()["width"] == 128
+    listed = requests.get(f"{service_url}/images/{image['image_id']}", timeout=10).json()
+    assert [r["size"] for r in listed["renditions"]] == [256, 1024]
+    # the original downloads without GPS
+    download = requests.get(f"{service_url}/images/{image['image_id']}/download", timeout=10)
+    original = requests.get(download.json()["download_url"], timeout=10).content
+    assert not has_gps(original)
+    assert hashlib.sha256(original).hexdigest() == image["sha256"]
 
 
 def test_user_flow(service_url: str) -> None:

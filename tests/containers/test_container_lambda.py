@@ -8,15 +8,12 @@ multipart uploads arrive base64-encoded, as API Gateway sends them.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import uuid
 from typing import Any
 
 import pytest
 import requests
-from PIL import Image
 
 from tests.containers.harness import ISSUER_KEYS, bearer
 from tests.support.apigw_events import (
@@ -26,7 +23,7 @@ from tests.support.apigw_events import (
     multipart,
     rest_event,
 )
-from tests.support.images import png
+from tests.support.images import assert_upright_rendition, has_gps, png, sideways_jpeg
 from tests.support.tokens import TokenIssuer
 
 pytestmark = pytest.mark.containers
@@ -94,23 +91,37 @@ def test_http_api_get_and_download(lambda_runtime: Any, uploaded: dict[str, Any]
     assert requests.get(header(redirect, "Location"), timeout=10).content == uploaded["data"]
 
 
-def test_binary_thumbnail_through_the_runtime_client(
-    lambda_runtime: Any, uploaded: dict[str, Any]
-) -> None:
-    image_id = uploaded["image"]["image_id"]
+def test_thumbnail_redirects_to_an_upright_rendition_without_exif(lambda_runtime: Any) -> None:
+    """The function answers 302 to a presigned URL; the bytes never pass through it."""
+    body, content_type = multipart(
+        sideways_jpeg(), filename="sideways.jpg", file_type="image/jpeg", user_id=USER
+    )
+    created = lambda_runtime.invoke(
+        rest_event("POST", "/images", body=body, headers={**AUTH, "Content-Type": content_type})
+    )
+    assert created["statusCode"] == 201, created
+    image = json_body(created)
+    assert image["exif"]["taken_at"] == "2024-05-06T07:08:09+02:00"
+    assert image["location"] == {"latitude": 48.86, "longitude": 2.29}  # the owner sees it
     for event in (
-        rest_event("GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}, headers=AUTH),
+        rest_event(
+            "GET", f"/images/{image['image_id']}/thumbnail", query={"size": ["256"]}, headers=AUTH
+        ),
         http_api_event(
-            "GET", f"/images/{image_id}/thumbnail", query={"size": ["64"]}, headers=AUTH
+            "GET", f"/images/{image['image_id']}/thumbnail", query={"size": ["256"]}, headers=AUTH
         ),
     ):
         response = lambda_runtime.invoke(event)
-        assert response["statusCode"] == 200, response
-        assert response["isBase64Encoded"] is True
-        assert header(response, "Content-Type").startswith("image/")
-        thumbnail = Image.open(io.BytesIO(base64.b64decode(response["body"])))
-        thumbnail.load()
-        assert max(thumbnail.size) <= 64
+        assert response["statusCode"] == 302, response
+        fetched = requests.get(header(response, "Location"), timeout=10)
+        assert fetched.status_code == 200
+        assert_upright_rendition(fetched.content, (128, 256))
+    # the original downloads without GPS
+    link = lambda_runtime.invoke(
+        http_api_event("GET", f"/images/{image['image_id']}/download", headers=AUTH)
+    )
+    original = requests.get(json_body(link)["download_url"], timeout=10).content
+    assert not has_gps(original)
 
 
 def test_docs_links_carry_the_stage(lambda_runtime: Any) -> None:
@@ -151,6 +162,7 @@ def test_upload_over_the_lambda_payload_limit_is_413(lambda_runtime: Any) -> Non
     error = json_body(response)
     assert error["code"] == 413
     assert str(LAMBDA_BODY_LIMIT) in error["message"].replace(",", "")
+    assert "POST /uploads" in error["message"]
 
 
 def test_logs_are_json_lines(lambda_runtime: Any) -> None:

@@ -89,13 +89,13 @@ class World:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=("t",)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg())).image
 
     def upload_tagged(self, tag: str) -> Any:
         new = NewImage(
             user_id="alice", original_filename="a.jpg", declared_content_type=None, tags=(tag,)
         )
-        return self.service.upload(ALICE, new, io.BytesIO(jpeg()))
+        return self.service.upload(ALICE, new, io.BytesIO(jpeg())).image
 
     def orphaned_entries(self) -> list[str]:
         """Listing entries that do not match the stored images (either way round)."""
@@ -178,7 +178,7 @@ def dynamodb_publish_fails(world: World) -> None:
 
 def dynamodb_fails(world: World) -> None:
     world.repository.fail("publish", StorageUnavailable("DynamoDB down"))
-    world.repository.fail("claim_orphan", StorageUnavailable("DynamoDB down"))
+    world.repository.fail("tombstone", StorageUnavailable("DynamoDB down"))
 
 
 @pytest.mark.parametrize("inject", [s3_write_fails, dynamodb_publish_fails])
@@ -193,7 +193,7 @@ def test_failed_upload_leaves_nothing_behind(world: World, inject: Step) -> None
 
 
 def test_an_upload_that_cannot_clean_up_is_invisible_then_swept(world: World) -> None:
-    # GIVEN DynamoDB fails both the publish and the claim of the id that would clean up
+    # GIVEN DynamoDB fails both the publish and the tombstone on the id that would clean up
     dynamodb_fails(world)
     with pytest.raises(StorageUnavailable):
         world.upload()
@@ -211,8 +211,8 @@ def test_a_publish_whose_answer_is_lost_returns_the_whole_image(world: World) ->
     # GIVEN the publish transaction commits but its answer never arrives
     publish = world.repository.publish
 
-    def committed_then_lost(image: Any) -> Any:
-        publish(image)
+    def committed_then_lost(image: Any, *, claim: bool = False) -> Any:
+        publish(image, claim=claim)
         raise StorageUnavailable("timed out")
 
     world.repository.intercept("publish", committed_then_lost)
@@ -290,7 +290,7 @@ def stalled_upload(world: World) -> Any:
     """An upload whose bytes are stored but which has not published yet, past the grace."""
     stalled: list[Any] = []
 
-    def stall(image: Any) -> Any:
+    def stall(image: Any, *, claim: bool = False) -> Any:
         stalled.append(image)
         raise Crash
 
@@ -302,7 +302,7 @@ def stalled_upload(world: World) -> Any:
     return stalled[0]
 
 
-def test_sweep_claims_a_slow_upload_so_it_cannot_publish_afterwards(world: World) -> None:
+def test_sweep_marks_a_slow_upload_so_it_cannot_publish_afterwards(world: World) -> None:
     pending = stalled_upload(world)
     # WHEN the sweeper runs, and only then the slow upload tries to publish
     assert world.service.sweep().removed_pending == 1
@@ -315,13 +315,13 @@ def test_sweep_claims_a_slow_upload_so_it_cannot_publish_afterwards(world: World
 
 def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
     pending = stalled_upload(world)
-    claim = world.repository.claim_orphan
+    mark = world.repository.tombstone
 
     def publish_first(image_id: str) -> Any:
         world.repository.publish(pending)  # the slow upload wins the race
-        return claim(image_id)
+        return mark(image_id)
 
-    world.repository.intercept("claim_orphan", publish_first)
+    world.repository.intercept("tombstone", publish_first)
     assert world.service.sweep().removed_pending == 0
     assert world.visible() == [pending.image_id] * 3
     assert world.service.download_link(ALICE, pending.image_id).url

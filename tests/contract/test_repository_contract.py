@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from service.errors import ImageConflict
-from service.model import MAX_TAGS, ImageQuery, ImageStatus
+from service.model import (
+    MAX_TAGS,
+    ExifSummary,
+    GeoPoint,
+    Image,
+    ImageQuery,
+    ImageStatus,
+    RenditionInfo,
+)
 from service.ports import ImageRepository
 from tests.support.images import START, add_ready, make_image
 
@@ -136,32 +144,32 @@ def test_pages_visit_every_image_once_newest_first(
 def test_unfinished_finds_every_deleting_image(repository: ImageRepository) -> None:
     ready = add_ready(repository, make_image(1))
     deleting = repository.hide(add_ready(repository, make_image(2)))
-    claimed = repository.claim_orphan(make_image(3).image_id)
+    tombstone = repository.tombstone(make_image(3).image_id)
     found = {image.image_id for image in repository.unfinished(START + timedelta(minutes=30))}
     assert found == {deleting.image_id}
-    assert claimed.image_id not in found
+    assert tombstone.image_id not in found
     assert ready.image_id not in found
 
 
-def test_a_claimed_upload_can_no_longer_be_published(repository: ImageRepository) -> None:
+def test_an_upload_with_a_tombstone_can_no_longer_be_published(repository: ImageRepository) -> None:
     image = make_image()
-    claimed = repository.claim_orphan(image.image_id)
-    assert claimed.status is ImageStatus.DELETING
-    assert repository.get(image.image_id) == claimed
+    tombstone = repository.tombstone(image.image_id)
+    assert tombstone.status is ImageStatus.DELETING
+    assert repository.get(image.image_id) == tombstone
     with pytest.raises(ImageConflict):
         repository.publish(image)
     assert ids(repository) == []
-    # The claim stays (the sweep does not list it) until it is older than asked
+    # The tombstone stays (the sweep does not list it) until it is older than asked
     assert list(repository.unfinished(START)) == []
-    assert repository.forget_claims(START - timedelta(minutes=1)) == 0
-    assert repository.forget_claims(START + timedelta(minutes=1)) == 1
+    assert repository.forget_tombstones(START - timedelta(minutes=1)) == 0
+    assert repository.forget_tombstones(START + timedelta(minutes=1)) == 1
     assert repository.get(image.image_id) is None
 
 
-def test_published_images_cannot_be_claimed(repository: ImageRepository) -> None:
+def test_published_images_cannot_get_a_tombstone(repository: ImageRepository) -> None:
     image = add_ready(repository, make_image())
     with pytest.raises(ImageConflict):
-        repository.claim_orphan(image.image_id)
+        repository.tombstone(image.image_id)
     assert ids(repository) == [image.image_id]
 
 
@@ -197,3 +205,138 @@ def test_pages_are_stable_under_concurrent_inserts(repository: ImageRepository) 
     # THEN the second page continues where the first stopped: no repeats, no gaps
     pages = [i.image_id for i in first.items] + [i.image_id for i in second.items]
     assert pages == list(reversed(older))
+
+
+# --- derived data: EXIF, placeholders, renditions, capture time -------------------------------
+
+TAKEN = ExifSummary(taken_at="2024-05-06T07:08:09+02:00", make="Canon", iso=400, gps_present=True)
+
+
+def with_exif(image: Image, taken_at: str | None) -> Image:
+    return replace(
+        image,
+        pixel_width=3,
+        pixel_height=2,
+        exif=replace(TAKEN, taken_at=taken_at),
+        location=GeoPoint(48.86, 2.29),
+        blurhash="LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+        dominant_color="#336699",
+    )
+
+
+def test_derived_fields_round_trip(repository: ImageRepository) -> None:
+    image = add_ready(repository, with_exif(make_image(), TAKEN.taken_at))
+    assert repository.get(image.image_id) == image
+
+
+def test_a_rendition_is_recorded_once_without_a_new_version(
+    repository: ImageRepository,
+) -> None:
+    image = add_ready(repository, make_image())
+    small = RenditionInfo(size=256, format="jpeg", width=256, height=171)
+    large = RenditionInfo(size=1024, format="webp", width=1024, height=683)
+    for rendition in (large, small, small):
+        repository.add_rendition(image.image_id, rendition)
+    stored = repository.get(image.image_id)
+    assert stored is not None
+    assert stored.renditions == (small, large)
+    assert stored.version == image.version
+    # an edit keeps them
+    repository.replace(stored, replace(stored, description="x", version=stored.version + 1))
+    again = repository.get(image.image_id)
+    assert again is not None
+    assert again.renditions == (small, large)
+
+
+def test_a_rendition_of_a_hidden_image_is_a_conflict(repository: ImageRepository) -> None:
+    image = add_ready(repository, make_image())
+    repository.hide(image)
+    with pytest.raises(ImageConflict):
+        repository.add_rendition(image.image_id, RenditionInfo(256, "jpeg", 1, 1))
+
+
+def test_listing_by_capture_time_newest_first(repository: ImageRepository) -> None:
+    taken = [
+        "2024-05-06T07:08:09+02:00",
+        "2024-03-01T00:00:00",
+        "2023-12-31T23:00:00-02:00",  # 2024-01-01 01:00 UTC
+    ]
+    images = [
+        add_ready(repository, with_exif(make_image(minutes=i), moment))
+        for i, moment in enumerate(taken)
+    ]
+    add_ready(repository, make_image(minutes=9))  # no capture time
+    add_ready(repository, with_exif(make_image(minutes=8, user="bob"), taken[0]))
+    newest_first = [images[0].image_id, images[1].image_id, images[2].image_id]
+
+    def taken_ids(limit: int = 20, **filters: Any) -> list[str]:
+        found: list[str] = []
+        position = None
+        while True:
+            page = repository.search(ImageQuery(limit=limit, **filters), position)
+            found += [image.image_id for image in page.items]
+            if page.next_position is None:
+                return found
+            position = page.next_position
+
+    since_2024 = datetime(2024, 1, 1, tzinfo=UTC)
+    assert taken_ids(user_id="alice", taken_from=since_2024) == newest_first
+    assert taken_ids(limit=1, user_id="alice", taken_from=since_2024) == newest_first
+    assert taken_ids(user_id="alice", taken_to=datetime(2024, 3, 1, tzinfo=UTC)) == [
+        images[1].image_id,
+        images[2].image_id,
+    ]
+    everyone = taken_ids(limit=2, taken_from=since_2024, taken_to=datetime(2024, 6, 1, tzinfo=UTC))
+    assert len(everyone) == 4
+    assert set(newest_first) <= set(everyone)
+    # hidden: gone from the capture-time listings too
+    repository.hide(images[0])
+    assert taken_ids(user_id="alice", taken_from=since_2024) == newest_first[1:]
+
+
+def test_listings_show_the_image_as_stored_renditions_included(
+    repository: ImageRepository,
+) -> None:
+    # GIVEN an image with EXIF, a placeholder and a capture time, and a rendition recorded later
+    image = add_ready(repository, with_exif(make_image(tags=("t",)), TAKEN.taken_at))
+    repository.add_rendition(image.image_id, RenditionInfo(256, "jpeg", 256, 171))
+    stored = repository.get(image.image_id)
+    assert stored is not None
+    since_2024 = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def listings(tag: str) -> list[ImageQuery]:
+        return [
+            ImageQuery(),
+            ImageQuery(user_id="alice"),
+            ImageQuery(tags=(tag,)),
+            ImageQuery(tags=(tag,), content_type="image/jpeg"),
+            ImageQuery(user_id="alice", tags=(tag,)),
+            ImageQuery(user_id="alice", taken_from=since_2024),
+            ImageQuery(taken_from=since_2024, taken_to=datetime(2024, 6, 1, tzinfo=UTC)),
+        ]
+
+    # THEN every listing shows exactly what a GET shows
+    for query in listings("t"):
+        assert repository.search(query, None).items == [stored], query
+    # AND after a PATCH, the new image, under its new tag
+    patched = repository.replace(
+        stored, replace(stored, description="new", tags=("u",), version=stored.version + 1)
+    )
+    assert patched.renditions == stored.renditions
+    for query in listings("u"):
+        assert repository.search(query, None).items == [patched], query
+
+
+def test_a_patch_read_before_a_rendition_was_recorded_is_refused(
+    repository: ImageRepository,
+) -> None:
+    # GIVEN an image read, then a rendition recorded (which changes no version)
+    image = add_ready(repository, make_image(tags=("t",)))
+    rendition = RenditionInfo(256, "jpeg", 256, 171)
+    repository.add_rendition(image.image_id, rendition)
+    # WHEN a PATCH computed from the read is written, THEN it is refused (the listings would
+    # otherwise lose the rendition), and the listings keep it
+    with pytest.raises(ImageConflict):
+        repository.replace(image, replace(image, description="x", version=image.version + 1))
+    listed = repository.search(ImageQuery(tags=("t",)), None).items
+    assert [found.renditions for found in listed] == [(rendition,)]

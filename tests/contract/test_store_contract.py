@@ -9,7 +9,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from service.errors import StorageUnavailable
-from service.model import new_image_id, object_key, utc_now
+from service.model import (
+    RENDITIONS_PREFIX,
+    new_image_id,
+    object_key,
+    rendition_key,
+    rendition_prefix,
+    utc_now,
+)
 from service.ports import ImageStore
 
 
@@ -67,3 +74,52 @@ def test_read_returns_what_was_put(store: ImageStore) -> None:
 def test_reading_a_missing_key_is_storage_unavailable(store: ImageStore) -> None:
     with pytest.raises(StorageUnavailable):
         store.read(new_key())
+
+
+# --- renditions -------------------------------------------------------------------------------
+
+
+def test_put_once_keeps_the_first_write(store: ImageStore) -> None:
+    """Concurrent first requests for a rendition store one result: the second write is
+    refused (S3: a conditional put, ``If-None-Match: *``) and the first bytes stay."""
+    key = rendition_key(new_image_id(utc_now()), 256, "jpeg")
+    assert store.put_once(key, b"first", content_type="image/jpeg") is True
+    assert store.put_once(key, b"second", content_type="image/jpeg") is False
+    assert store.read(key) == b"first"
+
+
+def test_delete_prefix_removes_every_key_under_it_only(store: ImageStore) -> None:
+    image_id, other = new_image_id(utc_now()), new_image_id(utc_now())
+    keys = [rendition_key(image_id, size, "jpeg") for size in (256, 1024)]
+    for key in [*keys, rendition_key(other, 256, "jpeg")]:
+        store.put_once(key, b"x", content_type="image/jpeg")
+    assert store.delete_prefix(rendition_prefix(image_id)) == 2
+    assert store.delete_prefix(rendition_prefix(image_id)) == 0
+    assert store.read(rendition_key(other, 256, "jpeg")) == b"x"
+    with pytest.raises(StorageUnavailable):
+        store.read(keys[0])
+
+
+def test_prefixes_lists_one_folder_per_image_in_order(store: ImageStore) -> None:
+    first, second = "01" + "A" * 24, "02" + "B" * 24
+    for image_id in (second, first):
+        for size in (256, 1024):
+            store.put_once(rendition_key(image_id, size, "jpeg"), b"x", content_type="image/jpeg")
+    assert store.prefixes(RENDITIONS_PREFIX, start_after=RENDITIONS_PREFIX, limit=10) == [
+        rendition_prefix(first),
+        rendition_prefix(second),
+    ]
+    assert store.prefixes(RENDITIONS_PREFIX, start_after=rendition_prefix(first), limit=10) == [
+        rendition_prefix(second)
+    ]
+    assert store.prefixes(RENDITIONS_PREFIX, start_after=RENDITIONS_PREFIX, limit=1) == [
+        rendition_prefix(first)
+    ]
+
+
+def test_object_url_names_the_key(store: ImageStore) -> None:
+    key = rendition_key(new_image_id(utc_now()), 256, "webp")
+    url = urlparse(store.object_url(key, expires_in=120))
+    assert url.path.endswith(key)
+    query = parse_qs(url.query)
+    assert query.get("X-Amz-Expires", query.get("expires_in")) == ["120"]

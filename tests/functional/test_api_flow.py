@@ -24,7 +24,7 @@ from service.model import object_key
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
-from tests.support.images import animated, encode, jpeg, png
+from tests.support.images import animated, encode, has_gps, jpeg, png, sideways_jpeg
 
 SEED_TAGS = '["nature", "sunset"]'
 
@@ -101,6 +101,12 @@ def test_given_the_seed_form_when_uploading_then_201_with_full_metadata_and_loca
         "status",
         "created_at",
         "updated_at",
+        "pixel_width",
+        "pixel_height",
+        "exif",
+        "blurhash",
+        "dominant_color",
+        "renditions",
     }
     assert len(body["image_id"]) == 26
     assert body["user_id"] == "user123"
@@ -631,25 +637,103 @@ class TestOnASharedMock:
         assert len(replaced.headers["X-Request-Id"]) == 32
 
 
-def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -> None:
+def stored_bytes(settings: Settings, url: str) -> bytes:
+    """The object a presigned URL of the bucket names (read with boto3: moto is in-process)."""
+    key = urlsplit(url).path.split(f"/{settings.s3_bucket_name}/", 1)[-1].lstrip("/")
+    s3 = boto3.client("s3", region_name=settings.aws_default_region)
+    body: bytes = s3.get_object(Bucket=settings.s3_bucket_name, Key=key)["Body"].read()
+    return body
+
+
+def test_thumbnail_redirects_to_a_stored_upright_rendition_without_exif(
+    client: FlaskClient, aws: Settings
+) -> None:
+    uploaded = client.post(
+        "/images", data=upload_form(sideways_jpeg()), content_type="multipart/form-data"
+    )
+    image_id = uploaded.get_json()["image_id"]
+
+    thumbnail = client.get(f"/images/{image_id}/thumbnail?size=256")
+
+    assert thumbnail.status_code == 302
+    location = thumbnail.headers["Location"]
+    assert f"renditions/{image_id}/256.jpeg" in location
+    assert thumbnail.headers["ETag"] == f'"{image_id}-256-jpeg"'
+    assert thumbnail.headers["Cache-Control"] == "private, max-age=840"
+    with Image.open(io.BytesIO(stored_bytes(aws, location))) as rendition:
+        assert (rendition.format, rendition.size) == ("JPEG", (128, 256))
+        assert not rendition.getexif()
+        assert rendition.convert("RGB").getpixel((64, 5)) == pytest.approx((255, 0, 0), abs=40)
+    # a client holding it gets 304 before any work
+    again = client.get(
+        f"/images/{image_id}/thumbnail?size=256",
+        headers={"If-None-Match": thumbnail.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    # the metadata lists it; as JSON instead of a redirect
+    listed = client.get(f"/images/{image_id}").get_json()["renditions"]
+    assert listed == [{"size": 256, "format": "jpeg", "width": 128, "height": 256}]
+    link = client.get(f"/images/{image_id}/thumbnail?size=256&redirect=false")
+    assert link.status_code == 200
+    assert {k: v for k, v in link.get_json().items() if k != "url"} == {
+        "expires_in": 900,
+        "width": 128,
+        "height": 256,
+        "format": "jpeg",
+    }
+
+
+def test_thumbnail_format_follows_accept(client: FlaskClient, aws: Settings) -> None:
     uploaded = client.post(
         "/images", data=upload_form(jpeg((900, 600))), content_type="multipart/form-data"
     )
     image_id = uploaded.get_json()["image_id"]
-
-    thumbnail = client.get(f"/images/{image_id}/thumbnail?size=128")
-
-    assert thumbnail.status_code == 200
-    assert thumbnail.mimetype == "image/jpeg"
-    assert Image.open(io.BytesIO(thumbnail.data)).size == (128, 85)
-    assert thumbnail.headers["X-Content-Type-Options"] == "nosniff"
-    again = client.get(
-        f"/images/{image_id}/thumbnail?size=128",
-        headers={"If-None-Match": thumbnail.headers["ETag"]},
+    webp = client.get(
+        f"/images/{image_id}/thumbnail?size=1024&format=auto",
+        headers={"Accept": "image/webp,image/*;q=0.8"},
     )
-    assert again.status_code == 304
-    default = client.get(f"/images/{image_id}/thumbnail")
-    assert Image.open(io.BytesIO(default.data)).size == (256, 171)
+    assert webp.headers["ETag"] == f'"{image_id}-1024-webp"'
+    assert webp.headers["Vary"] == "Accept"
+    with Image.open(io.BytesIO(stored_bytes(aws, webp.headers["Location"]))) as rendition:
+        assert (rendition.format, rendition.size) == ("WEBP", (900, 600))  # never enlarged
+    plain = client.get(f"/images/{image_id}/thumbnail", headers={"Accept": "*/*"})
+    assert plain.headers["ETag"] == f'"{image_id}-256-jpeg"'
+
+
+def test_exif_is_reported_and_gps_removed_from_the_original(
+    client: FlaskClient, aws: Settings
+) -> None:
+    uploaded = client.post(
+        "/images", data=upload_form(sideways_jpeg()), content_type="multipart/form-data"
+    ).get_json()
+    assert (uploaded["width"], uploaded["height"]) == (300, 600)
+    assert (uploaded["pixel_width"], uploaded["pixel_height"]) == (600, 300)
+    assert uploaded["exif"]["taken_at"] == "2024-05-06T07:08:09+02:00"
+    assert uploaded["exif"]["gps_present"] is True
+    assert "location" not in uploaded  # AUTH_MODE=none: no caller is known to be the owner
+    assert uploaded["blurhash"]
+    assert uploaded["dominant_color"].startswith("#")
+    link = client.get(f"/images/{uploaded['image_id']}/download").get_json()["download_url"]
+    original = stored_bytes(aws, link)
+    assert not has_gps(original)
+    assert hashlib.sha256(original).hexdigest() == uploaded["sha256"]
+    # found by capture time
+    found = client.get(
+        "/images", query_string={"user_id": uploaded["user_id"], "taken_from": "2024-05-06"}
+    ).get_json()["items"]
+    assert [item["image_id"] for item in found] == [uploaded["image_id"]]
+
+
+def test_renditions_are_deleted_with_the_image(client: FlaskClient, aws: Settings) -> None:
+    image_id = client.post(
+        "/images", data=upload_form(jpeg((600, 400))), content_type="multipart/form-data"
+    ).get_json()["image_id"]
+    assert client.get(f"/images/{image_id}/thumbnail").status_code == 302
+    s3 = boto3.client("s3", region_name=aws.aws_default_region)
+    prefix = f"renditions/{image_id}/"
+    assert s3.list_objects_v2(Bucket=aws.s3_bucket_name, Prefix=prefix)["KeyCount"] == 1
+    assert client.delete(f"/images/{image_id}").status_code == 204
+    assert s3.list_objects_v2(Bucket=aws.s3_bucket_name, Prefix=prefix)["KeyCount"] == 0
 
 
 @pytest.mark.parametrize(
@@ -658,6 +742,9 @@ def test_thumbnail_is_a_small_upright_jpeg_cached_by_etag(client: FlaskClient) -
         ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail", 404),
         ("/images/not-an-id/thumbnail", 400),
         ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail?size=100", 422),
+        ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail?format=gif", 422),
+        ("/images?taken_from=2024-01-01", 422),
+        ("/images?taken_from=2024-01-01&tags=x&user_id=a", 422),
         ("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail?width=64", 422),
     ],
 )

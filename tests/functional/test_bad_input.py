@@ -635,3 +635,10 @@ def test_given_an_unsupported_method_then_405_names_the_allowed_ones(client: Any
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
     assert response.json["code"] == 405
+
+
+def test_a_form_part_without_a_name_is_422_not_500(client: FlaskClient) -> None:
+    part = b'--XX\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\n'
+    body = part + jpeg() + b"\r\n--XX\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XX--\r\n"
+    response = client.post("/images", data=body, content_type="multipart/form-data; boundary=XX")
+    assert response.status_code == 422, response.get_json()

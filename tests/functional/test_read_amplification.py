@@ -72,8 +72,12 @@ def test_a_page_of_one_filter_is_one_exact_query(
     amplification.check_exact(*catalogue, filters)
 
 
-@pytest.mark.parametrize("filters", [{}, dict(amplification.WINDOW)], ids=["all", "date range"])
-def test_all_images_read_the_page_from_day_partitions(
+@pytest.mark.parametrize(
+    "filters",
+    [{}, dict(amplification.WINDOW), dict(amplification.HALF_YEAR)],
+    ids=["all", "date range", "taken over months"],
+)
+def test_all_images_read_the_page_from_day_or_month_partitions(
     catalogue: Catalogue, filters: dict[str, Any]
 ) -> None:
     amplification.check_all_images(*catalogue, filters)

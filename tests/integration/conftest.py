@@ -47,6 +47,8 @@ def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "MAX_FILE_SIZE": str(1024 * 1024),
         "LOG_LEVEL": "INFO",
         "AUTH_MODE": "none",
+        # The flows upload the same fixture bytes again and again (tests/functional has DEDUPE's).
+        "DEDUPE": "off",
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "4",

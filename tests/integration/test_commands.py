@@ -49,8 +49,8 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     doomed = service.upload(
         UNRESTRICTED,
         NewImage(user_id=user, original_filename="b.jpg", declared_content_type=None),
-        io.BytesIO(jpeg()),
-    )
+        io.BytesIO(jpeg(color="green")),
+    ).image
     repository.hide(doomed)
     listing = requests.get(f"{stack.base_url}/images", params={"user_id": user}, timeout=30)
     assert listing.json()["items"] == []
@@ -64,11 +64,11 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     assert report["removed_pending"] >= 1
     assert report["finished_deletes"] >= 1
     bucket = s3_client(settings)
-    # (the crashed upload's id stays claimed, so that it can never publish)
+    # (the crashed upload's id keeps a tombstone, so that it can never publish)
     assert repository.get(doomed.image_id) is None
-    claimed = repository.get(crashed.image_id)
-    assert claimed is not None
-    assert claimed.status is ImageStatus.DELETING
+    tombstone = repository.get(crashed.image_id)
+    assert tombstone is not None
+    assert tombstone.status is ImageStatus.DELETING
     for image in (crashed, doomed):
         objects = bucket.list_objects_v2(Bucket=settings.s3_bucket_name, Prefix=image.object_key)
         assert objects.get("KeyCount", 0) == 0

@@ -2,10 +2,10 @@
 (tests/functional) and the LocalStack one (tests/containers).
 
 A catalogue of 10,000 images across 20 users, 8 tags (and a rare one on every 200th image),
-4 content types and 35 days is seeded with exactly the items ``publish()`` writes (metadata,
-listing entries with their projection, day registry), then every filter lists a page while a
-``Recorder`` on the client counts the calls and what each Query read (ScannedCount) and matched
-(Count).
+4 content types and 35 days, half of them with an EXIF capture time over 6 months, is seeded
+with exactly the items ``publish()`` writes (metadata, listing and capture-time entries with
+their projection, day registry), then every filter lists a page while a ``Recorder`` on the
+client counts the calls and what each Query read (ScannedCount) and matched (Count).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from service.adapters.dynamodb import items, keys
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.search import PROBE_PAGE_SIZE, RESIDUAL_READ_BUDGET
-from service.model import Image, ImageQuery, ImageStatus
+from service.model import ExifSummary, Image, ImageQuery, ImageStatus
 from tests.support.images import START, make_image
 
 IMAGES = 10_000
@@ -37,6 +37,12 @@ class DateRange(TypedDict):
 
 
 WINDOW: DateRange = {"date_from": START + timedelta(days=10), "date_to": START + timedelta(days=19)}
+TAKEN_START = datetime(2024, 1, 1, tzinfo=UTC)
+MARCH = {
+    "taken_from": datetime(2024, 3, 1, tzinfo=UTC),
+    "taken_to": datetime(2024, 3, 31, tzinfo=UTC),
+}
+HALF_YEAR = {"taken_from": TAKEN_START, "taken_to": datetime(2024, 6, 30, tzinfo=UTC)}
 
 # One filter each, and each with a date range: one Query of at most limit + 1 entries.
 SINGLE_FILTERS: dict[str, dict[str, Any]] = {
@@ -51,6 +57,10 @@ SINGLE_FILTERS: dict[str, dict[str, Any]] = {
 EXACT_FILTERS: dict[str, dict[str, Any]] = {
     **SINGLE_FILTERS,
     **{f"{name} + date range": {**filters, **WINDOW} for name, filters in SINGLE_FILTERS.items()},
+    # Capture time: a user's partition, or for all users one partition per month.
+    "user + taken since": {"user_id": "user3", "taken_from": TAKEN_START},
+    "user + taken range": {"user_id": "user3", **MARCH},
+    "taken within a month": dict(MARCH),
 }
 
 
@@ -82,7 +92,7 @@ class Recorder:
         return [name for name, _ in self.calls]
 
     def entry_reads(self) -> list[QueryRead]:
-        """The Queries of listing entries (not of the day registry)."""
+        """The Queries of listing or capture-time entries (not of the day registry)."""
         return [read for read in self.queries if read.partition != keys.DAYS]
 
     def _request(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
@@ -101,15 +111,17 @@ def catalogue() -> list[Image]:
         tags = tuple(rng.sample(TAGS, rng.randint(1, 2)))
         if n % 200 == 0:
             tags += (RARE,)
-        images.append(
-            make_image(
-                n * 5,  # 10,000 images over about 35 days
-                user=rng.choice(USERS),
-                tags=tags,
-                content_type=rng.choice(TYPES),
-                status=ImageStatus.READY,
-            )
+        image = make_image(
+            n * 5,  # 10,000 images over about 35 days
+            user=rng.choice(USERS),
+            tags=tags,
+            content_type=rng.choice(TYPES),
+            status=ImageStatus.READY,
         )
+        if n % 2 == 0:  # half record a capture time, over the first half of 2024
+            taken = TAKEN_START + timedelta(seconds=rng.randrange(181 * 24 * 3600))
+            image = replace(image, exif=ExifSummary(taken_at=taken.isoformat(), make="Canon"))
+        images.append(image)
     return images
 
 
@@ -138,6 +150,8 @@ def seed_with_batch_writes(client: Any, table: str, images: list[Image]) -> None
 
 
 def expected(images: list[Image], query: ImageQuery) -> list[str]:
+    if query.by_capture_time:
+        return expected_by_capture_time(images, query)
     low = query.date_from or datetime.min.replace(tzinfo=UTC)
     high = query.date_to or datetime.max.replace(tzinfo=UTC)
     return sorted(
@@ -152,6 +166,19 @@ def expected(images: list[Image], query: ImageQuery) -> list[str]:
         ),
         reverse=True,
     )[: query.limit]
+
+
+def expected_by_capture_time(images: list[Image], query: ImageQuery) -> list[str]:
+    low = query.taken_from or datetime.min.replace(tzinfo=UTC)
+    high = query.taken_to or datetime.max.replace(tzinfo=UTC)
+    found = [
+        (taken, i.image_id)
+        for i in images
+        if (taken := i.taken_at) is not None
+        and low <= taken <= high
+        and (query.user_id is None or i.user_id == query.user_id)
+    ]
+    return [image_id for _, image_id in sorted(found, reverse=True)][: query.limit]
 
 
 Search = Callable[[ImageQuery], list[Image]]
@@ -182,11 +209,13 @@ def check_all_images(
     recorder: Recorder,
     filters: dict[str, Any],
 ) -> None:
-    """A page of the day registry, then day partitions: limit + 1 entries in all."""
+    """A page of the day registry, then day partitions (or the months of a capture-time
+    range, newest first): limit + 1 entries in all."""
     recorder.clear()
     query = ImageQuery(limit=LIMIT, **filters)
     page = repository.search(query, None)
     assert [i.image_id for i in page.items] == expected(images, query)
+    assert page.items == [by_id(images)[i.image_id] for i in page.items]  # the projection
     assert set(recorder.operations()) == {"Query"}
     entries = recorder.entry_reads()
     assert sum(read.count for read in entries) == LIMIT + 1
@@ -244,6 +273,7 @@ def report(repository: DynamoDBImageRepository, recorder: Recorder) -> None:
         **EXACT_FILTERS,
         "all images": {},
         "all images, date range": dict(WINDOW),
+        "taken over six months": dict(HALF_YEAR),
         "two tags (nature AND rare)": {"tags": ("nature", RARE)},
         "user + tag + content type": {
             "user_id": "user3",

@@ -25,12 +25,14 @@ API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 ALB_TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/mpycloud/1a2b"
 
 
-def multipart(data: bytes, filename: str = "photo.png", **fields: str) -> tuple[bytes, str]:
+def multipart(
+    data: bytes, filename: str = "photo.png", file_type: str = "image/png", **fields: str
+) -> tuple[bytes, str]:
     """A multipart/form-data upload body (``image`` file + text fields) and its Content-Type."""
     prepared = requests.Request(
         "POST",
         "http://lambda/images",
-        files={"image": (filename, data, "image/png")},
+        files={"image": (filename, data, file_type)},
         data=fields,
     ).prepare()
     assert isinstance(prepared.body, bytes)

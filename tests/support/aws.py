@@ -41,5 +41,8 @@ def small_settings(**overrides: Any) -> Settings:
         "cursor_secret": CURSOR_SECRET,
         # The unauthenticated contract; sign-in has tests of its own.
         "auth_mode": "none",
+        # Most tests upload the same fixture bytes again and again; those of duplicate
+        # detection ask for it (DEDUPE=per-user, the service's default).
+        "dedupe": "off",
     }
     return Settings(**{**values, **overrides})

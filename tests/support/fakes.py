@@ -3,16 +3,34 @@ to the real adapters' behaviour."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
 from ulid import ULID
 
-from service.errors import ImageConflict, StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete
+from service.idempotency import (
+    IN_PROGRESS_SECONDS,
+    RETENTION_SECONDS,
+    Record,
+    RecordStatus,
+    StoredResponse,
+    answer,
+)
+from service.model import (
+    Image,
+    ImageQuery,
+    ImageStatus,
+    Page,
+    RenditionInfo,
+    id_time_bounds,
+)
+from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
 
 @dataclass
@@ -42,18 +60,56 @@ class InMemoryImageStore:
     def check(self) -> None:
         return None
 
+    def put_once(self, key: str, data: bytes, *, content_type: str) -> bool:
+        if key in self.objects:
+            return False
+        self.objects[key] = data
+        self.content_types[key] = content_type
+        return True
+
+    def object_url(self, key: str, *, expires_in: int) -> str:
+        return f"memory://store/{key}?expires_in={expires_in}"
+
+    def delete_prefix(self, prefix: str) -> int:
+        doomed = [key for key in self.objects if key.startswith(prefix)]
+        for key in doomed:
+            self.delete(key)
+        return len(doomed)
+
+    def prefixes(self, prefix: str, *, start_after: str, limit: int) -> list[str]:
+        found = sorted(
+            {
+                prefix + key[len(prefix) :].split("/", 1)[0] + "/"
+                for key in self.objects
+                if key.startswith(prefix) and "/" in key[len(prefix) :]
+            }
+        )
+        return [folder for folder in found if folder > start_after][:limit]
+
 
 @dataclass
 class InMemoryImageRepository:
     images: dict[str, Image] = field(default_factory=dict)
-    claimed: set[str] = field(default_factory=set)
+    claims: dict[tuple[str, str], str] = field(default_factory=dict)
+    tombstones: set[str] = field(default_factory=set)
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         if image.image_id in self.images:
             raise ImageConflict(f"Image {image.image_id} exists")
+        owned = (image.user_id, image.sha256)
+        # setdefault is one step under the GIL: of two racing publishes, one claims.
+        if claim and (holder := self.claims.setdefault(owned, image.image_id)) != image.image_id:
+            raise DuplicateImage(holder)
         ready = image.with_status(ImageStatus.READY)
         self.images[image.image_id] = ready
         return ready
+
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        return self.claims.get((user_id, sha256))
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        if self.claims.get((user_id, sha256)) == image_id:
+            del self.claims[(user_id, sha256)]
 
     def get(self, image_id: str) -> Image | None:
         return self.images.get(image_id)
@@ -63,36 +119,41 @@ class InMemoryImageRepository:
 
     def replace(self, old: Image, new: Image) -> Image:
         self._expect_unchanged(old)
+        if self.images[old.image_id].renditions != old.renditions:
+            raise ImageConflict(f"Image {old.image_id} has new renditions")
         self.images[new.image_id] = new
         return new
 
     def hide(self, image: Image) -> Image:
         self._expect_unchanged(image)
+        owned = (image.user_id, image.sha256)
+        if self.claims.get(owned) == image.image_id:
+            del self.claims[owned]
         hidden = image.with_status(ImageStatus.DELETING)
         self.images[image.image_id] = hidden
         return hidden
 
-    def claim_orphan(self, image_id: str) -> Image:
+    def tombstone(self, image_id: str) -> Image:
         current = self.images.get(image_id)
         if current is not None and current.status is not ImageStatus.PENDING:
             raise ImageConflict(f"Image {image_id} exists")
         created = ULID.from_str(image_id).datetime
-        claimed = Image(image_id, "", "", 0, 0, 0, "", "", created, created)
-        self.images[image_id] = claimed.with_status(ImageStatus.DELETING)
-        self.claimed.add(image_id)
+        tombstone = Image(image_id, "", "", 0, 0, 0, "", "", created, created)
+        self.images[image_id] = tombstone.with_status(ImageStatus.DELETING)
+        self.tombstones.add(image_id)
         return self.images[image_id]
 
-    def forget_claims(self, older_than: datetime) -> int:
+    def forget_tombstones(self, older_than: datetime) -> int:
         _, newest = id_time_bounds(None, older_than)
-        old = {image_id for image_id in self.claimed if image_id <= newest}
+        old = {image_id for image_id in self.tombstones if image_id <= newest}
         for image_id in old:
             self.images.pop(image_id, None)
-        self.claimed -= old
+        self.tombstones -= old
         return len(old)
 
     def remove(self, image_id: str) -> None:
         self.images.pop(image_id, None)
-        self.claimed.discard(image_id)
+        self.tombstones.discard(image_id)
 
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
         low, high = id_time_bounds(query.date_from, query.date_to)
@@ -107,16 +168,43 @@ class InMemoryImageRepository:
             and (query.user_id is None or image.user_id == query.user_id)
             and set(query.tags) <= set(image.tags)
             and (query.content_type is None or image.content_type == query.content_type)
+            and not query.by_capture_time
         ]
+        if query.by_capture_time:
+            matches = self._by_capture_time(query, position)
         page = matches[: query.limit]
         more = len(matches) > query.limit
         next_position = {"after": page[-1].image_id} if more else None
+        if more and query.by_capture_time:
+            next_position = {"after": _taken_key(page[-1])}
         return Page(page, next_position)
+
+    def _by_capture_time(self, query: ImageQuery, position: dict[str, str] | None) -> list[Image]:
+        """Newest capture first; images without a capture time are not found."""
+        found = [
+            image
+            for image in self.images.values()
+            if image.status is ImageStatus.READY
+            and image.taken_at is not None
+            and (query.user_id is None or image.user_id == query.user_id)
+            and (query.taken_from is None or image.taken_at >= query.taken_from)
+            and (query.taken_to is None or image.taken_at <= query.taken_to)
+            and (position is None or _taken_key(image) < position["after"])
+        ]
+        return sorted(found, key=_taken_key, reverse=True)
+
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        current = self.images.get(image_id)
+        if current is None or current.status is not ImageStatus.READY:
+            raise ImageConflict(f"Image {image_id} is not READY")
+        if rendition not in current.renditions:
+            renditions = sorted((*current.renditions, rendition), key=lambda r: (r.size, r.format))
+            self.images[image_id] = replace(current, renditions=tuple(renditions))
 
     def unfinished(self, older_than: datetime) -> Iterator[Image]:
         _, newest_stale = id_time_bounds(None, older_than)
         for image in list(self.images.values()):
-            if image.image_id in self.claimed:
+            if image.image_id in self.tombstones:
                 continue
             if image.status is ImageStatus.DELETING or (
                 image.status is ImageStatus.PENDING and image.image_id <= newest_stale
@@ -136,6 +224,151 @@ class InMemoryImageRepository:
         current = self.images.get(image_id)
         if current is None or current.status is not status:
             raise ImageConflict(f"Image {image_id} is not {status.value}")
+
+
+def _taken_key(image: Image) -> str:
+    assert image.taken_at is not None
+    return f"{image.taken_at.strftime('%Y-%m-%dT%H:%M:%SZ')}#{image.image_id}"
+
+
+@dataclass
+class InMemoryUploadStore:
+    """Shares ``objects`` with an InMemoryImageStore when given its dict (one bucket). Like
+    moto, it does not enforce a presigned POST's policy: ``receive`` stands for the client."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+    multiparts: dict[str, dict[int, bytes]] = field(default_factory=dict)
+
+    def presigned_post(
+        self, key: str, *, size: int, content_type: str, expires_in: int
+    ) -> PresignedPost:
+        return PresignedPost(
+            url="memory://bucket", fields={"key": key, "Content-Type": content_type}
+        )
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        multipart_id = f"mp-{len(self.multiparts) + 1}"
+        self.multiparts[multipart_id] = {}
+        return multipart_id
+
+    def part_urls(
+        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+    ) -> dict[int, str]:
+        return {n: f"memory://{key}?uploadId={multipart_id}&partNumber={n}" for n in numbers}
+
+    def receive_part(self, multipart_id: str, number: int, data: bytes) -> str:
+        self.multiparts[multipart_id][number] = data
+        return _etag(data)
+
+    def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:
+        parts = self.multiparts.get(multipart_id, {})
+        return [UploadedPart(n, _etag(d), len(d)) for n, d in sorted(parts.items())]
+
+    def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        if multipart_id not in self.multiparts:
+            if key in self.objects:
+                return
+            raise UploadIncomplete("S3 refused the parts (NoSuchUpload)")
+        held = self.multiparts[multipart_id]
+        if any(n not in held or _etag(held[n]) != etag for n, etag in parts):
+            raise UploadIncomplete("S3 refused the parts (InvalidPart)")
+        self.objects[key] = b"".join(held[n] for n, _ in sorted(parts))
+        del self.multiparts[multipart_id]
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        self.multiparts.pop(multipart_id, None)
+
+    def size_of(self, key: str) -> int | None:
+        return len(self.objects[key]) if key in self.objects else None
+
+    def read_header(self, key: str, length: int) -> bytes:
+        return self._read(key)[:length]
+
+    def sha256_of(self, key: str) -> str:
+        return hashlib.sha256(self._read(key)).hexdigest()
+
+    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
+        self.objects[destination] = self._read(source)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def _read(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise StorageUnavailable(f"Could not read the upload (NoSuchKey {key})")
+        return self.objects[key]
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
+@dataclass
+class InMemoryUploadSessions:
+    sessions: dict[str, UploadSession] = field(default_factory=dict)
+
+    def add(self, session: UploadSession) -> None:
+        if session.upload_id in self.sessions:
+            raise ImageConflict(f"Upload {session.upload_id} exists")
+        self.sessions[session.upload_id] = session
+
+    def get(self, upload_id: str) -> UploadSession | None:
+        return self.sessions.get(upload_id)
+
+    def transition(self, old: UploadSession, new: UploadSession) -> UploadSession:
+        current = self.sessions.get(old.upload_id)
+        if current is None or (current.status, current.image_id) != (old.status, old.image_id):
+            raise ImageConflict(f"Upload {old.upload_id} changed meanwhile")
+        self.sessions[new.upload_id] = new
+        return new
+
+    def remove(self, upload_id: str) -> None:
+        self.sessions.pop(upload_id, None)
+
+    def expired(self, before: datetime) -> Iterator[UploadSession]:
+        for session in list(self.sessions.values()):
+            if session.status is not SessionStatus.DONE and session.expires_at < before:
+                yield session
+
+
+@dataclass
+class InMemoryIdempotencyStore:
+    """Records by (owner, key), with the adapter's expiry rules; ``clock`` in epoch seconds."""
+
+    records: dict[tuple[str, str], tuple[Record, float, float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+    def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:
+        now = self.clock()
+        held = self.records.get((owner, key))
+        if held is not None:
+            record, expires, locked_until = held
+            taken_over = record.status is RecordStatus.IN_PROGRESS and locked_until < now
+            if expires >= now and not taken_over:
+                return answer(record, request_hash)
+        self.records[(owner, key)] = (
+            Record(RecordStatus.IN_PROGRESS, request_hash),
+            now + RETENTION_SECONDS,
+            now + IN_PROGRESS_SECONDS,
+        )
+        return None
+
+    def complete(self, owner: str, key: str, request_hash: str, response: StoredResponse) -> None:
+        record, expires, _ = self.records[(owner, key)]
+        if record.status is not RecordStatus.IN_PROGRESS or record.request_hash != request_hash:
+            raise ImageConflict("The idempotency key changed meanwhile")
+        self.records[(owner, key)] = (
+            Record(RecordStatus.COMPLETED, request_hash, response),
+            expires,
+            expires,
+        )
+
+    def release(self, owner: str, key: str) -> None:
+        held = self.records.get((owner, key))
+        if held is not None and held[0].status is RecordStatus.IN_PROGRESS:
+            del self.records[(owner, key)]
 
 
 @dataclass

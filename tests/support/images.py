@@ -25,6 +25,68 @@ def jpeg(size: tuple[int, int] = (32, 24), color: str = "red") -> bytes:
     return encode("JPEG", size, color)
 
 
+def sideways_jpeg(
+    stored: tuple[int, int] = (600, 300),
+    *,
+    gps: bool = True,
+    taken: str | None = "2024:05:06 07:08:09",
+    offset: str | None = "+02:00",
+) -> bytes:
+    """A JPEG stored on its side, with EXIF Orientation 6 (turn 90 degrees clockwise to
+    display): the stored left half is red, the right half blue, so an upright rendition is red
+    on top and blue below. With camera EXIF, a capture time and (``gps``) a GPS position."""
+    width, height = stored
+    pixels = PILImage.new("RGB", stored, "blue")
+    pixels.paste(PILImage.new("RGB", (width // 2, height), "red"), (0, 0))
+    exif = PILImage.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x0110] = "EOS R5"
+    exif[0x0112] = 6
+    details = exif.get_ifd(0x8769)
+    if taken is not None:
+        details[0x9003] = taken
+    if offset is not None:
+        details[0x9011] = offset
+    details[0x829A] = 0.008
+    details[0x829D] = 2.8
+    details[0x8827] = 400
+    details[0x920A] = 35.0
+    details[0xA434] = "RF35mm F1.8"
+    if gps:
+        position = exif.get_ifd(0x8825)
+        position[1] = "N"
+        position[2] = (48.0, 51.0, 29.5)
+        position[3] = "E"
+        position[4] = (2.0, 17.0, 40.0)
+    buffer = io.BytesIO()
+    pixels.save(buffer, format="JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def scan_data(jpeg_bytes: bytes) -> bytes:
+    """Everything from the JPEG's start-of-scan marker on: the entropy-coded image data."""
+    return jpeg_bytes[jpeg_bytes.index(b"\xff\xda") :]
+
+
+def has_gps(data: bytes) -> bool:
+    with PILImage.open(io.BytesIO(data)) as image:
+        return bool(image.getexif().get_ifd(0x8825))
+
+
+def assert_upright_rendition(data: bytes, size: tuple[int, int]) -> None:
+    """``data`` is a JPEG of ``size`` without EXIF, made upright from ``sideways_jpeg``."""
+    with PILImage.open(io.BytesIO(data)) as image:
+        assert (image.format, image.size) == ("JPEG", size)
+        assert not image.getexif()
+        rgb = image.convert("RGB")
+        width, height = size
+        top, bottom = rgb.getpixel((width // 2, 5)), rgb.getpixel((width // 2, height - 5))
+        assert isinstance(top, tuple)
+        assert isinstance(bottom, tuple)
+        assert top[0] > 200 > top[2], top  # red on top
+        assert bottom[2] > 200 > bottom[0], bottom  # blue below
+
+
 def png(size: tuple[int, int] = (32, 24), color: str = "blue") -> bytes:
     return encode("PNG", size, color)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from service.adapters.dynamodb.table import SWEEP_INDEX, table_definition
+from service.adapters.dynamodb.table import SWEEP_INDEX, TTL_ATTRIBUTE, table_definition
 from service.bootstrap import build_token_verifier
 from service.settings import Settings, SettingsError
 
@@ -95,14 +95,15 @@ def test_table_matches_service_definition(terraform: Any) -> None:
     assert actual_indexes == expected_indexes
     assert "local_secondary_index" not in table
     assert not expected.get("LocalSecondaryIndexes")
+    assert table["ttl"] == [{"attribute_name": TTL_ATTRIBUTE, "enabled": True}]
 
 
 def test_table_is_protected(terraform: Any) -> None:
     table = terraform.modules["storage"].resource("aws_dynamodb_table", "images")
     assert table["point_in_time_recovery"][0]["enabled"] is True
     assert table["server_side_encryption"][0]["enabled"] is True
-    # The service writes no TTL attribute: a TTL setting would delete live items.
-    assert "ttl" not in table
+    # Only finished upload sessions carry the TTL attribute (images never do).
+    assert table["ttl"] == [{"attribute_name": TTL_ATTRIBUTE, "enabled": True}]
 
 
 def test_bucket_is_locked_down(terraform: Any) -> None:

@@ -11,7 +11,8 @@ import botocore
 import botocore.session
 import pytest
 
-from service.model import ORIGINALS_PREFIX
+from service.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
+from service.upload_model import INCOMING_PREFIX
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {
@@ -147,7 +148,12 @@ def test_service_policy_is_exactly_what_the_service_uses(
 ) -> None:
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
-    objects = {f"{bucket}/{ORIGINALS_PREFIX}*"}
+    objects = {
+        f"{bucket}/{ORIGINALS_PREFIX}*",
+        f"{bucket}/{RENDITIONS_PREFIX}*",
+        f"{bucket}/{INCOMING_PREFIX}*",
+    }
+    incoming = {f"{bucket}/{INCOMING_PREFIX}*"}
     table_and_indexes = {table, f"{table}/index/*"}
     dynamodb = (
         "GetItem",
@@ -163,6 +169,9 @@ def test_service_policy_is_exactly_what_the_service_uses(
         "s3:GetObject": objects,
         "s3:DeleteObject": objects,
         "s3:ListBucket": {bucket},
+        # Multipart upload sessions, on incoming/ only.
+        "s3:AbortMultipartUpload": incoming,
+        "s3:ListMultipartUploadParts": incoming,
         **{f"dynamodb:{action}": table_and_indexes for action in dynamodb},
     }
     assert allowed(policy_documents["storage/service_data_access"]) == expected
@@ -242,6 +251,8 @@ def test_roles_get_the_right_policies(terraform: Any) -> None:
 ADAPTERS = Path(__file__).resolve().parents[2] / "service" / "adapters"
 # Client methods that name an operation in their first argument.
 OPERATION_ARGUMENT = {"get_paginator", "generate_presigned_url"}
+# Client methods that sign a request for someone else, by the operation it performs.
+SIGNED_AS = {"generate_presigned_post": "put_object"}
 # Client methods that are not AWS calls.
 NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
 # Calls authorized by another action than their own name (Service Authorization Reference).
@@ -249,6 +260,14 @@ AUTHORIZED_BY = {
     "s3:HeadBucket": {"s3:ListBucket"},
     "s3:ListObjectsV2": {"s3:ListBucket"},
     "s3:HeadObject": {"s3:GetObject"},
+    # Multipart uploads are authorized as PutObject, ListParts by its own action name.
+    "s3:CreateMultipartUpload": {"s3:PutObject"},
+    "s3:UploadPart": {"s3:PutObject"},
+    "s3:CompleteMultipartUpload": {"s3:PutObject"},
+    "s3:ListParts": {"s3:ListMultipartUploadParts"},
+    # CopyObject: GetObject on the source, PutObject on the destination.
+    "s3:CopyObject": {"s3:GetObject", "s3:PutObject"},
+    "s3:DeleteObjects": {"s3:DeleteObject"},
     "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 }
 # TransactWriteItems is authorized per item, by the action of each item type.
@@ -303,7 +322,7 @@ def adapter_calls() -> set[str]:
                 and is_client(node.func.value)
             ):
                 continue
-            method = node.func.attr
+            method = SIGNED_AS.get(node.func.attr, node.func.attr)
             if method in NOT_OPERATIONS:
                 continue
             if method in OPERATION_ARGUMENT:

@@ -15,7 +15,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from PIL import Image as PILImage
 
 from service.errors import (
     ImageConflict,
@@ -74,7 +73,7 @@ def upload(
 ) -> Image:
     """Upload ``data`` (a small JPEG by default) as ``new_image`` describes it."""
     new = new_image(user=user, filename=filename, declared=declared, tags=tags)
-    return service.upload(Caller(user), new, io.BytesIO(jpeg() if data is None else data))
+    return service.upload(Caller(user), new, io.BytesIO(jpeg() if data is None else data)).image
 
 
 def listed(service: ImageService, query: ImageQuery | None = None) -> list[str]:
@@ -82,8 +81,8 @@ def listed(service: ImageService, query: ImageQuery | None = None) -> list[str]:
 
 
 def nothing_left(store: InMemoryImageStore, repository: InMemoryImageRepository) -> bool:
-    """No object, and no image but the claims that keep unpublished ids from publishing."""
-    return not store.objects and set(repository.images) <= repository.claimed
+    """No object, and no image but the tombstones that keep unpublished ids from publishing."""
+    return not store.objects and set(repository.images) <= repository.tombstones
 
 
 def seed(store: InMemoryImageStore, repository: InMemoryImageRepository, image: Image) -> Image:
@@ -141,7 +140,7 @@ def test_upload_reads_the_body_from_its_start(
     body = io.BytesIO(data)
     body.read()
     # WHEN it is uploaded, THEN the whole file is
-    image = fake_service.upload(ALICE, new_image(filename="a.png"), body)
+    image = fake_service.upload(ALICE, new_image(filename="a.png"), body).image
     assert image.size_bytes == len(data)
     assert fake_store.objects[image.object_key] == data
 
@@ -251,7 +250,7 @@ def test_failed_publish_discards_the_pending_image_and_its_bytes(
     # GIVEN a repository that fails to publish, once the bytes are stored
     stored_then: list[bool] = []
 
-    def publish_fails(image: Image) -> Image:
+    def publish_fails(image: Image, *, claim: bool = False) -> Image:
         stored_then.append(image.object_key in fake_store.objects)
         raise StorageUnavailable("down")
 
@@ -275,7 +274,7 @@ def test_failed_store_write_leaves_nothing(
     assert nothing_left(fake_store, fake_repository)
 
 
-def test_failed_clean_up_leaves_a_claimed_invisible_image_for_sweep(
+def test_failed_clean_up_leaves_a_tombstone_invisible_for_sweep(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
@@ -294,7 +293,7 @@ def test_failed_clean_up_leaves_a_claimed_invisible_image_for_sweep(
     ):
         upload(fake_service)
     assert "could not discard unpublished image" in caplog.text
-    # AND what is left is claimed (DELETING) and invisible, until sweep removes its bytes
+    # AND what is left is a tombstone (DELETING) and invisible, until sweep removes its bytes
     (left,) = fake_repository.images.values()
     assert left.status is ImageStatus.DELETING
     assert listed(fake_service) == []
@@ -315,8 +314,8 @@ def test_a_publish_that_committed_despite_an_error_returns_the_image(
     # GIVEN a publish whose transaction commits but whose answer is lost
     publish = fake_repository.publish
 
-    def committed_then_lost(image: Image) -> Image:
-        publish(image)
+    def committed_then_lost(image: Image, *, claim: bool = False) -> Image:
+        publish(image, claim=claim)
         raise StorageUnavailable("timed out")
 
     monkeypatch.setattr(fake_repository, "publish", committed_then_lost)
@@ -585,7 +584,7 @@ def test_delete_that_loses_to_a_concurrent_delete_is_not_found(
         fake_service.delete(ALICE, image.image_id)
 
 
-# --- download link and thumbnail -------------------------------------------------------------
+# --- download link (thumbnails: test_renditions.py) -----------------------------------------
 
 
 def test_download_link_comes_from_the_store_with_the_configured_ttl(
@@ -607,28 +606,6 @@ def test_download_link_of_an_unknown_image_is_not_found(fake_service: ImageServi
         fake_service.download_link(ALICE, new_image_id(START))
 
 
-def test_thumbnail_is_rendered_from_the_stored_original(fake_service: ImageService) -> None:
-    image = upload(fake_service, jpeg((64, 48)))
-    rendition = fake_service.thumbnail(ALICE, image.image_id, 32)
-    assert (rendition.content_type, rendition.width, rendition.height) == ("image/jpeg", 32, 24)
-    with PILImage.open(io.BytesIO(rendition.data)) as decoded:
-        assert decoded.size == (32, 24)
-
-
-def test_thumbnail_of_an_unknown_image_is_not_found(fake_service: ImageService) -> None:
-    with pytest.raises(ImageNotFound):
-        fake_service.thumbnail(ALICE, new_image_id(START), 64)
-
-
-def test_thumbnail_without_its_original_is_storage_unavailable(
-    fake_service: ImageService, fake_store: InMemoryImageStore
-) -> None:
-    image = upload(fake_service)
-    fake_store.delete(image.object_key)
-    with pytest.raises(StorageUnavailable):
-        fake_service.thumbnail(ALICE, image.image_id, 64)
-
-
 # --- sweep ----------------------------------------------------------------------------------
 
 
@@ -646,9 +623,9 @@ def test_sweep_removes_pending_images_past_the_grace_period_only(
     assert clock.now == START
     # WHEN sweep runs
     report = fake_service.sweep()
-    # THEN only the stale one is gone: its bytes deleted, its id claimed
+    # THEN only the stale one is gone: its bytes deleted, its id marked
     assert (report.removed_pending, report.finished_deletes) == (1, 0)
-    assert stale.image_id in fake_repository.claimed  # claimed: it can never publish
+    assert stale.image_id in fake_repository.tombstones  # it can never publish
     assert stale.object_key not in fake_store.objects
     assert fake_repository.images[recent.image_id] == recent
     assert recent.object_key in fake_store.objects
@@ -694,16 +671,16 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(
     fake_repository: InMemoryImageRepository,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN a slow upload, past the grace period, that publishes just before sweep claims it
+    # GIVEN a slow upload, past the grace period, that publishes just before sweep marks it
     slow = make_image(-60)
     fake_store.objects[slow.object_key] = b"bytes"
-    claim = fake_repository.claim_orphan
+    mark = fake_repository.tombstone
 
     def published_first(image_id: str) -> Image:
         fake_repository.publish(slow)
-        return claim(image_id)
+        return mark(image_id)
 
-    monkeypatch.setattr(fake_repository, "claim_orphan", published_first)
+    monkeypatch.setattr(fake_repository, "tombstone", published_first)
     # WHEN sweep runs
     report = fake_service.sweep()
     # THEN the image is not a leftover: it stays, READY, with its bytes
@@ -712,7 +689,7 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(
     assert slow.object_key in fake_store.objects
 
 
-def test_sweep_claims_a_pending_image_before_deleting_its_bytes(
+def test_sweep_marks_a_pending_image_before_deleting_its_bytes(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,

@@ -160,8 +160,8 @@ def test_a_rotated_key_is_found_by_one_refetch(
     [
         ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/other-pool"}, "another issuer"),
         ({"client_id": "another-client"}, "another app client"),
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"nbf": int(time.time()) + 600}, "not valid yet"),
+        ({"exp": -120}, "expired"),  # seconds from now, see below
+        ({"nbf": +600}, "not valid yet"),
         ({"username": "not a user id!"}, "not a user id"),
     ],
     ids=["wrong-issuer", "wrong-client", "expired", "not-yet-valid", "bad-username"],
@@ -169,6 +169,10 @@ def test_a_rotated_key_is_found_by_one_refetch(
 def test_claims_that_do_not_hold_are_refused(
     verifier: JwtVerifier, issuer: TokenIssuer, claims: dict[str, Any], message: str
 ) -> None:
+    # Times are given relative to now, and made absolute here: the parameters are built when
+    # the tests are collected, which can be minutes before this one runs.
+    now = int(time.time())
+    claims = {k: now + v if k in ("exp", "nbf") else v for k, v in claims.items()}
     with pytest.raises(InvalidToken, match=message):
         verifier.verify(issuer.sign(issuer.claims() | claims))
 

@@ -9,7 +9,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from service.adapters.dynamodb import keys
-from service.model import Image, ImageStatus
+from service.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -30,24 +30,57 @@ def entry_partitions(image: Image) -> set[str]:
     return keys.entry_partitions(image.user_id, image.content_type, day_of(image), image.tags)
 
 
+def entry_keys(image: Image) -> set[tuple[str, str]]:
+    """The (pk, sk) of every entry the image has while READY: its listing entries, and its
+    capture-time entries when it records a capture time."""
+    found = {(partition, image.image_id) for partition in entry_partitions(image)}
+    taken = image.taken_at
+    if taken is not None:
+        sort_key = keys.taken_sort_key(taken, image.image_id)
+        found |= {
+            (partition, sort_key) for partition in keys.taken_partitions(image.user_id, taken)
+        }
+    return found
+
+
+def rendition_member(rendition: RenditionInfo) -> str:
+    """A rendition as a member of the ``renditions`` string set: ``size:format:widthxheight``.
+    Two renders of one size and format are the same bytes, so the same member."""
+    return f"{rendition.size}:{rendition.format}:{rendition.width}x{rendition.height}"
+
+
+def rendition_of_member(member: str) -> RenditionInfo:
+    size, fmt, dimensions = member.split(":")
+    width, height = dimensions.split("x")
+    return RenditionInfo(size=int(size), format=fmt, width=int(width), height=int(height))
+
+
 def entry_key(partition: str, image_id: str) -> Item:
-    return {"pk": {"S": partition}, "sk": {"S": image_id}}
+    return key_item(partition, image_id)
 
 
 def day_item(day: str) -> Item:
     return {"pk": {"S": keys.DAYS}, "sk": {"S": day}}
 
 
-def entry_item(partition: str, image: Image) -> Item:
-    """A listing entry: the listing projection (every attribute of the metadata item, so every
-    field of the image, present and future) under the entry's key."""
-    return to_item(image) | entry_key(partition, image.image_id)
+def key_item(pk: str, sk: str) -> Item:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
 def entries(image: Image) -> list[Item]:
-    """Every listing entry of a READY image, in key order."""
+    """Every entry of a READY image, in key order, each carrying the listing projection: every
+    attribute of the metadata item (so every field of the image, present and future) under the
+    entry's own key."""
     projection = to_item(image)
-    return [projection | entry_key(p, image.image_id) for p in sorted(entry_partitions(image))]
+    return [projection | key_item(pk, sk) for pk, sk in sorted(entry_keys(image))]
+
+
+def claim_key(user: str, sha256: str) -> Item:
+    return {"pk": {"S": keys.claim_partition(user, sha256)}, "sk": {"S": keys.CLAIM}}
+
+
+def claim_item(image: Image) -> Item:
+    return claim_key(image.user_id, image.sha256) | {"image_id": {"S": image.image_id}}
 
 
 def sweep_keys(image: Image) -> dict[str, str]:
@@ -81,9 +114,24 @@ def to_item(image: Image) -> Item:
         "status": image.status.value,
         "version": image.version,
     }
+    derived: dict[str, Any] = {
+        "pixel_width": image.pixel_width,
+        "pixel_height": image.pixel_height,
+        "exif": _json(image.exif.to_dict()) if image.exif else None,
+        "location": _json(image.location.to_dict()) if image.location else None,
+        "blurhash": image.blurhash,
+        "dominant_color": image.dominant_color,
+        # A string set: recording a rendition is an ADD, idempotent under concurrency.
+        "renditions": {rendition_member(r) for r in image.renditions} or None,
+    }
+    plain |= {name: value for name, value in derived.items() if value is not None}
     if image.status is not ImageStatus.READY:
         plain |= sweep_keys(image)
     return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def from_item(item: Item) -> Image:
@@ -105,4 +153,16 @@ def from_item(item: Item) -> Image:
         status=ImageStatus(plain["status"]),
         # Items written before versions existed are version 1.
         version=int(plain.get("version", 1)),
+        pixel_width=int(plain["pixel_width"]) if "pixel_width" in plain else None,
+        pixel_height=int(plain["pixel_height"]) if "pixel_height" in plain else None,
+        exif=ExifSummary.from_dict(json.loads(plain["exif"])) if "exif" in plain else None,
+        location=GeoPoint(**json.loads(plain["location"])) if "location" in plain else None,
+        blurhash=plain.get("blurhash"),
+        dominant_color=plain.get("dominant_color"),
+        renditions=tuple(
+            sorted(
+                (rendition_of_member(m) for m in plain.get("renditions", ())),
+                key=lambda r: (r.size, r.format),
+            )
+        ),
     )

@@ -15,29 +15,46 @@ pk                         sk                       what
 ``UC#<user>#<type>``       ``<id>``                 listing entry: a user's images of a type
 ``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
+``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
+``K#<yyyy-mm>``            ``<taken>#<id>``         capture-time entry: all images, by month
+``UK#<user>``              ``<taken>#<id>``         capture-time entry: a user's images
+``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them
+``IK#<user>#<key>``        ``IDEM``                 a request's ``Idempotency-Key`` and its answer
 =========================  =======================  ==========================================
 
-Every listing entry carries the listing projection: the whole image as the API shows it (the
-metadata item's attributes, under the entry's own key), so a page is one Query and no
-BatchGetItem. An image has ``4 + 3 x tags`` entries (65 items with the metadata at 20 tags).
+Every listing entry, capture-time entries included, carries the listing projection: the whole
+image as the API shows it (the metadata item's attributes, under the entry's own key), so a
+page is one Query and no BatchGetItem. An image has ``4 + 3 x tags`` listing entries, plus 2
+capture-time entries when it records a capture time (67 items with the metadata at 20 tags).
 
-Sparse ``sweep`` index, only on images that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
+Capture-time entries (``<taken>`` is the EXIF capture time in UTC, ``YYYY-MM-DDTHH:MM:SSZ``)
+exist only for READY images that record one; they are written and removed in the same
+transactions as the listing entries.
+
+Sparse ``sweep`` index, only on items that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
 (crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
 ``sweep_sk`` is ``D#<id>`` for a DELETING image, or ``P#<id>`` for a PENDING upload (written
 only by versions before uploads stopped writing a PENDING item first), or ``X#<id>`` for the
-claim the sweeper leaves on the id of an upload that never published (so that it can never
-publish later), forgotten once older than any request can live.
+tombstone the sweeper leaves on the id of an upload that never published (so that it can never
+publish later), forgotten once older than any request can live. An upload session that is not
+DONE is in it too, with ``sweep_sk`` ``S#<expires at>#<upload id>`` (UTC,
+``%Y-%m-%dT%H:%M:%SZ``, so that expired sessions are one ``BETWEEN``).
 
 Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date range is a
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
 same transaction that flips the status), so listings never see a half-made image. User ids and
 tags cannot contain ``#`` (see ``service.rules``), so a composite key parses back unambiguously.
+
+A claim (``SHA#``) is written in the transaction that publishes an image, on the condition that
+there is none, and deleted in the one that hides it: with ``DEDUPE=per-user`` a user's same bytes
+make one image, however many uploads of them race.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from datetime import datetime
 
 IMAGE = "IMG#"
 META = "META"
@@ -52,8 +69,17 @@ DAYS = "DAYS"
 SWEEP = "SWEEP#"
 SWEEP_PENDING = "P#"
 SWEEP_DELETING = "D#"
-SWEEP_CLAIMED = "X#"
+SWEEP_TOMBSTONE = "X#"
+SWEEP_SESSION = "S#"
 SWEEP_SHARDS = 4
+UPLOAD = "UP#"
+TAKEN_MONTH = "K#"
+USER_TAKEN = "UK#"
+TAKEN_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+CLAIM_PREFIX = "SHA#"
+CLAIM = "CLAIM"
+IDEMPOTENCY_PREFIX = "IK#"
+IDEMPOTENCY = "IDEM"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -70,7 +96,15 @@ SPELLINGS = (
     SWEEP,
     SWEEP_PENDING,
     SWEEP_DELETING,
-    SWEEP_CLAIMED,
+    SWEEP_TOMBSTONE,
+    SWEEP_SESSION,
+    UPLOAD,
+    TAKEN_MONTH,
+    USER_TAKEN,
+    CLAIM_PREFIX,
+    CLAIM,
+    IDEMPOTENCY_PREFIX,
+    IDEMPOTENCY,
 )
 
 
@@ -116,6 +150,34 @@ def entry_partitions(user: str, content_type: str, day: str, tags: Iterable[str]
     return {partition for partition in partitions if partition is not None}
 
 
+def taken_partitions(user: str, taken_at: datetime) -> set[str]:
+    """The capture-time partitions of an image taken at ``taken_at`` (UTC)."""
+    return {user_taken_partition(user), taken_month_partition(taken_at.strftime("%Y-%m"))}
+
+
+def user_taken_partition(user: str) -> str:
+    return f"{USER_TAKEN}{user}"
+
+
+def taken_month_partition(month: str) -> str:
+    return f"{TAKEN_MONTH}{month}"
+
+
+def taken_sort_key(taken_at: datetime, image_id: str) -> str:
+    return f"{taken_at.strftime(TAKEN_FORMAT)}#{image_id}"
+
+
+def taken_range(start: datetime | None, end: datetime | None) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the capture-time sort keys within ``[start, end]``."""
+    low = start.strftime(TAKEN_FORMAT) if start else "0"
+    high = f"{end.strftime(TAKEN_FORMAT)}#~" if end else "~"
+    return low, high
+
+
+def image_id_of_taken_key(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]
+
+
 def sweep_partition(shard: int) -> str:
     return f"{SWEEP}{shard}"
 
@@ -134,16 +196,42 @@ def pending_range(newest_id: str) -> tuple[str, str]:
     return SWEEP_PENDING, f"{SWEEP_PENDING}{newest_id}"
 
 
-def claimed_sort_key(image_id: str) -> str:
-    return f"{SWEEP_CLAIMED}{image_id}"
+def tombstone_sort_key(image_id: str) -> str:
+    return f"{SWEEP_TOMBSTONE}{image_id}"
 
 
-def claimed_range(newest_id: str) -> tuple[str, str]:
-    """``BETWEEN`` bounds of the sweep sort keys of claims on ids up to ``newest_id``."""
-    return SWEEP_CLAIMED, f"{SWEEP_CLAIMED}{newest_id}"
+def tombstone_range(newest_id: str) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the sweep sort keys of tombstones on ids up to ``newest_id``."""
+    return SWEEP_TOMBSTONE, f"{SWEEP_TOMBSTONE}{newest_id}"
 
 
 def image_id_of_sweep_key(sort_key: str) -> str:
-    for prefix in (SWEEP_PENDING, SWEEP_DELETING, SWEEP_CLAIMED):
+    for prefix in (SWEEP_PENDING, SWEEP_DELETING, SWEEP_TOMBSTONE):
         sort_key = sort_key.removeprefix(prefix)
     return sort_key
+
+
+def upload_partition(upload_id: str) -> str:
+    return f"{UPLOAD}{upload_id}"
+
+
+def session_sweep_key(expires_at: str, upload_id: str) -> str:
+    return f"{SWEEP_SESSION}{expires_at}#{upload_id}"
+
+
+def expired_sessions_range(before: str) -> tuple[str, str]:
+    """``BETWEEN`` bounds of the sweep keys of sessions that expired before ``before``."""
+    return SWEEP_SESSION, f"{SWEEP_SESSION}{before}"
+
+
+def upload_id_of_session_sweep_key(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]
+
+
+def claim_partition(user: str, sha256: str) -> str:
+    return f"{CLAIM_PREFIX}{user}#{sha256}"
+
+
+def idempotency_partition(user: str, key: str) -> str:
+    """``user`` has no ``#``; ``key`` comes last, so it may."""
+    return f"{IDEMPOTENCY_PREFIX}{user}#{key}"

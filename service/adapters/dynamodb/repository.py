@@ -1,17 +1,19 @@
 """ImageRepository on one DynamoDB table, through an injected boto3 client.
 
-An image is created READY, with all its listing entries, in one transaction (the upload writes
-no PENDING item first); status changes and PATCHes rewrite the entries, which carry the listing
-projection, in the same transaction as the metadata item. So a listing shows an image exactly
-when its metadata says READY, and shows it as stored.
+An image is created READY, with all its entries, in one transaction (the upload writes no
+PENDING item first); status changes, PATCHes and renditions rewrite the entries, which carry the
+listing projection, in the same transaction as the metadata item. So a listing shows an image
+exactly when its metadata says READY, and shows it as stored.
 
-Transactions hold at most ``MAX_TRANSACTION_ITEMS``. Publish and delete touch ``1 + 4 + 3 x
-tags`` items (65 at 20 tags). A PATCH puts every entry of the new image and deletes those of
-the partitions it leaves: ``1 + 4 + 3 x (new tags + removed tags)``, over 100 when a PATCH swaps
-more than 31 tags (20 tags for 20 others: 125). Such a PATCH is written as two transactions,
-each conditional on the version before it: first the new fields with the tags kept (entries of
-removed tags deleted), then the added tags; the image goes up two versions, and a crash between
-the two leaves a consistent image with the tags kept.
+Transactions hold at most ``MAX_TRANSACTION_ITEMS``. Publish and delete touch the metadata item,
+``4 + 3 x tags`` listing entries, 2 capture-time entries when the image records a capture time,
+and with duplicate detection the claim on its bytes: 68 items at 20 tags. A PATCH puts every
+entry of the new image and deletes those of the partitions it leaves: ``1 + 6 + 3 x (new tags +
+removed tags)``, over 100 when a PATCH swaps more than 31 tags (20 tags for 20 others: 127).
+Such a PATCH is written as two transactions, each conditional on the version before it: first
+the new fields with the tags kept (entries of removed tags deleted), then the added tags; the
+image goes up two versions, and a crash between the two leaves a consistent image with the tags
+kept.
 """
 
 from __future__ import annotations
@@ -19,18 +21,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ulid import ULID
-
 from service.adapters.aws_errors import translate_errors
-from service.adapters.dynamodb import items, keys
+from service.adapters.dynamodb import conditions, items, keys
 from service.adapters.dynamodb.search import ListingReader
 from service.adapters.dynamodb.table import SWEEP_INDEX
-from service.errors import StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.errors import DuplicateImage, ImageConflict, StorageUnavailable
+from service.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TRANSACTION_ITEMS = 100
+RENDITION_ATTEMPTS = 3
 
 
 class DynamoDBImageRepository:
@@ -47,7 +48,7 @@ class DynamoDBImageRepository:
         self._reader = ListingReader(client, table)
         self._known_days: set[str] = set()
 
-    def publish(self, image: Image) -> Image:
+    def publish(self, image: Image, *, claim: bool = False) -> Image:
         self._register_day(items.day_of(image))
         ready = image.with_status(ImageStatus.READY)
         create = {
@@ -57,21 +58,58 @@ class DynamoDBImageRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        self._transact("publish the image", [create, *self._puts(ready)])
+        operations = [create, *self._puts(ready)]
+        # The claim goes last: its cancellation reason is looked up by its position.
+        if claim:
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": items.claim_item(ready),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        try:
+            self._transact("publish the image", operations)
+        except ImageConflict as conflict:
+            if claim and conditions.refused(conflict.__cause__, len(operations) - 1):
+                holder = conditions.claim_holder(
+                    conflict.__cause__, len(operations) - 1
+                ) or self.claim_of(ready.user_id, ready.sha256)
+                if holder is not None:
+                    raise DuplicateImage(holder) from conflict
+            raise
         return ready
 
+    def claim_of(self, user_id: str, sha256: str) -> str | None:
+        with translate_errors("read the claim on the bytes"):
+            response = self._client.get_item(
+                TableName=self._table, Key=items.claim_key(user_id, sha256), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return item["image_id"]["S"] if item else None
+
     def replace(self, old: Image, new: Image) -> Image:
-        removed = items.entry_partitions(old) - items.entry_partitions(new)
-        if 1 + len(items.entry_partitions(new)) + len(removed) <= MAX_TRANSACTION_ITEMS:
+        removed = items.entry_keys(old) - items.entry_keys(new)
+        if 1 + len(items.entry_keys(new)) + len(removed) <= MAX_TRANSACTION_ITEMS:
             return self._replace_once(old, new)
         kept = tuple(tag for tag in new.tags if tag in set(old.tags))
         step = self._replace_once(old, dataclasses.replace(new, tags=kept))
         return self._replace_once(step, dataclasses.replace(new, version=new.version + 1))
 
     def _replace_once(self, old: Image, new: Image) -> Image:
-        before, after = items.entry_partitions(old), items.entry_partitions(new)
         fields = items.to_item(new)
-        condition = _condition(ImageStatus.READY, unchanged_since=old)
+        condition = conditions.condition_on(ImageStatus.READY, unchanged_since=old)
+        # The entries are rewritten whole from ``old``: a rendition recorded since it was read
+        # (which changes no version) must make this write fail, or the entries would lose it.
+        if old.renditions:
+            condition = condition.extended(
+                "size(renditions) = :renditions", {":renditions": {"N": str(len(old.renditions))}}
+            )
+        else:
+            condition = condition.extended("attribute_not_exists(renditions)", {})
         update = {
             "Update": {
                 "TableName": self._table,
@@ -90,27 +128,36 @@ class DynamoDBImageRepository:
                 },
             }
         }
-        self._transact(
-            "update the image",
-            [update, *self._deletes(before - after, new.image_id), *self._puts(new)],
-        )
+        removed = items.entry_keys(old) - items.entry_keys(new)
+        self._transact("update the image", [update, *self._deletes(removed), *self._puts(new)])
         return new
 
     def hide(self, image: Image) -> Image:
         deleting = image.with_status(ImageStatus.DELETING)
-        self._transact(
-            "hide the image",
-            [
-                self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
-                *self._deletes(items.entry_partitions(image), image.image_id),
-            ],
-        )
+        operations = [
+            self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
+            *self._deletes(items.entry_keys(image)),
+        ]
+        # Only the image that holds the claim releases it: another image of the same bytes,
+        # published while duplicates were allowed, leaves it alone.
+        if self.claim_of(image.user_id, image.sha256) == image.image_id:
+            operations.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": items.claim_key(image.user_id, image.sha256),
+                        "ConditionExpression": "image_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": image.image_id}},
+                    }
+                }
+            )
+        self._transact("hide the image", operations)
         return deleting
 
-    def claim_orphan(self, image_id: str) -> Image:
-        claimed = _placeholder(image_id)
-        item = items.to_item(claimed) | {"sweep_sk": {"S": keys.claimed_sort_key(image_id)}}
-        with translate_errors("claim the leftover upload"):
+    def tombstone(self, image_id: str) -> Image:
+        tombstone = conditions.tombstone_of(image_id)
+        item = items.to_item(tombstone) | {"sweep_sk": {"S": keys.tombstone_sort_key(image_id)}}
+        with translate_errors("mark the leftover upload"):
             self._client.put_item(
                 TableName=self._table,
                 Item=item,
@@ -118,11 +165,20 @@ class DynamoDBImageRepository:
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":pending": {"S": ImageStatus.PENDING.value}},
             )
-        return claimed
+        return tombstone
 
     def remove(self, image_id: str) -> None:
         with translate_errors("remove the image"):
             self._client.delete_item(TableName=self._table, Key=items.meta_key(image_id))
+
+    def release_claim(self, user_id: str, sha256: str, image_id: str) -> None:
+        with suppress(ImageConflict), translate_errors("release the claim on the bytes"):
+            self._client.delete_item(
+                TableName=self._table,
+                Key=items.claim_key(user_id, sha256),
+                ConditionExpression="image_id = :id",
+                ExpressionAttributeValues={":id": {"S": image_id}},
+            )
 
     def get(self, image_id: str) -> Image | None:
         with translate_errors("read the image"):
@@ -151,9 +207,9 @@ class DynamoDBImageRepository:
                     if image is not None and image.status is not ImageStatus.READY:
                         yield image
 
-    def forget_claims(self, older_than: datetime) -> int:
+    def forget_tombstones(self, older_than: datetime) -> int:
         _, newest = id_time_bounds(None, older_than)
-        low, high = keys.claimed_range(newest)
+        low, high = keys.tombstone_range(newest)
         forgotten = 0
         for shard in range(keys.SWEEP_SHARDS):
             condition = "sweep_sk BETWEEN :lo AND :hi"
@@ -162,6 +218,47 @@ class DynamoDBImageRepository:
                 self.remove(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
                 forgotten += 1
         return forgotten
+
+    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+        """On the metadata item and on every entry (the list shows renditions), in one
+        transaction conditional on the version read, which fixes the entries' keys."""
+        for _ in range(RENDITION_ATTEMPTS):
+            image = self.get(image_id)
+            if image is None or image.status is not ImageStatus.READY:
+                raise ImageConflict(f"Image {image_id} is not READY")
+            if rendition in image.renditions:
+                return
+            read = conditions.condition_on(ImageStatus.READY, unchanged_since=image)
+            # ADD to a string set: a member already there is not added twice.
+            member = {":r": {"SS": [items.rendition_member(rendition)]}}
+            operations = [
+                self._add_rendition(items.meta_key(image_id), read.with_values(member)),
+                *(
+                    self._add_rendition(
+                        items.key_item(pk, sk),
+                        conditions.Condition("attribute_exists(pk)", {}, member),
+                    )
+                    for pk, sk in sorted(items.entry_keys(image))
+                ),
+            ]
+            with suppress(ImageConflict):
+                self._transact("record the rendition", operations)
+                return
+        raise ImageConflict(f"Image {image_id} kept changing; the rendition is not recorded")
+
+    def _add_rendition(
+        self, key: dict[str, Any], condition: conditions.Condition
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key,
+            "UpdateExpression": "ADD renditions :r",
+            "ConditionExpression": condition.expression,
+            "ExpressionAttributeValues": condition.values,
+        }
+        if condition.names:
+            update["ExpressionAttributeNames"] = condition.names
+        return {"Update": update}
 
     def check(self) -> None:
         with translate_errors("describe the table"):
@@ -193,7 +290,7 @@ class DynamoDBImageRepository:
         remove_sweep: bool = False,
         unchanged_since: Image | None = None,
     ) -> dict[str, Any]:
-        condition = _condition(expected, unchanged_since)
+        condition = conditions.condition_on(expected, unchanged_since)
         values = condition.values | {":new": {"S": image.status.value}}
         if remove_sweep:
             expression = "SET #s = :new REMOVE sweep_pk, sweep_sk"
@@ -215,10 +312,10 @@ class DynamoDBImageRepository:
     def _puts(self, image: Image) -> list[dict[str, Any]]:
         return [{"Put": {"TableName": self._table, "Item": item}} for item in items.entries(image)]
 
-    def _deletes(self, partitions: set[str], image_id: str) -> list[dict[str, Any]]:
+    def _deletes(self, entry_keys: set[tuple[str, str]]) -> list[dict[str, Any]]:
         return [
-            {"Delete": {"TableName": self._table, "Key": items.entry_key(p, image_id)}}
-            for p in sorted(partitions)
+            {"Delete": {"TableName": self._table, "Key": items.key_item(pk, sk)}}
+            for pk, sk in sorted(entry_keys)
         ]
 
     def _transact(self, action: str, operations: list[dict[str, Any]]) -> None:
@@ -235,52 +332,3 @@ class DynamoDBImageRepository:
                 Item=items.day_item(day),
             )
         self._known_days.add(day)
-
-
-@dataclass(frozen=True)
-class _Condition:
-    expression: str
-    names: dict[str, str]
-    values: dict[str, Any]
-
-
-def _condition(expected: ImageStatus, unchanged_since: Image | None = None) -> _Condition:
-    """The stored item is in ``expected`` status and, for a write computed from an image read
-    before (``unchanged_since``), still at that version and of that owner. The owner is part of
-    it so that no bug above the repository can make a write land on another user's item."""
-    condition = _Condition("#s = :expected", {"#s": "status"}, {":expected": {"S": expected.value}})
-    if unchanged_since is None:
-        return condition
-    # Items written before versions existed have none: they are version 1.
-    version = "#v = :read_version"
-    if unchanged_since.version == 1:
-        version = f"(attribute_not_exists(#v) OR {version})"
-    return _Condition(
-        f"{condition.expression} AND {version} AND #o = :owner",
-        condition.names | {"#v": "version", "#o": "user_id"},
-        condition.values
-        | {
-            ":read_version": {"N": str(unchanged_since.version)},
-            ":owner": {"S": unchanged_since.user_id},
-        },
-    )
-
-
-def _placeholder(image_id: str) -> Image:
-    """What the sweeper writes to claim the bytes of an upload that never published: a
-    DELETING image with nothing but its id, so that a late publish fails and a crashed sweep is
-    finished by the next one."""
-    created = ULID.from_str(image_id).datetime
-    return Image(
-        image_id=image_id,
-        user_id="",
-        content_type="",
-        size_bytes=0,
-        width=0,
-        height=0,
-        sha256="",
-        original_filename="",
-        created_at=created,
-        updated_at=created,
-        status=ImageStatus.DELETING,
-    )

@@ -17,7 +17,10 @@ type, which has partitions of its own. Two cases read more than they return, and
 * a user, a tag and a content type together: the user's tag partition is read and the type
   checked on the entries, up to ``RESIDUAL_READ_BUDGET`` entries per request.
 
-With no filter at all, the per-day "all images" partitions are read newest day first.
+With no filter at all, the per-day "all images" partitions are read newest day first; with
+``taken_from``/``taken_to``, the capture-time partitions (a user's, or the months in the range),
+newest capture first. Both read ``limit + 1`` entries at most per page, however many
+partitions the page spans.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from service.adapters.aws_errors import translate_errors
@@ -67,6 +71,8 @@ class ListingReader:
         self._table = table
 
     def search(self, query: ImageQuery, position: Position) -> Page:
+        if query.by_capture_time:
+            return Page(*self._by_capture_time(query, position))
         plan = self.plan(query)
         after = position.get("after") if position else None
         if not plan.partitions:
@@ -134,6 +140,39 @@ class ListingReader:
                 return found, {"after": after} if after else None
             examined, exhausted = self._entries(chosen, query, after, RESIDUAL_PAGE_SIZE)
 
+    def _by_capture_time(
+        self, query: ImageQuery, position: Position
+    ) -> tuple[list[Image], Position]:
+        """Newest capture first, from the user's capture-time partition, or for all users
+        from the month partitions between ``taken_to`` and ``taken_from`` (both required,
+        checked by the service), newest month first. Exact: every entry read is returned, and
+        a page reads ``limit + 1`` entries at most."""
+        if query.user_id is not None:
+            partitions = [keys.user_taken_partition(query.user_id)]
+        else:
+            assert query.taken_from is not None
+            assert query.taken_to is not None
+            partitions = [
+                keys.taken_month_partition(month)
+                for month in _months(query.taken_to, query.taken_from)
+            ]
+        start = position.get("partition") if position else None
+        if start is not None and start in partitions:
+            partitions = partitions[partitions.index(start) :]
+        low, high = keys.taken_range(query.taken_from, query.taken_to)
+        found: list[tuple[str, dict[str, Any]]] = []  # (partition, entry)
+        for partition in partitions:
+            after = position.get("after") if position and partition == start else None
+            response = self._newest_first(
+                partition, (low, high), after, query.limit + 1 - len(found)
+            )
+            found.extend((partition, item) for item in response["Items"])
+            if len(found) > query.limit:
+                last_partition, last = found[query.limit - 1]
+                page = [items.from_item(item) for _, item in found[: query.limit]]
+                return page, {"partition": last_partition, "after": last["sk"]["S"]}
+        return [items.from_item(item) for _, item in found], None
+
     def _walk_days(self, query: ImageQuery, position: Position) -> tuple[list[Image], Position]:
         start_day = position.get("day") if position else None
         found: list[tuple[str, Image]] = []
@@ -170,7 +209,17 @@ class ListingReader:
     ) -> tuple[list[Image], bool]:
         """Up to ``limit`` images of the partition, newest first, from the projection in their
         entries; and whether the partition is exhausted."""
-        low, high = id_time_bounds(query.date_from, query.date_to)
+        bounds = id_time_bounds(query.date_from, query.date_to)
+        response = self._newest_first(partition, bounds, after, limit)
+        found = [items.from_item(item) for item in response["Items"]]
+        return found, "LastEvaluatedKey" not in response
+
+    def _newest_first(
+        self, partition: str, bounds: tuple[str, str], after: str | None, limit: int
+    ) -> dict[str, Any]:
+        """One Query of ``partition``: sort keys within ``bounds``, descending, after
+        ``after``, ``limit`` items at most."""
+        low, high = bounds
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
@@ -186,9 +235,8 @@ class ListingReader:
         if after:
             request["ExclusiveStartKey"] = items.entry_key(partition, after)
         with translate_errors("list images"):
-            response = self._client.query(**request)
-        found = [items.from_item(item) for item in response["Items"]]
-        return found, "LastEvaluatedKey" not in response
+            response: dict[str, Any] = self._client.query(**request)  # type: ignore[assignment]
+        return response
 
     def _pages(self, **request: Any) -> Iterator[list[dict[str, Any]]]:
         paginator = self._client.get_paginator("query")
@@ -221,3 +269,13 @@ class ListingReader:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
                 raise StorageUnavailable("Could not read images (throttled); retry")
+
+
+def _months(newest: datetime, oldest: datetime) -> list[str]:
+    """``yyyy-mm`` from ``newest``'s month back to ``oldest``'s, both included."""
+    year, month = newest.year, newest.month
+    months: list[str] = []
+    while (year, month) >= (oldest.year, oldest.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 SWEEP_INDEX = "sweep"
+# Epoch seconds after which DynamoDB deletes an item by itself (finished upload sessions).
+TTL_ATTRIBUTE = "ttl"
 
 KEY_ATTRIBUTES = {"pk": "S", "sk": "S", "sweep_pk": "S", "sweep_sk": "S"}
 

@@ -66,6 +66,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     }
   }
 
+  # Upload sessions last hours at most; whatever the sweeper missed under incoming/ goes.
+  rule {
+    id     = "expire-incoming-uploads"
+    status = "Enabled"
+
+    filter {
+      prefix = "incoming/"
+    }
+
+    expiration {
+      days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
   rule {
     id     = "expire-noncurrent-versions"
     status = "Enabled"
@@ -159,6 +177,12 @@ resource "aws_dynamodb_table" "images" {
     enabled = true
   }
 
+  # Finished upload sessions remove themselves (service: table.py TTL_ATTRIBUTE).
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
   server_side_encryption {
     enabled = true
   }
@@ -178,10 +202,30 @@ data "aws_iam_policy_document" "service_data_access" {
       "s3:GetObject",
       "s3:DeleteObject",
     ]
-    resources = ["${aws_s3_bucket.images.arn}/originals/*"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/originals/*",
+      "${aws_s3_bucket.images.arn}/renditions/*",
+    ]
   }
 
-  # HeadBucket (readiness check) is authorized by s3:ListBucket.
+  # Upload sessions: the client's presigned POST or parts land under incoming/ (signed with
+  # these permissions), complete reads them there and copies them to originals/ (CopyObject is
+  # GetObject on the source and PutObject on the destination).
+  statement {
+    sid = "IncomingUploads"
+    actions = [
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${aws_s3_bucket.images.arn}/incoming/*"]
+  }
+
+  # HeadBucket (readiness check) is authorized by s3:ListBucket, and so is ListObjectsV2 (the
+  # renditions of a deleted image, orphans found by the sweeper). A prefix condition would
+  # refuse HeadBucket, which names no prefix.
   statement {
     sid       = "ImageBucket"
     actions   = ["s3:ListBucket"]

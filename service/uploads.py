@@ -1,0 +1,287 @@
+"""UploadService: upload sessions, where the client sends the bytes to S3 itself.
+
+``open`` signs a presigned POST (up to ``multipart_threshold``) or starts a multipart upload
+with presigned part URLs. ``complete`` then checks what arrived (size, header, SHA-256) and
+publishes it through ImageService's path (bytes copied under originals/ -> READY with its
+listing entries, in one transaction).
+
+Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
+for images, because a session's existence is nobody else's business (images are public to
+read; sessions never are). A failure that shows the bytes are wrong discards them and the
+session; one that a retry can cure (nothing arrived yet, a part missing, S3 unavailable) leaves
+the session OPEN. A second complete answers the first one's image.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from service import rules
+from service.access import AccessPolicy
+from service.errors import (
+    ImageConflict,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidInput,
+    UnsupportedImage,
+    UploadExpired,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadRejected,
+)
+from service.images import ImageService, Published
+from service.model import Caller, Image, ImageInfo, ImageStatus, is_image_id, new_image_id, utc_now
+from service.ports import ImageProcessor, UploadSessionRepository, UploadStore
+from service.upload_model import (
+    HEADER_BYTES,
+    NewUpload,
+    SessionStatus,
+    Ticket,
+    UploadedPart,
+    UploadSession,
+    part_size_for,
+)
+
+log = logging.getLogger(__name__)
+# Failures that prove the bytes wrong: the upload is discarded rather than left to a retry.
+_FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_file_size: int
+    multipart_threshold: int = 16 * 1024 * 1024
+    session_ttl: int = 3600
+
+
+@dataclass(frozen=True)
+class Completed:
+    image: Image
+    duplicate: bool = False
+
+
+class UploadService:
+    def __init__(
+        self,
+        *,
+        images: ImageService,
+        store: UploadStore,
+        sessions: UploadSessionRepository,
+        processor: ImageProcessor,
+        limits: UploadLimits,
+        access: AccessPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._images = images
+        self._store = store
+        self._sessions = sessions
+        self._processor = processor
+        self._limits = limits
+        self._access = access or AccessPolicy()
+        self._clock = clock
+
+    def open(self, caller: Caller, new: NewUpload) -> Ticket:
+        owner = self._access.owner_of_upload(caller, new.user_id)
+        self._images.accept(ImageInfo(new.content_type, 0, 0), None)
+        if new.size > self._limits.max_file_size:
+            raise ImageTooLarge(
+                f"The file is {new.size} bytes; the limit is {self._limits.max_file_size} bytes"
+            )
+        now = self._clock()
+        upload_id = new_image_id(now)
+        session = UploadSession(
+            upload_id=upload_id,
+            user_id=owner,
+            filename=rules.filename(new.filename, fallback=upload_id),
+            content_type=new.content_type,
+            size=new.size,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._limits.session_ttl),
+            sha256=new.sha256,
+            description=new.description,
+            tags=new.tags,
+            metadata=dict(new.metadata),
+        )
+        if new.size <= self._limits.multipart_threshold:
+            post = self._store.presigned_post(
+                session.object_key,
+                size=new.size,
+                content_type=new.content_type,
+                expires_in=self._limits.session_ttl,
+            )
+            self._sessions.add(session)
+            return Ticket(session=session, post=post)
+        multipart_id = self._store.start_multipart(
+            session.object_key, content_type=new.content_type
+        )
+        session = replace(session, multipart_id=multipart_id, part_size=part_size_for(new.size))
+        self._sessions.add(session)
+        return Ticket(
+            session=session, part_urls=self._sign(session, range(1, session.part_count + 1))
+        )
+
+    def status(self, caller: Caller, upload_id: str) -> tuple[UploadSession, list[UploadedPart]]:
+        """The session and the parts S3 holds, so that an interrupted client resumes."""
+        session = self._owned(caller, upload_id)
+        if session.multipart_id is None or session.status is SessionStatus.DONE:
+            return session, []
+        return session, self._store.list_parts(session.object_key, session.multipart_id)
+
+    def sign_parts(self, caller: Caller, upload_id: str, numbers: Sequence[int]) -> dict[int, str]:
+        session = self._open(caller, upload_id)
+        if session.multipart_id is None:
+            raise InvalidInput("This upload is a single POST; it has no parts")
+        wrong = [n for n in numbers if not 1 <= n <= session.part_count]
+        if wrong or not numbers:
+            raise InvalidInput(
+                "Invalid part numbers", {"parts": [f"1 to {session.part_count}, at least one"]}
+            )
+        return self._sign(session, sorted(set(numbers)))
+
+    def complete(
+        self, caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]] = ()
+    ) -> Completed:
+        session = self._owned(caller, upload_id)
+        if session.status is not SessionStatus.OPEN:
+            return self._finished(session)
+        self._check_not_expired(session)
+        try:
+            started = self._sessions.transition(
+                session,
+                session.with_status(SessionStatus.COMPLETING, image_id=new_image_id(self._clock())),
+            )
+        except ImageConflict:
+            return self._finished(self._owned(caller, upload_id))
+        try:
+            published = self._publish(started, parts)
+        except _FATAL:
+            self._discard(started)
+            raise
+        except Exception:
+            self._reopen(started)
+            raise
+        # The incoming copy goes first: should that fail, the session stays COMPLETING (a
+        # second complete still answers the image) and the sweeper deletes it at expiry.
+        if self._quietly(lambda: self._store.delete(started.object_key)):
+            done = started.with_status(
+                SessionStatus.DONE,
+                image_id=published.image.image_id,
+                duplicate=published.duplicate,
+            )
+            self._quietly(lambda: self._sessions.transition(started, done))
+        return Completed(published.image, duplicate=published.duplicate)
+
+    def abort(self, caller: Caller, upload_id: str) -> None:
+        session = self._owned(caller, upload_id)
+        if session.status is SessionStatus.COMPLETING:
+            raise ImageConflict(f"Upload {upload_id} is being completed")
+        if session.status is SessionStatus.OPEN:
+            self._discard(session)
+
+    def sweep(self, grace_seconds: int = 0) -> int:
+        """Remove sessions that expired more than ``grace_seconds`` ago, with their bytes."""
+        removed = 0
+        for session in self._sessions.expired(self._clock() - timedelta(seconds=grace_seconds)):
+            self._discard(session)
+            removed += 1
+        return removed
+
+    def _publish(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> Published:
+        key = session.object_key
+        if session.multipart_id is not None:
+            given = {number for number, _ in parts}
+            missing = sorted(set(range(1, session.part_count + 1)) - given)
+            if missing:
+                raise UploadIncomplete(
+                    f"ETags missing for parts {missing[:10]}", {"parts": ["every part's ETag"]}
+                )
+            self._store.complete_multipart(key, session.multipart_id, parts)
+        size = self._store.size_of(key)
+        if size is None:
+            raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
+        if size != session.size:
+            raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
+        info = self._processor.inspect_header(
+            io.BytesIO(self._store.read_header(key, HEADER_BYTES))
+        )
+        self._images.accept(info, session.content_type)
+        sha256 = self._store.sha256_of(key)
+        if session.sha256 is not None and sha256 != session.sha256:
+            raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
+        assert session.image_id is not None
+        now = self._clock()
+        image = Image(
+            image_id=session.image_id,
+            user_id=session.user_id,
+            content_type=info.content_type,
+            size_bytes=size,
+            width=info.width,
+            height=info.height,
+            sha256=sha256,
+            original_filename=session.filename,
+            created_at=now,
+            updated_at=now,
+            description=session.description,
+            tags=session.tags,
+            metadata=dict(session.metadata),
+        )
+        return self._images.publish_new(
+            image,
+            lambda image: self._store.copy(
+                key, image.object_key, content_type=image.content_type, sha256=sha256
+            ),
+        )
+
+    def _finished(self, session: UploadSession) -> Completed:
+        """A complete that came second: the first one's image, once it is published."""
+        image = self._images.find(session.image_id) if session.image_id else None
+        if image is not None and image.status is ImageStatus.READY:
+            return Completed(image, duplicate=session.duplicate)
+        raise ImageConflict(f"Upload {session.upload_id} is being completed; retry shortly")
+
+    def _owned(self, caller: Caller, upload_id: str) -> UploadSession:
+        if caller.user_id is None and not caller.unrestricted:
+            self._access.owner_of_upload(caller, None)  # raises NotAuthenticated
+        session = self._sessions.get(upload_id) if is_image_id(upload_id) else None
+        if session is None or not (caller.unrestricted or caller.user_id == session.user_id):
+            raise UploadNotFound(upload_id)
+        return session
+
+    def _open(self, caller: Caller, upload_id: str) -> UploadSession:
+        session = self._owned(caller, upload_id)
+        if session.status is not SessionStatus.OPEN:
+            raise ImageConflict(f"Upload {upload_id} is already {session.status.value.lower()}")
+        self._check_not_expired(session)
+        return session
+
+    def _check_not_expired(self, session: UploadSession) -> None:
+        if self._clock() >= session.expires_at:
+            self._discard(session)
+            raise UploadExpired(f"Upload {session.upload_id} expired; start a new one")
+
+    def _sign(self, session: UploadSession, numbers: Sequence[int]) -> dict[int, str]:
+        assert session.multipart_id is not None
+        ttl = max(1, int((session.expires_at - self._clock()).total_seconds()))
+        return self._store.part_urls(session.object_key, session.multipart_id, numbers, ttl)
+
+    def _discard(self, session: UploadSession) -> None:
+        if session.multipart_id is not None:
+            self._store.abort_multipart(session.object_key, session.multipart_id)
+        self._store.delete(session.object_key)
+        self._sessions.remove(session.upload_id)
+
+    def _reopen(self, session: UploadSession) -> None:
+        reopened = session.with_status(SessionStatus.OPEN, image_id=None)
+        self._quietly(lambda: self._sessions.transition(session, reopened))
+
+    def _quietly(self, action: Callable[[], object]) -> bool:
+        try:
+            action()
+        except Exception:
+            log.warning("upload clean-up step failed; the sweeper will finish it")
+            return False
+        return True

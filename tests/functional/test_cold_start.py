@@ -1,0 +1,132 @@
+"""What importing the Lambda handler leaves for later: boto3 clients and the OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from service.app import create_app
+from service.bootstrap import LazyClient
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CURSOR_SECRET = "cold-start-secret-0123456789"
+
+
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_ColdStart"
+
+
+def settings() -> Settings:
+    return Settings(
+        aws_endpoint_url="http://127.0.0.1:9",
+        cursor_secret=CURSOR_SECRET,
+        auth_issuer=ISSUER,
+        auth_client_ids=("cold-start-client",),
+    )
+
+
+def api_of(app: Flask) -> Any:
+    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+
+
+def test_a_lazy_client_is_created_once_by_the_first_of_many_threads() -> None:
+    made: list[object] = []
+    ready = threading.Barrier(16)
+
+    def factory() -> object:
+        made.append(object())
+        return made[-1]
+
+    lazy: LazyClient[object] = LazyClient(factory)
+    seen: list[object] = []
+
+    def use() -> None:
+        ready.wait()
+        seen.append(lazy.resolve())
+
+    threads = [threading.Thread(target=use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(made) == 1
+    assert seen == made * 16
+
+
+def test_a_lazy_client_passes_attributes_to_the_client_it_makes() -> None:
+    lazy: LazyClient[Any] = LazyClient(lambda: type("Client", (), {"region": "eu-west-3"})())
+
+    assert not lazy.created
+    assert lazy.region == "eu-west-3"
+    assert lazy.created
+
+
+def test_the_app_is_made_without_building_the_openapi_document() -> None:
+    app = create_app(settings())
+
+    assert api_of(app)._spec is None
+    document = app.test_client().get("/openapi.json").get_json()
+    assert {"/images", "/images/{image_id}", "/health"} <= set(document["paths"])
+    assert [tag["name"] for tag in document["tags"]] == ["images", "uploads", "health"]
+
+
+def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
+    api = api_of(create_app(settings()))
+    documents: list[Any] = []
+    ready = threading.Barrier(8)
+
+    def read() -> None:
+        ready.wait()
+        documents.append(api.spec)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(document is documents[0] for document in documents)
+    assert len(documents[0].to_dict()["paths"]) >= 5
+
+
+def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -> None:
+    # Pillow is imported at start-up again since renditions and the decode budget landed
+    # (their adapters and the format check in the wiring import it): not asserted here.
+    probe = (
+        "import json, sys, boto3\n"
+        "made = []\n"
+        "create = boto3.client\n"
+        "boto3.client = lambda *args, **kwargs: made.append(args) or create(*args, **kwargs)\n"
+        "import service.lambda_handler as handler\n"
+        "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
+        "print(json.dumps({'clients': len(made), 'spec': api._spec is not None}))\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "CURSOR_SECRET": CURSOR_SECRET,
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_CLIENT_IDS": "cold-start-client",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert json.loads(done.stdout.splitlines()[-1]) == {"clients": 0, "spec": False}

@@ -1,0 +1,299 @@
+"""UploadService on the in-memory fakes: sessions, checks on complete, clean-up."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+
+import pytest
+
+from service.adapters.pillow_processor import PillowImageProcessor
+from service.cursors import CursorCodec
+from service.errors import (
+    ImageConflict,
+    ImageTooLarge,
+    InvalidImage,
+    UnsupportedImage,
+    UploadExpired,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadRejected,
+)
+from service.images import ImageService, Limits
+from service.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus
+from service.upload_model import MIB, NewUpload, SessionStatus, Ticket
+from service.uploads import UploadLimits, UploadService
+from tests.support.aws import CURSOR_SECRET
+from tests.support.fakes import (
+    FixedClock,
+    InMemoryImageRepository,
+    InMemoryImageStore,
+    InMemoryUploadSessions,
+    InMemoryUploadStore,
+)
+from tests.support.images import START, jpeg, png
+
+ALICE = Caller(user_id="alice")
+BOB = Caller(user_id="bob")
+
+
+class World:
+    def __init__(self, **limits: int) -> None:
+        self.clock = FixedClock(START)
+        self.image_store = InMemoryImageStore()
+        self.store = InMemoryUploadStore(objects=self.image_store.objects)
+        self.repository = InMemoryImageRepository()
+        self.sessions = InMemoryUploadSessions()
+        processor = PillowImageProcessor(max_pixels=4_000_000, max_frames=10)
+        self.images = ImageService(
+            store=self.image_store,
+            repository=self.repository,
+            processor=processor,
+            cursors=CursorCodec(CURSOR_SECRET),
+            limits=Limits(max_file_size=64 * MIB, allowed_content_types=ACCEPTED_CONTENT_TYPES),
+            clock=self.clock,
+        )
+        self.uploads = UploadService(
+            images=self.images,
+            store=self.store,
+            sessions=self.sessions,
+            processor=processor,
+            limits=UploadLimits(**{"max_file_size": 64 * MIB, "multipart_threshold": MIB} | limits),
+            clock=self.clock,
+        )
+
+    def open(self, data: bytes, caller: Caller = ALICE, **fields: object) -> Ticket:
+        values: dict[str, object] = {
+            "user_id": None,
+            "filename": "cat.png",
+            "content_type": "image/png",
+            "size": len(data),
+        }
+        return self.uploads.open(caller, NewUpload(**(values | fields)))  # type: ignore[arg-type]
+
+    def send(self, ticket: Ticket, data: bytes) -> list[tuple[int, str]]:
+        """What the client does with the ticket; the ETags of the parts it sent."""
+        session = ticket.session
+        if session.multipart_id is None:
+            self.store.objects[session.object_key] = data
+            return []
+        size = session.part_size
+        return [
+            (n, self.store.receive_part(session.multipart_id, n, data[(n - 1) * size : n * size]))
+            for n in sorted(ticket.part_urls)
+        ]
+
+    def listed(self) -> list[str]:
+        return [i.image_id for i in self.repository.search(ImageQuery(), None).items]
+
+    def leftovers(self) -> list[str]:
+        return (
+            sorted(self.store.objects)
+            + sorted(self.sessions.sessions)
+            + [m for m, parts in self.store.multiparts.items() if parts is not None]
+        )
+
+
+def padded(size: int) -> bytes:
+    """A valid PNG followed by zeros (decoders stop at IEND): big files, cheaply."""
+    data = png()
+    return data + b"\0" * (size - len(data))
+
+
+def test_small_upload_is_a_post_then_an_image_under_originals() -> None:
+    world = World()
+    data = png()
+    ticket = world.open(data, description="a cat", tags=("cat",))
+    assert ticket.post is not None
+    assert ticket.post.fields["key"] == ticket.session.object_key
+    world.send(ticket, data)
+    done = world.uploads.complete(ALICE, ticket.session.upload_id)
+    image = done.image
+    assert image.status is ImageStatus.READY
+    assert (image.user_id, image.tags, image.size_bytes) == ("alice", ("cat",), len(data))
+    assert image.sha256 == hashlib.sha256(data).hexdigest()
+    assert world.store.objects == {image.object_key: data}
+    assert world.listed() == [image.image_id]
+
+
+def test_completing_twice_returns_the_same_image() -> None:
+    world = World()
+    data = png()
+    ticket = world.open(data)
+    world.send(ticket, data)
+    first = world.uploads.complete(ALICE, ticket.session.upload_id)
+    second = world.uploads.complete(ALICE, ticket.session.upload_id)
+    assert second.image == first.image
+    assert world.listed() == [first.image.image_id]
+
+
+@pytest.mark.parametrize(
+    ("sent", "fields", "error"),
+    [
+        (png() + b"extra", {"size": len(png())}, UploadRejected),
+        (b"not an image at all", {}, InvalidImage),
+        (jpeg(), {}, UnsupportedImage),  # declared PNG, is a JPEG
+        (png(), {"sha256": "0" * 64}, UploadRejected),
+    ],
+)
+def test_wrong_bytes_are_refused_and_nothing_is_left(
+    sent: bytes, fields: dict[str, object], error: type[Exception]
+) -> None:
+    world = World()
+    ticket = world.open(sent, ALICE, **fields)
+    world.send(ticket, sent)
+    with pytest.raises(error):
+        world.uploads.complete(ALICE, ticket.session.upload_id)
+    assert world.leftovers() == []
+    assert world.listed() == []
+    with pytest.raises(UploadNotFound):
+        world.uploads.complete(ALICE, ticket.session.upload_id)
+
+
+def test_a_declared_size_over_the_limit_is_refused_before_signing() -> None:
+    world = World(max_file_size=1000)
+    with pytest.raises(ImageTooLarge):
+        world.open(png(), size=1001)
+    assert world.leftovers() == []
+
+
+def test_someone_elses_session_is_not_found() -> None:
+    world = World()
+    ticket = world.open(png())
+    world.send(ticket, png())
+    for call in (
+        lambda: world.uploads.complete(BOB, ticket.session.upload_id),
+        lambda: world.uploads.status(BOB, ticket.session.upload_id),
+        lambda: world.uploads.abort(BOB, ticket.session.upload_id),
+    ):
+        with pytest.raises(UploadNotFound):
+            call()
+    assert world.uploads.complete(ALICE, ticket.session.upload_id).image.user_id == "alice"
+
+
+def test_an_expired_session_is_gone_with_its_bytes() -> None:
+    world = World(session_ttl=60)
+    ticket = world.open(png())
+    world.send(ticket, png())
+    world.clock.advance(61)
+    with pytest.raises(UploadExpired):
+        world.uploads.complete(ALICE, ticket.session.upload_id)
+    assert world.leftovers() == []
+
+
+def test_complete_before_the_bytes_arrive_leaves_the_session_open() -> None:
+    world = World()
+    ticket = world.open(png())
+    with pytest.raises(UploadIncomplete):
+        world.uploads.complete(ALICE, ticket.session.upload_id)
+    assert world.sessions.sessions[ticket.session.upload_id].status is SessionStatus.OPEN
+    world.send(ticket, png())
+    assert world.uploads.complete(ALICE, ticket.session.upload_id).image
+
+
+def test_a_multipart_upload_resumes_after_an_interruption() -> None:
+    world = World()
+    data = padded(17 * MIB)
+    ticket = world.open(data)
+    session = ticket.session
+    assert ticket.post is None
+    assert sorted(ticket.part_urls) == [1, 2, 3]
+    assert session.part_size == 8 * MIB
+    first = world.send(Ticket(session, part_urls={1: ticket.part_urls[1]}), data)
+    _, parts = world.uploads.status(ALICE, session.upload_id)
+    assert [(p.number, p.etag) for p in parts] == first
+    resigned = world.uploads.sign_parts(ALICE, session.upload_id, [2, 3])
+    rest = world.send(Ticket(session, part_urls=resigned), data)
+    with pytest.raises(UploadIncomplete):
+        world.uploads.complete(ALICE, session.upload_id, rest)  # part 1's ETag left out
+    image = world.uploads.complete(ALICE, session.upload_id, first + rest).image
+    assert world.store.objects == {image.object_key: data}
+    assert image.size_bytes == len(data)
+
+
+def test_abort_discards_the_session_and_its_parts() -> None:
+    world = World()
+    data = padded(9 * MIB)
+    ticket = world.open(data)
+    world.send(ticket, data)
+    world.uploads.abort(ALICE, ticket.session.upload_id)
+    assert world.leftovers() == []
+
+
+def test_the_sweeper_removes_abandoned_sessions() -> None:
+    world = World(session_ttl=60)
+    small, large = png(), padded(9 * MIB)
+    world.send(world.open(small), small)
+    world.send(world.open(large), large)
+    assert world.uploads.sweep() == 0
+    world.clock.advance(61)
+    assert world.uploads.sweep() == 2
+    assert world.leftovers() == []
+
+
+class Boom(Exception):
+    pass
+
+
+STEPS = [
+    "complete_multipart",
+    "size_of",
+    "read_header",
+    "sha256_of",
+    "copy",
+    "publish",
+    "transition",
+    "delete",
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_fault_at_any_step_of_complete_shows_no_broken_image(
+    step: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(session_ttl=60)
+    data = padded(9 * MIB)
+    ticket = world.open(data)
+    parts = world.send(ticket, data)
+    owners = {"publish": world.repository, "transition": world.sessions}
+    target: object = owners.get(step, world.store)
+    original: Callable[..., object] = getattr(target, step)
+    calls = {"n": 0}
+
+    def failing(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        # The session's first transition (OPEN -> COMPLETING) goes through; the next fails.
+        if step == "transition" and calls["n"] == 1:
+            return original(*args, **kwargs)
+        raise Boom(step)
+
+    monkeypatch.setattr(target, step, failing)
+    with contextlib.suppress(Boom):
+        world.uploads.complete(ALICE, ticket.session.upload_id, parts)
+    for image_id in world.listed():
+        image = world.repository.get(image_id)
+        assert image is not None
+        assert image.status is ImageStatus.READY
+        assert world.image_store.objects[image.object_key] == data
+    monkeypatch.undo()
+    world.clock.advance(61 + 900)
+    world.images.sweep()
+    world.uploads.sweep()
+    published = world.listed()
+    expected = {world.repository.images[i].object_key for i in published}
+    assert set(world.store.objects) == expected
+    assert world.store.multiparts == {}
+
+
+def test_a_second_complete_while_the_first_runs_is_a_conflict() -> None:
+    world = World()
+    ticket = world.open(png())
+    world.send(ticket, png())
+    session = world.sessions.sessions[ticket.session.upload_id]
+    world.sessions.transition(
+        session,
+        session.with_status(SessionStatus.COMPLETING, image_id="01JAAAAAAAAAAAAAAAAAAAAAAA"),
+    )
+    with pytest.raises(ImageConflict):
+        world.uploads.complete(ALICE, ticket.session.upload_id)
