@@ -37,16 +37,22 @@ def jpeg() -> bytes:
 
 @contextmanager
 def localstack() -> Iterator[str | None]:
-    """The endpoint of a fresh LocalStack, or None when it cannot run here."""
+    """The endpoint of a fresh LocalStack, or None (and why, printed) when it cannot run here."""
     try:
         from testcontainers.core.container import DockerContainer
         from testcontainers.core.docker_client import DockerClient
 
         docker = DockerClient()
         present = docker.client.images.list(name=LOCALSTACK_IMAGE)
-    except Exception:  # no docker SDK, no engine
-        present = []
+    except Exception as error:  # no docker SDK, no engine
+        print(f"upload throughput: skipped: no Docker engine answers ({type(error).__name__})")
+        yield None
+        return
     if not present:
+        print(
+            f"upload throughput: skipped: the image {LOCALSTACK_IMAGE} is not present "
+            f"(docker pull {LOCALSTACK_IMAGE}, then make bench again)"
+        )
         yield None
         return
     import requests
@@ -78,10 +84,8 @@ def per_second(action: Callable[[int], object], count: int) -> float:
 
 def main() -> None:
     with localstack() as url:
-        if url is None:
-            print(f"upload throughput: skipped: no LocalStack image ({LOCALSTACK_IMAGE})")
-            return
-        run(url)
+        if url is not None:
+            run(url)
 
 
 def run(url: str) -> None:
