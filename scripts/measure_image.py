@@ -28,6 +28,7 @@ import json
 import re
 import statistics
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -35,7 +36,8 @@ from urllib.request import urlopen
 import docker
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TAG = "mpycloud:measure"
+# One tag per checkout: work trees sharing a Docker engine must not measure each other's image.
+DEFAULT_TAG = f"mpycloud:measure-{zlib.crc32(str(ROOT).encode()):08x}"
 TMPFS = {"/tmp": ""}  # noqa: S108 - the container's only writable directory
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -43,6 +45,9 @@ ENV = {
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",  # never called: /health is liveness only
     "CURSOR_SECRET": "measure-cursor-secret-0123456789",
+    # Sign-in as in production (AUTH_MODE=jwt); the issuer is never called before a token is.
+    "AUTH_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Measure",
+    "AUTH_CLIENT_IDS": "measure-client",
 }
 HEALTH_EVENT = {
     "version": "2.0",

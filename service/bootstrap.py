@@ -12,16 +12,11 @@ import boto3
 from botocore.config import Config
 
 from service.access import AccessPolicy
+from service.adapters.decode_slots import DecodeSlots
 from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
-from service.adapters.pillow_processor import (
-    DecodeSlots,
-    PillowImageProcessor,
-    set_process_limits,
-)
-from service.adapters.pillow_renditions import supported_formats
 from service.adapters.s3_store import S3ImageStore
 from service.adapters.s3_uploads import S3UploadStore
 from service.cursors import CursorCodec
@@ -34,17 +29,20 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
+    from service.adapters.pillow_processor import PillowImageProcessor
+
 Client = TypeVar("Client")
 # boto3's default session is not safe to create clients from concurrently: one at a time.
 _CLIENT_CREATION = threading.Lock()
 
 
 class LazyClient(Generic[Client]):
-    """Stands for a boto3 client that is created on first use, once, whichever thread asks.
+    """Stands for a client that is created on first use, once, whichever thread asks: a boto3
+    client, or the Pillow processor.
 
-    Creating a client loads its service model and endpoint rules: tens of milliseconds each,
-    which a Lambda cold start (and ``GET /health``) should not pay before a request needs S3
-    or DynamoDB.
+    Creating a boto3 client loads its service model and endpoint rules, and the processor
+    imports Pillow: tens of milliseconds each, which a Lambda cold start (and ``GET /health``)
+    should not pay before a request needs S3, DynamoDB or image bytes.
     """
 
     def __init__(self, factory: Callable[[], Client]) -> None:
@@ -154,13 +152,31 @@ def _presign_client(settings: Settings) -> S3Client | None:
 
 
 def _processor(settings: Settings) -> PillowImageProcessor:
+    slots = _decode_slots(settings.max_concurrent_decodes, settings.decode_wait_seconds)
+    return lazy(lambda: _pillow_processor(settings, slots))
+
+
+def _pillow_processor(settings: Settings, slots: DecodeSlots) -> PillowImageProcessor:
+    """Imports Pillow, and sets its process-wide limits before anything is decoded."""
+    from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
+
+    set_process_limits(settings.max_image_pixels)
     return PillowImageProcessor(
         max_pixels=settings.max_image_pixels,
         max_frames=settings.max_image_frames,
         max_decoded_bytes=settings.max_decoded_bytes,
         max_lossless_decoded_bytes=settings.max_lossless_decoded_bytes,
-        decode_slots=_decode_slots(settings.max_concurrent_decodes, settings.decode_wait_seconds),
+        decode_slots=slots,
     )
+
+
+def preload_libraries() -> None:
+    """Import now what the first requests would otherwise import (Pillow, PyJWT): for gunicorn,
+    whose master loads the app once and forks its workers, which then share those pages and
+    have nothing left to import. A Lambda cold start does not call it."""
+    import jwt  # noqa: F401
+
+    import service.adapters.pillow_processor  # noqa: F401
 
 
 @functools.cache
@@ -170,7 +186,6 @@ def _decode_slots(count: int, wait_seconds: float) -> DecodeSlots:
 
 
 def build_image_service(settings: Settings) -> ImageService:
-    set_process_limits(settings.max_image_pixels)
     return ImageService(
         store=S3ImageStore(
             lazy(lambda: s3_client(settings)),
@@ -188,10 +203,8 @@ def build_image_service(settings: Settings) -> ImageService:
             download_url_ttl=settings.download_url_ttl,
             sweep_grace_seconds=settings.sweep_grace_seconds,
             rendition_sizes=settings.rendition_sizes,
-            # Allowed by RENDITION_FORMATS and encodable by this Pillow build (AVIF may not be).
-            rendition_formats=tuple(
-                f for f in settings.rendition_formats if f in supported_formats()
-            ),
+            # Served only if the processor can also encode them (AVIF may be missing).
+            rendition_formats=settings.rendition_formats,
             prerender=settings.prerender,
             strip_gps=settings.strip_gps,
             gps_precision=settings.gps_precision,

@@ -187,6 +187,7 @@ class ImageService:
         dedupe: bool = False,
     ) -> None:
         self._dedupe = dedupe
+        self._formats: tuple[str, ...] | None = None
         self._store = store
         self._repository = repository
         self._processor = processor
@@ -410,7 +411,7 @@ class ImageService:
         if size not in sizes:
             listed = ", ".join(str(s) for s in sizes)
             raise InvalidInput(f"size must be one of {listed}", {"size": [f"one of {listed}"]})
-        allowed = self._limits.rendition_formats
+        allowed = self._served_formats()
         if fmt == "auto":
             fmt = next(
                 (f for f in AUTO_FORMAT_PREFERENCE if f in allowed and f in accepted), "jpeg"
@@ -421,6 +422,14 @@ class ImageService:
                 f"format {fmt} is not served; one of {listed}", {"format": [f"one of {listed}"]}
             )
         return RenditionRef(image_id, size, fmt)
+
+    def _served_formats(self) -> tuple[str, ...]:
+        """RENDITION_FORMATS that the processor can encode, asked once: the answer loads the
+        codecs, which a request that names no rendition never needs."""
+        if self._formats is None:
+            encodable = self._processor.formats()
+            self._formats = tuple(f for f in self._limits.rendition_formats if f in encodable)
+        return self._formats
 
     def thumbnail(self, caller: Caller, ref: RenditionRef) -> RenditionLink:
         """A short-lived URL of the stored rendition, made and stored on first request."""

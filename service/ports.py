@@ -167,6 +167,11 @@ class ImageProcessor(Protocol):
         """``data`` without GPS, the image data untouched; None when there is none to remove."""
         ...
 
+    def formats(self) -> tuple[str, ...]:
+        """The rendition formats ``render`` can encode (jpeg always; webp and avif when the
+        codecs are there)."""
+        ...
+
 
 class IdempotencyStore(Protocol):
     """Records of ``Idempotency-Key`` requests, each kept for a day (see service/idempotency.py).

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from service.app import create_app
+from service.bootstrap import preload_libraries
 
 app = create_app()
+preload_libraries()

@@ -6,6 +6,9 @@ does not hold), ``iss``, ``exp`` and ``nbf`` with a small leeway, ``token_use``,
 client (``client_id`` in access tokens, ``aud`` in ID tokens). The JWKS is fetched once and
 kept; a token signed with an unknown ``kid`` (a key rotation) triggers at most one refetch a
 minute, so forged ``kid`` values cannot make the service hammer the issuer.
+
+PyJWT (and ``cryptography`` under it) is imported by the first token check, not at start-up:
+a Lambda cold start, and every request without a token, does without it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import jwt
-from jwt import PyJWK, PyJWKClient
+from typing import TYPE_CHECKING, Any
 
 from service import rules
 from service.errors import InvalidInput, InvalidToken, StorageUnavailable
 from service.model import Caller
+
+if TYPE_CHECKING:
+    from jwt import PyJWK, PyJWKClient
 
 REFETCH_INTERVAL_SECONDS = 60.0
 LEEWAY_SECONDS = 30
@@ -43,13 +46,16 @@ class JwtVerifier:
         self._client_ids = frozenset(client_ids)
         self._expected_use = token_use
         self._user_claim = user_claim
-        self._jwks = jwks_client or PyJWKClient(jwks_url, cache_jwk_set=False, timeout=5)
+        self._jwks_url = jwks_url
+        self._jwks = jwks_client
         self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Caller:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -115,7 +121,11 @@ class JwtVerifier:
         )
 
     def _refetch(self) -> None:
+        import jwt
+
         self._fetched_at = self._clock()
+        if self._jwks is None:
+            self._jwks = jwt.PyJWKClient(self._jwks_url, cache_jwk_set=False, timeout=5)
         try:
             jwk_set = self._jwks.get_jwk_set(refresh=True)
         except jwt.PyJWKClientError as error:

@@ -7,6 +7,9 @@ Every decode of the service goes through this adapter, and each one is
   the cap + 1);
 * decoded in one of a few process-wide slots (:class:`DecodeSlots`), so that concurrent requests
   cannot add their decodes up beyond ``MAX_CONCURRENT_DECODES`` of them.
+
+This module imports Pillow: the wiring imports it when the first request reads image bytes
+(``service.bootstrap``), not at start-up.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
 from service.adapters import exif_data, pillow_renditions
+from service.adapters.decode_slots import DecodeSlots
 from service.errors import (
-    DecoderBusy,
     ImageServiceError,
     ImageTooLarge,
     InvalidImage,
@@ -81,29 +84,6 @@ def return_freed_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-
-
-class DecodeSlots:
-    """At most ``limit`` decodes at a time in this process (all threads of a gunicorn worker).
-
-    A decode that finds no slot free within ``wait_seconds`` fails with DecoderBusy, which tells
-    the client to come back in as many seconds. Created once by the wiring; a process forked
-    from it (a gunicorn worker) starts with every slot free.
-    """
-
-    def __init__(self, limit: int, wait_seconds: float) -> None:
-        self._free = threading.BoundedSemaphore(limit)
-        self._wait_seconds = wait_seconds
-        self._retry_after = max(1, math.ceil(wait_seconds))
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        if not self._free.acquire(timeout=self._wait_seconds):
-            raise DecoderBusy(self._retry_after)
-        try:
-            yield
-        finally:
-            self._free.release()
 
 
 class PillowImageProcessor:

@@ -1,4 +1,5 @@
-"""What importing the Lambda handler leaves for later: boto3 clients and the OpenAPI spec."""
+"""What importing the Lambda handler leaves for later: boto3 clients, the OpenAPI spec, and the
+libraries only some requests need (Pillow, PyJWT and cryptography)."""
 
 from __future__ import annotations
 
@@ -97,9 +98,10 @@ def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
     assert len(documents[0].to_dict()["paths"]) >= 5
 
 
+DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography")
+
+
 def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -> None:
-    # Pillow is imported at start-up again since renditions and the decode budget landed
-    # (their adapters and the format check in the wiring import it): not asserted here.
     probe = (
         "import json, sys, boto3\n"
         "made = []\n"
@@ -107,7 +109,9 @@ def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -
         "boto3.client = lambda *args, **kwargs: made.append(args) or create(*args, **kwargs)\n"
         "import service.lambda_handler as handler\n"
         "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
-        "print(json.dumps({'clients': len(made), 'spec': api._spec is not None}))\n"
+        "loaded = sorted({name.split('.')[0] for name in sys.modules})\n"
+        "print(json.dumps({'clients': len(made), 'spec': api._spec is not None,"
+        " 'loaded': loaded}))\n"
     )
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -129,4 +133,7 @@ def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -
         check=True,
     )
 
-    assert json.loads(done.stdout.splitlines()[-1]) == {"clients": 0, "spec": False}
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert (found["clients"], found["spec"]) == (0, False)
+    # Only requests that read image bytes or carry a token load these.
+    assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
 
-from service.adapters.pillow_processor import DecodeSlots
+from service.adapters.decode_slots import DecodeSlots
 from service.errors import DecoderBusy
 
 

@@ -181,6 +181,9 @@ class _HeaderOnlyProcessor:
     def without_gps(self, data: bytes) -> bytes | None:
         return None
 
+    def formats(self) -> tuple[str, ...]:
+        return ("jpeg",)
+
 
 def store_as_before(stack: Stack, data: bytes, filename: str) -> str:
     """Stores an image the way uploads were checked before the decode budget existed."""

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image, ImageFile
 from PIL.GifImagePlugin import GifImageFile
 
+from service.adapters.decode_slots import DecodeSlots
 from service.adapters.pillow_processor import (
     WEBP_BYTES_PER_PIXEL,
-    DecodeSlots,
     PillowImageProcessor,
     count_gif_frames,
     return_freed_memory,
