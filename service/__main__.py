@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweep.add_argument(
         "--grace-seconds",
         type=int,
-        help="only PENDING uploads older than this (default: SWEEP_GRACE_SECONDS)",
+        help="only leftovers of uploads older than this (default: SWEEP_GRACE_SECONDS)",
     )
     local = commands.add_parser(
         "run-local", help="serve the API against an embedded S3 + DynamoDB (moto)"
