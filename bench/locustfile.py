@@ -37,6 +37,14 @@ def small_jpegs(count: int = 16) -> list[bytes]:
     return shots
 
 
+def unique(jpeg: bytes) -> bytes:
+    """``jpeg`` with a comment segment holding a random id, right after its start marker: bytes
+    of their own, so that duplicate detection (``DEDUPE=per-user``, the default) answers no
+    upload with an image made before, as it would for users sharing one signed-in account."""
+    comment = uuid.uuid4().hex.encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
+
+
 JPEGS = small_jpegs()
 TOKEN = os.environ.get("TOKEN", "").strip()
 
@@ -88,7 +96,7 @@ class PhotoClient(HttpUser):
             "POST",
             "/images",
             name="/images (upload)",
-            files={"image": ("photo.jpg", self.random.choice(JPEGS), "image/jpeg")},
+            files={"image": ("photo.jpg", unique(self.random.choice(JPEGS)), "image/jpeg")},
             data={
                 **({"user_id": self.user_id} if not TOKEN else {}),
                 "description": "load test",
