@@ -447,7 +447,9 @@ class ImageService:
             try:
                 self._repository.add_rendition(image.image_id, info)
             except ImageConflict:
-                raise ImageNotFound(image.image_id) from None  # deleted meanwhile
+                # Deleted meanwhile: not found. Only changed (PATCHes): the rendition is stored
+                # and served; a later request records it.
+                self._ready(image.image_id)
         ttl = self._limits.thumbnail_url_ttl
         return RenditionLink(
             url=self._store.object_url(key, expires_in=ttl),

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image as PILImage
 
-from service.errors import ImageNotFound, InvalidInput, MalformedImageId, StorageUnavailable
+from service.errors import (
+    ImageConflict,
+    ImageNotFound,
+    InvalidInput,
+    MalformedImageId,
+    StorageUnavailable,
+)
 from service.images import ImageService, Limits
 from service.model import (
     Caller,
@@ -118,6 +124,26 @@ def test_a_rendition_of_an_image_deleted_meanwhile_is_not_found(
     fake_repository.add_rendition = deleted_first  # type: ignore[method-assign]
     with pytest.raises(ImageNotFound):
         fake_service.thumbnail(ALICE, ref)
+
+
+def test_a_rendition_of_an_image_that_kept_changing_is_served_unrecorded(
+    fake_service: ImageService,
+    fake_repository: InMemoryImageRepository,
+    fake_store: InMemoryImageStore,
+) -> None:
+    # GIVEN an image whose rendition cannot be recorded: it changes under every attempt
+    image = upload(fake_service, jpeg((64, 48)))
+    ref = fake_service.rendition_ref(ALICE, image.image_id, 256, "jpeg")
+
+    def always_changed(image_id: str, rendition: object) -> None:
+        raise ImageConflict(f"Image {image_id} kept changing")
+
+    fake_repository.add_rendition = always_changed  # type: ignore[method-assign]
+    # WHEN its thumbnail is asked for, THEN the stored rendition is served all the same
+    link = fake_service.thumbnail(ALICE, ref)
+    assert rendition_key(image.image_id, 256, "jpeg") in link.url
+    assert rendition_key(image.image_id, 256, "jpeg") in fake_store.objects
+    assert fake_repository.images[image.image_id].renditions == ()
 
 
 @pytest.mark.parametrize(
