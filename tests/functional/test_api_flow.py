@@ -724,6 +724,28 @@ def test_exif_is_reported_and_gps_removed_from_the_original(
     assert [item["image_id"] for item in found] == [uploaded["image_id"]]
 
 
+def test_listings_show_exif_and_renditions_as_a_get_does(
+    client: FlaskClient, aws: Settings
+) -> None:
+    uploaded = client.post(
+        "/images", data=upload_form(sideways_jpeg()), content_type="multipart/form-data"
+    ).get_json()
+    image_id, user = uploaded["image_id"], uploaded["user_id"]
+    # WHEN a rendition is made (recorded after the upload), THEN every listing shows it too
+    assert client.get(f"/images/{image_id}/thumbnail?size=256").status_code == 302
+    shown = client.get(f"/images/{image_id}").get_json()
+    assert shown["renditions"]
+    assert shown["exif"]["taken_at"]
+    queries: list[dict[str, str]] = [
+        {"user_id": user},
+        {"content_type": "image/jpeg"},
+        {"user_id": user, "taken_from": "2024-05-06"},
+        {"taken_from": "2024-05-01", "taken_to": "2024-05-31"},
+    ]
+    for query in queries:
+        assert client.get("/images", query_string=query).get_json()["items"] == [shown], query
+
+
 def test_renditions_are_deleted_with_the_image(client: FlaskClient, aws: Settings) -> None:
     image_id = client.post(
         "/images", data=upload_form(jpeg((600, 400))), content_type="multipart/form-data"

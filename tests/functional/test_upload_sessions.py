@@ -85,6 +85,11 @@ def test_a_presigned_post_then_complete_publishes_the_image(uploads_client: Flas
     link = uploads_client.get(f"/images/{image['image_id']}/download").get_json()
     assert requests.get(link["download_url"], timeout=30).content == data
     assert incoming(uploads_client) == []
+    # AND every listing it belongs to shows it as a GET does (the entries carry the projection)
+    shown = uploads_client.get(f"/images/{image['image_id']}").get_json()
+    for query in ("user_id=alice", "tags=cat", "tags=cat&content_type=image/png", ""):
+        listed = uploads_client.get(f"/images?{query}").get_json()["items"]
+        assert listed == [shown], query
 
 
 def test_a_multipart_upload_is_resumed_from_the_parts_s3_holds(
