@@ -96,7 +96,10 @@ def ensure_user_pool(client: CognitoIdentityProviderClient, endpoint: str, regio
 
 def dev_token(client: CognitoIdentityProviderClient, pool: UserPool, user: str) -> str:
     """A fresh access token for ``user``, made (with a random password) if missing."""
-    password = f"Dev-{secrets.token_urlsafe(18)}"
+    # Upper and lower case, a digit and a symbol whatever the random part holds: a pool's
+    # policy requires each unless it says otherwise (without the "1", about one start in 60
+    # failed when the random part had no digit).
+    password = f"Dev-1-{secrets.token_urlsafe(18)}"
     try:
         client.admin_get_user(UserPoolId=pool.pool_id, Username=user)
     except client.exceptions.UserNotFoundException:
