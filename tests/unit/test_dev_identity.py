@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import string
 from typing import Any
 
 import pytest
 
-from service import dev_identity
 from service.dev_identity import UserPool, dev_token
 
 
@@ -32,7 +32,7 @@ def test_a_dev_password_has_every_kind_of_character_whatever_the_random_part(
     monkeypatch: pytest.MonkeyPatch, random_part: str
 ) -> None:
     # GIVEN a random part without digits (or without letters, or symbols only)
-    monkeypatch.setattr(dev_identity.secrets, "token_urlsafe", lambda _: random_part)
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _: random_part)
     cognito = RecordingCognito()
     pool = UserPool("pool", "client", "https://issuer", "https://issuer/jwks")
     # WHEN a token is made, THEN the password meets Cognito's default policy
