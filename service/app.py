@@ -8,7 +8,8 @@ from flask import Flask
 
 from service.api import auth, health, idempotency, request_ids, resources, uploads
 from service.api.context import EXTENSION, UPLOADS_EXTENSION
-from service.api.errors import ImageApi, register_error_handlers
+from service.api.errors import register_error_handlers
+from service.api.image_api import ImageApi
 from service.bootstrap import (
     build_idempotency_store,
     build_image_service,

@@ -7,12 +7,10 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service import errors
 from service.api.auth import www_authenticate
-from service.api.openapi import DeferredSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +41,6 @@ def error_response(
     if details:
         body["errors"] = details
     return jsonify(body), status.value
-
-
-class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
-    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default),
-    and its OpenAPI document built on first use (:class:`DeferredSpec`)."""
-
-    def handle_http_exception(self, error: HTTPException) -> Any:
-        payload, code, extra_headers = super().handle_http_exception(error)
-        headers = dict(extra_headers or {})
-        if code == 405:
-            # werkzeug's Allow header, which flask-smorest's handler leaves out.
-            headers.update((k, v) for k, v in error.get_headers() if k.lower() == "allow")
-        if "message" not in payload:
-            payload["message"] = (
-                "Invalid request parameters" if "errors" in payload else error.description
-            )
-        return payload, code, headers
 
 
 def register_error_handlers(

@@ -16,7 +16,7 @@ from service.api import inputs
 from service.api.auth import caller
 from service.api.context import image_service
 from service.api.idempotency import HEADER_PARAMETER, idempotent
-from service.api.parsing import ImagesBlueprint
+from service.api.images_blueprint import ImagesBlueprint
 from service.api.schemas import (
     BatchResultsSchema,
     BatchSchema,

@@ -1,4 +1,4 @@
-"""A multipart upload parsed by ONE schema: form fields and files together.
+"""ImagesBlueprint: a multipart upload parsed by ONE schema, form fields and files together.
 
 flask-smorest turns one ``@blp.arguments`` into the OpenAPI 3 request body; stacking a "form"
 and a "files" argument documents the text fields as OpenAPI 2 ``formData`` parameters instead.
