@@ -76,19 +76,6 @@ class ExifSummary:
     focal_length: float | None = None
     gps_present: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "taken_at": self.taken_at,
-            "make": self.make,
-            "model": self.model,
-            "lens": self.lens,
-            "exposure_time": self.exposure_time,
-            "f_number": self.f_number,
-            "iso": self.iso,
-            "focal_length": self.focal_length,
-            "gps_present": self.gps_present,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExifSummary:
         names = set(cls.__dataclass_fields__)
@@ -110,9 +97,6 @@ class GeoPoint:
 
     def rounded(self, decimals: int) -> GeoPoint:
         return GeoPoint(round(self.latitude, decimals), round(self.longitude, decimals))
-
-    def to_dict(self) -> dict[str, float]:
-        return {"latitude": self.latitude, "longitude": self.longitude}
 
 
 @dataclass(frozen=True)
@@ -155,14 +139,6 @@ class RenditionInfo:
     format: str
     width: int
     height: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "size": self.size,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-        }
 
 
 @dataclass(frozen=True)
@@ -223,37 +199,6 @@ class Image:
 
     def rendition(self, size: int, fmt: str) -> RenditionInfo | None:
         return next((r for r in self.renditions if (r.size, r.format) == (size, fmt)), None)
-
-    def to_dict(self, *, with_location: bool = False) -> dict[str, Any]:
-        """The image as the API shows it; ``location`` only when the caller may see it."""
-        shown = {
-            "image_id": self.image_id,
-            "version": self.version,
-            "user_id": self.user_id,
-            "description": self.description,
-            "tags": list(self.tags),
-            "metadata": dict(self.metadata),
-            "content_type": self.content_type,
-            "size_bytes": self.size_bytes,
-            "width": self.width,
-            "height": self.height,
-            "sha256": self.sha256,
-            "original_filename": self.original_filename,
-            "status": self.status.value,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "pixel_width": self.width if self.pixel_width is None else self.pixel_width,
-            "pixel_height": self.height if self.pixel_height is None else self.pixel_height,
-            "exif": self.exif.to_dict() if self.exif else None,
-            "blurhash": self.blurhash,
-            "dominant_color": self.dominant_color,
-            "renditions": [
-                r.to_dict() for r in sorted(self.renditions, key=lambda r: (r.size, r.format))
-            ],
-        }
-        if with_location:
-            shown["location"] = self.location.to_dict() if self.location else None
-        return shown
 
 
 def object_key(image_id: str) -> str:

@@ -30,7 +30,8 @@ from service.api.schemas import (
     ThumbnailQuerySchema,
     UploadSchema,
 )
-from service.model import IMAGE_ID_PATTERN, Image
+from service.api.shown import shown
+from service.model import IMAGE_ID_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_ERRORS = (
@@ -61,11 +62,6 @@ def documents_errors(*statuses: HTTPStatus) -> Callable[[F], F]:
         return view
 
     return decorate
-
-
-def shown(image: Image) -> dict[str, Any]:
-    """The image as this caller may see it (``location``: the owner only)."""
-    return image.to_dict(with_location=image_service().sees_location(caller(), image))
 
 
 @blp.route("")
@@ -112,7 +108,7 @@ class Images(MethodView):
         location = url_for("images.ImageById", image_id=image.image_id)
         headers = {"Location": location, "ETag": inputs.etag(image)}
         if published.duplicate:
-            return shown(image) | {"duplicate_of": image.image_id}, 200, headers
+            return shown(image, duplicate=True), 200, headers
         return shown(image), 201, headers
 
 
@@ -166,11 +162,7 @@ class ImageDownload(MethodView):
             response = redirect(link.url, code=302)
             response.headers["Cache-Control"] = "no-store"
             return response
-        return (
-            {"download_url": link.url, "expires_in": link.expires_in},
-            200,
-            {"Cache-Control": "no-store"},
-        )
+        return link, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/<image_id>/thumbnail", parameters=[IMAGE_ID])

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_smorest.fields import Upload
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 from werkzeug.datastructures import FileStorage
 
 from service.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
@@ -17,7 +28,11 @@ from service.model import (
     IMAGE_ID_PATTERN,
     MAX_PAGE_SIZE,
     RENDITION_FORMATS,
+    Image,
 )
+
+if TYPE_CHECKING:
+    from service.api.shown import ShownImage
 
 RESERVED_FORM_FIELDS = {"image", "user_id", "description", "tags", "metadata"}
 
@@ -226,6 +241,8 @@ class RenditionSchema(Schema):
 
 
 class ImageSchema(Schema):
+    """Dumps an Image (service.model); field order is the order of the JSON answer."""
+
     image_id = fields.String()
     version = fields.Integer(metadata={"description": "bumped by every change; the ETag"})
     user_id = fields.String()
@@ -238,7 +255,7 @@ class ImageSchema(Schema):
     height = fields.Integer()
     sha256 = fields.String()
     original_filename = fields.String()
-    status = fields.String()
+    status = fields.String()  # ImageStatus is a StrEnum: its value
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     pixel_width = fields.Integer(metadata={"description": "as stored, before EXIF orientation"})
@@ -258,14 +275,37 @@ class ImageSchema(Schema):
         }
     )
 
+    @pre_dump
+    def _image(self, shown: ShownImage, **_: Any) -> Image:
+        image = shown.image
+        # Older images have no separate stored size: it is the displayed one.
+        return replace(
+            image,
+            pixel_width=image.width if image.pixel_width is None else image.pixel_width,
+            pixel_height=image.height if image.pixel_height is None else image.pixel_height,
+            renditions=tuple(sorted(image.renditions, key=lambda r: (r.size, r.format))),
+        )
+
+    @post_dump(pass_original=True)
+    def _callers_fields(self, data: dict[str, Any], shown: ShownImage, **_: Any) -> dict[str, Any]:
+        if not shown.with_location:
+            del data["location"]
+        if shown.duplicate_of is not None:
+            data["duplicate_of"] = shown.duplicate_of
+        return data
+
 
 class ImageListSchema(Schema):
+    """Dumps a ListResult (service.images)."""
+
     items = fields.List(fields.Nested(ImageSchema))
     next_cursor = fields.String(allow_none=True)
 
 
 class DownloadLinkSchema(Schema):
-    download_url = fields.String()
+    """Dumps a DownloadLink (service.images)."""
+
+    download_url = fields.String(attribute="url")
     expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
 
 

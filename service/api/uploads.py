@@ -15,6 +15,7 @@ from service.api.auth import caller
 from service.api.context import upload_service
 from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.schemas import ImageSchema
+from service.api.shown import shown
 from service.api.upload_schemas import (
     CompleteSchema,
     NewUploadSchema,
@@ -160,5 +161,5 @@ class UploadComplete(MethodView):
             "ETag": inputs.etag(image),
         }
         if done.duplicate:
-            return image.to_dict() | {"duplicate_of": image.image_id}, 200, headers
-        return image.to_dict(), 201, headers
+            return shown(image, duplicate=True), 200, headers
+        return shown(image), 201, headers
