@@ -54,7 +54,6 @@ from service.errors import (
 )
 from service.model import (
     DEFAULT_RENDITION_SIZES,
-    MAX_TAKEN_SPAN_MONTHS,
     RENDITIONS_PREFIX,
     Caller,
     Image,
@@ -73,6 +72,7 @@ from service.model import (
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
+from service.rules import MAX_TAKEN_SPAN_MONTHS
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

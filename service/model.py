@@ -10,14 +10,8 @@ from typing import Any
 
 from ulid import ULID
 
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 64
-MAX_DESCRIPTION_LENGTH = 2000
-MAX_METADATA_KEYS = 20
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_VALUE_LENGTH = 1024
-MAX_USER_ID_LENGTH = 128
-MAX_FILENAME_LENGTH = 255
+from service.rules import DEFAULT_PAGE_SIZE
+
 # Renditions: longest side in pixels (a closed, configured set keeps caching easy) and formats.
 DEFAULT_RENDITION_SIZES = (256, 1024)
 RENDITION_FORMATS = ("jpeg", "webp", "avif")  # jpeg is always made: the fallback
@@ -26,17 +20,7 @@ CONTENT_TYPE_BY_RENDITION_FORMAT = {
     "webp": "image/webp",
     "avif": "image/avif",
 }
-# A taken_from/taken_to listing of all users walks month buckets: at most this many.
-MAX_TAKEN_SPAN_MONTHS = 120
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
-# Used with fullmatch: '$' would also accept a trailing newline.
-USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
-# Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
-# (they delimit keys and query lists).
-TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
-METADATA_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_METADATA_KEY_LENGTH}}}")
 IMAGE_ID_PATTERN = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
 MetadataValue = str | int | float | bool | None

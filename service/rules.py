@@ -1,4 +1,8 @@
-"""Input rules for what clients send: normalisation and limits, in one place (see README)."""
+"""Input rules for what clients send: normalisation and limits, in one place (see README).
+
+The constants here are the only spelling of each limit: the functions below apply them, and
+the HTTP layer's schemas (hence the OpenAPI document) are built from them.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,32 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput
-from service.model import (
-    MAX_DESCRIPTION_LENGTH,
-    MAX_FILENAME_LENGTH,
-    MAX_METADATA_KEYS,
-    MAX_METADATA_VALUE_LENGTH,
-    MAX_TAG_LENGTH,
-    MAX_TAGS,
-    METADATA_KEY_PATTERN,
-    TAG_PATTERN,
-    USER_ID_PATTERN,
-    MetadataValue,
-)
+
+if TYPE_CHECKING:
+    from service.model import MetadataValue
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+MAX_DESCRIPTION_LENGTH = 2000
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_LENGTH = 64
+MAX_METADATA_VALUE_LENGTH = 1024
+MAX_USER_ID_LENGTH = 128
+MAX_FILENAME_LENGTH = 255
+# A taken_from/taken_to listing of all users walks month buckets: at most this many.
+MAX_TAKEN_SPAN_MONTHS = 120
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+# Used with fullmatch: '$' would also accept a trailing newline.
+USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
+# Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
+# (they delimit keys and query lists).
+TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
+METADATA_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_METADATA_KEY_LENGTH}}}")
 
 CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 UNDECLARED_CONTENT_TYPES = {"", "application/octet-stream", "binary/octet-stream"}

@@ -22,8 +22,8 @@ from flask import Response, current_app, make_response, request
 
 from service.api.auth import caller
 from service.idempotency import HEADER, StoredResponse, checked_key
-from service.model import USER_ID_PATTERN
 from service.ports import IdempotencyStore
+from service.rules import USER_ID_PATTERN
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +31,7 @@ EXTENSION = "idempotency_store"
 REPLAYED = "Idempotent-Replayed"
 # Headers of the first answer that a replay repeats (the body's type, where the image is).
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
-# Not a user id (see model.USER_ID_PATTERN): the owner when the request names none.
+# Not a user id (see rules.USER_ID_PATTERN): the owner when the request names none.
 NOBODY = "*"
 _CHUNK = 1024 * 1024
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")

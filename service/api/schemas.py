@@ -22,14 +22,8 @@ from marshmallow import (
 from werkzeug.datastructures import FileStorage
 
 from service.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
-from service.model import (
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_RENDITION_SIZES,
-    IMAGE_ID_PATTERN,
-    MAX_PAGE_SIZE,
-    RENDITION_FORMATS,
-    Image,
-)
+from service.model import DEFAULT_RENDITION_SIZES, IMAGE_ID_PATTERN, RENDITION_FORMATS, Image
+from service.rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
     from service.api.shown import ShownImage
