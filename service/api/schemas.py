@@ -81,14 +81,23 @@ class IsoDateTime(fields.Field):  # type: ignore[type-arg]
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         text = str(value).strip()
         try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
+            # A date alone, extended (2026-11-01) or basic (20261101), is a whole day.
+            day = date.fromisoformat(text)
+        except ValueError:
+            day = None
+        try:
+            if day is not None:
                 moment = datetime.combine(day, time.max if self._end_of_day else time.min)
             else:
                 moment = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError("not an ISO 8601 date or date-time") from None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("outside years 1 to 9999 once converted to UTC") from None
 
 
 class ImageFile(Upload):  # type: ignore[misc]

@@ -442,6 +442,21 @@ def test_given_date_from_after_date_to_the_error_names_the_field(client: FlaskCl
     assert "date_from" in body["errors"]
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("date_from", "0001-01-01T00:00:00+01:00"),  # before year 1 once in UTC
+        ("date_to", "9999-12-31T23:59:59-01:00"),  # after year 9999 once in UTC
+    ],
+)
+def test_given_an_instant_outside_the_supported_years_then_422_naming_it(
+    client: FlaskClient, name: str, value: str
+) -> None:
+    body = assert_error(client.get("/images", query_string={name: value}), 422)
+
+    assert name in json.dumps(body["errors"])
+
+
 def flip(cursor: str, index: int) -> str:
     if cursor[index] == ".":
         index += 1

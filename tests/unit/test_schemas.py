@@ -68,6 +68,8 @@ END = IsoDateTime(end_of_day=True)
         (START, "2026-11-05T10:30:00", datetime(2026, 11, 5, 10, 30, tzinfo=UTC)),
         (START, "2026-11-05 10:30:00.250", datetime(2026, 11, 5, 10, 30, 0, 250000, tzinfo=UTC)),
         (START, " 2026-11-05 ", datetime(2026, 11, 5, tzinfo=UTC)),
+        (START, "20261105", datetime(2026, 11, 5, tzinfo=UTC)),  # ISO 8601 basic format
+        (END, "20261105", datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=UTC)),
     ],
 )
 def test_iso_date_time_is_converted_to_utc(
