@@ -12,15 +12,24 @@ from typing import Any
 
 from flask import Request
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
+from service.api.schemas import json_value
 
-class MultipartParser(FlaskParser):
+
+class ImagesParser(FlaskParser):
     def load_files(self, req: Request, schema: Any) -> MultiDictProxy:
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
+    def _raw_load_json(self, req: Request) -> Any:
+        # A JSON body Python cannot hold (deep nesting, a huge integer) is a 422, not a 500.
+        if not is_json_request(req):
+            return core.missing
+        return json_value(req.get_data(cache=True).decode("utf-8"))
+
 
 class ImagesBlueprint(Blueprint):  # type: ignore[misc]
-    ARGUMENTS_PARSER = MultipartParser()
+    ARGUMENTS_PARSER = ImagesParser()

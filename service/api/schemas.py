@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,23 @@ if TYPE_CHECKING:
 RESERVED_FORM_FIELDS = {"image", "user_id", "description", "tags", "metadata"}
 
 
+def json_value(text: str | bytes) -> Any:
+    """``json.loads``, with what Python cannot hold - nesting past its recursion limit, an integer
+    of more digits than it converts - as a ValidationError. Malformed JSON still raises
+    ``json.JSONDecodeError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValidationError("JSON nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        if isinstance(error, UnicodeDecodeError):
+            raise
+        digits = sys.get_int_max_str_digits()
+        raise ValidationError(f"a JSON number has more than {digits} digits") from None
+
+
 class TagList(fields.List):  # type: ignore[type-arg]
     """Tags as a JSON list (``'["a", "b"]'``), repeated fields, or comma-separated text."""
 
@@ -46,7 +64,7 @@ class TagList(fields.List):  # type: ignore[type-arg]
             text = item.strip()
             if text.startswith("["):
                 try:
-                    parsed = json.loads(text)
+                    parsed = json_value(text)
                 except ValueError:
                     raise ValidationError("tags is not a valid JSON list") from None
                 if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
@@ -63,7 +81,7 @@ class JsonObject(fields.Field):  # type: ignore[type-arg]
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = json_value(value)
             except ValueError:
                 raise ValidationError("metadata is not valid JSON") from None
         if not isinstance(value, dict):

@@ -392,6 +392,18 @@ def test_given_bad_custom_metadata_then_422(
     assert "metadata" in json.dumps(body["errors"])
 
 
+DEEP = "[" * 20_000 + "]" * 20_000  # past any recursion limit of a JSON parser
+
+
+@pytest.mark.parametrize("name", ["tags", "metadata"])
+def test_given_deeply_nested_json_in_a_form_field_then_422_naming_it(
+    client: FlaskClient, aws_settings: Settings, name: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), **{name: DEEP})
+
+    assert name in json.dumps(body["errors"])
+
+
 def test_given_too_many_custom_fields_as_form_fields_then_422(
     client: FlaskClient, aws_settings: Settings
 ) -> None:
@@ -440,6 +452,14 @@ def test_given_date_from_after_date_to_the_error_names_the_field(client: FlaskCl
     body = assert_error(client.get("/images?date_from=2026-11-06&date_to=2026-11-05"), 422)
 
     assert "date_from" in body["errors"]
+
+
+def test_given_deeply_nested_json_in_the_tags_filter_then_422_naming_it(
+    client: FlaskClient,
+) -> None:
+    body = assert_error(client.get("/images", query_string={"tags": DEEP}), 422)
+
+    assert "tags" in json.dumps(body["errors"])
 
 
 @pytest.mark.parametrize(
@@ -589,6 +609,27 @@ def test_given_a_bad_patch_then_422_and_nothing_changes(
     before = client.get(f"/images/{image_id}").get_json()
 
     assert_error(client.patch(f"/images/{image_id}", json=changes), 422)
+
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"metadata": {"n": ' + "9" * 5000 + "}}",  # more digits than Python converts
+        '{"metadata": ' + DEEP + "}",
+        '{"tags": ' + DEEP + "}",
+    ],
+    ids=["5000-digit-number", "deep-metadata", "deep-tags"],
+)
+def test_given_a_patch_body_python_cannot_hold_then_422_and_nothing_changes(
+    client: FlaskClient, image_id: str, data: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    assert_error(
+        client.patch(f"/images/{image_id}", data=data, content_type="application/json"), 422
+    )
 
     assert client.get(f"/images/{image_id}").get_json() == before
 
