@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 
 from service.api import auth, health, idempotency, request_ids, resources, uploads
-from service.api.context import EXTENSION, UPLOADS_EXTENSION
+from service.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.api.errors import register_error_handlers
 from service.api.image_api import ImageApi
 from service.bootstrap import (
@@ -18,15 +18,11 @@ from service.bootstrap import (
 )
 from service.images import ImageService
 from service.ports import IdempotencyStore, TokenVerifier
+from service.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES, MAX_JSON_BODY_BYTES
 from service.settings import Settings
 from service.uploads import UploadService
 
 log = logging.getLogger(__name__)
-
-# Room for the multipart framing and the text fields around the file.
-FORM_OVERHEAD_BYTES = 64 * 1024
-FORM_MEMORY_BYTES = 256 * 1024
-
 
 AUTH_NONE_WARNING = (
     "AUTH_MODE=none: no sign-in; any client may change or delete any image (local use only)"
@@ -42,9 +38,9 @@ def create_app(
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    body_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
+    upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
-        body_limit = min(body_limit, settings.max_request_body)
+        upload_limit = min(upload_limit, settings.max_request_body)
     app.config.update(
         API_TITLE="mPyCloud image service",
         API_VERSION="1.0",
@@ -63,10 +59,8 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
-        MAX_CONTENT_LENGTH=body_limit,
-        # Text fields are small and the file part is spooled to a temporary file. werkzeug
-        # applies this cap to its parse buffer too (leftover + one 64 KiB read), so it must
-        # stay well above 64 KiB or valid uploads get a random 413.
+        # Every body but an upload's is JSON: _limit_bodies raises the cap for uploads only.
+        MAX_CONTENT_LENGTH=MAX_JSON_BODY_BYTES,
         MAX_FORM_MEMORY_SIZE=FORM_MEMORY_BYTES,
     )
     images = app.extensions[EXTENSION] = image_service or build_image_service(settings)
@@ -77,7 +71,8 @@ def create_app(
     api.register_blueprint(resources.blp)
     api.register_blueprint(uploads.blp)
     api.register_blueprint(health.blp)
-    register_error_handlers(app, body_limit, lambda_limit=settings.max_request_body is not None)
+    register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
+    _limit_bodies(app, upload_limit)
     request_ids.init_app(app)
     if settings.auth_mode == "none":
         auth.init_app(app, None)
@@ -88,3 +83,11 @@ def create_app(
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app
+
+
+def _limit_bodies(app: Flask, upload_limit: int) -> None:
+    @app.before_request
+    def _upload_limit() -> None:
+        # Before any view reads the body; werkzeug answers 413 from Content-Length alone.
+        if request.endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+            request.max_content_length = upload_limit

@@ -10,7 +10,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from service.errors import InvalidInput
@@ -30,6 +30,15 @@ MAX_FILENAME_LENGTH = 255
 MAX_TAKEN_SPAN_MONTHS = 120
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+
+# Request bodies. An upload may be MAX_FILE_SIZE (a setting) plus the form around the file;
+# every other body is JSON, and small.
+MAX_JSON_BODY_BYTES = 64 * 1024
+FORM_OVERHEAD_BYTES = 64 * 1024
+# Text fields are small and the file part is spooled to a temporary file. werkzeug applies
+# this cap to its parse buffer too (leftover + one 64 KiB read), so it must stay well above
+# 64 KiB or valid uploads get a random 413.
+FORM_MEMORY_BYTES = 256 * 1024
 
 # Used with fullmatch: '$' would also accept a trailing newline.
 USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
@@ -68,12 +77,11 @@ def tag(value: str) -> str:
     return normalised
 
 
-def tags(values: Iterable[str]) -> tuple[str, ...]:
-    """Normalised, de-duplicated (first occurrence wins), at most MAX_TAGS."""
-    unique = tuple(dict.fromkeys(tag(value) for value in values))
-    if len(unique) > MAX_TAGS:
-        raise InvalidInput(f"Too many tags: {len(unique)}", {"tags": [f"at most {MAX_TAGS} tags"]})
-    return unique
+def tags(values: Sequence[str]) -> tuple[str, ...]:
+    """At most MAX_TAGS as given (counted first), normalised, de-duplicated (first wins)."""
+    if len(values) > MAX_TAGS:
+        raise InvalidInput(f"Too many tags: {len(values)}", {"tags": [f"at most {MAX_TAGS} tags"]})
+    return tuple(dict.fromkeys(tag(value) for value in values))
 
 
 def description(value: str) -> str:

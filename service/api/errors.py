@@ -6,11 +6,12 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service import errors
 from service.api.auth import www_authenticate
+from service.api.context import UPLOAD_ENDPOINT
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,8 @@ def error_response(
     return jsonify(body), status.value
 
 
-def register_error_handlers(
-    app: Flask, max_request_body: int, *, lambda_limit: bool = False
-) -> None:
-    """``lambda_limit``: the body cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
-    too_large = f"The request body is larger than the limit of {max_request_body} bytes"
-    if lambda_limit:
-        too_large += "; send larger files with an upload session (POST /uploads)"
+def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
+    """``lambda_limit``: the upload cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
 
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
@@ -68,7 +64,10 @@ def register_error_handlers(
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large)
+        message = f"The request body is larger than the limit of {request.max_content_length} bytes"
+        if lambda_limit and request.endpoint == UPLOAD_ENDPOINT:
+            message += "; send larger files with an upload session (POST /uploads)"
+        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:

@@ -24,8 +24,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from service.adapters.dynamodb import keys
-from service.app import FORM_OVERHEAD_BYTES, create_app
+from service.app import create_app
 from service.model import ORIGINALS_PREFIX, is_image_id
+from service.rules import FORM_OVERHEAD_BYTES
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
@@ -611,6 +612,29 @@ def test_given_a_bad_patch_then_422_and_nothing_changes(
     assert_error(client.patch(f"/images/{image_id}", json=changes), 422)
 
     assert client.get(f"/images/{image_id}").get_json() == before
+
+
+def test_given_a_patch_body_over_64_kib_then_413_naming_the_limit_before_reading_it(
+    client: FlaskClient, image_id: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+    two_million_tags = '{"tags": [' + '"a",' * 2_000_000 + '"a"]}'
+
+    body = assert_error(
+        client.patch(f"/images/{image_id}", data=two_million_tags, content_type="application/json"),
+        413,
+    )
+
+    assert str(64 * 1024) in body["message"]
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+def test_given_a_patch_with_more_than_twenty_tags_then_422_even_if_they_repeat(
+    client: FlaskClient, image_id: str
+) -> None:
+    body = assert_error(client.patch(f"/images/{image_id}", json={"tags": ["a"] * 21}), 422)
+
+    assert "tags" in json.dumps(body["errors"])
 
 
 @pytest.mark.parametrize(
