@@ -375,7 +375,7 @@ class ImageService:
         ttl = self._limits.download_url_ttl
         url = self._store.download_url(
             image.object_key,
-            filename=image.original_filename,
+            filename=image.download_name,
             content_type=image.content_type,
             expires_in=ttl,
         )

@@ -174,6 +174,14 @@ class Image:
     def object_key(self) -> str:
         return object_key(self.image_id)
 
+    @property
+    def download_name(self) -> str:
+        """The original name with the extension of the detected type (x.html -> x.jpg)."""
+        stem, dot, _ = self.original_filename.rpartition(".")
+        return (stem if dot and stem else self.original_filename) + EXTENSION_BY_CONTENT_TYPE.get(
+            self.content_type, ""
+        )
+
     def with_status(self, status: ImageStatus) -> Image:
         return replace(self, status=status)
 

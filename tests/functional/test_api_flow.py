@@ -569,6 +569,31 @@ class TestOnASharedMock:
         assert fetched.headers["Content-Type"] == "image/jpeg"
         assert fetched.headers["Content-Disposition"] == disposition
 
+    @pytest.mark.parametrize(
+        ("data", "filename", "download_name"),
+        [
+            (jpeg(), "x.html", "x.jpg"),
+            (jpeg(), "photo.JPEG", "photo.jpg"),
+            (png(), "picture", "picture.png"),
+            (png(), "archive.tar.gz", "archive.tar.png"),
+            (encode("GIF"), "anim.gif", "anim.gif"),
+        ],
+        ids=["html-name", "upper-case", "no-extension", "two-dots", "kept"],
+    )
+    def test_the_download_name_takes_its_extension_from_the_detected_type(
+        self, client: FlaskClient, data: bytes, filename: str, download_name: str
+    ) -> None:
+        # Declared as undeclared: the test client would guess text/html from the name (a 415).
+        undeclared = "application/octet-stream"
+        created = upload(client, data, filename=filename, file_content_type=undeclared)
+        assert created["original_filename"] == filename
+
+        url = client.get(f"/images/{created['image_id']}/download").get_json()["download_url"]
+
+        disposition = parse_qs(urlsplit(url).query)["response-content-disposition"][0]
+        assert f'filename="{download_name}"' in disposition
+        assert disposition.endswith(f"filename*=UTF-8''{download_name}")
+
     def test_download_with_redirect_answers_302_to_the_presigned_url(
         self, client: FlaskClient
     ) -> None:
