@@ -101,8 +101,8 @@ def _owner() -> str:
     else:
         document = request.get_json(silent=True)
         named = document.get("user_id") if isinstance(document, dict) else None
-    if isinstance(named, str) and USER_ID_PATTERN.fullmatch(named.strip()):
-        return named.strip()
+    if isinstance(named, str) and USER_ID_PATTERN.fullmatch(named):
+        return named
     return NOBODY
 
 

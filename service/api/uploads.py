@@ -54,7 +54,7 @@ def new_upload(body: dict[str, Any]) -> NewUpload:
     if content_type is None:
         raise InvalidInput("content_type is required", {"content_type": ["an image type"]})
     return NewUpload(
-        user_id=rules.user_id(body["user_id"].strip()) if "user_id" in body else None,
+        user_id=rules.user_id(body["user_id"]) if "user_id" in body else None,
         filename=body["filename"],
         content_type=content_type,
         size=body["size"],

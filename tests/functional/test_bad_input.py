@@ -319,6 +319,29 @@ def test_given_an_invalid_user_id_then_422(
     assert "user_id" in json.dumps(body)
 
 
+# A user id is taken as sent, in a form field as in a query: surrounding whitespace is refused
+# in both, never trimmed in one and kept in the other.
+PADDED_USER_IDS = ["alice\n", " alice", "alice ", "\talice"]
+
+
+@pytest.mark.parametrize("user_id", PADDED_USER_IDS)
+def test_given_a_user_id_with_surrounding_whitespace_when_uploading_then_422(
+    client: FlaskClient, aws_settings: Settings, user_id: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), user_id=user_id)
+
+    assert "user_id" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize("user_id", PADDED_USER_IDS)
+def test_given_a_user_id_with_surrounding_whitespace_when_listing_then_422(
+    client: FlaskClient, user_id: str
+) -> None:
+    body = assert_error(client.get("/images", query_string={"user_id": user_id}), 422)
+
+    assert "user_id" in json.dumps(body["errors"])
+
+
 @pytest.mark.parametrize(
     "tags",
     [

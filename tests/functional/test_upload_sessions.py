@@ -147,3 +147,17 @@ def test_bad_session_requests(uploads_client: FlaskClient) -> None:
     assert early.status_code == 422
     assert uploads_client.delete(f"/uploads/{ticket['upload_id']}").status_code == 204
     assert uploads_client.get(f"/uploads/{ticket['upload_id']}").status_code == 404
+
+
+@pytest.mark.parametrize("user_id", ["alice\n", " alice"])
+def test_an_upload_session_takes_the_user_id_as_sent(
+    uploads_client: FlaskClient, user_id: str
+) -> None:
+    # As POST /images and the user_id filter do: surrounding whitespace is refused, not trimmed.
+    response = uploads_client.post(
+        "/uploads",
+        json={"filename": "a.png", "content_type": "image/png", "size": 10, "user_id": user_id},
+    )
+
+    assert response.status_code == 422
+    assert "user_id" in response.get_json()["errors"]
