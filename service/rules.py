@@ -84,7 +84,21 @@ def tags(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag(value) for value in values))
 
 
+NOT_UNICODE = "not valid Unicode (a lone UTF-16 surrogate)"
+
+
+def is_unicode(value: str) -> bool:
+    """False for a string holding a lone surrogate: JSON can spell one, UTF-8 cannot store it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def description(value: str) -> str:
+    if not is_unicode(value):
+        raise InvalidInput("Invalid description", {"description": [NOT_UNICODE]})
     value = value.strip()
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise InvalidInput(
@@ -110,6 +124,8 @@ def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
             problems[key] = ["numbers must be finite"]
         elif isinstance(value, str) and len(value) > MAX_METADATA_VALUE_LENGTH:
             problems[key] = [f"at most {MAX_METADATA_VALUE_LENGTH} characters"]
+        elif isinstance(value, str) and not is_unicode(value):
+            problems[key] = [NOT_UNICODE]
         elif value is None or isinstance(value, str | int | float | bool):
             result[key] = value
         else:

@@ -637,6 +637,48 @@ def test_given_a_bad_patch_then_422_and_nothing_changes(
     assert client.get(f"/images/{image_id}").get_json() == before
 
 
+LONE_SURROGATE = "\\udc80"  # as JSON spells it: half of a UTF-16 pair, no character at all
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ('{"description": "a' + LONE_SURROGATE + '"}', "description"),
+        ('{"tags": ["a' + LONE_SURROGATE + '"]}', "tags"),
+        ('{"metadata": {"k' + LONE_SURROGATE + '": 1}}', "metadata"),
+        ('{"metadata": {"k": "v' + LONE_SURROGATE + '"}}', "metadata"),
+    ],
+    ids=["description", "tag", "metadata-key", "metadata-value"],
+)
+def test_given_a_lone_surrogate_in_a_patch_then_422_naming_the_field(
+    client: FlaskClient, image_id: str, data: str, field: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    response = client.patch(f"/images/{image_id}", data=data, content_type="application/json")
+
+    body = assert_error(response, 422)
+    assert field in body["errors"]
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"tags": '["a' + LONE_SURROGATE + '"]'}, "tags"),
+        ({"metadata": '{"k": "v' + LONE_SURROGATE + '"}'}, "metadata"),
+        ({"metadata": '{"k' + LONE_SURROGATE + '": "v"}'}, "metadata"),
+    ],
+    ids=["tag", "metadata-value", "metadata-key"],
+)
+def test_given_a_lone_surrogate_in_the_json_of_an_upload_then_422_naming_the_field(
+    client: FlaskClient, aws_settings: Settings, fields: dict[str, str], name: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), **fields)
+
+    assert name in body["errors"]
+
+
 def test_given_a_patch_body_over_64_kib_then_413_naming_the_limit_before_reading_it(
     client: FlaskClient, image_id: str
 ) -> None:

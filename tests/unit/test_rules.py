@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from service import rules
@@ -201,3 +203,27 @@ def test_ascii_filename_is_safe_inside_a_quoted_header_parameter(value: str, exp
     assert result.isascii()
     assert '"' not in result
     assert "\\" not in result
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: rules.description("a\udc80"), "description"),
+        (lambda: rules.tag("a\udc80"), "tags"),
+        (lambda: rules.metadata({"k\udc80": 1}), "metadata"),
+        (lambda: rules.metadata({"k": "v\ud800"}), "metadata"),
+    ],
+    ids=["description", "tag", "metadata-key", "metadata-value"],
+)
+def test_a_lone_surrogate_is_refused_naming_the_field(
+    call: Callable[[], object], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        call()
+
+    assert caught.value.errors is not None
+    assert field in caught.value.errors
+
+
+def test_a_surrogate_pair_spelled_as_one_character_is_fine() -> None:
+    assert rules.description("\U0001f600") == "\U0001f600"
