@@ -119,3 +119,8 @@ class UploadRejected(InvalidInput):
 class UploadIncomplete(InvalidInput):
     """Complete was asked before the bytes arrived (nothing, or parts missing); the session
     stays open."""
+
+
+class StorageRefusedInput(ImageServiceError):
+    """S3 or DynamoDB refused what the request carried (a validation or serialization error).
+    Retrying the same request cannot help, so this is never reported as StorageUnavailable."""

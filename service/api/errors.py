@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.RequestInProgress: HTTPStatus.CONFLICT,
+    errors.StorageRefusedInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.UploadNotFound: HTTPStatus.NOT_FOUND,
