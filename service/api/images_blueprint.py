@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 from flask_smorest import Blueprint
 from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -23,6 +23,22 @@ from service.api.schemas import json_value
 class ImagesParser(FlaskParser):
     def load_files(self, req: Request, schema: Any) -> MultiDictProxy:
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+    def load_querystring(self, req: Request, schema: Any) -> MultiDictProxy:
+        # A scalar given twice (limit=1&limit=2) is refused, not read first-wins.
+        proxy = self._makeproxy(req.args, schema)
+        repeated = sorted(
+            name
+            for name in req.args
+            if name not in proxy.multiple_keys and len(req.args.getlist(name)) > 1
+        )
+        if repeated:
+            abort(
+                400,
+                message=f"Parameter given more than once: {', '.join(repeated)}",
+                errors={"query": {name: ["given more than once"] for name in repeated}},
+            )
+        return proxy
 
     def _raw_load_json(self, req: Request) -> Any:
         # A JSON body Python cannot hold (deep nesting, a huge integer) is a 422, not a 500.

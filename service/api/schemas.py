@@ -89,6 +89,16 @@ class JsonObject(fields.Field):  # type: ignore[type-arg]
         return value
 
 
+class Digits(fields.Integer):
+    """An integer; in a query, ASCII digits only (``int()`` also takes ``+5``, ``1_0``, `` 5``
+    and digits of other scripts)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
 class IsoDateTime(fields.Field):  # type: ignore[type-arg]
     """ISO 8601 date or date-time; no zone means UTC. A bare date is its first or last instant."""
 
@@ -192,7 +202,7 @@ class ImageQuerySchema(Schema):
             "description": "capture time (EXIF) at or before; with user_id, or with taken_from",
         },
     )
-    limit = fields.Integer(
+    limit = Digits(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
     cursor = fields.String(validate=validate.Length(max=2048))
@@ -213,7 +223,7 @@ class ThumbnailQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    size = fields.Integer(
+    size = Digits(
         load_default=min(DEFAULT_RENDITION_SIZES),
         metadata={"description": "longest side in pixels: one of RENDITION_SIZES"},
     )

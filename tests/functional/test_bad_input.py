@@ -472,6 +472,50 @@ def test_given_a_bad_listing_query_then_422(client: FlaskClient, query: str) -> 
     assert_error(client.get(f"/images{query}"), 422)
 
 
+@pytest.mark.parametrize("limit", ["1_0", "+5", " 5", "5 ", "\uff15", "\u0665", "0x10", "5.0"])
+def test_given_a_limit_that_is_not_ascii_digits_then_422(client: FlaskClient, limit: str) -> None:
+    body = assert_error(client.get("/images", query_string={"limit": limit}), 422)
+
+    assert "limit" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize("size", ["+64", "6_4", "\uff16\uff14"])
+def test_given_a_thumbnail_size_that_is_not_ascii_digits_then_422(
+    client: FlaskClient, size: str
+) -> None:
+    path = f"/images/{UNKNOWN_ID}/thumbnail"
+
+    body = assert_error(client.get(path, query_string={"size": size}), 422)
+
+    assert "size" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/images?limit=1&limit=2",
+        "/images?user_id=alice&user_id=bob",
+        "/images?content_type=image/png&content_type=image/jpeg",
+        "/images?date_from=2026-01-01&date_from=2026-02-01",
+        "/images?cursor=a&cursor=b",
+        f"/images/{UNKNOWN_ID}/download?redirect=true&redirect=false",
+        f"/images/{UNKNOWN_ID}/thumbnail?size=64&size=128",
+    ],
+)
+def test_given_a_repeated_scalar_parameter_then_400_naming_it(
+    client: FlaskClient, query: str
+) -> None:
+    body = assert_error(client.get(query), 400)
+
+    name = query.split("?")[1].split("=")[0]
+    assert name in body["message"]
+    assert name in json.dumps(body["errors"])
+
+
+def test_repeated_tags_are_a_list_not_an_error(client: FlaskClient) -> None:
+    assert client.get("/images?tags=a&tags=b").status_code == 200
+
+
 def test_given_date_from_after_date_to_the_error_names_the_field(client: FlaskClient) -> None:
     body = assert_error(client.get("/images?date_from=2026-11-06&date_to=2026-11-05"), 422)
 
