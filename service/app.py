@@ -9,6 +9,7 @@ from flask import Flask, request
 from service.api import auth, health, idempotency, request_ids, resources, uploads
 from service.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.api.errors import register_error_handlers
+from service.api.forms import ImageRequest
 from service.api.image_api import ImageApi
 from service.bootstrap import (
     build_idempotency_store,
@@ -38,6 +39,7 @@ def create_app(
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.request_class = ImageRequest
     upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)

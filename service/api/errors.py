@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from service import errors
 from service.api.auth import www_authenticate
 from service.api.context import UPLOAD_ENDPOINT
+from service.api.forms import FormFieldTooLarge, TooManyFormParts
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,14 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        message = f"The request body is larger than the limit of {request.max_content_length} bytes"
-        if lambda_limit and request.endpoint == UPLOAD_ENDPOINT:
-            message += "; send larger files with an upload session (POST /uploads)"
+        # The form's own limits say which one was hit; werkzeug's bare 413 is the body size.
+        if isinstance(error, TooManyFormParts | FormFieldTooLarge):
+            message = str(error.description)
+        else:
+            limit = request.max_content_length
+            message = f"The request body is larger than the limit of {limit} bytes"
+            if lambda_limit and request.endpoint == UPLOAD_ENDPOINT:
+                message += "; send larger files with an upload session (POST /uploads)"
         return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
 
     @app.errorhandler(Exception)

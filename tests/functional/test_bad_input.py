@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from service.adapters.dynamodb import keys
 from service.app import create_app
 from service.model import ORIGINALS_PREFIX, is_image_id
-from service.rules import FORM_OVERHEAD_BYTES
+from service.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
@@ -237,6 +237,67 @@ def test_given_a_body_larger_than_the_request_limit_then_413_naming_the_limit(
     body = rejected_upload(client, aws_settings, 413, os.urandom(body_limit + 1024))
 
     assert str(body_limit) in body["message"]
+
+
+def test_given_more_form_parts_than_allowed_then_413_naming_the_part_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    parts = {f"f{i}": "v" for i in range(1001)}  # werkzeug's (and Flask's) default: 1000
+
+    body = rejected_upload(client, aws_settings, 413, jpeg(), **parts)
+
+    assert "more than 1000 parts" in body["message"]
+
+
+def test_given_a_text_field_over_the_form_memory_limit_then_413_naming_that_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body = rejected_upload(
+        client, aws_settings, 413, jpeg(), description="d" * (FORM_MEMORY_BYTES + 1)
+    )
+
+    assert "text field" in body["message"]
+    assert str(FORM_MEMORY_BYTES) in body["message"]
+
+
+def test_given_part_headers_over_the_form_memory_limit_then_413_naming_that_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    filename = "x" * (FORM_MEMORY_BYTES + 1) + ".jpg"
+
+    body = rejected_upload(client, aws_settings, 413, jpeg(), filename=filename)
+
+    assert "headers" in body["message"]
+    assert str(FORM_MEMORY_BYTES) in body["message"]
+
+
+def multipart_with_raw_headers(*parts: tuple[bytes, bytes]) -> tuple[str, bytes]:
+    """A multipart body from (Content-Disposition parameters, content) pairs, bytes as given."""
+    boundary = "b0undary"
+    body = b""
+    for disposition, content in parts:
+        body += b"--b0undary\r\nContent-Disposition: form-data; " + disposition + b"\r\n\r\n"
+        body += content + b"\r\n"
+    return f"multipart/form-data; boundary={boundary}", body + b"--b0undary--\r\n"
+
+
+@pytest.mark.parametrize(
+    "image_disposition",
+    [b'name="image"; filename="caf\xe9.jpg"', b'name="im\xffage"; filename="x.jpg"'],
+    ids=["filename", "name"],
+)
+def test_given_a_part_name_or_filename_that_is_not_utf8_then_400_saying_so(
+    client: FlaskClient, aws_settings: Settings, image_disposition: bytes
+) -> None:
+    content_type, data = multipart_with_raw_headers(
+        (b'name="user_id"', b"user123"), (image_disposition, jpeg())
+    )
+
+    response = client.post("/images", data=data, content_type=content_type)
+
+    body = assert_error(response, 400)
+    assert "UTF-8" in body["message"]
+    assert_nothing_stored(client, aws_settings)
 
 
 def test_given_a_file_just_above_max_file_size_within_the_body_limit_then_413(
