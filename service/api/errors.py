@@ -37,13 +37,25 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
 }
 
 
+def valid_unicode(value: Any) -> Any:
+    """``value`` with any lone surrogate in its strings (keys too) spelled as text (``\\udc80``):
+    an error may quote what the client sent, and the answer must still be valid Unicode."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode(item) for item in value]
+    return value
+
+
 def error_response(
     status: HTTPStatus, message: str, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:
     body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
     if details:
         body["errors"] = details
-    return jsonify(body), status.value
+    return jsonify(valid_unicode(body)), status.value
 
 
 def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from service.api.errors import valid_unicode
 from service.api.openapi import DeferredSpec
 
 
@@ -24,4 +25,4 @@ class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
             payload["message"] = (
                 "Invalid request parameters" if "errors" in payload else error.description
             )
-        return payload, code, headers
+        return valid_unicode(payload), code, headers
