@@ -6,7 +6,6 @@ the HTTP layer's schemas (hence the OpenAPI document) are built from them.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -40,16 +39,32 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 # 64 KiB or valid uploads get a random 413.
 FORM_MEMORY_BYTES = 256 * 1024
 
+# Query strings. gunicorn reads a request line of at most MAX_REQUEST_LINE bytes (its own
+# ceiling; past it gunicorn answers 414 itself, in HTML). The query limits below keep every
+# request the OpenAPI document allows within it, percent-encoding included (a character is
+# up to 12 bytes: %F0%9F%98%80); a test checks the longest such request line against it.
+MAX_REQUEST_LINE = 8190
+MAX_HEADER_FIELD_SIZE = 8190
+MAX_HEADER_FIELDS = 100
+MAX_FILTER_TAGS = 5  # tags of one listing query (an image may carry MAX_TAGS)
+MAX_CURSOR_LENGTH = 2048
+MAX_DATE_TEXT_LENGTH = 40  # 2026-11-05T10:30:00.123456+01:00 is 32
+
 # Used with fullmatch: '$' would also accept a trailing newline.
 USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
-# Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
-# (they delimit keys and query lists).
+# A normalised tag: letters and digits of any script, with - and _ and single inner spaces.
+# No '#' or ',' (they delimit keys and query lists).
 TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
+# A tag as sent, before tag() trims the spaces around it, collapses the runs of spaces inside
+# and applies NFKC and case folding. ([^\W_] is exactly Unicode's letters and digits, L and N:
+# the OpenAPI document spells it [\p{L}\p{N}].)
+TAG_AS_SENT_PATTERN = re.compile(r" *[^\W_][\w -]*")
 METADATA_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_METADATA_KEY_LENGTH}}}")
+# What CursorCodec (itsdangerous, URL-safe) produces.
+CURSOR_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_CURSOR_LENGTH}}}")
 
 CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 UNDECLARED_CONTENT_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
-MAX_METADATA_BYTES = 8 * 1024
 
 
 def user_id(value: str) -> str:
@@ -62,8 +77,10 @@ def user_id(value: str) -> str:
 
 
 def tag(value: str) -> str:
-    """Trim, collapse inner whitespace, case-fold (NFKC), and check the characters."""
-    normalised = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    """Check the tag as sent, then trim, collapse inner spaces, case-fold (NFKC), check again."""
+    normalised = ""
+    if len(value) <= MAX_TAG_LENGTH and TAG_AS_SENT_PATTERN.fullmatch(value):
+        normalised = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
     if not normalised or len(normalised) > MAX_TAG_LENGTH or not TAG_PATTERN.fullmatch(normalised):
         raise InvalidInput(
             f"Invalid tag {value[:80]!r}",
@@ -97,19 +114,19 @@ def is_unicode(value: str) -> bool:
 
 
 def description(value: str) -> str:
+    """At most MAX_DESCRIPTION_LENGTH characters as sent; then trimmed."""
     if not is_unicode(value):
         raise InvalidInput("Invalid description", {"description": [NOT_UNICODE]})
-    value = value.strip()
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise InvalidInput(
             "Description too long",
             {"description": [f"at most {MAX_DESCRIPTION_LENGTH} characters"]},
         )
-    return value
+    return value.strip()
 
 
 def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
-    """Custom fields: scalar values only, bounded keys, values and total size."""
+    """Custom fields: scalar values only, bounded keys and values."""
     problems: dict[str, list[str]] = {}
     result: dict[str, MetadataValue] = {}
     if len(values) > MAX_METADATA_KEYS:
@@ -132,10 +149,6 @@ def metadata(values: Mapping[str, object]) -> dict[str, MetadataValue]:
             problems[key] = ["values must be strings, numbers, booleans or null"]
     if problems:
         raise InvalidInput("Invalid custom metadata", {"metadata": problems})
-    if len(json.dumps(result).encode()) > MAX_METADATA_BYTES:
-        raise InvalidInput(
-            "Custom metadata too large", {"metadata": [f"at most {MAX_METADATA_BYTES} bytes"]}
-        )
     return result
 
 
