@@ -46,7 +46,7 @@ def create_app(
     app.config.update(
         API_TITLE="mPyCloud image service",
         API_VERSION="1.0",
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION="3.1.0",
         # Every operation needs a bearer token unless it says otherwise (health: none).
         # Given as options, not through api.spec: the document is built on first read.
         API_SPEC_OPTIONS={

@@ -34,11 +34,15 @@ from service.api.shown import shown
 from service.model import IMAGE_ID_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
-WRITE_ERRORS = (
+READ_ERRORS = (
     HTTPStatus.BAD_REQUEST,
     HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
     HTTPStatus.NOT_FOUND,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
+WRITE_ERRORS = (
+    *READ_ERRORS,
+    HTTPStatus.FORBIDDEN,
     HTTPStatus.CONFLICT,
     HTTPStatus.PRECONDITION_FAILED,
 )
@@ -116,7 +120,12 @@ class Images(MethodView):
 class ImageBatch(MethodView):
     @blp.arguments(BatchSchema)
     @blp.response(200, BatchResultsSchema)
-    @documents_errors(HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY)
+    @documents_errors(
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """One action (delete, add_tags, remove_tags) on up to 100 images, a result for each"""
         results = image_service().batch(caller(), inputs.batch_action(body))
@@ -126,7 +135,7 @@ class ImageBatch(MethodView):
 @blp.route("/<image_id>", parameters=[IMAGE_ID])
 class ImageById(MethodView):
     @blp.response(200, ImageSchema)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    @documents_errors(*READ_ERRORS)
     def get(self, image_id: str) -> Any:
         """Get an image's metadata (its ETag is the version that If-Match names)"""
         image = image_service().get(caller(), image_id)
@@ -134,7 +143,7 @@ class ImageById(MethodView):
 
     @blp.arguments(ImageChangesSchema)
     @blp.response(200, ImageSchema)
-    @documents_errors(*WRITE_ERRORS)
+    @documents_errors(*WRITE_ERRORS, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     def patch(self, changes: dict[str, Any], image_id: str) -> Any:
         """Change description, tags or custom metadata (never the image bytes); owner only"""
         image = image_service().update(
@@ -154,7 +163,7 @@ class ImageDownload(MethodView):
     @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DownloadLinkSchema)
     @blp.alt_response(302, description="Redirect to the presigned URL (?redirect=true)")
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    @documents_errors(*READ_ERRORS)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A presigned S3 URL to download the original bytes"""
         link = image_service().download_link(caller(), image_id)
@@ -171,12 +180,7 @@ class ImageThumbnail(MethodView):
     @blp.response(200, RenditionLinkSchema, description="The URL, with ?redirect=false")
     @blp.alt_response(302, description="Redirect to a presigned URL of the stored rendition")
     @blp.alt_response(304, description="If-None-Match names this rendition")
-    @documents_errors(
-        HTTPStatus.BAD_REQUEST,
-        HTTPStatus.UNAUTHORIZED,
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-    )
+    @documents_errors(*READ_ERRORS, HTTPStatus.UNPROCESSABLE_ENTITY)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A rendition (upright, sRGB, no metadata), made once and kept: 302 to its bytes"""
         service = image_service()

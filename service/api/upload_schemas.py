@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from service.api.schemas import JsonObject, TagList
+from service.api.schemas import JsonObject, TagList, user_id_field
+from service.rules import MAX_DESCRIPTION_LENGTH, MAX_TAGS
 from service.settings import MAX_FILE_SIZE_LIMIT
 from service.upload_model import MAX_PART_SIZE
 
@@ -26,9 +27,11 @@ class NewUploadSchema(Schema):
         validate=validate.Regexp("^[0-9a-fA-F]{64}$"),
         metadata={"description": "hex SHA-256 of the bytes, checked on complete"},
     )
-    user_id = fields.String(metadata={"description": "as for POST /images"})
-    description = fields.String(load_default="")
-    tags = TagList(load_default=list)
+    user_id = user_id_field(metadata={"description": "as for POST /images"})
+    description = fields.String(
+        load_default="", validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
+    )
+    tags = TagList(max_tags=MAX_TAGS, load_default=list)
     metadata = JsonObject(load_default=dict)
 
 

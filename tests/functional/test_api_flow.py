@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import json
 import struct
 import zlib
 from collections.abc import Iterator
@@ -634,7 +635,10 @@ class TestOnASharedMock:
     def test_openapi_document_is_valid_openapi_3(self, client: FlaskClient) -> None:
         spec = client.get("/openapi.json").get_json()
 
-        validate_openapi(spec)
+        # openapi-spec-validator reads each `pattern` with Python's re, which has no \p{...}:
+        # it gets Python's spelling of the class; test_openapi_document.py checks the patterns
+        # as JSON Schema reads them (ECMA 262).
+        validate_openapi(json.loads(json.dumps(spec).replace(r"\\p{L}\\p{N}", r"\\w")))
         upload_body = spec["paths"]["/images"]["post"]["requestBody"]["content"]
         assert "multipart/form-data" in upload_body
 

@@ -443,7 +443,7 @@ def test_given_a_description_over_2000_characters_then_422(
 ) -> None:
     body = rejected_upload(client, aws_settings, 422, jpeg(), description="d" * 2001)
 
-    assert "description" in body["errors"]
+    assert "description" in json.dumps(body["errors"])
 
 
 @pytest.mark.parametrize(
