@@ -23,6 +23,12 @@ class AccessPolicy:
             return
         raise NotAuthenticated("Sign in to see images")
 
+    def check_signed_in(self, caller: Caller) -> None:
+        """Writes need a caller: checked before anything is read, so that an anonymous write
+        is a 401 whether the image exists or not."""
+        if not caller.unrestricted and caller.user_id is None:
+            raise NotAuthenticated("Sign in to change images")
+
     def check_write(self, caller: Caller, image: Image) -> None:
         """PATCH, DELETE and batch writes: the owner, or a moderator."""
         if caller.unrestricted:

@@ -11,6 +11,7 @@ from service.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.api.errors import register_error_handlers
 from service.api.forms import ImageRequest
 from service.api.image_api import ImageApi
+from service.api.image_ids import ImageIdConverter
 from service.bootstrap import (
     build_idempotency_store,
     build_image_service,
@@ -69,7 +70,10 @@ def create_app(
     app.extensions[UPLOADS_EXTENSION] = upload_service or build_upload_service(settings, images)
     app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    api = ImageApi(app)
+    app.url_map.converters["image_id"] = ImageIdConverter
+    api = ImageApi(
+        app, rendition_sizes=settings.rendition_sizes, max_file_size=settings.max_file_size
+    )
     api.register_blueprint(resources.blp)
     api.register_blueprint(uploads.blp)
     api.register_blueprint(health.blp)
@@ -81,7 +85,11 @@ def create_app(
         app.config["READINESS_WARNINGS"] = [AUTH_NONE_WARNING]
         log.warning(AUTH_NONE_WARNING)
     else:
-        auth.init_app(app, token_verifier or build_token_verifier(settings))
+        auth.init_app(
+            app,
+            token_verifier or build_token_verifier(settings),
+            anonymous_reads=settings.public_read,
+        )
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app

@@ -509,6 +509,7 @@ class ImageService:
         condition refuses a version that changed meanwhile. Without ``If-Match`` a lost race is
         retried on a fresh read a few times, then reported as a conflict. A concurrent DELETE
         that won makes the image not found for this caller, as if it came second."""
+        self._access.check_signed_in(caller)
         for attempt in range(WRITE_ATTEMPTS):
             current = self._ready(image_id)
             self._access.check_write(caller, current)

@@ -26,9 +26,16 @@ UNRESTRICTED = Caller(user_id=None, unrestricted=True)
 ANONYMOUS = Caller(user_id=None)
 
 
-def init_app(app: Flask, verifier: TokenVerifier | None) -> None:
-    """``verifier`` None is ``AUTH_MODE=none``."""
+ANONYMOUS_READS = "anonymous_reads"
+_READS = frozenset({"GET", "HEAD"})
+
+
+def init_app(app: Flask, verifier: TokenVerifier | None, *, anonymous_reads: bool = False) -> None:
+    """``verifier`` None is ``AUTH_MODE=none``. ``anonymous_reads`` (``PUBLIC_READ``): reads
+    without a token go on to the service, which decides; anything else without one is a 401
+    before its parameters are read."""
     app.extensions[EXTENSION] = verifier
+    app.extensions[ANONYMOUS_READS] = anonymous_reads
     app.before_request(_resolve_caller)
 
 
@@ -46,8 +53,10 @@ def _resolve_caller() -> None:
         return
     header = request.headers.get("Authorization")
     if header is None:
-        g.caller = ANONYMOUS
-        return
+        if request.method in _READS and current_app.extensions[ANONYMOUS_READS]:
+            g.caller = ANONYMOUS
+            return
+        raise NotAuthenticated("Sign in: this request needs a bearer token")
     match = _BEARER.fullmatch(header.strip())
     if match is None:
         raise NotAuthenticated("The Authorization header must be 'Bearer <token>'")

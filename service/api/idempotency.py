@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 from flask import Response, current_app, make_response, request
 
 from service.api.auth import caller
-from service.idempotency import HEADER, StoredResponse, checked_key
+from service.idempotency import HEADER, KEY_PATTERN, StoredResponse, checked_key
 from service.ports import IdempotencyStore
 from service.rules import USER_ID_PATTERN
 
@@ -42,7 +42,12 @@ HEADER_PARAMETER = {
     "in": "header",
     "name": HEADER,
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128,
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+    },
     "description": "1-128 printable ASCII characters: a retry with the same key (same user, "
     "same request) gets the first answer for 24 h; another request with it 422, a retry while "
     "the first still runs 409",
@@ -59,7 +64,9 @@ def idempotent(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get(HEADER)
-        if header is None:
+        who = caller()
+        if header is None or (who.user_id is None and not who.unrestricted):
+            # No key, or no one signed in: the view answers (a 401), and nothing is kept.
             return view(*args, **kwargs)
         key = checked_key(header)
         owner, request_hash = _owner(), _request_hash()

@@ -6,6 +6,7 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from flask import Flask
 from flask_smorest import Api
 from marshmallow import fields, validate
 from werkzeug.exceptions import HTTPException
@@ -72,6 +73,30 @@ class ImagePlugin(MarshmallowPlugin):
 class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
     """flask-smorest's Api, with a ``message`` in every error body (it omits it by default),
     the converter above, and its OpenAPI document built on first use (:class:`DeferredSpec`)."""
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        rendition_sizes: tuple[int, ...] = (),
+        max_file_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._rendition_sizes = rendition_sizes
+        self._max_file_size = max_file_size
+        super().__init__(app, **kwargs)
+
+    def _build_spec(self) -> None:
+        super()._build_spec()
+        # Two limits are settings (RENDITION_SIZES, MAX_FILE_SIZE): the document states this
+        # deployment's, where the schemas can only state the widest.
+        thumbnail = self._spec._paths.get("/images/{image_id}/thumbnail", {}).get("get", {})
+        for parameter in thumbnail.get("parameters", []):
+            if parameter.get("name") == "size" and self._rendition_sizes:
+                parameter["schema"]["enum"] = list(self._rendition_sizes)
+        new_upload = self._spec.components.schemas.get("NewUpload")
+        if new_upload is not None and self._max_file_size is not None:
+            new_upload["properties"]["size"]["maximum"] = self._max_file_size
 
     def _init_spec(self, *, marshmallow_plugin: Any = None, **kwargs: Any) -> None:
         super()._init_spec(marshmallow_plugin=marshmallow_plugin or ImagePlugin(), **kwargs)

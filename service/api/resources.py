@@ -132,7 +132,7 @@ class ImageBatch(MethodView):
         return {"results": results}
 
 
-@blp.route("/<image_id>", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>", parameters=[IMAGE_ID])
 class ImageById(MethodView):
     @blp.response(200, ImageSchema)
     @documents_errors(*READ_ERRORS)
@@ -158,7 +158,7 @@ class ImageById(MethodView):
         image_service().delete(caller(), image_id, inputs.if_match(request))
 
 
-@blp.route("/<image_id>/download", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>/download", parameters=[IMAGE_ID])
 class ImageDownload(MethodView):
     @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DownloadLinkSchema)
@@ -174,7 +174,7 @@ class ImageDownload(MethodView):
         return link, 200, {"Cache-Control": "no-store"}
 
 
-@blp.route("/<image_id>/thumbnail", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>/thumbnail", parameters=[IMAGE_ID])
 class ImageThumbnail(MethodView):
     @blp.arguments(ThumbnailQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, RenditionLinkSchema, description="The URL, with ?redirect=false")

@@ -99,6 +99,11 @@ def tag_field() -> fields.String:
     )
 
 
+def json_tags(**kwargs: Any) -> fields.List:  # type: ignore[type-arg]
+    """Tags in a JSON body: an array of them, nothing else (forms and queries: TagList)."""
+    return fields.List(tag_field(), validate=validate.Length(max=MAX_TAGS), **kwargs)
+
+
 class TagList(fields.List):  # type: ignore[type-arg]
     """Tags: one per repeated field or parameter (as the OpenAPI document has it), or several in
     one, separated by commas or as a JSON list (``'["a", "b"]'``, the original design's form).
@@ -293,7 +298,7 @@ class ImageChangesSchema(Schema):
         }
 
     description = fields.String(validate=validate.Length(max=MAX_DESCRIPTION_LENGTH))
-    tags = fields.List(tag_field(), validate=validate.Length(max=MAX_TAGS))
+    tags = json_tags()
     metadata = JsonObject()
 
     @validates_schema
@@ -484,6 +489,11 @@ class HealthSchema(Schema):
 class BatchSchema(Schema):
     class Meta:
         unknown = RAISE
+        # add_tags and remove_tags need a tag; ImageApi's converter adds this to the document.
+        openapi: ClassVar[dict[str, Any]] = {
+            "if": {"properties": {"action": {"const": BatchVerb.DELETE.value}}},
+            "else": {"required": ["tags"], "properties": {"tags": {"minItems": 1}}},
+        }
 
     action = fields.String(
         required=True, validate=validate.OneOf([verb.value for verb in BatchVerb])
@@ -493,11 +503,7 @@ class BatchSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH_IDS),
     )
-    tags = TagList(
-        max_tags=MAX_TAGS,
-        load_default=list,
-        metadata={"description": "for add_tags and remove_tags"},
-    )
+    tags = json_tags(load_default=list, metadata={"description": "for add_tags and remove_tags"})
 
 
 class BatchResultSchema(Schema):
