@@ -48,16 +48,7 @@ def create_app(
         API_TITLE="mPyCloud image service",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.1.0",
-        # Every operation needs a bearer token unless it says otherwise (health: none).
-        # Given as options, not through api.spec: the document is built on first read.
-        API_SPEC_OPTIONS={
-            "security": [{auth.BEARER_SCHEME: []}],
-            "components": {
-                "securitySchemes": {
-                    auth.BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
-            },
-        },
+        API_SPEC_OPTIONS=_security(settings),
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -101,3 +92,16 @@ def _limit_bodies(app: Flask, upload_limit: int) -> None:
         # Before any view reads the body; werkzeug answers 413 from Content-Length alone.
         if request.endpoint == UPLOAD_ENDPOINT and request.method == "POST":
             request.max_content_length = upload_limit
+
+
+def _security(settings: Settings) -> dict[str, object]:
+    """With sign-in, every operation needs a bearer token unless it says otherwise (health:
+    none); with AUTH_MODE=none, none does. Given as options, not through api.spec: the
+    document is built on first read."""
+    if settings.auth_mode == "none":
+        return {}
+    scheme = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    return {
+        "security": [{auth.BEARER_SCHEME: []}],
+        "components": {"securitySchemes": {auth.BEARER_SCHEME: scheme}},
+    }

@@ -124,3 +124,9 @@ def test_the_longest_request_line_the_document_allows_fits_gunicorn(
         line = f"GET /images?{longest_listing_query(spec, names)} HTTP/1.1"
 
         assert len(line.encode()) <= rules.MAX_REQUEST_LINE, sorted(names)
+
+
+def test_the_document_asks_for_a_token_only_when_sign_in_is_on(spec: dict[str, Any]) -> None:
+    # The spec fixture's app runs with AUTH_MODE=none, as make run's examples do.
+    assert "security" not in spec
+    assert "securitySchemes" not in spec.get("components", {})
