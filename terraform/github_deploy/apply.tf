@@ -170,15 +170,16 @@ data "aws_iam_policy_document" "write" {
   }
 
   statement {
-    sid       = "ConfigureHttpApis"
-    actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
-    resources = local.http_apis
+    sid       = "CreateHttpApis"
+    actions   = ["apigateway:POST"]
+    resources = [local.http_apis]
   }
 
   statement {
-    sid       = "TagHttpApis"
-    actions   = ["apigateway:POST", "apigateway:DELETE"]
-    resources = [local.http_api_tags]
+    sid = "ConfigureHttpApis"
+    # An API's routes, integrations, authorizer and stage are paths below its own.
+    actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
+    resources = [local.http_api_parts]
   }
 
   statement {

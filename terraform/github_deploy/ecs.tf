@@ -163,8 +163,6 @@ data "aws_iam_policy_document" "write_ecs" {
     actions = [
       "ec2:AuthorizeSecurityGroupEgress",
       "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:RevokeSecurityGroupEgress",
-      "ec2:RevokeSecurityGroupIngress",
       "ec2:ModifySecurityGroupRules",
       "ec2:DeleteTags",
     ]

@@ -106,7 +106,7 @@ data "aws_iam_policy_document" "read" {
   statement {
     sid       = "ReadHttpApis"
     actions   = ["apigateway:GET"]
-    resources = concat(local.http_apis, [local.http_api_tags])
+    resources = [local.http_apis, local.http_api_parts]
   }
 
   statement {

@@ -25,12 +25,9 @@ locals {
   stack_schedules = "arn:${local.partition}:scheduler:${var.region}:${local.account}:schedule/default/${var.name_prefix}-*"
 
   # Generated ids, not names: user pools and HTTP APIs are matched by account and region only.
-  user_pools = "arn:${local.partition}:cognito-idp:${var.region}:${local.account}:userpool/*"
-  http_apis = [
-    "arn:${local.partition}:apigateway:${var.region}::/apis",
-    "arn:${local.partition}:apigateway:${var.region}::/apis/*",
-  ]
-  http_api_tags = "arn:${local.partition}:apigateway:${var.region}::/tags/*"
+  user_pools     = "arn:${local.partition}:cognito-idp:${var.region}:${local.account}:userpool/*"
+  http_apis      = "arn:${local.partition}:apigateway:${var.region}::/apis"
+  http_api_parts = "arn:${local.partition}:apigateway:${var.region}::/apis/*"
 
   # ECS mode: the cluster and service "<prefix>-svc", the load balancer "<prefix>-svc" and
   # its listeners, the target group named from the first 6 characters of "<prefix>-svc".
