@@ -143,6 +143,7 @@ locals {
       read       = aws_iam_policy.read.arn
       image_push = aws_iam_policy.image_push.arn
       state_read = aws_iam_policy.state_read.arn
+      plan_write = aws_iam_policy.plan_write.arn
     },
     var.enable_ecs ? { read_ecs = aws_iam_policy.read_ecs[0].arn } : {},
   )

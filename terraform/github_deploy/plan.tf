@@ -159,6 +159,20 @@ data "aws_iam_policy_document" "state_read" {
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [local.state_lock]
   }
+
+  statement {
+    sid       = "ReadSavedPlans"
+    actions   = ["s3:GetObject"]
+    resources = [local.state_plans]
+  }
+}
+
+data "aws_iam_policy_document" "plan_write" {
+  statement {
+    sid       = "SaveThePlan"
+    actions   = ["s3:PutObject"]
+    resources = [local.state_plans]
+  }
 }
 
 resource "aws_iam_policy" "read" {
@@ -180,4 +194,11 @@ resource "aws_iam_policy" "state_read" {
   path        = local.iam_path
   description = "Read the ${var.name_prefix} Terraform state and take its lock"
   policy      = data.aws_iam_policy_document.state_read.json
+}
+
+resource "aws_iam_policy" "plan_write" {
+  name        = "${var.name_prefix}-deploy-plan-write"
+  path        = local.iam_path
+  description = "Save ${var.name_prefix} Terraform plans next to the state, for the apply job"
+  policy      = data.aws_iam_policy_document.plan_write.json
 }

@@ -46,4 +46,6 @@ locals {
   state_bucket = "arn:${local.partition}:s3:::${var.state_bucket}"
   state_object = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}"
   state_lock   = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}.tflock"
+  # Saved plans, from the plan job to the apply job: they hold the state's secrets too.
+  state_plans = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}.plans/*"
 }

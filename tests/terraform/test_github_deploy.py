@@ -260,7 +260,7 @@ def test_neither_role_reads_or_writes_images_or_destroys_their_stores(
 def test_the_plan_role_changes_only_its_lock_and_the_repository(
     granted: dict[str, list[Statement]],
 ) -> None:
-    lock = f"{STATE_OBJECT}.tflock"
+    lock, plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/*"
     repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}"
     for statement in granted["plan"]:
         for action in statement.actions:
@@ -269,7 +269,10 @@ def test_the_plan_role_changes_only_its_lock_and_the_repository(
             assert action.startswith("ecr:") or action in ("s3:PutObject", "s3:DeleteObject"), (
                 action
             )
-            assert set(statement.resources) <= {lock, repository}, (action, statement.resources)
+            assert set(statement.resources) <= {lock, plans, repository}, (
+                action,
+                statement.resources,
+            )
 
 
 def test_state_access(granted: dict[str, list[Statement]]) -> None:
@@ -282,15 +285,15 @@ def test_state_access(granted: dict[str, list[Statement]]) -> None:
                         grants.setdefault(action, set()).add(pattern)
         return grants
 
-    lock = f"{STATE_OBJECT}.tflock"
-    plan = {
+    lock, plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/*"
+    both = {
         "s3:ListBucket": {f"arn:aws:s3:::{STATE_BUCKET}"},
-        "s3:GetObject": {STATE_OBJECT, lock},
-        "s3:PutObject": {lock},
+        "s3:GetObject": {STATE_OBJECT, lock, plans},
         "s3:DeleteObject": {lock},
     }
-    assert on_state("plan") == plan
-    assert on_state("apply") == {**plan, "s3:PutObject": {STATE_OBJECT, lock}}
+    # The plan job saves its plan; only the apply job writes the state.
+    assert on_state("plan") == {**both, "s3:PutObject": {lock, plans}}
+    assert on_state("apply") == {**both, "s3:PutObject": {STATE_OBJECT, lock}}
 
 
 def test_the_stack_patterns_never_match_the_state_bucket(
