@@ -61,8 +61,9 @@ data "aws_iam_policy_document" "assume_role" {
 }
 
 resource "aws_iam_role" "function" {
-  name               = "${var.name}-lambda"
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  name                 = "${var.name}-lambda"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 data "aws_iam_policy_document" "runtime" {
@@ -308,8 +309,9 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 resource "aws_iam_role" "scheduler" {
   count = local.sweeper_enabled ? 1 : 0
 
-  name               = "${local.sweeper_name}-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+  name                 = "${local.sweeper_name}-scheduler"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 data "aws_iam_policy_document" "scheduler" {
