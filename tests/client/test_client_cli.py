@@ -13,7 +13,8 @@ import pytest
 import mpycloud.cli.common
 from mpycloud import Client
 from mpycloud.cli import main
-from mpycloud.config import Config, config_path
+from mpycloud.config import CognitoApp, Config, Credentials, config_path
+from mpycloud.signin import SignedIn
 from tests.client.fake_service import API, FakeService, error
 from tests.client.files import png_file
 from tests.client.tokens import fake_jwt
@@ -143,3 +144,24 @@ def test_tag_and_rm_report_every_id(
     assert code == 1
     assert [row["result"] for row in removed] == ["ok", "not_found"]
     assert cli.images == {}
+
+
+def test_a_kept_cognito_token_about_to_expire_is_renewed_first(
+    cli: FakeService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = CognitoApp("client-1", "eu-west-1")
+    old, new = fake_jwt("bob", expires_in=10), fake_jwt("bob", expires_in=3600)
+    Config(API, {API: Credentials(old, "bob", "refresh-1", app)}).save()
+    asked: list[tuple[CognitoApp, str]] = []
+
+    def renew(given: CognitoApp, refresh_token: str) -> SignedIn:
+        asked.append((given, refresh_token))
+        return SignedIn(new, refresh_token, given)
+
+    monkeypatch.setattr(mpycloud.cli.common, "refresh", renew)
+
+    assert main(["ls"]) == 0
+
+    assert asked == [(app, "refresh-1")]
+    assert cli.seen[0].headers["Authorization"] == f"Bearer {new}"
+    assert Config.load().servers[API] == Credentials(new, "bob", "refresh-1", app)

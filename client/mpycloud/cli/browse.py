@@ -73,10 +73,13 @@ def run_ls(args: argparse.Namespace) -> int:
     elif args.ids_only:
         for image in images:
             print(image.image_id)
-    else:
+    elif out.is_terminal:
         out.print(image_table(images))
         if cursor:
             out.print(f"more: mpycloud ls ... --cursor {cursor}")
+    else:  # piped: whole values, tab-separated, for cut and awk
+        for image in images:
+            print("\t".join(_row(image, short=False)))
     return 0
 
 
@@ -98,21 +101,25 @@ def _collect(
 def image_table(images: list[Image]) -> Table:
     table = Table(show_edge=False)
     for name in ("id", "user", "created", "size", "pixels"):
-        table.add_column(name, no_wrap=True)
+        table.add_column(name, no_wrap=True, min_width=26 if name == "id" else None)
     for name in ("tags", "file"):
         table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=6)
     for image in images:
-        created = image.created_at.astimezone() if image.created_at else None
-        table.add_row(
-            image.image_id,
-            image.user_id,
-            f"{created:%m-%d %H:%M}" if created else "",
-            human_bytes(image.size_bytes),
-            f"{image.width}x{image.height}",
-            ",".join(image.tags),
-            image.original_filename,
-        )
+        table.add_row(*_row(image, short=True))
     return table
+
+
+def _row(image: Image, *, short: bool) -> list[str]:
+    created = image.created_at.astimezone() if image.created_at else None
+    return [
+        image.image_id,
+        image.user_id,
+        "" if created is None else f"{created:%m-%d %H:%M}" if short else created.isoformat(),
+        human_bytes(image.size_bytes) if short else str(image.size_bytes),
+        f"{image.width}x{image.height}",
+        ",".join(image.tags),
+        image.original_filename,
+    ]
 
 
 def run_get(args: argparse.Namespace) -> int:
