@@ -95,6 +95,11 @@ def test_upload_walks_folders_and_a_second_run_sends_nothing(
     assert (second["uploaded"], second["duplicates"], second["bytes_sent"]) == (0, 6, 0)
     assert [r.method for r in cli.seen] == ["GET"]  # the owner's listing, nothing sent
 
+    code, third = run_json(capsys, "upload", str(album), "--send-all", "--json")
+
+    assert (third["uploaded"], third["duplicates"]) == (0, 6)
+    assert third["bytes_sent"] == first["bytes_sent"]  # sent: the service found them duplicates
+
 
 def test_upload_reports_each_failure_with_its_reason(
     cli: FakeService, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +55,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     upload.add_argument("--user", help="the owner, for a service without sign-in")
     upload.add_argument("--json", action="store_true", help="print the summary as JSON")
     upload.add_argument("--no-progress", action="store_true", help="no progress bars")
+    upload.add_argument(
+        "--send-all",
+        action="store_true",
+        help="do not list your images first (one request per 100 of them) to skip known files;"
+        " the service still answers a duplicate for bytes you already have",
+    )
     upload.set_defaults(run=run)
 
 
@@ -67,9 +74,15 @@ def run(args: argparse.Namespace) -> int:
     ctx = context(args)
     jobs = max(1, args.jobs)
     started = time.monotonic()
+    show = err.is_terminal and not args.no_progress
     with ctx.client(max_connections=2 * jobs) as client:
-        known = known_images(client, args.user or ctx.user)
-        show = err.is_terminal and not args.no_progress
+        owner = "" if args.send_all else args.user or ctx.user
+        with (
+            err.status("listing your images, to skip those already there…")
+            if show
+            else nullcontext()
+        ):
+            known = known_images(client, owner)
         outcomes = upload_all(client, files, options, known, jobs, show=show)
     elapsed = time.monotonic() - started
     print_summary([asdict(o) for o in outcomes], elapsed, as_json=args.json)
