@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
+
 from mpycloud.files import Progress, ProgressReader
-from mpycloud.http import IDEMPOTENCY_HEADER
+from mpycloud.http import IDEMPOTENCY_HEADER, RetryPolicy
 from mpycloud.models import (
     BatchResult,
     DownloadLink,
@@ -39,8 +42,9 @@ class Client(UploadSessionEndpoints):
 
     ``direct_upload_limit``: files up to this size go in one ``POST /images``, larger ones
     through an upload session (the request cap under Lambda is 4.5 MB). ``resume`` keeps the
-    ids of multipart sessions, so that an interrupted upload of the same bytes resumes. The
-    other keyword arguments are ``ApiBase``'s: timeout, retry policy, httpx transport.
+    ids of multipart sessions, so that an interrupted upload of the same bytes resumes.
+    ``transport`` replaces httpx's (tests use ``httpx.MockTransport``); ``sleep`` is what
+    waits between retries.
     """
 
     def __init__(
@@ -50,9 +54,21 @@ class Client(UploadSessionEndpoints):
         *,
         direct_upload_limit: int = DIRECT_UPLOAD_LIMIT,
         resume: ResumeStore | None = None,
-        **options: Any,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_connections: int = 32,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(base_url, token, **options)
+        super().__init__(
+            base_url,
+            token,
+            timeout=timeout,
+            retry=retry,
+            transport=transport,
+            max_connections=max_connections,
+            sleep=sleep,
+        )
         self.uploader = Uploader(self, direct_upload_limit, resume)
 
     def __enter__(self) -> Client:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from mpycloud.cli import browse, edit, login, upload
 from mpycloud.cli.common import common_options, describe, err
@@ -19,11 +20,19 @@ def parser() -> argparse.ArgumentParser:
         description="Upload, list, tag, download and delete images on an mPyCloud service.",
     )
     main_parser.add_argument("-v", "--verbose", action="store_true", help="log every retry")
+    main_parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_options()
     for module in (login, upload, browse, edit):
         module.register(commands, common)
     return main_parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("mpycloud-client")
+    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
