@@ -27,8 +27,10 @@ class FilesColumn(ProgressColumn):
         if "files_total" not in task.fields:
             return Text("")
         done, total = task.fields["files_done"], task.fields["files_total"]
-        rate = done / task.elapsed if task.elapsed else 0.0
-        return Text(f"{done}/{total} files {rate:.1f}/s", style="progress.data.speed")
+        elapsed = task.elapsed or 0.0
+        # Under a second the rate says little (a run of skipped duplicates shows thousands/s).
+        rate = f" {done / elapsed:.1f}/s" if elapsed >= 1 else ""
+        return Text(f"{done}/{total} files{rate}", style="progress.data.speed")
 
 
 class TransferBars:
