@@ -5,14 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-emulator.txt \
-	pyproject.toml | cksum | cut -d' ' -f1)
+	pyproject.toml client/pyproject.toml | cksum | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
 ACTIONLINT_VENV := .venv-actionlint
 ACTIONLINT_SUM := $(shell cat requirements-actionlint.txt | cksum | cut -d' ' -f1)
 ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed-$(ACTIONLINT_SUM)
 ACTIONLINT_MISSING := $(ACTIONLINT_VENV)/.unavailable-$(ACTIONLINT_SUM)
-PYTHON_SOURCES := service tests bench scripts
+PYTHON_SOURCES := service tests bench scripts client
 PYTEST_ARGS ?=
 LOAD_URL ?= http://127.0.0.1:8000
 LOAD_USERS ?= 16
@@ -27,11 +27,14 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # The project itself is installed editable: scripts and benchmarks import `service` as a package.
-$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt pyproject.toml
+# So is the client (client/, the `mpycloud` command), with the dependencies its pyproject pins.
+$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt pyproject.toml \
+		client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	$(BIN)/python -m pip install --quiet --editable ./client
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -53,7 +56,7 @@ pytest: $(STAMP) ## every test, with coverage (container tests skip without a Do
 unit: $(STAMP) ## the unit tests alone (no I/O), in seconds
 	$(BIN)/python -m pytest tests/unit -q --no-cov $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources
+lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources (client/ too)
 	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/mypy

@@ -6,10 +6,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,3 +64,40 @@ class Stack:
             timeout=60,
             check=False,
         )
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    url: str
+    emulator: str
+    output: str
+
+
+@contextmanager
+def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
+    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
+    port, emulator_port = free_port(), free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "run-local",
+                "--port",
+                str(port),
+                "--emulator-port",
+                str(emulator_port),
+            ],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
+            output = Path(log).read_text()
+            assert f"http://127.0.0.1:{port}/docs" in output
+            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
+        finally:
+            stop(process)

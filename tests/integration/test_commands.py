@@ -10,8 +10,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,9 +20,15 @@ from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import NewImage
 from service.settings import Settings
-from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
+from tests.integration.processes import (
+    BIN,
+    ROOT,
+    LocalRun,
+    Stack,
+    coverage_env,
+    started_run_local,
+)
 from tests.support.images import jpeg
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -75,43 +79,6 @@ def test_bad_settings_fail_at_start_naming_the_setting(stack: Stack) -> None:
     result = stack.run("create-resources", MAX_FILE_SIZE="ten megabytes")
     assert result.returncode == 2
     assert "MAX_FILE_SIZE" in result.stderr
-
-
-@dataclass(frozen=True)
-class LocalRun:
-    url: str
-    emulator: str
-    output: str
-
-
-@contextmanager
-def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
-    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
-    port, emulator_port = free_port(), free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service",
-                "run-local",
-                "--port",
-                str(port),
-                "--emulator-port",
-                str(emulator_port),
-            ],
-            cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
-            output = Path(log).read_text()
-            assert f"http://127.0.0.1:{port}/docs" in output
-            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
-        finally:
-            stop(process)
 
 
 @pytest.fixture(scope="module")
