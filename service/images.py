@@ -315,6 +315,14 @@ class ImageService:
         """The image in whatever status, for the upload sessions that made it; no caller."""
         return self._repository.get(image_id)
 
+    @property
+    def rendition_sizes(self) -> tuple[int, ...]:
+        return self._limits.rendition_sizes
+
+    def may_change(self, caller: Caller, image: Image) -> bool:
+        """Whether ``caller`` may edit or delete ``image`` (to offer it, not to allow it)."""
+        return self._access.may_write(caller, image)
+
     def sees_location(self, caller: Caller, image: Image) -> bool:
         """Whether ``caller`` may see where ``image`` was taken (its owner only)."""
         return self._access.may_see_location(caller, image)

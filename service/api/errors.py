@@ -36,6 +36,13 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
 }
 
 
+def status_of(error: errors.ImageServiceError) -> HTTPStatus:
+    return next(
+        (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+    )
+
+
 def error_response(
     status: HTTPStatus, message: str, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:
@@ -72,10 +79,7 @@ def register_error_handlers(
 
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
-        status = next(
-            (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-        )
+        status = status_of(error)
         if status >= 500:
             log.warning("request failed: %s", error.message)
         response, code = error_response(status, error.message, error.errors)
