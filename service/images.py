@@ -40,6 +40,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DecoderBusy,
     DuplicateImage,
     ImageConflict,
     ImageNotFound,
@@ -63,6 +64,7 @@ from service.model import (
     ImageQuery,
     ImageStatus,
     NewImage,
+    Placeholder,
     Rendition,
     RenditionInfo,
     image_id_of_rendition_prefix,
@@ -283,6 +285,15 @@ class ImageService:
         except Exception:
             self._discard_pending(image)
             raise
+
+    def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
+        """BlurHash and dominant colour of an image's bytes, or None when they cannot be
+        rendered within the decoding limits (an image without a placeholder is still fine)."""
+        try:
+            smallest = self._render_smallest(body)
+        except (ImageTooLarge, DecoderBusy):
+            return None
+        return self._processor.placeholder(smallest.data) if smallest else None
 
     def _render_smallest(self, body: BinaryIO) -> Rendition | None:
         """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
