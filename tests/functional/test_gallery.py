@@ -349,3 +349,21 @@ class TestWithoutSignIn:
         assert get(client, "/sign-in").status_code == 302
         assert deleted.status_code == 302
         assert get(client, f"/photos/{image_id}").status_code == 404
+
+
+class TestInfiniteScroll:
+    def test_the_grid_pages_by_cursor(self, app: Flask, browser: FlaskClient) -> None:
+        ids = [published(app, "dave", jpeg(color=f"#{i:02x}8040")) for i in range(26)]
+        sign_in(browser, "bob")
+
+        grid = get(browser, "/?user_id=dave").get_data(as_text=True)
+        first = re.findall(r'data-image-id="([0-9A-Z]{26})"', grid)
+        more = re.search(r'id="more" class="more" href="([^"]+)" data-tiles="([^"]+)"', grid)
+        assert more
+        tiles = get(browser, more.group(2).replace("&amp;", "&"))
+        rest = re.findall(r'data-image-id="([0-9A-Z]{26})"', tiles.get_data(as_text=True))
+
+        assert first + rest == list(reversed(ids))
+        assert len(first) == 24
+        assert "X-Next-Tiles" not in tiles.headers
+        assert "user_id=dave" in more.group(1)

@@ -21,6 +21,7 @@ from typing import Any
 
 import blurhash
 import pytest
+import requests
 from PIL import Image as PILImage
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -57,8 +58,10 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def gallery(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gunicorn with sign-in on, trusting moto's Cognito pool, which has the user alice."""
+def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """gunicorn with sign-in on, trusting moto's Cognito pool, which has the users alice and
+    bob (their password: DEV_PASSWORD)."""
+    chromium()  # skip (or fail) before starting anything
     suffix = uuid.uuid4().hex[:8]
     port = free_port()
     env = {
@@ -85,8 +88,9 @@ def gallery(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     created = stack.run("create-resources", "--auth-env", str(auth_env))
     assert created.returncode == 0, created.stderr
     env |= dict(line.split("=", 1) for line in auth_env.read_text().splitlines() if line)
-    made = stack.run("dev-token", "alice")  # makes alice, whose password is DEV_PASSWORD
-    assert made.returncode == 0, made.stderr
+    for user in ("alice", "bob"):
+        made = stack.run("dev-token", user)  # makes the user, whose password is DEV_PASSWORD
+        assert made.returncode == 0, made.stderr
     with stack.log.open("wb") as sink:
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
@@ -97,9 +101,14 @@ def gallery(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
         try:
             wait_for(f"{stack.base_url}/health", process)
-            yield stack.base_url
+            yield stack
         finally:
             stop(process)
+
+
+@pytest.fixture(scope="module")
+def gallery(stack: Stack) -> str:
+    return stack.base_url
 
 
 @pytest.fixture
@@ -156,6 +165,14 @@ def drop(page: Page, files: list[tuple[str, bytes, str]]) -> None:
     )
     for event in ("dragenter", "dragover", "drop"):
         page.dispatch_event("#dropzone", event, {"dataTransfer": transfer})
+
+
+def sign_in(page: Page, gallery: str, user: str) -> None:
+    page.goto(f"{gallery}/sign-in")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", DEV_PASSWORD)
+    page.click("form.sign-in button[type=submit]")
+    expect(page.locator("#viewer")).to_have_text(user)
 
 
 def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) -> None:
@@ -261,3 +278,35 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
 
     # No script error and no Content-Security-Policy violation on the way.
     assert problems == []
+
+
+def test_the_grid_loads_more_tiles_as_it_scrolls(stack: Stack, page: Page) -> None:
+    # GIVEN 30 images of bob's, uploaded through the API
+    token = stack.run("dev-token", "bob").stdout.strip()
+    for number in range(30):
+        sent = requests.post(
+            f"{stack.base_url}/images",
+            files={
+                "image": (
+                    f"{number}.jpg",
+                    gradient_jpeg((64, 48), "white", f"#{8 * number:02x}2060"),
+                )
+            },
+            data={"description": f"number {number}"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert sent.status_code in (200, 201), sent.text
+    sign_in(page, stack.base_url, "bob")
+
+    # WHEN the grid of bob's images is scrolled to its end
+    page.goto(f"{stack.base_url}/?user_id=bob")
+    tiles = page.locator("#grid .tile")
+    expect(tiles).to_have_count(24)
+    page.locator("#more").scroll_into_view_if_needed()
+
+    # THEN the next page's tiles are appended, and there is no further page
+    expect(tiles).to_have_count(30)
+    expect(page.locator("#more")).to_have_count(0)
+    alts = page.eval_on_selector_all("#grid img", "images => images.map(i => i.alt)")
+    assert alts == [f"number {n}" for n in reversed(range(30))]
