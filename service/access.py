@@ -38,6 +38,13 @@ class AccessPolicy:
         if caller.user_id != image.user_id and self.admin_group not in caller.groups:
             raise Forbidden(f"Image {image.image_id} belongs to another user")
 
+    def may_write(self, caller: Caller, image: Image) -> bool:
+        try:
+            self.check_write(caller, image)
+        except (NotAuthenticated, Forbidden):
+            return False
+        return True
+
     def may_see_location(self, caller: Caller, image: Image) -> bool:
         """Where a photo was taken is the owner's to see: no one else, moderators included.
         Without sign-in (``AUTH_MODE=none``) the client names users freely: no one sees it."""

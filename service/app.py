@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, request
 
+from service import web
 from service.api import auth, health, idempotency, request_ids, resources, uploads
 from service.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.api.errors import register_error_handlers
@@ -15,12 +16,14 @@ from service.api.image_ids import ImageIdConverter
 from service.bootstrap import (
     build_idempotency_store,
     build_image_service,
+    build_sessions,
     build_token_verifier,
     build_upload_service,
 )
 from service.images import ImageService
-from service.ports import IdempotencyStore, TokenVerifier
+from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
 from service.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES, MAX_JSON_BODY_BYTES
+from service.sessions import SessionService
 from service.settings import Settings
 from service.uploads import UploadService
 
@@ -37,7 +40,10 @@ def create_app(
     token_verifier: TokenVerifier | None = None,
     upload_service: UploadService | None = None,
     idempotency_store: IdempotencyStore | None = None,
+    credentials: CredentialExchange | None = None,
 ) -> Flask:
+    """Services and adapters not given are built from ``settings``; ``credentials`` is the
+    gallery's sign-in (Cognito's by default)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.request_class = ImageRequest
@@ -71,16 +77,20 @@ def create_app(
     register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
     _limit_bodies(app, upload_limit)
     request_ids.init_app(app)
+    sessions: SessionService | None = None
     if settings.auth_mode == "none":
         auth.init_app(app, None)
         app.config["READINESS_WARNINGS"] = [AUTH_NONE_WARNING]
         log.warning(AUTH_NONE_WARNING)
     else:
-        auth.init_app(
-            app,
-            token_verifier or build_token_verifier(settings),
-            anonymous_reads=settings.public_read,
+        verifier = token_verifier or build_token_verifier(settings)
+        auth.init_app(app, verifier, anonymous_reads=settings.public_read)
+        sessions = (
+            SessionService(credentials, verifier, token_use=settings.auth_token_use)
+            if credentials is not None
+            else build_sessions(settings, verifier)
         )
+    web.init_app(app, settings, sessions)
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app

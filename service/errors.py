@@ -56,6 +56,11 @@ class InvalidToken(NotAuthenticated):
     """A bearer token was given but cannot be trusted (signature, issuer, expiry, client)."""
 
 
+class SignInFailed(NotAuthenticated):
+    """The identity provider did not accept the user name and password (or wants a step the
+    service does not offer, such as a new password)."""
+
+
 class Forbidden(ImageServiceError):
     """The caller is signed in but may not do this (another user's image, for instance)."""
 

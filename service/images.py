@@ -40,6 +40,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DecoderBusy,
     DuplicateImage,
     ImageConflict,
     ImageNotFound,
@@ -62,6 +63,7 @@ from service.model import (
     ImageQuery,
     ImageStatus,
     NewImage,
+    Placeholder,
     Rendition,
     RenditionInfo,
     image_id_of_rendition_prefix,
@@ -284,6 +286,15 @@ class ImageService:
             self._discard_pending(image)
             raise
 
+    def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
+        """BlurHash and dominant colour of an image's bytes, or None when they cannot be
+        rendered within the decoding limits (an image without a placeholder is still fine)."""
+        try:
+            smallest = self._render_smallest(body)
+        except (ImageTooLarge, DecoderBusy):
+            return None
+        return self._processor.placeholder(smallest.data) if smallest else None
+
     def _render_smallest(self, body: BinaryIO) -> Rendition | None:
         """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
         stored with PRERENDER). An image the processor cannot render gets no placeholder."""
@@ -314,6 +325,14 @@ class ImageService:
     def find(self, image_id: str) -> Image | None:
         """The image in whatever status, for the upload sessions that made it; no caller."""
         return self._repository.get(image_id)
+
+    @property
+    def rendition_sizes(self) -> tuple[int, ...]:
+        return self._limits.rendition_sizes
+
+    def may_change(self, caller: Caller, image: Image) -> bool:
+        """Whether ``caller`` may edit or delete ``image`` (to offer it, not to allow it)."""
+        return self._access.may_write(caller, image)
 
     def sees_location(self, caller: Caller, image: Image) -> bool:
         """Whether ``caller`` may see where ``image`` was taken (its owner only)."""

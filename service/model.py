@@ -248,6 +248,15 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class Tokens:
+    """What the identity provider answers a sign-in with; ``expires_in`` in seconds."""
+
+    access_token: str = field(repr=False)
+    id_token: str = field(repr=False)
+    expires_in: int
+
+
+@dataclass(frozen=True)
 class NewImage:
     """An upload as the client described it, already validated and normalised. ``user_id`` is
     the owner the client named, if it named one."""

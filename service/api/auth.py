@@ -21,6 +21,9 @@ EXTENSION = "token_verifier"
 BEARER_SCHEME = "bearerAuth"
 # Routes anyone may call, signed in or not, token or not.
 PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs"})
+# The gallery's pages carry the token in a cookie and resolve the caller themselves
+# (service.web.identity): a bearer header means nothing there.
+COOKIE_BLUEPRINTS = frozenset({"web"})
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)", re.IGNORECASE)
 UNRESTRICTED = Caller(user_id=None, unrestricted=True)
 ANONYMOUS = Caller(user_id=None)
@@ -45,7 +48,8 @@ def caller() -> Caller:
 
 
 def _resolve_caller() -> None:
-    if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+    resolved_elsewhere = request.blueprint in PUBLIC_BLUEPRINTS | COOKIE_BLUEPRINTS
+    if resolved_elsewhere or request.endpoint in (None, "static"):
         return
     verifier: TokenVerifier | None = current_app.extensions[EXTENSION]
     if verifier is None:

@@ -49,6 +49,13 @@ def valid_unicode(value: Any) -> Any:
     return value
 
 
+def status_of(error: errors.ImageServiceError) -> HTTPStatus:
+    return next(
+        (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+    )
+
+
 def error_response(
     status: HTTPStatus, message: str, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:
@@ -63,10 +70,7 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
 
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
-        status = next(
-            (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-        )
+        status = status_of(error)
         if status >= 500:
             log.warning("request failed: %s", error.message)
         response, code = error_response(status, error.message, error.errors)

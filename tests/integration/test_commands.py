@@ -260,3 +260,34 @@ def test_gunicorn_refuses_to_start_with_a_bad_worker_count() -> None:
     )
     assert started.returncode != 0
     assert "GUNICORN_WORKERS must be an integer" in started.stdout + started.stderr
+
+
+def test_make_run_prints_a_gallery_sign_in_that_works(signed_in_run: LocalRun) -> None:
+    # GIVEN the user and password make run printed for the gallery
+    (user, password) = re.findall(
+        r"^Gallery sign-in: (\w+) or \w+, password (\S+)$", signed_in_run.output, re.MULTILINE
+    )[0]
+    base = signed_in_run.url
+    form_page = requests.get(f"{base}/sign-in", timeout=30)
+    (csrf,) = re.findall(r'name="csrf-token" content="([^"]+)"', form_page.text)
+    # Secure cookies go back over http://127.0.0.1 in browsers (a secure context); Python's
+    # cookie jar does not do that, so they are sent by hand.
+    jar = "; ".join(f"{c.name}={c.value}" for c in form_page.cookies)
+
+    # WHEN the form is posted
+    signed_in = requests.post(
+        f"{base}/sign-in",
+        data={"username": user, "password": password, "csrf_token": csrf},
+        headers={"Cookie": jar},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    # THEN the session cookie names the user on the gallery's pages
+    assert signed_in.status_code == 302, signed_in.text
+    session = signed_in.cookies["__Host-mpycloud-session"]
+    grid = requests.get(
+        f"{base}/", headers={"Cookie": f"__Host-mpycloud-session={session}"}, timeout=30
+    )
+    assert grid.status_code == 200
+    assert f'id="viewer">{user}<' in grid.text

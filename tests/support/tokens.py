@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWKSet
 
+from service.errors import SignInFailed
+from service.model import Tokens
+
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 CLIENT_ID = "test-app-client"
 
@@ -96,3 +99,22 @@ def served_jwks(issuer: TokenIssuer) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class IssuerCredentials:
+    """A CredentialExchange that knows some passwords and signs tokens with ``issuer``, as
+    Cognito's USER_PASSWORD_AUTH would answer."""
+
+    issuer: TokenIssuer
+    passwords: dict[str, str]
+    expires_in: int = 3600
+
+    def sign_in(self, username: str, password: str) -> Tokens:
+        if self.passwords.get(username) != password:
+            raise SignInFailed("Wrong user name or password")
+        return Tokens(
+            access_token=self.issuer.token(username),
+            id_token=self.issuer.token(username, token_use="id"),
+            expires_in=self.expires_in,
+        )
