@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.errors import InvalidInput
-from service.model import MAX_USER_ID_LENGTH, Caller
+from service.model import Caller
 from service.ports import CredentialExchange, TokenVerifier
+from service.rules import MAX_USER_ID_LENGTH
 
 # Cognito accepts passwords of at most 256 characters; anything longer cannot be right.
 MAX_PASSWORD_LENGTH = 256

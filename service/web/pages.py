@@ -77,7 +77,7 @@ def photo(image_id: str) -> Any:
 def edit_tags(image_id: str) -> Any:
     service = image_service()
     try:
-        tags = rules.tags(part for part in request.form.get("tags", "").split(",") if part.strip())
+        tags = rules.tags([t for t in request.form.get("tags", "").split(",") if t.strip()])
         service.update(caller(), image_id, ImageChanges(tags=tags), _version())
     except (InvalidInput, PreconditionFailed) as error:
         status = 412 if isinstance(error, PreconditionFailed) else 422

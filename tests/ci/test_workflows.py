@@ -105,7 +105,8 @@ def test_ci_requires_what_ci_run_requires() -> None:
     assert "REQUIRE_CONTAINERS" in required
     for name in required:
         assert env.get(name) == "1", name
-    for package in re.findall(r"apt-get install[^\n]*?((?:\s+[a-z0-9.+-]+)+)\s*$", CI_RUN, re.M):
+    install = r"apt-get install[^\n]*?((?:[ \t]+[a-z0-9.+-]+)+)[ \t]*$"
+    for package in re.findall(install, CI_RUN, re.M):
         for name in package.split():
             if not name.startswith("-"):
                 assert name in run_text(workflow("ci.yml")["jobs"]["test"]), name
