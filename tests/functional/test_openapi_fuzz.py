@@ -5,7 +5,8 @@ in this process, with moto behind it (schemathesis' in-process WSGI transport fa
 ignored_auth probes). Against a running server it would be
 
     schemathesis run http://127.0.0.1:8000/openapi.json --checks all --mode all \\
-        --phases examples,coverage,fuzzing,stateful --max-examples 100 --seed 20261127
+        --phases examples,coverage,fuzzing,stateful --max-examples 100 --seed 20261127 \\
+        -H "Authorization: Bearer $TOKEN"
 
 with this schemathesis.toml (the settings of run() below):
 
@@ -16,8 +17,8 @@ with this schemathesis.toml (the settings of run() below):
     generation.max-examples = 30
     inference.algorithms = ["location-headers"]
 
-and the two hooks of run(): real images for the upload (random bytes are a 400, rightly), and
-EXCLUSIONS. Stateful scenarios follow the Location header of an upload to GET, PATCH and
+and the three hooks of run(): real images for the upload (random bytes are a 400, rightly), a
+fresh Idempotency-Key per request where the generated one is valid, and EXCLUSIONS. Stateful scenarios follow the Location header of an upload to GET, PATCH and
 DELETE of the image.
 
 EXCLUSIONS lists what the document cannot state: each drops only the failures it names,
