@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -12,6 +12,16 @@ from mpycloud.errors import error_from
 from mpycloud.http import Channel, RetryPolicy
 
 USER_AGENT = "mpycloud-client/0.1"
+
+
+class ConnectionOptions(TypedDict, total=False):
+    """ApiBase's keyword options, for a subclass's constructor to pass on."""
+
+    timeout: float
+    retry: RetryPolicy | None
+    transport: httpx.BaseTransport | None
+    max_connections: int
+    sleep: Callable[[float], None]
 
 
 class ApiBase:

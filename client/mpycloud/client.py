@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
-
+from mpycloud.base import ConnectionOptions
 from mpycloud.files import Progress, ProgressReader
-from mpycloud.http import IDEMPOTENCY_HEADER, RetryPolicy
+from mpycloud.http import IDEMPOTENCY_HEADER
 from mpycloud.image_endpoints import ImageEndpoints
 from mpycloud.models import (
     DownloadLink,
@@ -43,21 +41,9 @@ class Client(ImageEndpoints, UploadSessionEndpoints):
         *,
         direct_upload_limit: int = DIRECT_UPLOAD_LIMIT,
         resume: ResumeStore | None = None,
-        timeout: float = 60.0,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        max_connections: int = 32,
-        sleep: Callable[[float], None] = time.sleep,
+        **connection: Unpack[ConnectionOptions],
     ) -> None:
-        super().__init__(
-            base_url,
-            token,
-            timeout=timeout,
-            retry=retry,
-            transport=transport,
-            max_connections=max_connections,
-            sleep=sleep,
-        )
+        super().__init__(base_url, token, **connection)
         self.uploader = Uploader(self, direct_upload_limit, resume)
 
     def __enter__(self) -> Client:

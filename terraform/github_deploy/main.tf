@@ -17,6 +17,10 @@ locals {
   # The apply job's environment has required reviewers; the plan job's has none.
   apply_environment = var.github_environment
   plan_environment  = "${var.github_environment}-plan"
+  job_environments = {
+    plan  = local.plan_environment
+    apply = local.apply_environment
+  }
   # Jobs of the deploy workflow as it is on main or on a release tag, never on another branch.
   deploy_workflow_refs = [
     "${local.repository}/.github/workflows/deploy.yml@refs/heads/main",
@@ -54,9 +58,11 @@ data "aws_iam_openid_connect_provider" "github" {
 # and the ref it ran from. Both must match, so another workflow of the repository, the deploy
 # workflow on a feature branch, or a job outside the environment gets no credentials.
 
-data "aws_iam_policy_document" "trust_plan" {
+data "aws_iam_policy_document" "trust" {
+  for_each = local.job_environments
+
   statement {
-    sid     = "DeployWorkflowPlanJob"
+    sid     = "DeployWorkflow${title(each.key)}Job"
     effect  = "Allow"
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
@@ -74,38 +80,7 @@ data "aws_iam_policy_document" "trust_plan" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${local.repository}:environment:${local.plan_environment}"]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "token.actions.githubusercontent.com:job_workflow_ref"
-      values   = local.deploy_workflow_refs
-    }
-  }
-}
-
-data "aws_iam_policy_document" "trust_apply" {
-  statement {
-    sid     = "DeployWorkflowApplyJob"
-    effect  = "Allow"
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [local.oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${local.repository}:environment:${local.apply_environment}"]
+      values   = ["repo:${local.repository}:environment:${each.value}"]
     }
 
     condition {
@@ -122,7 +97,7 @@ resource "aws_iam_role" "plan" {
   name                 = "${var.name_prefix}-deploy-plan"
   path                 = local.iam_path
   description          = "terraform plan and image push by ${local.repository}'s deploy workflow"
-  assume_role_policy   = data.aws_iam_policy_document.trust_plan.json
+  assume_role_policy   = data.aws_iam_policy_document.trust["plan"].json
   max_session_duration = 3600
 }
 
@@ -130,7 +105,7 @@ resource "aws_iam_role" "apply" {
   name                 = "${var.name_prefix}-deploy-apply"
   path                 = local.iam_path
   description          = "terraform apply by ${local.repository}'s deploy workflow, after approval"
-  assume_role_policy   = data.aws_iam_policy_document.trust_apply.json
+  assume_role_policy   = data.aws_iam_policy_document.trust["apply"].json
   max_session_duration = 3600
 }
 

@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from service.adapters.jwt_verifier import JwtVerifier
 from service.api.stage import make_handler
 from service.app import create_app
 from tests.support.apigw_events import API_HOST, body_bytes, header, http_api_event
 from tests.support.aws import moto_environment, small_settings
-from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer
+from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer, verifier_for
 
 KEYS = TokenIssuer()
 Handler = Any
@@ -24,15 +23,11 @@ Handler = Any
 @pytest.fixture(scope="module")
 def handler() -> Iterator[Handler]:
     settings = small_settings(auth_mode="jwt", auth_issuer=ISSUER, auth_client_ids=(CLIENT_ID,))
-    verifier = JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        jwks_client=KEYS,  # type: ignore[arg-type]
-    )
     with moto_environment(settings) as ready:
         credentials = IssuerCredentials(KEYS, {"alice": "alice-password-1"})
-        yield make_handler(create_app(ready, token_verifier=verifier, credentials=credentials))
+        yield make_handler(
+            create_app(ready, token_verifier=verifier_for(KEYS), credentials=credentials)
+        )
 
 
 def event(method: str, path: str, cookies: list[str], **kwargs: Any) -> dict[str, Any]:

@@ -4,17 +4,13 @@ owners and others see and may do, the grid's filters and cursor pages, upload se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import boto3
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.aws import moto_environment
 from tests.support.gallery import (
     csrf_of,
-    gallery_app,
     get,
     jwt_settings,
     post,
@@ -24,21 +20,11 @@ from tests.support.gallery import (
 from tests.support.images import jpeg, sideways_jpeg
 
 
-@pytest.fixture(scope="module")
-def app() -> Iterator[Flask]:
-    with moto_environment(jwt_settings()) as settings:
-        yield gallery_app(settings)
-
-
-@pytest.fixture
-def browser(app: Flask) -> FlaskClient:
-    """A fresh visitor (its own cookie jar)."""
-    return app.test_client()
-
-
 class TestImagePages:
-    def test_the_owner_sees_location_and_may_delete(self, app: Flask, browser: FlaskClient) -> None:
-        image_id = published(app, "alice", sideways_jpeg(), tags=("paris",))
+    def test_the_owner_sees_location_and_may_delete(
+        self, gallery: Flask, browser: FlaskClient
+    ) -> None:
+        image_id = published(gallery, "alice", sideways_jpeg(), tags=("paris",))
         sign_in(browser, "alice")
 
         page = get(browser, f"/photos/{image_id}").get_data(as_text=True)
@@ -48,8 +34,10 @@ class TestImagePages:
         assert 'id="delete"' in page
         assert "EOS R5" in page
 
-    def test_others_see_neither_location_nor_delete(self, app: Flask, browser: FlaskClient) -> None:
-        image_id = published(app, "alice", sideways_jpeg(), tags=("paris",))
+    def test_others_see_neither_location_nor_delete(
+        self, gallery: Flask, browser: FlaskClient
+    ) -> None:
+        image_id = published(gallery, "alice", sideways_jpeg(), tags=("paris",))
         sign_in(browser, "bob")
 
         page = get(browser, f"/photos/{image_id}")
@@ -64,8 +52,8 @@ class TestImagePages:
         assert deleted.status_code == 403
         assert get(browser, f"/photos/{image_id}").status_code == 200
 
-    def test_the_owner_edits_tags_and_deletes(self, app: Flask, browser: FlaskClient) -> None:
-        image_id = published(app, "alice", tags=("draft",))
+    def test_the_owner_edits_tags_and_deletes(self, gallery: Flask, browser: FlaskClient) -> None:
+        image_id = published(gallery, "alice", tags=("draft",))
         sign_in(browser, "alice")
         page = get(browser, f"/photos/{image_id}")
         form = {"csrf_token": csrf_of(page), "version": "1"}
@@ -81,10 +69,10 @@ class TestImagePages:
         assert get(browser, f"/photos/{image_id}").status_code == 404
 
     def test_the_grid_lists_newest_first_with_placeholders(
-        self, app: Flask, browser: FlaskClient
+        self, gallery: Flask, browser: FlaskClient
     ) -> None:
-        first = published(app, "carol", jpeg(color="green"), tags=("grid",))
-        second = published(app, "carol", jpeg(color="blue"), tags=("grid",))
+        first = published(gallery, "carol", jpeg(color="green"), tags=("grid",))
+        second = published(gallery, "carol", jpeg(color="blue"), tags=("grid",))
         sign_in(browser, "bob")
 
         html = get(browser, "/?tags=grid&user_id=carol").get_data(as_text=True)
@@ -103,9 +91,9 @@ class TestImagePages:
         assert "date_from" in page.get_data(as_text=True)
 
     def test_renditions_and_downloads_redirect_to_storage(
-        self, app: Flask, browser: FlaskClient
+        self, gallery: Flask, browser: FlaskClient
     ) -> None:
-        image_id = published(app, "alice")
+        image_id = published(gallery, "alice")
         sign_in(browser, "bob")
 
         rendition = get(browser, f"/photos/{image_id}/rendition/256")
@@ -120,7 +108,7 @@ class TestImagePages:
 class TestUploadSessions:
     def test_a_session_opened_and_completed_by_the_page(
         self,
-        app: Flask,
+        gallery: Flask,
         browser: FlaskClient,
     ) -> None:
         sign_in(browser, "alice")
@@ -154,8 +142,8 @@ class TestUploadSessions:
 
 
 class TestInfiniteScroll:
-    def test_the_grid_pages_by_cursor(self, app: Flask, browser: FlaskClient) -> None:
-        ids = [published(app, "dave", jpeg(color=f"#{i:02x}8040")) for i in range(26)]
+    def test_the_grid_pages_by_cursor(self, gallery: Flask, browser: FlaskClient) -> None:
+        ids = [published(gallery, "dave", jpeg(color=f"#{i:02x}8040")) for i in range(26)]
         sign_in(browser, "bob")
 
         grid = get(browser, "/?user_id=dave").get_data(as_text=True)

@@ -4,7 +4,6 @@ DynamoDB): the session cookie, CSRF, the Content-Security-Policy, AUTH_MODE=none
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -12,32 +11,17 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.settings import Settings
-from tests.support.aws import moto_environment
 from tests.support.gallery import (
     KEYS,
     PASSWORDS,
     SESSION_COOKIE,
     csrf_of,
-    gallery_app,
     get,
-    jwt_settings,
     post,
     published,
     set_cookies,
     sign_in,
 )
-
-
-@pytest.fixture(scope="module")
-def app() -> Iterator[Flask]:
-    with moto_environment(jwt_settings()) as settings:
-        yield gallery_app(settings)
-
-
-@pytest.fixture
-def browser(app: Flask) -> FlaskClient:
-    """A fresh visitor (its own cookie jar)."""
-    return app.test_client()
 
 
 class TestSignIn:
@@ -108,10 +92,12 @@ class TestCsrf:
         assert response.status_code == 400
         assert "did not come from this site" in response.get_data(as_text=True)
 
-    def test_a_token_of_another_visitor_is_refused(self, app: Flask, browser: FlaskClient) -> None:
+    def test_a_token_of_another_visitor_is_refused(
+        self, gallery: Flask, browser: FlaskClient
+    ) -> None:
         sign_in(browser, "alice")
-        image_id = published(app, "alice")
-        foreign = csrf_of(get(app.test_client(), "/sign-in"))
+        image_id = published(gallery, "alice")
+        foreign = csrf_of(get(gallery.test_client(), "/sign-in"))
 
         response = post(browser, f"/photos/{image_id}/delete", data={"csrf_token": foreign})
 

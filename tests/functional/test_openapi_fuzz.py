@@ -53,7 +53,6 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.transport.serialization import Binary
 from werkzeug.serving import make_server
 
-from service.adapters.jwt_verifier import JwtVerifier
 from service.api.auth import BEARER_SCHEME
 from service.app import create_app
 from service.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -61,7 +60,7 @@ from service.idempotency import KEY_PATTERN
 from service.rules import MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
 from tests.support.aws import moto_environment, small_settings
 from tests.support.images import encode, jpeg, png
-from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
+from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, verifier_for
 
 SEED = 20261127
 TOKENS = TokenIssuer()
@@ -330,17 +329,7 @@ def fuzzed_app() -> Iterator[Flask]:
         auth_client_ids=(CLIENT_ID,),
     )
     with moto_environment(settings), one_backup_per_transaction():
-        yield create_app(settings, token_verifier=issued_tokens_verifier())
-
-
-def issued_tokens_verifier() -> JwtVerifier:
-    return JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        token_use="access",
-        jwks_client=TOKENS,  # type: ignore[arg-type]
-    )
+        yield create_app(settings, token_verifier=verifier_for(TOKENS))
 
 
 def run(app: Flask) -> tuple[list[str], Counter[str], int, Counter[tuple[str, str]]]:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,47 @@ class Stack:
             timeout=60,
             check=False,
         )
+
+
+def gunicorn_stack(emulator_url: str, name: str, log: Path, **settings: str) -> Stack:
+    """A stack on a free port against ``emulator_url``, with a bucket and a table of its own
+    (``<name>-<random>``); ``settings`` add to its environment or override it."""
+    port = free_port()
+    suffix = uuid.uuid4().hex[:8]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": emulator_url,
+        "S3_BUCKET_NAME": f"{name}-{suffix}",
+        "DYNAMODB_TABLE_NAME": f"{name}-{suffix}",
+        "CURSOR_SECRET": "integration-secret-0123456789",
+        "PORT": str(port),
+        **settings,
+        **coverage_env(),
+    }
+    return Stack(f"http://127.0.0.1:{port}", emulator_url, env, log)
+
+
+@contextmanager
+def gunicorn_serving(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn serving the app with the stack's environment, its output in the stack's log,
+    from its first answer to /health until the block ends."""
+    with stack.log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+            env=stack.env,
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"{stack.base_url}/health", process)
+            yield process
+        finally:
+            stop(process)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,7 @@ from PIL import Image as PILImage
 from playwright.sync_api import Page, expect, sync_playwright
 
 from service.dev_identity import DEV_PASSWORD
-from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
-from tests.support.ports import free_port
+from tests.integration.processes import ROOT, Stack, gunicorn_serving, gunicorn_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -62,48 +60,27 @@ def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """gunicorn with sign-in on, trusting moto's Cognito pool, which has the users alice and
     bob (their password: DEV_PASSWORD)."""
     chromium()  # skip (or fail) before starting anything
-    suffix = uuid.uuid4().hex[:8]
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_server,
-        "S3_BUCKET_NAME": f"gallery-{suffix}",
-        "DYNAMODB_TABLE_NAME": f"gallery-{suffix}",
-        "CURSOR_SECRET": "gallery-secret-0123456789",
-        # One of the three uploads is above the threshold: the page sends it in parts.
-        "MULTIPART_THRESHOLD": str(5 * MIB),
-        "MAX_FILE_SIZE": str(16 * MIB),
-        "PORT": str(port),
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "4",
-        **coverage_env(),
-    }
     folder = tmp_path_factory.mktemp("gallery")
-    stack = Stack(f"http://127.0.0.1:{port}", moto_server, env, folder / "gunicorn.log")
+    stack = gunicorn_stack(
+        moto_server,
+        "gallery",
+        folder / "gunicorn.log",
+        # One of the three uploads is above the threshold: the page sends it in parts.
+        MULTIPART_THRESHOLD=str(5 * MIB),
+        MAX_FILE_SIZE=str(16 * MIB),
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="4",
+    )
     auth_env = folder / "auth.env"
     created = stack.run("create-resources", "--auth-env", str(auth_env))
     assert created.returncode == 0, created.stderr
-    env |= dict(line.split("=", 1) for line in auth_env.read_text().splitlines() if line)
+    auth = dict(line.split("=", 1) for line in auth_env.read_text().splitlines() if line)
+    stack = replace(stack, env=stack.env | auth)
     for user in ("alice", "bob"):
         made = stack.run("dev-token", user)  # makes the user, whose password is DEV_PASSWORD
         assert made.returncode == 0, made.stderr
-    with stack.log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
-            env=env,
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"{stack.base_url}/health", process)
-            yield stack
-        finally:
-            stop(process)
+    with gunicorn_serving(stack):
+        yield stack
 
 
 @pytest.fixture(scope="module")

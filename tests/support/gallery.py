@@ -11,14 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.adapters.jwt_verifier import JwtVerifier
 from service.app import create_app
 from service.images import ImageService
 from service.model import Caller, NewImage
 from service.settings import Settings
 from tests.support.aws import small_settings
 from tests.support.images import jpeg
-from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer
+from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer, verifier_for
 
 KEYS = TokenIssuer()
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-12"}
@@ -33,16 +32,7 @@ def jwt_settings() -> Settings:
 def gallery_app(settings: Settings) -> Flask:
     """The app with sign-in on: alice and bob sign in with their PASSWORDS."""
     return create_app(
-        settings, token_verifier=verifier(), credentials=IssuerCredentials(KEYS, PASSWORDS)
-    )
-
-
-def verifier() -> JwtVerifier:
-    return JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        jwks_client=KEYS,  # type: ignore[arg-type]
+        settings, token_verifier=verifier_for(KEYS), credentials=IssuerCredentials(KEYS, PASSWORDS)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWKSet
 
+from service.adapters.jwt_verifier import JwtVerifier
 from service.errors import SignInFailed
 from service.model import Tokens
 
@@ -72,6 +73,25 @@ class TokenIssuer:
 
     def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+
+def verifier_for(
+    issuer: TokenIssuer,
+    token_use: str = "access",
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> JwtVerifier:
+    """The production verifier, handed ``issuer``'s keys instead of fetching a JWKS."""
+    return JwtVerifier(
+        issuer=ISSUER,
+        jwks_url="https://unused.example/jwks.json",
+        client_ids=(CLIENT_ID,),
+        token_use=token_use,
+        # ID tokens name the user in cognito:username (AUTH_USER_CLAIM).
+        user_claim="username" if token_use == "access" else "cognito:username",
+        jwks_client=issuer,  # type: ignore[arg-type]
+        clock=clock,
+    )
 
 
 @contextmanager

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from service.adapters.jwt_verifier import JwtVerifier
 from service.errors import InvalidInput, InvalidToken, SignInFailed
 from service.model import Tokens
 from service.sessions import MAX_PASSWORD_LENGTH, SessionService
-from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer
+from tests.support.tokens import IssuerCredentials, TokenIssuer, verifier_for
 
 KEYS = TokenIssuer()
-
-
-def verifier(token_use: str = "access") -> JwtVerifier:
-    return JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        token_use=token_use,
-        # ID tokens name the user in cognito:username (AUTH_USER_CLAIM).
-        user_claim="username" if token_use == "access" else "cognito:username",
-        jwks_client=KEYS,  # type: ignore[arg-type]
-    )
 
 
 class CountingCredentials(IssuerCredentials):
@@ -35,7 +22,8 @@ class CountingCredentials(IssuerCredentials):
 
 def service(token_use: str = "access") -> tuple[SessionService, CountingCredentials]:
     credentials = CountingCredentials(KEYS, {"alice": "alice-password-1"}, expires_in=900)
-    return SessionService(credentials, verifier(token_use), token_use=token_use), credentials
+    sessions = SessionService(credentials, verifier_for(KEYS, token_use), token_use=token_use)
+    return sessions, credentials
 
 
 @pytest.mark.parametrize("token_use", ["access", "id"])

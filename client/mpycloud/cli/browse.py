@@ -14,6 +14,7 @@ from mpycloud.cli.common import (
     describe,
     err,
     human_bytes,
+    ids_command,
     out,
     print_json,
     read_ids,
@@ -43,13 +44,11 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     ls.add_argument("--ids-only", action="store_true", help="one image id a line")
     ls.set_defaults(run=run_ls)
 
-    get = commands.add_parser("get", parents=[common], help="images' metadata")
-    get.add_argument("ids", nargs="+", metavar="ID", help="image ids (- reads them from stdin)")
+    get = ids_command(commands, common, "get", "images' metadata")
     get.add_argument("--json", action="store_true")
     get.set_defaults(run=run_get)
 
-    download = commands.add_parser("download", parents=[common], help="download originals")
-    download.add_argument("ids", nargs="+", metavar="ID", help="image ids (- reads stdin)")
+    download = ids_command(commands, common, "download", "download originals")
     download.add_argument("-o", "--output", type=Path, default=Path("."), help="folder")
     download.add_argument("-j", "--jobs", type=int, default=4)
     download.add_argument("--no-progress", action="store_true")

@@ -31,6 +31,15 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+def ids_command(
+    commands: Any, common: argparse.ArgumentParser, name: str, help: str
+) -> argparse.ArgumentParser:
+    """A command on image ids given as arguments, ``-`` reading more from stdin (read_ids)."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, parents=[common], help=help)
+    parser.add_argument("ids", nargs="+", metavar="ID", help="image ids (- reads them from stdin)")
+    return parser
+
+
 @dataclass
 class Context:
     url: str

@@ -7,18 +7,24 @@ from typing import Any
 
 from rich.table import Table
 
-from mpycloud.cli.common import context, err, out, print_json, read_ids, split_tags
+from mpycloud.cli.common import (
+    context,
+    err,
+    ids_command,
+    out,
+    print_json,
+    read_ids,
+    split_tags,
+)
 from mpycloud.models import BatchResult
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    rm = commands.add_parser("rm", parents=[common], help="delete images (batch)")
-    rm.add_argument("ids", nargs="+", metavar="ID", help="image ids (- reads them from stdin)")
+    rm = ids_command(commands, common, "rm", "delete images (batch)")
     rm.add_argument("--json", action="store_true")
     rm.set_defaults(run=run_rm)
 
-    tag = commands.add_parser("tag", parents=[common], help="add and remove tags (batch)")
-    tag.add_argument("ids", nargs="+", metavar="ID", help="image ids (- reads them from stdin)")
+    tag = ids_command(commands, common, "tag", "add and remove tags (batch)")
     tag.add_argument("--add", action="append", default=[], metavar="TAGS", help="a,b")
     tag.add_argument("--remove", action="append", default=[], metavar="TAGS", help="a,b")
     tag.add_argument("--json", action="store_true")
