@@ -18,8 +18,8 @@ with this schemathesis.toml (the settings of run() below):
     inference.algorithms = ["location-headers"]
 
 and the three hooks of run(): real images for the upload (random bytes are a 400, rightly), a
-fresh Idempotency-Key per request where the generated one is valid, and EXCLUSIONS. Stateful scenarios follow the Location header of an upload to GET, PATCH and
-DELETE of the image.
+fresh Idempotency-Key per request where the generated one is valid, and EXCLUSIONS. Stateful
+scenarios follow the Location header of an upload to GET, PATCH and DELETE of the image.
 
 EXCLUSIONS lists what the document cannot state: each drops only the failures it names,
 recognised by the request and the answer, with its reason. Everything else must pass.
