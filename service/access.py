@@ -23,6 +23,12 @@ class AccessPolicy:
             return
         raise NotAuthenticated("Sign in to see images")
 
+    def check_signed_in(self, caller: Caller) -> None:
+        """Writes need a caller: checked before anything is read, so that an anonymous write
+        is a 401 whether the image exists or not."""
+        if not caller.unrestricted and caller.user_id is None:
+            raise NotAuthenticated("Sign in to change images")
+
     def check_write(self, caller: Caller, image: Image) -> None:
         """PATCH, DELETE and batch writes: the owner, or a moderator."""
         if caller.unrestricted:
@@ -31,6 +37,13 @@ class AccessPolicy:
             raise NotAuthenticated("Sign in to change images")
         if caller.user_id != image.user_id and self.admin_group not in caller.groups:
             raise Forbidden(f"Image {image.image_id} belongs to another user")
+
+    def may_write(self, caller: Caller, image: Image) -> bool:
+        try:
+            self.check_write(caller, image)
+        except (NotAuthenticated, Forbidden):
+            return False
+        return True
 
     def may_see_location(self, caller: Caller, image: Image) -> bool:
         """Where a photo was taken is the owner's to see: no one else, moderators included.

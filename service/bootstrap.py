@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 from service.access import AccessPolicy
+from service.adapters.cognito_sign_in import CognitoSignIn
 from service.adapters.decode_slots import DecodeSlots
 from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
@@ -21,6 +22,8 @@ from service.adapters.s3_store import S3ImageStore
 from service.adapters.s3_uploads import S3UploadStore
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
+from service.ports import TokenVerifier
+from service.sessions import SessionService
 from service.settings import Settings, SettingsError
 from service.uploads import UploadLimits, UploadService
 
@@ -113,6 +116,17 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
         client_ids=settings.auth_client_ids,
         token_use=settings.auth_token_use,
         user_claim=settings.auth_user_claim,
+    )
+
+
+def build_sessions(settings: Settings, verifier: TokenVerifier) -> SessionService:
+    """The gallery's sign-in, through the first of AUTH_CLIENT_IDS (a public app client)."""
+    if not settings.auth_client_ids:
+        raise SettingsError("AUTH_MODE=jwt needs AUTH_CLIENT_IDS")
+    return SessionService(
+        CognitoSignIn(lazy(lambda: cognito_client(settings)), settings.auth_client_ids[0]),
+        verifier,
+        token_use=settings.auth_token_use,
     )
 
 

@@ -7,7 +7,6 @@ every entry point refuses an endpoint that is not an emulator's.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -21,6 +20,9 @@ POOL_NAME = "mpycloud"
 CLIENT_NAME = "mpycloud-web"
 ADMIN_GROUP = "admins"
 DEMO_USERS = ("user123", "user456")
+# Every emulator user's password, so that the gallery's sign-in form can be used with what
+# ``make run`` prints. Known on purpose: these users live in a local emulator's memory only.
+DEV_PASSWORD = "Mpycloud-dev-2026"  # noqa: S105 - meets the pool's password policy
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,8 @@ def ensure_user_pool(client: CognitoIdentityProviderClient, endpoint: str, regio
 
 
 def dev_token(client: CognitoIdentityProviderClient, pool: UserPool, user: str) -> str:
-    """A fresh access token for ``user``, made (with a random password) if missing."""
-    # Upper and lower case, a digit and a symbol whatever the random part holds: a pool's
-    # policy requires each unless it says otherwise (without the "1", about one start in 60
-    # failed when the random part had no digit).
-    password = f"Dev-1-{secrets.token_urlsafe(18)}"
+    """A fresh access token for ``user``, made if missing; its password is DEV_PASSWORD."""
+    password = DEV_PASSWORD
     try:
         client.admin_get_user(UserPoolId=pool.pool_id, Username=user)
     except client.exceptions.UserNotFoundException:

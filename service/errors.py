@@ -56,6 +56,11 @@ class InvalidToken(NotAuthenticated):
     """A bearer token was given but cannot be trusted (signature, issuer, expiry, client)."""
 
 
+class SignInFailed(NotAuthenticated):
+    """The identity provider did not accept the user name and password (or wants a step the
+    service does not offer, such as a new password)."""
+
+
 class Forbidden(ImageServiceError):
     """The caller is signed in but may not do this (another user's image, for instance)."""
 
@@ -119,3 +124,8 @@ class UploadRejected(InvalidInput):
 class UploadIncomplete(InvalidInput):
     """Complete was asked before the bytes arrived (nothing, or parts missing); the session
     stays open."""
+
+
+class StorageRefusedInput(ImageServiceError):
+    """S3 or DynamoDB refused what the request carried (a validation or serialization error).
+    Retrying the same request cannot help, so this is never reported as StorageUnavailable."""

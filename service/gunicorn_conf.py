@@ -11,6 +11,7 @@ from typing import Any
 
 from service.api.body_deadline import BodyDeadline
 from service.log import logging_config
+from service.rules import MAX_HEADER_FIELD_SIZE, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from service.settings import ServerSettings, Settings
 
 _server = ServerSettings.from_env()
@@ -21,6 +22,11 @@ workers = _server.workers
 threads = _server.threads
 timeout = _server.timeout
 keepalive = 75  # seconds: above the ALB's 60 s idle timeout, so the ALB closes idle connections
+
+# Bounded request lines and headers, with room for every request the OpenAPI document allows.
+limit_request_line = MAX_REQUEST_LINE
+limit_request_fields = MAX_HEADER_FIELDS
+limit_request_field_size = MAX_HEADER_FIELD_SIZE
 
 worker_tmp_dir = "/tmp"  # noqa: S108 - the one writable directory of the container
 control_socket_disable = True  # it would be created under $HOME, which is read-only

@@ -32,7 +32,7 @@ RETENTION_SECONDS = 24 * 3600
 # A request still IN_PROGRESS after this long died with its process: its key may be taken over.
 IN_PROGRESS_SECONDS = 300
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"[\x21-\x7e]{1,128}")
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
 
 
 class RecordStatus(StrEnum):
@@ -58,7 +58,7 @@ class Record:
 
 def checked_key(value: str) -> str:
     """1 to 128 printable ASCII characters, no spaces; InvalidInput otherwise."""
-    if not _KEY.fullmatch(value):
+    if not KEY_PATTERN.fullmatch(value):
         raise InvalidInput(
             f"{HEADER} must be 1 to 128 printable ASCII characters without spaces",
             {HEADER: ["1-128 printable ASCII characters"]},

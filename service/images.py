@@ -47,6 +47,7 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
+    DecoderBusy,
     DuplicateImage,
     ImageConflict,
     ImageNotFound,
@@ -61,7 +62,6 @@ from service.errors import (
 )
 from service.model import (
     DEFAULT_RENDITION_SIZES,
-    MAX_TAKEN_SPAN_MONTHS,
     ORIGINALS_PREFIX,
     RENDITIONS_PREFIX,
     Caller,
@@ -71,6 +71,7 @@ from service.model import (
     ImageQuery,
     ImageStatus,
     NewImage,
+    Placeholder,
     Rendition,
     RenditionInfo,
     id_time_bounds,
@@ -83,6 +84,7 @@ from service.model import (
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
+from service.rules import MAX_TAKEN_SPAN_MONTHS
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -301,6 +303,15 @@ class ImageService:
                 raise
             return Published(published)
 
+    def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
+        """BlurHash and dominant colour of an image's bytes, or None when they cannot be
+        rendered within the decoding limits (an image without a placeholder is still fine)."""
+        try:
+            smallest = self._render_smallest(body)
+        except (ImageTooLarge, DecoderBusy):
+            return None
+        return self._processor.placeholder(smallest.data) if smallest else None
+
     def _render_smallest(self, body: BinaryIO) -> Rendition | None:
         """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
         stored with PRERENDER). An image the processor cannot render gets no placeholder."""
@@ -331,6 +342,14 @@ class ImageService:
     def find(self, image_id: str) -> Image | None:
         """The image in whatever status, for the upload sessions that made it; no caller."""
         return self._repository.get(image_id)
+
+    @property
+    def rendition_sizes(self) -> tuple[int, ...]:
+        return self._limits.rendition_sizes
+
+    def may_change(self, caller: Caller, image: Image) -> bool:
+        """Whether ``caller`` may edit or delete ``image`` (to offer it, not to allow it)."""
+        return self._access.may_write(caller, image)
 
     def sees_location(self, caller: Caller, image: Image) -> bool:
         """Whether ``caller`` may see where ``image`` was taken (its owner only)."""
@@ -392,7 +411,7 @@ class ImageService:
         ttl = self._limits.download_url_ttl
         url = self._store.download_url(
             image.object_key,
-            filename=image.original_filename,
+            filename=image.download_name,
             content_type=image.content_type,
             expires_in=ttl,
         )
@@ -561,6 +580,7 @@ class ImageService:
         condition refuses a version that changed meanwhile. Without ``If-Match`` a lost race is
         retried on a fresh read a few times, then reported as a conflict. A concurrent DELETE
         that won makes the image not found for this caller, as if it came second."""
+        self._access.check_signed_in(caller)
         for attempt in range(WRITE_ATTEMPTS):
             current = self._ready(image_id)
             self._access.check_write(caller, current)

@@ -94,8 +94,13 @@ def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> N
         app = create_app(local_settings)
         print(f"mPyCloud API:  http://{host}:{port}/images", flush=True)
         print(f"API docs:      http://{host}:{port}/docs", flush=True)
+        print(f"Gallery:       http://{host}:{port}/", flush=True)
         print(f"embedded S3 + DynamoDB + Cognito (moto): {endpoint}  (in memory)", flush=True)
         if token:
+            from service.dev_identity import DEMO_USERS, DEV_PASSWORD
+
+            users = " or ".join(DEMO_USERS)
+            print(f"Gallery sign-in: {users}, password {DEV_PASSWORD}", flush=True)
             print(f"export TOKEN={token}", flush=True)
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:

@@ -10,14 +10,8 @@ from typing import Any
 
 from ulid import ULID
 
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 64
-MAX_DESCRIPTION_LENGTH = 2000
-MAX_METADATA_KEYS = 20
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_VALUE_LENGTH = 1024
-MAX_USER_ID_LENGTH = 128
-MAX_FILENAME_LENGTH = 255
+from service.rules import DEFAULT_PAGE_SIZE
+
 # Renditions: longest side in pixels (a closed, configured set keeps caching easy) and formats.
 DEFAULT_RENDITION_SIZES = (256, 1024)
 RENDITION_FORMATS = ("jpeg", "webp", "avif")  # jpeg is always made: the fallback
@@ -26,17 +20,7 @@ CONTENT_TYPE_BY_RENDITION_FORMAT = {
     "webp": "image/webp",
     "avif": "image/avif",
 }
-# A taken_from/taken_to listing of all users walks month buckets: at most this many.
-MAX_TAKEN_SPAN_MONTHS = 120
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
-# Used with fullmatch: '$' would also accept a trailing newline.
-USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.@-]{{1,{MAX_USER_ID_LENGTH}}}")
-# Letters and digits of any script, with - and _ and single inner spaces. No '#' or ','
-# (they delimit keys and query lists).
-TAG_PATTERN = re.compile(r"[^\W_](?:[\w-]| (?! ))*")
-METADATA_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_METADATA_KEY_LENGTH}}}")
 IMAGE_ID_PATTERN = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
 MetadataValue = str | int | float | bool | None
@@ -76,19 +60,6 @@ class ExifSummary:
     focal_length: float | None = None
     gps_present: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "taken_at": self.taken_at,
-            "make": self.make,
-            "model": self.model,
-            "lens": self.lens,
-            "exposure_time": self.exposure_time,
-            "f_number": self.f_number,
-            "iso": self.iso,
-            "focal_length": self.focal_length,
-            "gps_present": self.gps_present,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExifSummary:
         names = set(cls.__dataclass_fields__)
@@ -110,9 +81,6 @@ class GeoPoint:
 
     def rounded(self, decimals: int) -> GeoPoint:
         return GeoPoint(round(self.latitude, decimals), round(self.longitude, decimals))
-
-    def to_dict(self) -> dict[str, float]:
-        return {"latitude": self.latitude, "longitude": self.longitude}
 
 
 @dataclass(frozen=True)
@@ -155,14 +123,6 @@ class RenditionInfo:
     format: str
     width: int
     height: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "size": self.size,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-        }
 
 
 @dataclass(frozen=True)
@@ -214,6 +174,14 @@ class Image:
     def object_key(self) -> str:
         return object_key(self.image_id)
 
+    @property
+    def download_name(self) -> str:
+        """The original name with the extension of the detected type (x.html -> x.jpg)."""
+        stem, dot, _ = self.original_filename.rpartition(".")
+        return (stem if dot and stem else self.original_filename) + EXTENSION_BY_CONTENT_TYPE.get(
+            self.content_type, ""
+        )
+
     def with_status(self, status: ImageStatus) -> Image:
         return replace(self, status=status)
 
@@ -223,37 +191,6 @@ class Image:
 
     def rendition(self, size: int, fmt: str) -> RenditionInfo | None:
         return next((r for r in self.renditions if (r.size, r.format) == (size, fmt)), None)
-
-    def to_dict(self, *, with_location: bool = False) -> dict[str, Any]:
-        """The image as the API shows it; ``location`` only when the caller may see it."""
-        shown = {
-            "image_id": self.image_id,
-            "version": self.version,
-            "user_id": self.user_id,
-            "description": self.description,
-            "tags": list(self.tags),
-            "metadata": dict(self.metadata),
-            "content_type": self.content_type,
-            "size_bytes": self.size_bytes,
-            "width": self.width,
-            "height": self.height,
-            "sha256": self.sha256,
-            "original_filename": self.original_filename,
-            "status": self.status.value,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "pixel_width": self.width if self.pixel_width is None else self.pixel_width,
-            "pixel_height": self.height if self.pixel_height is None else self.pixel_height,
-            "exif": self.exif.to_dict() if self.exif else None,
-            "blurhash": self.blurhash,
-            "dominant_color": self.dominant_color,
-            "renditions": [
-                r.to_dict() for r in sorted(self.renditions, key=lambda r: (r.size, r.format))
-            ],
-        }
-        if with_location:
-            shown["location"] = self.location.to_dict() if self.location else None
-        return shown
 
 
 def object_key(image_id: str) -> str:
@@ -308,6 +245,15 @@ class Caller:
     user_id: str | None
     groups: frozenset[str] = frozenset()
     unrestricted: bool = False
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the identity provider answers a sign-in with; ``expires_in`` in seconds."""
+
+    access_token: str = field(repr=False)
+    id_token: str = field(repr=False)
+    expires_in: int
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from service.model import (
     Placeholder,
     Rendition,
     RenditionInfo,
+    Tokens,
 )
 from service.upload_model import PresignedPost, UploadedPart, UploadSession
 
@@ -196,6 +197,13 @@ class TokenVerifier(Protocol):
     """Turns a bearer token into the caller it names; InvalidToken if it cannot be trusted."""
 
     def verify(self, token: str) -> Caller: ...
+
+
+class CredentialExchange(Protocol):
+    """Trades a user name and password for tokens with the identity provider (Cognito's
+    USER_PASSWORD_AUTH). SignInFailed when it does not accept them."""
+
+    def sign_in(self, username: str, password: str) -> Tokens: ...
 
 
 class UploadStore(Protocol):

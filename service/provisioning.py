@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from service.adapters.dynamodb.table import TTL_ATTRIBUTE, table_definition
 from service.bootstrap import cognito_client, dynamodb_client, s3_client
-from service.dev_identity import UserPool, ensure_user_pool
+from service.dev_identity import UserPool, ensure_user_pool, is_emulator
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,24 @@ def create_resources(settings: Settings) -> None:
             "RestrictPublicBuckets": True,
         },
     )
+
+    if is_emulator(settings.aws_endpoint_url):
+        # The gallery's page sends uploads to the bucket itself (presigned POST, multipart
+        # PUTs, whose ETag it must read). Locally any origin: the page's port varies.
+        s3.put_bucket_cors(
+            Bucket=bucket,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedOrigins": ["*"],
+                        "AllowedMethods": ["POST", "PUT"],
+                        "AllowedHeaders": ["*"],
+                        "ExposeHeaders": ["ETag"],
+                        "MaxAgeSeconds": 3600,
+                    }
+                ]
+            },
+        )
 
     dynamodb = dynamodb_client(settings)
     table = settings.dynamodb_table_name

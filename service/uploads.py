@@ -213,6 +213,12 @@ class UploadService:
         if session.sha256 is not None and sha256 != session.sha256:
             raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
         assert session.image_id is not None
+        placeholder = None
+        if session.multipart_id is None:
+            # A single POST is at most the multipart threshold: read whole, it gets the
+            # placeholder an upload through POST /images gets. Larger ones go without.
+            data = self._store.read_header(key, size)
+            placeholder = self._images.placeholder_for(io.BytesIO(data))
         now = self._clock()
         image = Image(
             image_id=session.image_id,
@@ -228,6 +234,8 @@ class UploadService:
             description=session.description,
             tags=session.tags,
             metadata=dict(session.metadata),
+            blurhash=placeholder.blurhash if placeholder else None,
+            dominant_color=placeholder.dominant_color if placeholder else None,
         )
         return self._images.publish_new(
             image,

@@ -157,6 +157,9 @@ module "lambda_api" {
   service_policy_json = module.storage.service_policy_json
   max_request_body    = var.lambda_max_request_body
 
+  # The deploy pipeline's apply role may create roles only with this boundary.
+  role_permissions_boundary = var.role_permissions_boundary
+
   # The JWT authorizer trusts what the service trusts (AUTH_ISSUER, AUTH_CLIENT_IDS above).
   jwt_issuer   = local.auth_issuer
   jwt_audience = [local.auth_client_id]
@@ -194,4 +197,6 @@ module "ecs_service" {
 
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json
+
+  role_permissions_boundary = var.role_permissions_boundary
 }

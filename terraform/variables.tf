@@ -70,6 +70,12 @@ variable "image_architecture" {
   }
 }
 
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy set as the permissions boundary of every IAM role the stack creates; null sets none. The deploy pipeline's apply role may create roles only with the boundary terraform/github_deploy makes (docs/deploy.md)."
+  type        = string
+  default     = null
+}
+
 variable "ecr_force_delete" {
   description = "Allow terraform destroy to delete the ECR repository with its images (keep false in production)."
   type        = bool

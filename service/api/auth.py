@@ -21,14 +21,24 @@ EXTENSION = "token_verifier"
 BEARER_SCHEME = "bearerAuth"
 # Routes anyone may call, signed in or not, token or not.
 PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs"})
+# The gallery's pages carry the token in a cookie and resolve the caller themselves
+# (service.web.identity): a bearer header means nothing there.
+COOKIE_BLUEPRINTS = frozenset({"web"})
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)", re.IGNORECASE)
 UNRESTRICTED = Caller(user_id=None, unrestricted=True)
 ANONYMOUS = Caller(user_id=None)
 
 
-def init_app(app: Flask, verifier: TokenVerifier | None) -> None:
-    """``verifier`` None is ``AUTH_MODE=none``."""
+ANONYMOUS_READS = "anonymous_reads"
+_READS = frozenset({"GET", "HEAD"})
+
+
+def init_app(app: Flask, verifier: TokenVerifier | None, *, anonymous_reads: bool = False) -> None:
+    """``verifier`` None is ``AUTH_MODE=none``. ``anonymous_reads`` (``PUBLIC_READ``): reads
+    without a token go on to the service, which decides; anything else without one is a 401
+    before its parameters are read."""
     app.extensions[EXTENSION] = verifier
+    app.extensions[ANONYMOUS_READS] = anonymous_reads
     app.before_request(_resolve_caller)
 
 
@@ -38,7 +48,8 @@ def caller() -> Caller:
 
 
 def _resolve_caller() -> None:
-    if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+    resolved_elsewhere = request.blueprint in PUBLIC_BLUEPRINTS | COOKIE_BLUEPRINTS
+    if resolved_elsewhere or request.endpoint in (None, "static"):
         return
     verifier: TokenVerifier | None = current_app.extensions[EXTENSION]
     if verifier is None:
@@ -46,8 +57,10 @@ def _resolve_caller() -> None:
         return
     header = request.headers.get("Authorization")
     if header is None:
-        g.caller = ANONYMOUS
-        return
+        if request.method in _READS and current_app.extensions[ANONYMOUS_READS]:
+            g.caller = ANONYMOUS
+            return
+        raise NotAuthenticated("Sign in: this request needs a bearer token")
     match = _BEARER.fullmatch(header.strip())
     if match is None:
         raise NotAuthenticated("The Authorization header must be 'Bearer <token>'")

@@ -11,6 +11,7 @@ from service.uploads import UploadService
 
 EXTENSION = "image_service"
 UPLOADS_EXTENSION = "upload_service"
+UPLOAD_ENDPOINT = "images.Images"  # POST: the one route whose body may be a whole file
 
 
 def image_service() -> ImageService:

@@ -6,13 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
-from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service import errors
 from service.api.auth import www_authenticate
-from service.api.openapi import DeferredSpec
+from service.api.context import UPLOAD_ENDPOINT
+from service.api.forms import FormFieldTooLarge, TooManyFormParts
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,31 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.ImageConflict: HTTPStatus.CONFLICT,
     errors.RequestInProgress: HTTPStatus.CONFLICT,
+    errors.StorageRefusedInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.StorageUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.DecoderBusy: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.UploadNotFound: HTTPStatus.NOT_FOUND,
     errors.UploadExpired: HTTPStatus.GONE,
 }
+
+
+def valid_unicode(value: Any) -> Any:
+    """``value`` with any lone surrogate in its strings (keys too) spelled as text (``\\udc80``):
+    an error may quote what the client sent, and the answer must still be valid Unicode."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode(item) for item in value]
+    return value
+
+
+def status_of(error: errors.ImageServiceError) -> HTTPStatus:
+    return next(
+        (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+    )
 
 
 def error_response(
@@ -42,40 +62,15 @@ def error_response(
     body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
     if details:
         body["errors"] = details
-    return jsonify(body), status.value
+    return jsonify(valid_unicode(body)), status.value
 
 
-class ImageApi(DeferredSpec, Api):  # type: ignore[misc]
-    """flask-smorest's Api, with a ``message`` in every error body (it omits it by default),
-    and its OpenAPI document built on first use (:class:`DeferredSpec`)."""
-
-    def handle_http_exception(self, error: HTTPException) -> Any:
-        payload, code, extra_headers = super().handle_http_exception(error)
-        headers = dict(extra_headers or {})
-        if code == 405:
-            # werkzeug's Allow header, which flask-smorest's handler leaves out.
-            headers.update((k, v) for k, v in error.get_headers() if k.lower() == "allow")
-        if "message" not in payload:
-            payload["message"] = (
-                "Invalid request parameters" if "errors" in payload else error.description
-            )
-        return payload, code, headers
-
-
-def register_error_handlers(
-    app: Flask, max_request_body: int, *, lambda_limit: bool = False
-) -> None:
-    """``lambda_limit``: the body cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
-    too_large = f"The request body is larger than the limit of {max_request_body} bytes"
-    if lambda_limit:
-        too_large += "; send larger files with an upload session (POST /uploads)"
+def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
+    """``lambda_limit``: the upload cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
 
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
-        status = next(
-            (s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)),
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-        )
+        status = status_of(error)
         if status >= 500:
             log.warning("request failed: %s", error.message)
         response, code = error_response(status, error.message, error.errors)
@@ -87,7 +82,15 @@ def register_error_handlers(
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large)
+        # The form's own limits say which one was hit; werkzeug's bare 413 is the body size.
+        if isinstance(error, TooManyFormParts | FormFieldTooLarge):
+            message = str(error.description)
+        else:
+            limit = request.max_content_length
+            message = f"The request body is larger than the limit of {limit} bytes"
+            if lambda_limit and request.endpoint == UPLOAD_ENDPOINT:
+                message += "; send larger files with an upload session (POST /uploads)"
+        return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:

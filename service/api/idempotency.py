@@ -21,9 +21,9 @@ from typing import Any, TypeVar, cast
 from flask import Response, current_app, make_response, request
 
 from service.api.auth import caller
-from service.idempotency import HEADER, StoredResponse, checked_key
-from service.model import USER_ID_PATTERN
+from service.idempotency import HEADER, KEY_PATTERN, StoredResponse, checked_key
 from service.ports import IdempotencyStore
+from service.rules import USER_ID_PATTERN
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +31,7 @@ EXTENSION = "idempotency_store"
 REPLAYED = "Idempotent-Replayed"
 # Headers of the first answer that a replay repeats (the body's type, where the image is).
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
-# Not a user id (see model.USER_ID_PATTERN): the owner when the request names none.
+# Not a user id (see rules.USER_ID_PATTERN): the owner when the request names none.
 NOBODY = "*"
 _CHUNK = 1024 * 1024
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -42,7 +42,12 @@ HEADER_PARAMETER = {
     "in": "header",
     "name": HEADER,
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128,
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+    },
     "description": "1-128 printable ASCII characters: a retry with the same key (same user, "
     "same request) gets the first answer for 24 h; another request with it 422, a retry while "
     "the first still runs 409",
@@ -59,7 +64,9 @@ def idempotent(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get(HEADER)
-        if header is None:
+        who = caller()
+        if header is None or (who.user_id is None and not who.unrestricted):
+            # No key, or no one signed in: the view answers (a 401), and nothing is kept.
             return view(*args, **kwargs)
         key = checked_key(header)
         owner, request_hash = _owner(), _request_hash()
@@ -101,8 +108,8 @@ def _owner() -> str:
     else:
         document = request.get_json(silent=True)
         named = document.get("user_id") if isinstance(document, dict) else None
-    if isinstance(named, str) and USER_ID_PATTERN.fullmatch(named.strip()):
-        return named.strip()
+    if isinstance(named, str) and USER_ID_PATTERN.fullmatch(named):
+        return named
     return NOBODY
 
 

@@ -16,7 +16,7 @@ from service.api import inputs
 from service.api.auth import caller
 from service.api.context import image_service
 from service.api.idempotency import HEADER_PARAMETER, idempotent
-from service.api.parsing import ImagesBlueprint
+from service.api.images_blueprint import ImagesBlueprint
 from service.api.schemas import (
     BatchResultsSchema,
     BatchSchema,
@@ -30,14 +30,19 @@ from service.api.schemas import (
     ThumbnailQuerySchema,
     UploadSchema,
 )
-from service.model import IMAGE_ID_PATTERN, Image
+from service.api.shown import shown
+from service.model import IMAGE_ID_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
-WRITE_ERRORS = (
+READ_ERRORS = (
     HTTPStatus.BAD_REQUEST,
     HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
     HTTPStatus.NOT_FOUND,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
+WRITE_ERRORS = (
+    *READ_ERRORS,
+    HTTPStatus.FORBIDDEN,
     HTTPStatus.CONFLICT,
     HTTPStatus.PRECONDITION_FAILED,
 )
@@ -61,11 +66,6 @@ def documents_errors(*statuses: HTTPStatus) -> Callable[[F], F]:
         return view
 
     return decorate
-
-
-def shown(image: Image) -> dict[str, Any]:
-    """The image as this caller may see it (``location``: the owner only)."""
-    return image.to_dict(with_location=image_service().sees_location(caller(), image))
 
 
 @blp.route("")
@@ -112,7 +112,7 @@ class Images(MethodView):
         location = url_for("images.ImageById", image_id=image.image_id)
         headers = {"Location": location, "ETag": inputs.etag(image)}
         if published.duplicate:
-            return shown(image) | {"duplicate_of": image.image_id}, 200, headers
+            return shown(image, duplicate=True), 200, headers
         return shown(image), 201, headers
 
 
@@ -120,17 +120,22 @@ class Images(MethodView):
 class ImageBatch(MethodView):
     @blp.arguments(BatchSchema)
     @blp.response(200, BatchResultsSchema)
-    @documents_errors(HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY)
+    @documents_errors(
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """One action (delete, add_tags, remove_tags) on up to 100 images, a result for each"""
         results = image_service().batch(caller(), inputs.batch_action(body))
         return {"results": results}
 
 
-@blp.route("/<image_id>", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>", parameters=[IMAGE_ID])
 class ImageById(MethodView):
     @blp.response(200, ImageSchema)
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    @documents_errors(*READ_ERRORS)
     def get(self, image_id: str) -> Any:
         """Get an image's metadata (its ETag is the version that If-Match names)"""
         image = image_service().get(caller(), image_id)
@@ -138,7 +143,7 @@ class ImageById(MethodView):
 
     @blp.arguments(ImageChangesSchema)
     @blp.response(200, ImageSchema)
-    @documents_errors(*WRITE_ERRORS)
+    @documents_errors(*WRITE_ERRORS, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     def patch(self, changes: dict[str, Any], image_id: str) -> Any:
         """Change description, tags or custom metadata (never the image bytes); owner only"""
         image = image_service().update(
@@ -153,12 +158,12 @@ class ImageById(MethodView):
         image_service().delete(caller(), image_id, inputs.if_match(request))
 
 
-@blp.route("/<image_id>/download", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>/download", parameters=[IMAGE_ID])
 class ImageDownload(MethodView):
     @blp.arguments(DownloadQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, DownloadLinkSchema)
     @blp.alt_response(302, description="Redirect to the presigned URL (?redirect=true)")
-    @documents_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    @documents_errors(*READ_ERRORS)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A presigned S3 URL to download the original bytes"""
         link = image_service().download_link(caller(), image_id)
@@ -166,25 +171,16 @@ class ImageDownload(MethodView):
             response = redirect(link.url, code=302)
             response.headers["Cache-Control"] = "no-store"
             return response
-        return (
-            {"download_url": link.url, "expires_in": link.expires_in},
-            200,
-            {"Cache-Control": "no-store"},
-        )
+        return link, 200, {"Cache-Control": "no-store"}
 
 
-@blp.route("/<image_id>/thumbnail", parameters=[IMAGE_ID])
+@blp.route("/<image_id:image_id>/thumbnail", parameters=[IMAGE_ID])
 class ImageThumbnail(MethodView):
     @blp.arguments(ThumbnailQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, RenditionLinkSchema, description="The URL, with ?redirect=false")
     @blp.alt_response(302, description="Redirect to a presigned URL of the stored rendition")
     @blp.alt_response(304, description="If-None-Match names this rendition")
-    @documents_errors(
-        HTTPStatus.BAD_REQUEST,
-        HTTPStatus.UNAUTHORIZED,
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-    )
+    @documents_errors(*READ_ERRORS, HTTPStatus.UNPROCESSABLE_ENTITY)
     def get(self, args: dict[str, Any], image_id: str) -> Any:
         """A rendition (upright, sRGB, no metadata), made once and kept: 302 to its bytes"""
         service = image_service()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from service.api.schemas import JsonObject, TagList
+from service.api.schemas import JsonObject, json_tags, user_id_field
+from service.model import ACCEPTED_CONTENT_TYPES
+from service.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
 from service.settings import MAX_FILE_SIZE_LIMIT
 from service.upload_model import MAX_PART_SIZE
 
@@ -16,7 +18,11 @@ class NewUploadSchema(Schema):
         unknown = RAISE
 
     filename = fields.String(required=True, validate=validate.Length(min=1, max=1024))
-    content_type = fields.String(required=True, metadata={"example": "image/jpeg"})
+    content_type = fields.String(
+        required=True,
+        validate=validate.OneOf([*ACCEPTED_CONTENT_TYPES, *CONTENT_TYPE_ALIASES]),
+        metadata={"example": "image/jpeg"},
+    )
     size = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=MAX_FILE_SIZE_LIMIT),
@@ -26,9 +32,11 @@ class NewUploadSchema(Schema):
         validate=validate.Regexp("^[0-9a-fA-F]{64}$"),
         metadata={"description": "hex SHA-256 of the bytes, checked on complete"},
     )
-    user_id = fields.String(metadata={"description": "as for POST /images"})
-    description = fields.String(load_default="")
-    tags = TagList(load_default=list)
+    user_id = user_id_field(metadata={"description": "as for POST /images"})
+    description = fields.String(
+        load_default="", validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
+    )
+    tags = json_tags(load_default=list)
     metadata = JsonObject(load_default=dict)
 
 

@@ -15,6 +15,7 @@ from service.api.auth import caller
 from service.api.context import upload_service
 from service.api.idempotency import HEADER_PARAMETER, idempotent
 from service.api.schemas import ImageSchema
+from service.api.shown import shown
 from service.api.upload_schemas import (
     CompleteSchema,
     NewUploadSchema,
@@ -53,7 +54,7 @@ def new_upload(body: dict[str, Any]) -> NewUpload:
     if content_type is None:
         raise InvalidInput("content_type is required", {"content_type": ["an image type"]})
     return NewUpload(
-        user_id=rules.user_id(body["user_id"].strip()) if "user_id" in body else None,
+        user_id=rules.user_id(body["user_id"]) if "user_id" in body else None,
         filename=body["filename"],
         content_type=content_type,
         size=body["size"],
@@ -160,5 +161,5 @@ class UploadComplete(MethodView):
             "ETag": inputs.etag(image),
         }
         if done.duplicate:
-            return image.to_dict() | {"duplicate_of": image.image_id}, 200, headers
-        return image.to_dict(), 201, headers
+            return shown(image, duplicate=True), 200, headers
+        return shown(image), 201, headers

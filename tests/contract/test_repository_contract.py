@@ -10,7 +10,6 @@ import pytest
 
 from service.errors import ImageConflict
 from service.model import (
-    MAX_TAGS,
     ExifSummary,
     GeoPoint,
     Image,
@@ -19,6 +18,7 @@ from service.model import (
     RenditionInfo,
 )
 from service.ports import ImageRepository
+from service.rules import MAX_TAGS
 from tests.support.images import START, add_ready, make_image
 
 

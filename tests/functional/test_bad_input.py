@@ -24,8 +24,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from service.adapters.dynamodb import keys
-from service.app import FORM_OVERHEAD_BYTES, create_app
+from service.app import create_app
 from service.model import ORIGINALS_PREFIX, is_image_id
+from service.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
@@ -75,6 +76,8 @@ def assert_error(response: TestResponse, status: int) -> dict[str, Any]:
     if "errors" in body:
         assert isinstance(body["errors"], dict)
         assert body["errors"]
+    # Whatever the request held, the answer is valid Unicode (no lone surrogate echoed back).
+    json.dumps(body, ensure_ascii=False).encode("utf-8")
     return body
 
 
@@ -238,6 +241,67 @@ def test_given_a_body_larger_than_the_request_limit_then_413_naming_the_limit(
     assert str(body_limit) in body["message"]
 
 
+def test_given_more_form_parts_than_allowed_then_413_naming_the_part_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    parts = {f"f{i}": "v" for i in range(1001)}  # werkzeug's (and Flask's) default: 1000
+
+    body = rejected_upload(client, aws_settings, 413, jpeg(), **parts)
+
+    assert "more than 1000 parts" in body["message"]
+
+
+def test_given_a_text_field_over_the_form_memory_limit_then_413_naming_that_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    body = rejected_upload(
+        client, aws_settings, 413, jpeg(), description="d" * (FORM_MEMORY_BYTES + 1)
+    )
+
+    assert "text field" in body["message"]
+    assert str(FORM_MEMORY_BYTES) in body["message"]
+
+
+def test_given_part_headers_over_the_form_memory_limit_then_413_naming_that_limit(
+    client: FlaskClient, aws_settings: Settings
+) -> None:
+    filename = "x" * (FORM_MEMORY_BYTES + 1) + ".jpg"
+
+    body = rejected_upload(client, aws_settings, 413, jpeg(), filename=filename)
+
+    assert "headers" in body["message"]
+    assert str(FORM_MEMORY_BYTES) in body["message"]
+
+
+def multipart_with_raw_headers(*parts: tuple[bytes, bytes]) -> tuple[str, bytes]:
+    """A multipart body from (Content-Disposition parameters, content) pairs, bytes as given."""
+    boundary = "b0undary"
+    body = b""
+    for disposition, content in parts:
+        body += b"--b0undary\r\nContent-Disposition: form-data; " + disposition + b"\r\n\r\n"
+        body += content + b"\r\n"
+    return f"multipart/form-data; boundary={boundary}", body + b"--b0undary--\r\n"
+
+
+@pytest.mark.parametrize(
+    "image_disposition",
+    [b'name="image"; filename="caf\xe9.jpg"', b'name="im\xffage"; filename="x.jpg"'],
+    ids=["filename", "name"],
+)
+def test_given_a_part_name_or_filename_that_is_not_utf8_then_400_saying_so(
+    client: FlaskClient, aws_settings: Settings, image_disposition: bytes
+) -> None:
+    content_type, data = multipart_with_raw_headers(
+        (b'name="user_id"', b"user123"), (image_disposition, jpeg())
+    )
+
+    response = client.post("/images", data=data, content_type=content_type)
+
+    body = assert_error(response, 400)
+    assert "UTF-8" in body["message"]
+    assert_nothing_stored(client, aws_settings)
+
+
 def test_given_a_file_just_above_max_file_size_within_the_body_limit_then_413(
     client: FlaskClient, aws_settings: Settings
 ) -> None:
@@ -318,6 +382,29 @@ def test_given_an_invalid_user_id_then_422(
     assert "user_id" in json.dumps(body)
 
 
+# A user id is taken as sent, in a form field as in a query: surrounding whitespace is refused
+# in both, never trimmed in one and kept in the other.
+PADDED_USER_IDS = ["alice\n", " alice", "alice ", "\talice"]
+
+
+@pytest.mark.parametrize("user_id", PADDED_USER_IDS)
+def test_given_a_user_id_with_surrounding_whitespace_when_uploading_then_422(
+    client: FlaskClient, aws_settings: Settings, user_id: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), user_id=user_id)
+
+    assert "user_id" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize("user_id", PADDED_USER_IDS)
+def test_given_a_user_id_with_surrounding_whitespace_when_listing_then_422(
+    client: FlaskClient, user_id: str
+) -> None:
+    body = assert_error(client.get("/images", query_string={"user_id": user_id}), 422)
+
+    assert "user_id" in json.dumps(body["errors"])
+
+
 @pytest.mark.parametrize(
     "tags",
     [
@@ -356,7 +443,7 @@ def test_given_a_description_over_2000_characters_then_422(
 ) -> None:
     body = rejected_upload(client, aws_settings, 422, jpeg(), description="d" * 2001)
 
-    assert "description" in body["errors"]
+    assert "description" in json.dumps(body["errors"])
 
 
 @pytest.mark.parametrize(
@@ -390,6 +477,18 @@ def test_given_bad_custom_metadata_then_422(
     body = rejected_upload(client, aws_settings, 422, jpeg(), metadata=metadata)
 
     assert "metadata" in json.dumps(body["errors"])
+
+
+DEEP = "[" * 20_000 + "]" * 20_000  # past any recursion limit of a JSON parser
+
+
+@pytest.mark.parametrize("name", ["tags", "metadata"])
+def test_given_deeply_nested_json_in_a_form_field_then_422_naming_it(
+    client: FlaskClient, aws_settings: Settings, name: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), **{name: DEEP})
+
+    assert name in json.dumps(body["errors"])
 
 
 def test_given_too_many_custom_fields_as_form_fields_then_422(
@@ -436,10 +535,77 @@ def test_given_a_bad_listing_query_then_422(client: FlaskClient, query: str) -> 
     assert_error(client.get(f"/images{query}"), 422)
 
 
+@pytest.mark.parametrize("limit", ["1_0", "+5", " 5", "5 ", "\uff15", "\u0665", "0x10", "5.0"])
+def test_given_a_limit_that_is_not_ascii_digits_then_422(client: FlaskClient, limit: str) -> None:
+    body = assert_error(client.get("/images", query_string={"limit": limit}), 422)
+
+    assert "limit" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize("size", ["+64", "6_4", "\uff16\uff14"])
+def test_given_a_thumbnail_size_that_is_not_ascii_digits_then_422(
+    client: FlaskClient, size: str
+) -> None:
+    path = f"/images/{UNKNOWN_ID}/thumbnail"
+
+    body = assert_error(client.get(path, query_string={"size": size}), 422)
+
+    assert "size" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/images?limit=1&limit=2",
+        "/images?user_id=alice&user_id=bob",
+        "/images?content_type=image/png&content_type=image/jpeg",
+        "/images?date_from=2026-01-01&date_from=2026-02-01",
+        "/images?cursor=a&cursor=b",
+        f"/images/{UNKNOWN_ID}/download?redirect=true&redirect=false",
+        f"/images/{UNKNOWN_ID}/thumbnail?size=64&size=128",
+    ],
+)
+def test_given_a_repeated_scalar_parameter_then_400_naming_it(
+    client: FlaskClient, query: str
+) -> None:
+    body = assert_error(client.get(query), 400)
+
+    name = query.split("?")[1].split("=")[0]
+    assert name in body["message"]
+    assert name in json.dumps(body["errors"])
+
+
+def test_repeated_tags_are_a_list_not_an_error(client: FlaskClient) -> None:
+    assert client.get("/images?tags=a&tags=b").status_code == 200
+
+
 def test_given_date_from_after_date_to_the_error_names_the_field(client: FlaskClient) -> None:
     body = assert_error(client.get("/images?date_from=2026-11-06&date_to=2026-11-05"), 422)
 
     assert "date_from" in body["errors"]
+
+
+def test_given_deeply_nested_json_in_the_tags_filter_then_422_naming_it(
+    client: FlaskClient,
+) -> None:
+    body = assert_error(client.get("/images", query_string={"tags": DEEP}), 422)
+
+    assert "tags" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("date_from", "0001-01-01T00:00:00+01:00"),  # before year 1 once in UTC
+        ("date_to", "9999-12-31T23:59:59-01:00"),  # after year 9999 once in UTC
+    ],
+)
+def test_given_an_instant_outside_the_supported_years_then_422_naming_it(
+    client: FlaskClient, name: str, value: str
+) -> None:
+    body = assert_error(client.get("/images", query_string={name: value}), 422)
+
+    assert name in json.dumps(body["errors"])
 
 
 def flip(cursor: str, index: int) -> str:
@@ -574,6 +740,92 @@ def test_given_a_bad_patch_then_422_and_nothing_changes(
     before = client.get(f"/images/{image_id}").get_json()
 
     assert_error(client.patch(f"/images/{image_id}", json=changes), 422)
+
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+LONE_SURROGATE = "\\udc80"  # as JSON spells it: half of a UTF-16 pair, no character at all
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ('{"description": "a' + LONE_SURROGATE + '"}', "description"),
+        ('{"tags": ["a' + LONE_SURROGATE + '"]}', "tags"),
+        ('{"metadata": {"k' + LONE_SURROGATE + '": 1}}', "metadata"),
+        ('{"metadata": {"k": "v' + LONE_SURROGATE + '"}}', "metadata"),
+    ],
+    ids=["description", "tag", "metadata-key", "metadata-value"],
+)
+def test_given_a_lone_surrogate_in_a_patch_then_422_naming_the_field(
+    client: FlaskClient, image_id: str, data: str, field: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    response = client.patch(f"/images/{image_id}", data=data, content_type="application/json")
+
+    body = assert_error(response, 422)
+    assert field in json.dumps(body["errors"])
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"tags": '["a' + LONE_SURROGATE + '"]'}, "tags"),
+        ({"metadata": '{"k": "v' + LONE_SURROGATE + '"}'}, "metadata"),
+        ({"metadata": '{"k' + LONE_SURROGATE + '": "v"}'}, "metadata"),
+    ],
+    ids=["tag", "metadata-value", "metadata-key"],
+)
+def test_given_a_lone_surrogate_in_the_json_of_an_upload_then_422_naming_the_field(
+    client: FlaskClient, aws_settings: Settings, fields: dict[str, str], name: str
+) -> None:
+    body = rejected_upload(client, aws_settings, 422, jpeg(), **fields)
+
+    assert name in json.dumps(body["errors"])
+
+
+def test_given_a_patch_body_over_64_kib_then_413_naming_the_limit_before_reading_it(
+    client: FlaskClient, image_id: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+    two_million_tags = '{"tags": [' + '"a",' * 2_000_000 + '"a"]}'
+
+    body = assert_error(
+        client.patch(f"/images/{image_id}", data=two_million_tags, content_type="application/json"),
+        413,
+    )
+
+    assert str(64 * 1024) in body["message"]
+    assert client.get(f"/images/{image_id}").get_json() == before
+
+
+def test_given_a_patch_with_more_than_twenty_tags_then_422_even_if_they_repeat(
+    client: FlaskClient, image_id: str
+) -> None:
+    body = assert_error(client.patch(f"/images/{image_id}", json={"tags": ["a"] * 21}), 422)
+
+    assert "tags" in json.dumps(body["errors"])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"metadata": {"n": ' + "9" * 5000 + "}}",  # more digits than Python converts
+        '{"metadata": ' + DEEP + "}",
+        '{"tags": ' + DEEP + "}",
+    ],
+    ids=["5000-digit-number", "deep-metadata", "deep-tags"],
+)
+def test_given_a_patch_body_python_cannot_hold_then_422_and_nothing_changes(
+    client: FlaskClient, image_id: str, data: str
+) -> None:
+    before = client.get(f"/images/{image_id}").get_json()
+
+    assert_error(
+        client.patch(f"/images/{image_id}", data=data, content_type="application/json"), 422
+    )
 
     assert client.get(f"/images/{image_id}").get_json() == before
 

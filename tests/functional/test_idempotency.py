@@ -17,11 +17,12 @@ from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.app import create_app
 from service.idempotency import RETENTION_SECONDS
 from service.settings import Settings
-from tests.functional.test_sign_in import bearer, jwt_settings, verifier
+from tests.functional.test_sign_in import ISSUER_KEYS, bearer, jwt_settings
 from tests.functional.test_upload_sessions import post_form
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
 from tests.support.images import jpeg, png
+from tests.support.tokens import verifier_for
 
 
 @pytest.fixture
@@ -169,7 +170,7 @@ def test_upload_sessions_replay_open_and_complete(client: FlaskClient) -> None:
 @pytest.fixture
 def signed_in_client() -> Iterator[FlaskClient]:
     with moto_environment(jwt_settings()) as settings:
-        yield create_app(settings, token_verifier=verifier()).test_client()
+        yield create_app(settings, token_verifier=verifier_for(ISSUER_KEYS)).test_client()
 
 
 def test_signed_in_users_keys_are_their_own(signed_in_client: FlaskClient) -> None:

@@ -1,6 +1,6 @@
 """Sign-in and who may do what, over HTTP (Flask test client, moto's in-process S3 + DynamoDB).
 
-Tokens are signed by a test issuer (tests/tokens.py); the app verifies them with the same
+Tokens are signed by a test issuer (tests/support/tokens.py); the app verifies them with the same
 verifier it uses in production, given that issuer's JWKS instead of fetching it.
 """
 
@@ -14,12 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.adapters.jwt_verifier import JwtVerifier
 from service.app import create_app
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.images import jpeg
-from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
+from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, verifier_for
 
 ISSUER_KEYS = TokenIssuer()
 
@@ -27,16 +26,6 @@ ISSUER_KEYS = TokenIssuer()
 def jwt_settings(**overrides: Any) -> Settings:
     return small_settings(
         auth_mode="jwt", auth_issuer=ISSUER, auth_client_ids=(CLIENT_ID,), **overrides
-    )
-
-
-def verifier(token_use: str = "access") -> JwtVerifier:
-    return JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        token_use=token_use,
-        jwks_client=ISSUER_KEYS,  # type: ignore[arg-type]
     )
 
 
@@ -48,7 +37,7 @@ def aws_jwt() -> Iterator[Settings]:
 
 @pytest.fixture(scope="module")
 def app(aws_jwt: Settings) -> Flask:
-    return create_app(aws_jwt, token_verifier=verifier())
+    return create_app(aws_jwt, token_verifier=verifier_for(ISSUER_KEYS))
 
 
 @pytest.fixture(scope="module")
@@ -157,14 +146,16 @@ class TestRejections:
         assert_unauthorized(response, "invalid_token")
 
     def test_an_access_token_where_id_tokens_are_expected(self, aws_jwt: Settings) -> None:
-        client = create_app(aws_jwt, token_verifier=verifier("id")).test_client()
+        client = create_app(aws_jwt, token_verifier=verifier_for(ISSUER_KEYS, "id")).test_client()
 
         assert_unauthorized(client.get("/images", headers=bearer("alice")), "invalid_token")
 
     def test_a_bad_token_is_refused_even_where_reads_are_public(self, aws_jwt: Settings) -> None:
         from dataclasses import replace
 
-        public = create_app(replace(aws_jwt, public_read=True), token_verifier=verifier())
+        public = create_app(
+            replace(aws_jwt, public_read=True), token_verifier=verifier_for(ISSUER_KEYS)
+        )
         response = public.test_client().get(
             "/images", headers={"Authorization": f"Bearer {TokenIssuer().token()}"}
         )
@@ -220,7 +211,9 @@ class TestOwnership:
         image_id = uploaded(client, "alice")["image_id"]
         assert_unauthorized(client.get(f"/images/{image_id}"), "invalid_request")
 
-        public = create_app(replace(aws_jwt, public_read=True), token_verifier=verifier())
+        public = create_app(
+            replace(aws_jwt, public_read=True), token_verifier=verifier_for(ISSUER_KEYS)
+        )
         anonymous = public.test_client()
         assert anonymous.get(f"/images/{image_id}").status_code == 200
         assert anonymous.get("/images").status_code == 200

@@ -5,6 +5,7 @@ are sent to the presigned URLs with ``requests``, which moto intercepts."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import boto3
@@ -145,10 +146,24 @@ def test_bad_session_requests(uploads_client: FlaskClient) -> None:
         "/uploads",
         json={"filename": "a.bmp", "content_type": "image/bmp", "size": 10, "user_id": "a"},
     )
-    assert wrong_type.status_code == 415
+    assert wrong_type.status_code == 422  # the document's enum of content types
     assert uploads_client.get("/uploads/01JAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
     ticket = start(uploads_client, png())
     early = uploads_client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
     assert early.status_code == 422
     assert uploads_client.delete(f"/uploads/{ticket['upload_id']}").status_code == 204
     assert uploads_client.get(f"/uploads/{ticket['upload_id']}").status_code == 404
+
+
+@pytest.mark.parametrize("user_id", ["alice\n", " alice"])
+def test_an_upload_session_takes_the_user_id_as_sent(
+    uploads_client: FlaskClient, user_id: str
+) -> None:
+    # As POST /images and the user_id filter do: surrounding whitespace is refused, not trimmed.
+    response = uploads_client.post(
+        "/uploads",
+        json={"filename": "a.png", "content_type": "image/png", "size": 10, "user_id": user_id},
+    )
+
+    assert response.status_code == 422
+    assert "user_id" in json.dumps(response.get_json()["errors"])

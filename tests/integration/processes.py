@@ -6,10 +6,15 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,3 +65,81 @@ class Stack:
             timeout=60,
             check=False,
         )
+
+
+def gunicorn_stack(emulator_url: str, name: str, log: Path, **settings: str) -> Stack:
+    """A stack on a free port against ``emulator_url``, with a bucket and a table of its own
+    (``<name>-<random>``); ``settings`` add to its environment or override it."""
+    port = free_port()
+    suffix = uuid.uuid4().hex[:8]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": emulator_url,
+        "S3_BUCKET_NAME": f"{name}-{suffix}",
+        "DYNAMODB_TABLE_NAME": f"{name}-{suffix}",
+        "CURSOR_SECRET": "integration-secret-0123456789",
+        "PORT": str(port),
+        **settings,
+        **coverage_env(),
+    }
+    return Stack(f"http://127.0.0.1:{port}", emulator_url, env, log)
+
+
+@contextmanager
+def gunicorn_serving(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn serving the app with the stack's environment, its output in the stack's log,
+    from its first answer to /health until the block ends."""
+    with stack.log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+            env=stack.env,
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"{stack.base_url}/health", process)
+            yield process
+        finally:
+            stop(process)
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    url: str
+    emulator: str
+    output: str
+
+
+@contextmanager
+def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
+    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
+    port, emulator_port = free_port(), free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "run-local",
+                "--port",
+                str(port),
+                "--emulator-port",
+                str(emulator_port),
+            ],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
+            output = Path(log).read_text()
+            assert f"http://127.0.0.1:{port}/docs" in output
+            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
+        finally:
+            stop(process)

@@ -10,8 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +22,15 @@ from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.model import ImageStatus, NewImage, new_image_id, utc_now
 from service.settings import Settings
-from tests.integration.processes import BIN, ROOT, Stack, coverage_env, stop, wait_for
+from tests.integration.processes import (
+    BIN,
+    ROOT,
+    LocalRun,
+    Stack,
+    coverage_env,
+    started_run_local,
+)
 from tests.support.images import jpeg, make_image
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -78,43 +83,6 @@ def test_bad_settings_fail_at_start_naming_the_setting(stack: Stack) -> None:
     result = stack.run("create-resources", MAX_FILE_SIZE="ten megabytes")
     assert result.returncode == 2
     assert "MAX_FILE_SIZE" in result.stderr
-
-
-@dataclass(frozen=True)
-class LocalRun:
-    url: str
-    emulator: str
-    output: str
-
-
-@contextmanager
-def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
-    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
-    port, emulator_port = free_port(), free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service",
-                "run-local",
-                "--port",
-                str(port),
-                "--emulator-port",
-                str(emulator_port),
-            ],
-            cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
-            output = Path(log).read_text()
-            assert f"http://127.0.0.1:{port}/docs" in output
-            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
-        finally:
-            stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -296,3 +264,34 @@ def test_gunicorn_refuses_to_start_with_a_bad_worker_count() -> None:
     )
     assert started.returncode != 0
     assert "GUNICORN_WORKERS must be an integer" in started.stdout + started.stderr
+
+
+def test_make_run_prints_a_gallery_sign_in_that_works(signed_in_run: LocalRun) -> None:
+    # GIVEN the user and password make run printed for the gallery
+    (user, password) = re.findall(
+        r"^Gallery sign-in: (\w+) or \w+, password (\S+)$", signed_in_run.output, re.MULTILINE
+    )[0]
+    base = signed_in_run.url
+    form_page = requests.get(f"{base}/sign-in", timeout=30)
+    (csrf,) = re.findall(r'name="csrf-token" content="([^"]+)"', form_page.text)
+    # Secure cookies go back over http://127.0.0.1 in browsers (a secure context); Python's
+    # cookie jar does not do that, so they are sent by hand.
+    jar = "; ".join(f"{c.name}={c.value}" for c in form_page.cookies)
+
+    # WHEN the form is posted
+    signed_in = requests.post(
+        f"{base}/sign-in",
+        data={"username": user, "password": password, "csrf_token": csrf},
+        headers={"Cookie": jar},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    # THEN the session cookie names the user on the gallery's pages
+    assert signed_in.status_code == 302, signed_in.text
+    session = signed_in.cookies["__Host-mpycloud-session"]
+    grid = requests.get(
+        f"{base}/", headers={"Cookie": f"__Host-mpycloud-session={session}"}, timeout=30
+    )
+    assert grid.status_code == 200
+    assert f'id="viewer">{user}<' in grid.text

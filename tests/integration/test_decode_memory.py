@@ -11,10 +11,8 @@ timing.
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,16 +40,8 @@ from service.model import (
     Rendition,
 )
 from service.settings import Settings
-from tests.integration.processes import (
-    BIN,
-    ROOT,
-    Stack,
-    coverage_env,
-    stop,
-    wait_for,
-)
+from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
 from tests.support import decode_bombs
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 UNRESTRICTED = Caller(user_id=None, unrestricted=True)  # the stack runs without sign-in
@@ -122,42 +112,19 @@ def budget_stack(
     moto_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BudgetStack]:
     """One gunicorn worker as in production (8 threads, default limits), on moto's server."""
-    suffix = uuid.uuid4().hex[:8]
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_server,
-        "S3_BUCKET_NAME": f"decode-{suffix}",
-        "DYNAMODB_TABLE_NAME": f"decode-{suffix}",
-        "CURSOR_SECRET": "integration-secret-0123456789",
-        "LOG_LEVEL": "WARNING",
-        "AUTH_MODE": "none",
-        "PORT": str(port),
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "8",
-        **coverage_env(),
-    }
-    log = tmp_path_factory.mktemp("gunicorn-decode") / "stdout.log"
-    stack = Stack(f"http://127.0.0.1:{port}", moto_server, env, log)
+    stack = gunicorn_stack(
+        moto_server,
+        "decode",
+        tmp_path_factory.mktemp("gunicorn-decode") / "stdout.log",
+        LOG_LEVEL="WARNING",
+        AUTH_MODE="none",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="8",
+    )
     created = stack.run("create-resources")
     assert created.returncode == 0, created.stderr
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
-            env=env,
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"{stack.base_url}/health", process)
-            yield BudgetStack(stack, _worker_of(process))
-        finally:
-            stop(process)
+    with gunicorn_serving(stack) as process:
+        yield BudgetStack(stack, _worker_of(process))
 
 
 class _HeaderOnlyProcessor:

@@ -12,8 +12,10 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
+from service.rules import MAX_REQUEST_LINE
 from tests.integration.processes import Stack
 from tests.support.images import encode, jpeg, png, png_declaring
+from tests.support.openapi_limits import longest_listing_query, parameters
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +183,23 @@ def test_logs_are_json_lines_carrying_the_request_id(stack: Stack) -> None:
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert mine
     assert any("/images/01ARZ3NDEKTSV4RRFFQ69G5FAV" in line["message"] for line in mine)
+
+
+def test_the_longest_listing_the_document_allows_is_answered_by_the_app(stack: Stack) -> None:
+    spec = requests.get(f"{stack.base_url}/openapi.json", timeout=30).json()
+    query = longest_listing_query(spec, set(parameters(spec, "/images")) - {"ids"})
+    assert len(f"GET /images?{query} HTTP/1.1") > 4094  # gunicorn's default limit
+
+    response = requests.get(f"{stack.base_url}/images?{query}", timeout=30)
+
+    # The app's answer in the JSON error shape, not gunicorn's: the query holds every filter
+    # at its longest, and capture-time filters do not combine with creation-time ones.
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.status_code == 422, response.json()
+    assert response.json()["code"] == 422
+
+
+def test_a_request_line_over_the_limit_is_refused_by_gunicorn(stack: Stack) -> None:
+    response = requests.get(f"{stack.base_url}/images?cursor={'A' * MAX_REQUEST_LINE}", timeout=30)
+
+    assert response.status_code == 414

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +15,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWKSet
+
+from service.adapters.jwt_verifier import JwtVerifier
+from service.errors import SignInFailed
+from service.model import Tokens
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 CLIENT_ID = "test-app-client"
@@ -71,6 +75,25 @@ class TokenIssuer:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
 
+def verifier_for(
+    issuer: TokenIssuer,
+    token_use: str = "access",
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> JwtVerifier:
+    """The production verifier, handed ``issuer``'s keys instead of fetching a JWKS."""
+    return JwtVerifier(
+        issuer=ISSUER,
+        jwks_url="https://unused.example/jwks.json",
+        client_ids=(CLIENT_ID,),
+        token_use=token_use,
+        # ID tokens name the user in cognito:username (AUTH_USER_CLAIM).
+        user_claim="username" if token_use == "access" else "cognito:username",
+        jwks_client=issuer,  # type: ignore[arg-type]
+        clock=clock,
+    )
+
+
 @contextmanager
 def served_jwks(issuer: TokenIssuer) -> Iterator[str]:
     """The issuer's JWKS over HTTP on 127.0.0.1, as a real issuer serves it; yields its URL."""
@@ -96,3 +119,22 @@ def served_jwks(issuer: TokenIssuer) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class IssuerCredentials:
+    """A CredentialExchange that knows some passwords and signs tokens with ``issuer``, as
+    Cognito's USER_PASSWORD_AUTH would answer."""
+
+    issuer: TokenIssuer
+    passwords: dict[str, str]
+    expires_in: int = 3600
+
+    def sign_in(self, username: str, password: str) -> Tokens:
+        if self.passwords.get(username) != password:
+            raise SignInFailed("Wrong user name or password")
+        return Tokens(
+            access_token=self.issuer.token(username),
+            id_token=self.issuer.token(username, token_use="id"),
+            expires_in=self.expires_in,
+        )

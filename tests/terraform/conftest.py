@@ -13,6 +13,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 MODULES = ("storage", "lambda_api", "ecs_service", "auth")
+# A root module of its own, applied once by an administrator: the deploy pipeline's access.
+GITHUB_DEPLOY_DIR = TERRAFORM_DIR / "github_deploy"
 
 
 def tf_files() -> list[Path]:
@@ -108,3 +110,8 @@ def policy_documents(terraform: Terraform) -> dict[str, dict[str, Any]]:
         for (kind, name), body in module.data.items()
         if kind == "aws_iam_policy_document"
     }
+
+
+@pytest.fixture(scope="session")
+def github_deploy() -> Module:
+    return Module.read(GITHUB_DEPLOY_DIR)

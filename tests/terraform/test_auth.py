@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.api.auth import PUBLIC_BLUEPRINTS
+from service.api.auth import COOKIE_BLUEPRINTS, PUBLIC_BLUEPRINTS
 from service.app import create_app
 from service.cursors import CursorCodec
 from service.images import ImageService, Limits
@@ -247,6 +247,7 @@ class Operation:
     path: str  # with a sample value for each path parameter
     public: bool  # served to anyone (service/api/auth.py)
     read: bool  # a read of images, open to anonymous callers with PUBLIC_READ
+    cookie: bool = False  # the gallery: the service checks its session cookie itself
 
 
 def service_operations(image_service: ImageService) -> list[Operation]:
@@ -264,6 +265,7 @@ def service_operations(image_service: ImageService) -> list[Operation]:
                     path,
                     public=blueprint in PUBLIC_BLUEPRINTS,
                     read=blueprint == "images" and method == "GET",
+                    cookie=blueprint in COOKIE_BLUEPRINTS,
                 )
             )
     return operations
@@ -292,7 +294,13 @@ def operations() -> list[Operation]:
         ("GET", "/images/sample-id/download"),
         ("GET", "/images/sample-id/thumbnail"),
     }
-    assert any(not o.public and not o.read for o in found)
+    assert {(o.method, o.path) for o in found if o.cookie} >= {
+        ("GET", "/"),
+        ("POST", "/sign-in"),
+        ("GET", "/photos/sample-id"),
+        ("POST", "/photo-uploads/sample-id/complete"),
+    }
+    assert any(not o.public and not o.read and not o.cookie for o in found)
     return found
 
 
@@ -315,7 +323,7 @@ def test_every_route_but_the_public_ones_needs_a_token(
     for operation in operations:
         route = chosen_route(routes, operation.method, operation.path)
         where = f"{operation.method} {operation.path} -> {route.key}"
-        if operation.public or (operation.read and public_read):
+        if operation.public or operation.cookie or (operation.read and public_read):
             assert route.authorization(public_read) == ("NONE", None), where
         else:
             assert route.authorization(public_read) == ("JWT", AUTHORIZER), where

@@ -255,6 +255,9 @@ OPERATION_ARGUMENT = {"get_paginator", "generate_presigned_url"}
 SIGNED_AS = {"generate_presigned_post": "put_object"}
 # Client methods that are not AWS calls.
 NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
+# Calls that no IAM policy governs: Cognito's sign-in of a public app client is unsigned (the
+# user's password is the credential), so the service's role needs no permission for it.
+UNSIGNED_CALLS = {"initiate_auth"}
 # Calls authorized by another action than their own name (Service Authorization Reference).
 AUTHORIZED_BY = {
     "s3:HeadBucket": {"s3:ListBucket"},
@@ -323,7 +326,7 @@ def adapter_calls() -> set[str]:
             ):
                 continue
             method = SIGNED_AS.get(node.func.attr, node.func.attr)
-            if method in NOT_OPERATIONS:
+            if method in NOT_OPERATIONS or method in UNSIGNED_CALLS:
                 continue
             if method in OPERATION_ARGUMENT:
                 argument = node.args[0]

@@ -15,7 +15,7 @@ import pytest
 from service.adapters.jwt_verifier import REFETCH_INTERVAL_SECONDS, JwtVerifier
 from service.errors import InvalidToken
 from service.model import Caller
-from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer
+from tests.support.tokens import TokenIssuer, verifier_for
 
 
 class Clock:
@@ -36,21 +36,9 @@ def clock() -> Clock:
     return Clock()
 
 
-def verifier_for(issuer: TokenIssuer, clock: Clock, token_use: str = "access") -> JwtVerifier:
-    return JwtVerifier(
-        issuer=ISSUER,
-        jwks_url="https://unused.example/jwks.json",
-        client_ids=(CLIENT_ID,),
-        token_use=token_use,
-        user_claim="username" if token_use == "access" else "cognito:username",
-        jwks_client=issuer,  # type: ignore[arg-type]
-        clock=clock,
-    )
-
-
 @pytest.fixture
 def verifier(issuer: TokenIssuer, clock: Clock) -> JwtVerifier:
-    return verifier_for(issuer, clock)
+    return verifier_for(issuer, clock=clock)
 
 
 def segments(token: str) -> list[str]:
@@ -72,7 +60,7 @@ def test_a_good_access_token_names_the_caller_and_groups(
 def test_an_id_token_is_accepted_where_id_tokens_are_expected(
     issuer: TokenIssuer, clock: Clock
 ) -> None:
-    verifier = verifier_for(issuer, clock, token_use="id")
+    verifier = verifier_for(issuer, "id", clock=clock)
 
     assert verifier.verify(issuer.token("bob", token_use="id")) == Caller("bob")
 
@@ -83,7 +71,7 @@ def test_an_id_token_is_accepted_where_id_tokens_are_expected(
 def test_the_other_kind_of_token_is_refused(
     issuer: TokenIssuer, clock: Clock, expected_use: str, given_use: str
 ) -> None:
-    verifier = verifier_for(issuer, clock, token_use=expected_use)
+    verifier = verifier_for(issuer, expected_use, clock=clock)
 
     with pytest.raises(InvalidToken, match=f"{expected_use} token is expected"):
         verifier.verify(issuer.token(token_use=given_use))
@@ -178,7 +166,7 @@ def test_claims_that_do_not_hold_are_refused(
 
 
 def test_an_id_token_for_another_client_is_refused(issuer: TokenIssuer, clock: Clock) -> None:
-    verifier = verifier_for(issuer, clock, token_use="id")
+    verifier = verifier_for(issuer, "id", clock=clock)
 
     with pytest.raises(InvalidToken, match="another app client"):
         verifier.verify(issuer.sign(issuer.claims(token_use="id") | {"aud": "another"}))

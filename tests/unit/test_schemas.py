@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -11,12 +12,19 @@ from werkzeug.datastructures import FileStorage
 
 from service.api.schemas import (
     ImageChangesSchema,
+    ImageListSchema,
     ImageQuerySchema,
+    ImageSchema,
     IsoDateTime,
     JsonObject,
     TagList,
     UploadSchema,
 )
+from service.api.shown import ShownImage
+from service.model import GeoPoint, ImageStatus, RenditionInfo
+from tests.support.images import make_image
+
+TAGS = TagList(max_tags=20)
 
 
 @pytest.mark.parametrize(
@@ -25,25 +33,38 @@ from service.api.schemas import (
         ('["nature", "sunset"]', ["nature", "sunset"]),
         (' ["a b"] ', ["a b"]),
         ("[]", []),
-        ('["a,b"]', ["a,b"]),  # one tag: the rules reject the comma later
         (["nature", "sunset"], ["nature", "sunset"]),
         ("nature,sunset", ["nature", "sunset"]),
-        ("nature, sunset,,", ["nature", " sunset"]),
+        ("nature, sunset", ["nature", " sunset"]),  # rules.tag() trims the space later
         (["a,b", '["c"]', "d"], ["a", "b", "c", "d"]),
         ("single", ["single"]),
-        ('{"a":1}', ['{"a":1}']),  # not a list: plain text, rejected later by the tag rules
     ],
 )
 def test_tag_list_accepts_json_repeated_and_comma_separated(
     value: object, expected: list[str]
 ) -> None:
-    assert TagList().deserialize(value) == expected
+    assert TAGS.deserialize(value) == expected
 
 
-@pytest.mark.parametrize("value", ["[1, 2]", "[not json", '["a", null]', '[["a"]]', [1]])
-def test_tag_list_rejects_what_is_not_a_list_of_strings(value: object) -> None:
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[1, 2]",
+        "[not json",
+        '["a", null]',
+        '[["a"]]',
+        [1],
+        '["a,b"]',  # a comma inside a tag of a JSON list
+        "nature, sunset,,",  # an empty tag between commas
+        "",
+        '{"a":1}',
+        ["a"] * 21,
+        "a," * 20 + "a",  # 21 tags in one value
+    ],
+)
+def test_tag_list_rejects_what_is_not_a_list_of_tags(value: object) -> None:
     with pytest.raises(ValidationError):
-        TagList().deserialize(value)
+        TAGS.deserialize(value)
 
 
 START = IsoDateTime()
@@ -62,6 +83,8 @@ END = IsoDateTime(end_of_day=True)
         (START, "2026-11-05T10:30:00", datetime(2026, 11, 5, 10, 30, tzinfo=UTC)),
         (START, "2026-11-05 10:30:00.250", datetime(2026, 11, 5, 10, 30, 0, 250000, tzinfo=UTC)),
         (START, " 2026-11-05 ", datetime(2026, 11, 5, tzinfo=UTC)),
+        (START, "20261105", datetime(2026, 11, 5, tzinfo=UTC)),  # ISO 8601 basic format
+        (END, "20261105", datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=UTC)),
     ],
 )
 def test_iso_date_time_is_converted_to_utc(
@@ -140,3 +163,70 @@ def test_changes_schema_loads_each_field() -> None:
     body = {"description": "d", "tags": ["a"], "metadata": {"k": 1}}
 
     assert ImageChangesSchema().load(body) == body
+
+
+def test_image_schema_dumps_an_image_as_the_api_answers_it() -> None:
+    image = replace(
+        make_image(tags=("a", "b"), status=ImageStatus.READY),
+        renditions=(RenditionInfo(1024, "webp", 2, 3), RenditionInfo(256, "jpeg", 2, 3)),
+    )
+
+    dumped = ImageSchema().dump(ShownImage(image, with_location=False))
+
+    assert list(dumped.items()) == [
+        ("image_id", image.image_id),
+        ("version", 1),
+        ("user_id", "alice"),
+        ("description", "d"),
+        ("tags", ["a", "b"]),
+        ("metadata", {"camera": "x", "iso": 200, "ratio": 1.5, "flag": True, "none": None}),
+        ("content_type", "image/jpeg"),
+        ("size_bytes", 10),
+        ("width", 2),
+        ("height", 3),
+        ("sha256", "0" * 64),
+        ("original_filename", "photo.jpg"),
+        ("status", "READY"),
+        ("created_at", "2026-11-01T12:00:00+00:00"),
+        ("updated_at", "2026-11-01T12:00:00+00:00"),
+        ("pixel_width", 2),
+        ("pixel_height", 3),
+        ("exif", None),
+        ("blurhash", None),
+        ("dominant_color", None),
+        (
+            "renditions",
+            [
+                {"size": 256, "format": "jpeg", "width": 2, "height": 3},
+                {"size": 1024, "format": "webp", "width": 2, "height": 3},
+            ],
+        ),
+    ]
+    assert type(dumped["status"]) is str
+
+
+def test_image_schema_shows_the_location_only_when_the_caller_may_see_it() -> None:
+    image = replace(make_image(), location=GeoPoint(48.8582, 2.2944))
+
+    owner = ImageSchema().dump(ShownImage(image, with_location=True))
+    other = ImageSchema().dump(ShownImage(image, with_location=False))
+
+    assert owner["location"] == {"latitude": 48.8582, "longitude": 2.2944}
+    assert "location" not in other
+    assert ImageSchema().dump(ShownImage(make_image(), with_location=True))["location"] is None
+
+
+def test_image_schema_names_the_duplicate_only_on_a_duplicate_upload() -> None:
+    image = make_image()
+
+    assert "duplicate_of" not in ImageSchema().dump(ShownImage(image, with_location=False))
+    duplicate = ImageSchema().dump(ShownImage(image, False, duplicate_of=image.image_id))
+    assert duplicate["duplicate_of"] == image.image_id
+
+
+def test_image_list_schema_dumps_shown_images() -> None:
+    image = ShownImage(make_image(status=ImageStatus.READY), with_location=False)
+
+    dumped = ImageListSchema().dump({"items": [image], "next_cursor": None})
+
+    assert dumped == {"items": [ImageSchema().dump(image)], "next_cursor": None}

@@ -117,6 +117,23 @@ def test_small_upload_is_a_post_then_an_image_under_originals() -> None:
     assert world.listed() == [image.image_id]
 
 
+def test_a_posted_upload_gets_a_placeholder_and_a_multipart_one_none() -> None:
+    world = World()
+    small = png(color="green")
+    posted = world.open(small)
+    world.send(posted, small)
+    large = padded(2 * MIB)
+    multipart = world.open(large)
+    parts = world.send(multipart, large)
+
+    with_placeholder = world.uploads.complete(ALICE, posted.session.upload_id).image
+    without = world.uploads.complete(ALICE, multipart.session.upload_id, parts).image
+
+    assert with_placeholder.blurhash
+    assert with_placeholder.dominant_color in ("#008000", "#008001")  # JPEG rounding
+    assert (without.blurhash, without.dominant_color) == (None, None)
+
+
 def test_completing_twice_returns_the_same_image() -> None:
     world = World()
     data = png()

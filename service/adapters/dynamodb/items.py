@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -117,8 +118,8 @@ def to_item(image: Image) -> Item:
     derived: dict[str, Any] = {
         "pixel_width": image.pixel_width,
         "pixel_height": image.pixel_height,
-        "exif": _json(image.exif.to_dict()) if image.exif else None,
-        "location": _json(image.location.to_dict()) if image.location else None,
+        "exif": _json(asdict(image.exif)) if image.exif else None,
+        "location": _json(asdict(image.location)) if image.location else None,
         "blurhash": image.blurhash,
         "dominant_color": image.dominant_color,
         # A string set: recording a rendition is an ADD, idempotent under concurrency.

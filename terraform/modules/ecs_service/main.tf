@@ -51,8 +51,9 @@ data "aws_iam_policy_document" "assume_role" {
 
 # Used by the ECS agent: pull the image, ship the logs.
 resource "aws_iam_role" "execution" {
-  name               = "${var.name}-execution"
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  name                 = "${var.name}-execution"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 data "aws_iam_policy_document" "execution" {
@@ -88,8 +89,9 @@ resource "aws_iam_role_policy" "execution" {
 
 # Used by the application: the same least privilege as the Lambda function.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  name                 = "${var.name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 resource "aws_iam_role_policy" "task_data_access" {

@@ -150,3 +150,9 @@ variable "service_environment" {
   type        = map(string)
   sensitive   = true # holds CURSOR_SECRET
 }
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy set as the permissions boundary of every role this module creates; null sets none."
+  type        = string
+  default     = null
+}

@@ -61,8 +61,9 @@ data "aws_iam_policy_document" "assume_role" {
 }
 
 resource "aws_iam_role" "function" {
-  name               = "${var.name}-lambda"
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  name                 = "${var.name}-lambda"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 data "aws_iam_policy_document" "runtime" {
@@ -174,6 +175,20 @@ locals {
   # Reads: open to anonymous callers when public_read is true, as the service's PUBLIC_READ
   # (GET /images/{id}, its /download and /thumbnail). Writes stay on the $default route.
   read_routes = ["GET /images", "GET /images/{proxy+}"]
+  # The gallery (service/web): its pages carry the token in a session cookie, not in an
+  # Authorization header, so the service checks it (service/web/identity.py), as for ECS.
+  gallery_routes = [
+    "GET /",
+    "GET /tiles",
+    "GET /sign-in",
+    "POST /sign-in",
+    "POST /sign-out",
+    "GET /assets/{proxy+}",
+    "GET /photos/{proxy+}",
+    "POST /photos/{proxy+}",
+    "POST /photo-uploads",
+    "POST /photo-uploads/{proxy+}",
+  ]
 }
 
 # Everything without a more specific route, writes included: a token is required.
@@ -188,6 +203,16 @@ resource "aws_apigatewayv2_route" "default" {
 resource "aws_apigatewayv2_route" "public" {
   #checkov:skip=CKV_AWS_309:Health checks and the API description (OpenAPI document, Swagger UI) are public by design, as the service serves them; every other route requires a JWT.
   for_each = toset(local.public_routes)
+
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "NONE"
+}
+
+resource "aws_apigatewayv2_route" "gallery" {
+  #checkov:skip=CKV_AWS_309:The gallery's pages authenticate with a session cookie, which a JWT authorizer cannot read; the service verifies the cookie's token itself (same issuer and client) and refuses anonymous callers.
+  for_each = toset(local.gallery_routes)
 
   api_id             = aws_apigatewayv2_api.http.id
   route_key          = each.value
@@ -308,8 +333,9 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 resource "aws_iam_role" "scheduler" {
   count = local.sweeper_enabled ? 1 : 0
 
-  name               = "${local.sweeper_name}-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+  name                 = "${local.sweeper_name}-scheduler"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume_role.json
+  permissions_boundary = var.role_permissions_boundary
 }
 
 data "aws_iam_policy_document" "scheduler" {

@@ -130,3 +130,9 @@ variable "public_read" {
   type        = bool
   default     = false
 }
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy set as the permissions boundary of every role this module creates; null sets none."
+  type        = string
+  default     = null
+}

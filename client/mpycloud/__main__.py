@@ -1,0 +1,5 @@
+import sys
+
+from mpycloud.cli import main
+
+sys.exit(main())

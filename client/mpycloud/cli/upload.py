@@ -1,0 +1,159 @@
+"""``mpycloud upload PATH...``: files and folders, in parallel, skipping what the server has."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from mpycloud.cli.common import context, describe, err, split_tags
+from mpycloud.cli.progress import TransferBars
+from mpycloud.cli.summary import print_summary
+from mpycloud.client import Client
+from mpycloud.errors import MpycloudError
+from mpycloud.files import sha256_file, walk
+
+Result = Literal["uploaded", "duplicate", "failed"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    result: Result
+    size: int
+    sent_bytes: int = 0
+    image_id: str | None = None
+    route: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    description: str
+    tags: list[str]
+    metadata: dict[str, Any]
+    user_id: str | None
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    upload = commands.add_parser(
+        "upload",
+        parents=[common],
+        help="upload files and folders (image files under them), skipping duplicates",
+    )
+    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    upload.add_argument("--tags", action="append", default=[], help="a,b (repeatable)")
+    upload.add_argument("--description", default="")
+    upload.add_argument(
+        "--field", action="append", default=[], metavar="NAME=VALUE", help="a custom field"
+    )
+    upload.add_argument("-j", "--jobs", type=int, default=4, help="files at a time (default 4)")
+    upload.add_argument("--user", help="the owner, for a service without sign-in")
+    upload.add_argument("--json", action="store_true", help="print the summary as JSON")
+    upload.add_argument("--no-progress", action="store_true", help="no progress bars")
+    upload.add_argument(
+        "--send-all",
+        action="store_true",
+        help="do not list your images first (one request per 100 of them) to skip known files;"
+        " the service still answers a duplicate for bytes you already have",
+    )
+    upload.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    fields = dict(item.partition("=")[::2] for item in args.field)
+    options = Options(args.description, split_tags(args.tags), fields, args.user)
+    files = list(walk(args.paths))
+    if not files:
+        err.print("no image files found (JPEG, PNG, GIF, WebP)")
+        return 1
+    ctx = context(args)
+    jobs = max(1, args.jobs)
+    started = time.monotonic()
+    show = err.is_terminal and not args.no_progress
+    with ctx.client(max_connections=2 * jobs) as client:
+        owner = "" if args.send_all else args.user or ctx.user
+        with (
+            err.status("listing your images, to skip those already there…")
+            if show
+            else nullcontext()
+        ):
+            known = known_images(client, owner)
+        outcomes = upload_all(client, files, options, known, jobs, show=show)
+    elapsed = time.monotonic() - started
+    print_summary([asdict(o) for o in outcomes], elapsed, as_json=args.json)
+    return 1 if any(o.result == "failed" for o in outcomes) else 0
+
+
+def known_images(client: Client, owner: str) -> dict[str, str]:
+    """SHA-256 -> image id of the owner's images: those files need not be sent at all. The
+    service still answers a duplicate for any that slip through (200 + duplicate_of)."""
+    if not owner:
+        return {}
+    return {image.sha256: image.image_id for image in client.iter_images(user_id=owner, limit=100)}
+
+
+def upload_all(
+    client: Client,
+    files: list[Path],
+    options: Options,
+    known: dict[str, str],
+    jobs: int,
+    *,
+    show: bool,
+) -> list[Outcome]:
+    sizes = {path: _size(path) for path in files}
+    with (
+        TransferBars(err, len(files), sum(sizes.values()), enabled=show) as bars,
+        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="upload") as pool,
+    ):
+        futures = [
+            pool.submit(_upload_one, client, path, sizes[path], options, known, bars)
+            for path in files
+        ]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _upload_one(
+    client: Client,
+    path: Path,
+    size: int,
+    options: Options,
+    known: dict[str, str],
+    bars: TransferBars,
+) -> Outcome:
+    task = None
+    try:
+        existing = known.get(sha256_file(path))
+        if existing is not None:
+            return Outcome(str(path), "duplicate", size, image_id=existing, route="skipped")
+        task = file_task = bars.start_file(path.name, size)
+        done = client.upload(
+            path,
+            description=options.description,
+            tags=options.tags,
+            metadata=options.metadata,
+            user_id=options.user_id,
+            progress=lambda sent, total: bars.report(file_task, sent),
+        )
+        result: Result = "duplicate" if done.duplicate else "uploaded"
+        return Outcome(str(path), result, size, done.sent_bytes, done.image.image_id, done.route)
+    except (MpycloudError, OSError) as error:
+        return Outcome(str(path), "failed", size, reason=describe(error))
+    finally:
+        bars.finish_file(task, size)

@@ -1,0 +1,62 @@
+"""Downloads: the presigned URL from the API, then the bytes from S3, written as they come."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import httpx
+
+from mpycloud.errors import ConnectionFailed, StorageError
+from mpycloud.files import Progress
+
+if TYPE_CHECKING:
+    from mpycloud.client import Client
+
+_EXTENDED = re.compile(r"filename\*\s*=\s*UTF-8''([^;]+)", re.IGNORECASE)
+_PLAIN = re.compile(r'filename\s*=\s*"([^"]*)"', re.IGNORECASE)
+
+
+def filename_from(disposition: str | None, fallback: str) -> str:
+    """The file name S3 was told to give (``Content-Disposition``), as a bare name only."""
+    text = disposition or ""
+    match = _EXTENDED.search(text) or _PLAIN.search(text)
+    name = Path(unquote(match.group(1)) if match else "").name
+    return name if name not in ("", ".", "..") else fallback
+
+
+def download_to(
+    client: Client, image_id: str, destination: Path, progress: Progress | None
+) -> Path:
+    """Into ``destination`` (a folder: under the image's file name); written to a ``.part``
+    file first, so that an interrupted download never looks finished."""
+    link = client.download_link(image_id)
+    response = client.storage.request("GET", link.download_url, stream=True)
+    try:
+        if not response.is_success:
+            response.read()
+            raise StorageError(response.status_code, response.text)
+        target = destination
+        if destination.is_dir():
+            name = filename_from(response.headers.get("Content-Disposition"), image_id)
+            target = destination / name
+        total = int(response.headers.get("Content-Length") or 0)
+        partial = target.with_name(f".{target.name}.part")
+        done = 0
+        try:
+            with partial.open("wb") as file:
+                for chunk in response.iter_bytes(256 * 1024):
+                    file.write(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, max(total, done))
+        except httpx.TransportError as error:
+            partial.unlink(missing_ok=True)
+            raise ConnectionFailed(f"download of {image_id} broke off: {error!r}") from error
+        os.replace(partial, target)
+        return target
+    finally:
+        response.close()

@@ -1,0 +1,109 @@
+"""Local files: their SHA-256, their image type, and reading them while reporting progress."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+# (bytes sent so far, bytes in all): absolute, so that a retried request simply starts over.
+Progress = Callable[[int, int], None]
+CHUNK = 256 * 1024
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp"})
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sniff_content_type(path: Path) -> str | None:
+    """The image type from the first bytes (as the service decides it), else from the name."""
+    with path.open("rb") as file:
+        head = file.read(16)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+class ProgressReader:
+    """A whole file for a multipart form: httpx seeks it to 0 (again on a retry), reads it
+    in chunks, and asks its length through seek/tell."""
+
+    def __init__(self, path: Path, progress: Progress | None = None) -> None:
+        self._file: BinaryIO = path.open("rb")
+        self._size = os.fstat(self._file.fileno()).st_size
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        if self._progress is not None and chunk:
+            self._progress(self._file.tell(), self._size)
+        return chunk
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ProgressReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def file_slice(
+    path: Path, offset: int, length: int, report: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """``length`` bytes from ``offset``, in chunks; ``report`` gets the bytes read so far."""
+    done = 0
+    with path.open("rb") as file:
+        file.seek(offset)
+        while done < length:
+            chunk = file.read(min(CHUNK, length - done))
+            if not chunk:
+                raise OSError(f"{path} is shorter than expected: did it change while uploading?")
+            done += len(chunk)
+            if report is not None:
+                report(done)
+            yield chunk
+
+
+def walk(paths: list[Path]) -> Iterator[Path]:
+    """The files named, and the image files under the folders named (hidden ones left out),
+    each once, in a stable order."""
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in IMAGE_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            found = [path]
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield file

@@ -1,0 +1,211 @@
+"""Upload routing: one ``POST /images`` when the file fits in a request, else an upload
+session (a presigned POST, or presigned parts that resume after an interruption).
+
+The service does not announce its request cap: under Lambda it is API Gateway's 4.5 MB
+(docs/api.md, "Upload sessions"), elsewhere MAX_FILE_SIZE plus the form. Files are routed by
+that documented cap, and a 413 about the request body (a server with a lower
+``MAX_REQUEST_BODY``, or a gateway's own 413) sends the file through a session instead: the
+caller never meets the cap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mpycloud.errors import ApiError, Gone, MpycloudError, NotFound, PayloadTooLarge, StorageError
+from mpycloud.files import Progress, ProgressReader, file_slice, sha256_file, sniff_content_type
+from mpycloud.models import Json, UploadResult, UploadTicket
+from mpycloud.resume import ResumeStore
+from mpycloud.tokens import token_subject
+
+if TYPE_CHECKING:
+    from mpycloud.client import Client
+
+LAMBDA_REQUEST_CAP = 4_500_000
+FORM_ALLOWANCE = 64 * 1024  # the form's other fields and part headers
+DIRECT_UPLOAD_LIMIT = LAMBDA_REQUEST_CAP - FORM_ALLOWANCE
+
+
+class NotAnImage(MpycloudError):
+    """The file's first bytes are not an image type the service takes."""
+
+
+def _is_request_cap(error: PayloadTooLarge) -> bool:
+    # The service's own 413s about the file (MAX_FILE_SIZE, pixels) would fail a session too.
+    return not error.is_service_shape or "request body" in error.message.lower()
+
+
+class Uploader:
+    def __init__(self, client: Client, direct_limit: int, resume: ResumeStore | None) -> None:
+        self._client = client
+        self.direct_limit = direct_limit
+        self._resume = resume
+
+    def upload(
+        self,
+        path: Path,
+        *,
+        description: str,
+        tags: list[str],
+        metadata: Json,
+        user_id: str | None,
+        progress: Progress | None,
+    ) -> UploadResult:
+        size = path.stat().st_size
+        content_type = sniff_content_type(path)
+        fields: Json = {"description": description, "tags": tags, "metadata": metadata}
+        fields |= {"user_id": user_id} if user_id else {}
+        if size <= self.direct_limit:
+            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+            try:
+                image = self._client.create_image(
+                    path, fields=form, content_type=content_type, progress=progress
+                )
+                return UploadResult(image, image.duplicate_of is not None, "direct", size)
+            except PayloadTooLarge as error:
+                if not _is_request_cap(error):
+                    raise
+        if content_type is None:
+            raise NotAnImage(f"{path.name}: not a JPEG, PNG, GIF or WebP file")
+        return self._session(path, size, content_type, fields, progress)
+
+    def _session(
+        self, path: Path, size: int, content_type: str, fields: Json, progress: Progress | None
+    ) -> UploadResult:
+        sha256 = sha256_file(path)
+        owner = fields.get("user_id") or token_subject(self._client.token)
+        key = f"{self._client.base_url} {owner} {sha256} {size}"
+        resumed = self._resumed(key, path, size, progress)
+        if resumed is not None:
+            return resumed
+        ticket = self._client.start_upload(
+            filename=path.name, content_type=content_type, size=size, sha256=sha256, fields=fields
+        )
+        if ticket.method == "POST":
+            self._post_form(ticket, path, content_type, progress)
+            image = self._client.complete_upload(ticket.upload_id)
+            return UploadResult(image, image.duplicate_of is not None, "session", size)
+        if self._resume is not None:
+            self._resume.put(key, ticket.upload_id)
+        part_size = ticket.part_size or size
+        etags = self._put_parts(
+            path, size, part_size, ticket.upload_id, ticket.part_urls, {}, progress
+        )
+        return self._complete(key, ticket.upload_id, etags, size, resumed=False)
+
+    def _resumed(
+        self, key: str, path: Path, size: int, progress: Progress | None
+    ) -> UploadResult | None:
+        upload_id = self._resume.get(key) if self._resume is not None else None
+        if upload_id is None:
+            return None
+        try:
+            status = self._client.upload_status(upload_id)
+        except (NotFound, Gone):
+            self._forget(key)
+            return None
+        if status.size != size or not status.part_size:
+            self._forget(key)
+            return None
+        if status.status != "OPEN":  # completing or done: complete answers its image
+            return self._complete(key, upload_id, {}, 0, resumed=True)
+        held = {
+            part.part_number: part.etag
+            for part in status.parts
+            if part.size == _part_length(part.part_number, status.part_size, size)
+        }
+        missing = [n for n in range(1, status.part_count + 1) if n not in held]
+        urls = self._client.sign_parts(upload_id, missing) if missing else {}
+        sent = self._put_parts(path, size, status.part_size, upload_id, urls, held, progress)
+        sent_bytes = sum(_part_length(n, status.part_size, size) for n in sent)
+        return self._complete(key, upload_id, held | sent, sent_bytes, resumed=True)
+
+    def _complete(
+        self, key: str, upload_id: str, etags: dict[int, str], sent: int, *, resumed: bool
+    ) -> UploadResult:
+        try:
+            image = self._client.complete_upload(upload_id, etags)
+        except ApiError as error:
+            if error.status < 500 and error.status != 409:  # the session is gone or discarded
+                self._forget(key)
+            raise
+        self._forget(key)
+        return UploadResult(image, image.duplicate_of is not None, "multipart", sent, resumed)
+
+    def _forget(self, key: str) -> None:
+        if self._resume is not None:
+            self._resume.forget(key)
+
+    def _post_form(
+        self, ticket: UploadTicket, path: Path, content_type: str, progress: Progress | None
+    ) -> None:
+        readers: list[ProgressReader] = []
+
+        def form() -> Json:
+            readers.append(ProgressReader(path, progress))
+            # S3 reads the policy's fields first: the file must be the form's last part.
+            return {
+                "data": ticket.fields,
+                "files": {"file": (path.name, readers[-1], content_type)},
+            }
+
+        try:
+            response = self._client.storage.request("POST", ticket.url or "", build=form)
+        finally:
+            for reader in readers:
+                reader.close()
+        if not response.is_success:
+            raise StorageError(response.status_code, response.text)
+
+    def _put_parts(
+        self,
+        path: Path,
+        size: int,
+        part_size: int,
+        upload_id: str,
+        urls: dict[int, str],
+        held: dict[int, str],
+        progress: Progress | None,
+    ) -> dict[int, str]:
+        """PUT every part not ``held``; the ETags S3 answered, by part number."""
+        done = sum(_part_length(n, part_size, size) for n in held)
+        etags: dict[int, str] = {}
+        for number in sorted(urls):
+            length = _part_length(number, part_size, size)
+            report = _shifted(progress, done, size)
+            offset = (number - 1) * part_size
+            try:
+                etags[number] = self._put_part(path, offset, length, urls[number], report)
+            except StorageError as error:
+                if error.status != 403:  # 403: the signed URL expired; sign it again once
+                    raise
+                url = self._client.sign_parts(upload_id, [number])[number]
+                etags[number] = self._put_part(path, offset, length, url, report)
+            done += length
+        return etags
+
+    def _put_part(
+        self, path: Path, offset: int, length: int, url: str, report: Callable[[int], None] | None
+    ) -> str:
+        def body() -> Json:
+            return {"content": file_slice(path, offset, length, report)}
+
+        response = self._client.storage.request(
+            "PUT", url, build=body, headers={"Content-Length": str(length)}
+        )
+        if not response.is_success:
+            raise StorageError(response.status_code, response.text)
+        return response.headers["ETag"]
+
+
+def _part_length(number: int, part_size: int, size: int) -> int:
+    return max(0, min(part_size, size - (number - 1) * part_size))
+
+
+def _shifted(progress: Progress | None, before: int, total: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(before + done, total)

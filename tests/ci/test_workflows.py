@@ -1,0 +1,226 @@
+"""The GitHub workflows run what .ci/run runs, pin what they use, and deploy only as the
+Terraform in terraform/github_deploy lets them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def workflow(name: str) -> dict[str, Any]:
+    document = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def triggers(document: dict[Any, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads the key "on" as True.
+    found = document.get("on", document.get(True))
+    assert isinstance(found, dict)
+    return found
+
+
+def deploy_access_locals() -> dict[str, Any]:
+    """The locals of terraform/github_deploy/main.tf, strings unquoted."""
+    with (ROOT / "terraform" / "github_deploy" / "main.tf").open(encoding="utf-8") as handle:
+        blocks = hcl2.load(handle)["locals"]
+    found = {k: v for block in blocks for k, v in block.items() if not k.startswith("__")}
+    return {
+        k: [s.strip('"') for s in v] if isinstance(v, list) else str(v).strip('"')
+        for k, v in found.items()
+    }
+
+
+def run_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job.get("steps", []))
+
+
+# --- The same make targets as .ci/run -----------------------------------------------------
+
+
+def makefile_rules() -> tuple[dict[str, list[str]], set[str]]:
+    """target -> prerequisites, and the targets that have a recipe of their own."""
+    rules: dict[str, list[str]] = {}
+    with_recipe: set[str] = set()
+    current = None
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("\t") and current:
+            with_recipe.add(current)
+            continue
+        match = re.match(r"^([a-z][a-z-]*):(?!=)([^#]*)", line)
+        current = match[1] if match else None
+        if match:
+            rules[match[1]] = match[2].split()
+    return rules, with_recipe
+
+
+def expand(targets: set[str]) -> set[str]:
+    """Aggregate targets (no recipe, only other targets) replaced by what they run."""
+    rules, with_recipe = makefile_rules()
+    leaves: set[str] = set()
+    for target in targets:
+        assert target in rules, f"make {target}: no such target"
+        parts = [p for p in rules[target] if p in rules]
+        if target in with_recipe or not parts:
+            leaves.add(target)
+        else:
+            leaves |= expand(set(parts))
+    return leaves
+
+
+def make_targets(text: str) -> set[str]:
+    found: set[str] = set()
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for match in re.finditer(r"\bmake\s+((?:[a-z][a-z-]*\s*)+)", line):
+            found |= set(match[1].split())
+    return found
+
+
+CI_RUN = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_make_targets_of_ci_run() -> None:
+    expected = expand(make_targets(CI_RUN))
+    assert "pytest" in expected
+    assert "lint" in expected
+    assert "workflows-check" in expected
+    test = workflow("ci.yml")["jobs"]["test"]
+    # make venv only sets up what every other target would set up itself.
+    assert expand(make_targets(run_text(test))) - {"venv"} == expected
+
+
+def test_ci_requires_what_ci_run_requires() -> None:
+    env = workflow("ci.yml")["jobs"]["test"]["env"]
+    required = set(re.findall(r"\b(REQUIRE_[A-Z_]+)=1\b", CI_RUN))
+    assert "REQUIRE_CONTAINERS" in required
+    for name in required:
+        assert env.get(name) == "1", name
+    install = r"apt-get install[^\n]*?((?:[ \t]+[a-z0-9.+-]+)+)[ \t]*$"
+    for package in re.findall(install, CI_RUN, re.M):
+        for name in package.split():
+            if not name.startswith("-"):
+                assert name in run_text(workflow("ci.yml")["jobs"]["test"]), name
+
+
+def test_ci_runs_on_pull_requests_main_and_for_deploy() -> None:
+    on = triggers(workflow("ci.yml"))
+    assert "pull_request" in on
+    assert on["push"]["branches"] == ["main"]
+    assert "workflow_call" in on
+    deploy = workflow("deploy.yml")["jobs"]
+    assert deploy["ci"]["uses"] == "./.github/workflows/ci.yml"
+    assert "ci" in deploy["plan"]["needs"]
+
+
+def test_ci_builds_describes_and_scans_the_image() -> None:
+    steps = workflow("ci.yml")["jobs"]["image"]["steps"]
+    uses = [str(step.get("uses", "")).split("@")[0] for step in steps]
+    assert "anchore/sbom-action" in uses
+    assert "anchore/scan-action" in uses
+    scan = next(s for s in steps if str(s.get("uses", "")).startswith("anchore/scan-action"))
+    assert str(scan["with"].get("fail-build", "true")) == "true"
+    assert "docker build" in run_text({"steps": steps})
+
+
+def test_pip_downloads_are_cached_by_the_requirements_files() -> None:
+    setup = next(
+        s
+        for s in workflow("ci.yml")["jobs"]["test"]["steps"]
+        if str(s.get("uses", "")).startswith("actions/setup-python")
+    )
+    assert setup["with"]["cache"] == "pip"
+    paths = set(setup["with"]["cache-dependency-path"].split())
+    assert {p.name for p in ROOT.glob("requirements*.txt")} | {"pyproject.toml"} == paths
+
+
+# --- Pinned actions, no stored keys --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_every_action_is_pinned_to_a_commit_with_its_version(name: str) -> None:
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    uses = [line.split("uses:", 1)[1].strip() for line in lines if re.match(r"\s*-?\s*uses:", line)]
+    assert uses
+    for use in uses:
+        if use.startswith("./"):
+            continue
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", use), use
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_no_aws_keys_and_no_token_beyond_the_jobs_that_need_one(name: str) -> None:
+    document = workflow(name)
+    text = (WORKFLOWS / name).read_text(encoding="utf-8")
+    assert "aws-access-key-id" not in text
+    assert "secrets." not in text
+    assert document["permissions"] in ({}, {"contents": "read"})
+    for job_name, job in document["jobs"].items():
+        permissions = job.get("permissions", document["permissions"])
+        assumes_a_role = "aws-actions/configure-aws-credentials" in str(job.get("steps", ""))
+        assert (permissions.get("id-token") == "write") == assumes_a_role, job_name
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout"):
+                assert step["with"]["persist-credentials"] is False, job_name
+
+
+# --- Deploy: what terraform/github_deploy trusts -------------------------------------------
+
+
+def test_deploy_runs_on_release_tags_or_by_hand_with_an_environment() -> None:
+    on = triggers(workflow("deploy.yml"))
+    assert on["push"] == {"tags": ["release-*"]}
+    assert on["workflow_dispatch"]["inputs"]["environment"]["type"] == "environment"
+    # Deployed ECR tags must start with release- (terraform/main.tf's lifecycle policy).
+    target = run_text(workflow("deploy.yml")["jobs"]["target"])
+    assert "^release-" in target
+    assert 'tag="release-main-' in target
+
+
+def test_each_job_assumes_the_role_of_its_environment() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    environment = "${{ needs.target.outputs.environment }}"
+    assert jobs["plan"]["environment"]["name"] == f"{environment}-plan"
+    assert jobs["apply"]["environment"]["name"] == environment
+    # The role names the same environments (the sub claim) and this file (job_workflow_ref).
+    deploy_access = deploy_access_locals()
+    assert deploy_access["plan_environment"] == "${var.github_environment}-plan"
+    assert deploy_access["apply_environment"] == "${var.github_environment}"
+    for ref in deploy_access["deploy_workflow_refs"]:
+        assert "/.github/workflows/deploy.yml@" in ref
+    roles = {}
+    for name, job in jobs.items():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials"):
+                roles[name] = step["with"]["role-to-assume"]
+                assert "audience" not in step["with"]  # sts.amazonaws.com, as the role expects
+    assert roles == {
+        "plan": "${{ vars.AWS_PLAN_ROLE_ARN }}",
+        "apply": "${{ needs.plan.outputs.apply_role_arn }}",
+    }
+
+
+def test_apply_applies_the_saved_plan_after_approval() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    plan, apply = run_text(jobs["plan"]), run_text(jobs["apply"])
+    assert "terraform plan -detailed-exitcode -out=tfplan" in plan
+    assert "terraform apply tfplan" in apply
+    assert "-auto-approve" not in apply
+    assert "terraform plan" not in apply
+    assert jobs["apply"]["needs"] == ["target", "plan"]
+
+
+def test_smoke_test_checks_readiness_after_apply() -> None:
+    smoke = workflow("deploy.yml")["jobs"]["smoke"]
+    assert smoke["needs"] == ["plan", "apply"]
+    assert "scripts/smoke_check.py" in run_text(smoke)
+    assert "health/ready" in (ROOT / "scripts" / "smoke_check.py").read_text(encoding="utf-8")

@@ -1,0 +1,234 @@
+"""An in-memory stand-in for the service and its S3 bucket, behind ``httpx.MockTransport``.
+
+It speaks the parts of the API the client's upload paths use (``POST /images``, upload
+sessions, presigned POST and part PUTs, listings) with the service's answers and error shape,
+records every request, and fails requests on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+import httpx
+
+API = "http://api.test"
+S3 = "http://s3.test"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def error(status: int, message: str, **headers: str) -> httpx.Response:
+    body = {"code": status, "status": httpx.codes.get_reason_phrase(status), "message": message}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def form_parts(request: httpx.Request) -> dict[str, tuple[str | None, bytes]]:
+    """A multipart/form-data body: name -> (file name, bytes), in the order sent."""
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    parts: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        parts[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return parts
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str
+    times: int
+    answer: httpx.Response | Exception
+
+
+@dataclass
+class FakeService:
+    multipart_threshold: int = 1_000_000
+    part_size: int = 1000
+    seen: list[httpx.Request] = field(default_factory=list)
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objects: dict[str, bytes] = field(default_factory=dict)
+    replies: dict[str, httpx.Response] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def fail(
+        self, method: str, path: str, answer: httpx.Response | Exception, times: int = 1
+    ) -> None:
+        """The next ``times`` requests of ``method`` to a URL containing ``path`` get ``answer``."""
+        self.faults.append(Fault(method, path, times, answer))
+
+    def requests_to(self, method: str, path: str) -> list[httpx.Request]:
+        """Those whose URL contains ``path``."""
+        return [r for r in self.seen if r.method == method and path in str(r.url)]
+
+    def requests_at(self, method: str, path: str) -> list[httpx.Request]:
+        """Those to exactly this path."""
+        return [r for r in self.seen if r.method == method and r.url.path == path]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.seen.append(request)
+        for fault in self.faults:
+            if fault.times and fault.method == request.method and fault.path in str(request.url):
+                fault.times -= 1
+                if isinstance(fault.answer, Exception):
+                    raise fault.answer
+                return fault.answer
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self.replies:
+            return self.replies[key]
+        response = self._route(request)
+        if key and response.is_success:
+            self.replies[key] = response
+        return response
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
+        url, method = str(request.url), request.method
+        if url.startswith(S3):
+            return self._s3(request)
+        path = request.url.path
+        if method == "POST" and path == "/images":
+            parts = form_parts(request)
+            filename, data = parts["image"]
+            fields = {name: value.decode() for name, (_, value) in parts.items() if name != "image"}
+            return self._publish(data, filename or "", fields)
+        if method == "GET" and path == "/images":
+            items = sorted(self.images.values(), key=lambda i: i["image_id"], reverse=True)
+            return httpx.Response(200, json={"items": items, "next_cursor": None})
+        if method == "POST" and path == "/images/batch":
+            return self._batch(json.loads(request.content))
+        if method == "POST" and path == "/uploads":
+            return self._open(json.loads(request.content))
+        found = re.fullmatch(r"/uploads/(\w+)(/parts|/complete)?", path)
+        if found is None or found.group(1) not in self.sessions:
+            return error(404, f"no route or upload {path}")
+        session = self.sessions[found.group(1)]
+        if found.group(2) == "/parts":
+            numbers = json.loads(request.content)["part_numbers"]
+            return httpx.Response(200, json={"parts": self._signed(session, numbers)})
+        if found.group(2) == "/complete":
+            return self._complete(session, json.loads(request.content)["parts"])
+        held = [
+            {"part_number": n, "etag": f'"{hashlib.md5(b).hexdigest()}"', "size": len(b)}  # noqa: S324
+            for n, b in sorted(session["parts"].items())
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "upload_id": session["upload_id"],
+                "status": session["status"],
+                "size": session["size"],
+                "content_type": session["content_type"],
+                "part_size": session["part_size"],
+                "part_count": session["part_count"],
+                "parts": held,
+                "missing_parts": [],
+                "image_id": session.get("image_id"),
+            },
+        )
+
+    def _batch(self, body: dict[str, Any]) -> httpx.Response:
+        results = []
+        for image_id in body["ids"]:
+            image = self.images.get(image_id)
+            if image is None:
+                results.append({"image_id": image_id, "result": "not_found", "message": "gone"})
+                continue
+            if body["action"] == "delete":
+                del self.images[image_id]
+            elif body["action"] == "add_tags":
+                image["tags"] = list(dict.fromkeys(image["tags"] + body["tags"]))
+            else:
+                image["tags"] = [t for t in image["tags"] if t not in body["tags"]]
+            results.append({"image_id": image_id, "result": "ok", "message": None})
+        return httpx.Response(200, json={"results": results})
+
+    def _publish(self, data: bytes, filename: str, fields: dict[str, Any]) -> httpx.Response:
+        digest = hashlib.sha256(data).hexdigest()
+        for image in self.images.values():
+            if image["sha256"] == digest:
+                return httpx.Response(200, json=image | {"duplicate_of": image["image_id"]})
+        image_id = f"01M8{len(self.images):022d}"
+        tags = fields.get("tags", [])
+        image = {
+            "image_id": image_id,
+            "user_id": fields.get("user_id", "user123"),
+            "description": fields.get("description", ""),
+            "tags": json.loads(tags) if isinstance(tags, str) else tags,
+            "metadata": {},
+            "content_type": "image/png",
+            "size_bytes": len(data),
+            "width": 1,
+            "height": 1,
+            "sha256": digest,
+            "original_filename": filename,
+            "status": "READY",
+            "created_at": "2026-11-27T10:00:00+00:00",
+            "updated_at": "2026-11-27T10:00:00+00:00",
+        }
+        self.images[image_id] = image
+        return httpx.Response(201, json=image, headers={"ETag": '"1"'})
+
+    def _open(self, body: dict[str, Any]) -> httpx.Response:
+        upload_id = f"UP{len(self.sessions):024d}"
+        size = body["size"]
+        part_count = -(-size // self.part_size)
+        session = body | {"upload_id": upload_id, "status": "OPEN", "parts": {}}
+        session |= {"part_size": None, "part_count": 0}
+        self.sessions[upload_id] = session
+        ticket: dict[str, Any] = {"upload_id": upload_id, "expires_at": "2026-11-27T11:00:00Z"}
+        if size <= self.multipart_threshold:
+            fields = {"key": f"incoming/{upload_id}", "Content-Type": body["content_type"]}
+            return httpx.Response(
+                201, json=ticket | {"method": "POST", "url": f"{S3}/bucket", "fields": fields}
+            )
+        session |= {"part_size": self.part_size, "part_count": part_count}
+        parts = self._signed(session, range(1, part_count + 1))
+        return httpx.Response(
+            201, json=ticket | {"method": "PUT", "part_size": self.part_size, "parts": parts}
+        )
+
+    def _signed(self, session: dict[str, Any], numbers: Any) -> list[dict[str, Any]]:
+        upload_id = session["upload_id"]
+        return [{"part_number": n, "url": f"{S3}/part/{upload_id}/{n}?sig=x"} for n in numbers]
+
+    def _s3(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            parts = form_parts(request)
+            if list(parts)[-1] != "file":
+                return httpx.Response(400, text="<Error>file must be last</Error>")
+            self.objects[parts["key"][1].decode()] = parts["file"][1]
+            return httpx.Response(204)
+        if request.method == "PUT":
+            _, _, upload_id, number = request.url.path.split("/")
+            self.sessions[upload_id]["parts"][int(number)] = request.content
+            etag = f'"{hashlib.md5(request.content).hexdigest()}"'  # noqa: S324 - S3's ETag
+            return httpx.Response(200, headers={"ETag": etag})
+        return httpx.Response(200, content=self.objects.get(request.url.path, b""))
+
+    def _complete(self, session: dict[str, Any], parts: list[dict[str, Any]]) -> httpx.Response:
+        if session["status"] == "DONE":
+            return httpx.Response(200, json=self.images[session["image_id"]])
+        if session["part_count"]:
+            given = {p["part_number"] for p in parts}
+            if given != set(range(1, session["part_count"] + 1)):
+                return error(422, f"ETags missing for parts {sorted(given)}")
+            data = b"".join(session["parts"][n] for n in sorted(session["parts"]))
+        else:
+            data = self.objects.get(f"incoming/{session['upload_id']}", b"")
+        if len(data) != session["size"]:
+            return error(422, "wrong size")
+        published = self._publish(data, session["filename"], session)
+        session |= {"status": "DONE", "image_id": published.json()["image_id"]}
+        return published

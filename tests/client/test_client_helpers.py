@@ -1,0 +1,112 @@
+"""The client's small pieces: tokens, walking folders, sniffing types, file names, config."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from mpycloud.config import CognitoApp, Config, Credentials
+from mpycloud.downloads import filename_from
+from mpycloud.files import sniff_content_type, walk
+from mpycloud.signin import SignInFailed, emulator_sign_in, is_emulator
+from mpycloud.tokens import expires_soon, token_claims, token_subject
+from service import dev_identity
+from service.settings import LAMBDA_MAX_REQUEST_BODY
+from tests.client.files import PNG_SIGNATURE
+from tests.client.tokens import fake_jwt
+from tests.support.images import encode
+
+
+def test_a_token_names_its_user_and_expiry_without_being_checked() -> None:
+    token = fake_jwt("alice", expires_in=30)
+
+    assert token_subject(token) == "alice"
+    assert token_claims(token)["token_use"] == "access"
+    assert expires_soon(token, margin=60)
+    assert not expires_soon(fake_jwt("alice", expires_in=3600), margin=60)
+    assert token_claims("not-a-jwt") == {}
+    assert token_subject(None) == ""
+    assert not expires_soon("opaque")
+
+
+def test_walking_takes_image_files_under_folders_once_and_named_files_always(
+    tmp_path: Path,
+) -> None:
+    for name in ("b.JPG", "a.png", "deep/c.webp", ".hidden/d.png", "notes.txt", ".e.gif"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(PNG_SIGNATURE)
+    named = tmp_path / "notes.txt"
+
+    found = list(walk([tmp_path, tmp_path / "a.png", named]))
+
+    relative = [str(p.relative_to(tmp_path)) for p in found]
+    assert relative == ["a.png", "b.JPG", "deep/c.webp", "notes.txt"]
+
+
+def test_the_type_is_sniffed_from_the_bytes_like_the_service_does(tmp_path: Path) -> None:
+    for fmt, expected in (
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+    ):
+        data = encode(fmt)
+        path = tmp_path / "misnamed.bin"
+        path.write_bytes(data)
+        assert sniff_content_type(path) == expected
+    unknown = tmp_path / "photo.jpg"
+    unknown.write_bytes(b"????")
+    assert sniff_content_type(unknown) == "image/jpeg"  # by name, for the service to judge
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"????")
+    assert sniff_content_type(text) is None
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ("attachment; filename=\"a.jpg\"; filename*=UTF-8''%C3%A9t%C3%A9.jpg", "été.jpg"),
+        ('attachment; filename="plain.png"', "plain.png"),
+        ("attachment; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "passwd"),
+        ("attachment; filename*=UTF-8''..", "fallback"),
+        (None, "fallback"),
+    ],
+)
+def test_download_names_are_bare_file_names(disposition: str | None, expected: str) -> None:
+    assert filename_from(disposition, "fallback") == expected
+
+
+def test_the_config_round_trips_and_stays_private(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "config.json"
+    app = CognitoApp("client-1", "eu-west-1", None)
+    config = Config(
+        "https://api.example", {"https://api.example": Credentials("t", "bob", "r", app)}
+    )
+
+    config.save(path)
+
+    assert Config.load(path) == config
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Config.load(tmp_path / "absent.json") == Config()
+
+
+def test_emulator_sign_in_refuses_aws_endpoints() -> None:
+    assert is_emulator("http://127.0.0.1:5000")
+    assert not is_emulator("https://cognito-idp.us-east-1.amazonaws.com")
+    with pytest.raises(SignInFailed, match="not an emulator"):
+        emulator_sign_in("https://cognito-idp.us-east-1.amazonaws.com", "user123")
+
+
+def test_the_client_agrees_with_the_service_on_its_conventions() -> None:
+    from mpycloud.signin import EMULATOR_CLIENT_NAME, EMULATOR_POOL_NAME
+    from mpycloud.uploads import DIRECT_UPLOAD_LIMIT, FORM_ALLOWANCE
+
+    # The emulator's pool and app client, as the service makes them.
+    assert (EMULATOR_POOL_NAME, EMULATOR_CLIENT_NAME) == (
+        dev_identity.POOL_NAME,
+        dev_identity.CLIENT_NAME,
+    )
+    # A direct upload, with its form, fits under the service's Lambda request cap.
+    assert DIRECT_UPLOAD_LIMIT + FORM_ALLOWANCE <= LAMBDA_MAX_REQUEST_BODY

@@ -1,0 +1,548 @@
+"""The deploy pipeline's access (terraform/github_deploy): who may assume its roles, and what
+they may do, read from the HCL with sample variables and checked against AWS's reference."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.terraform.iam_reference import (
+    ACCOUNT,
+    PARTITION,
+    REGION,
+    Resolver,
+    Statement,
+    access_level,
+    allows,
+    arn_formats,
+    condition_keys,
+    exists,
+    fits,
+    matches,
+)
+
+OWNER, REPOSITORY, ENVIRONMENT = "octo-org", "mpycloud", "production"
+PREFIX = "mpycloud"
+STATE_BUCKET = "octo-terraform-state"
+VPC = "vpc-0123456789abcdef0"
+VARIABLES = {
+    "github_owner": OWNER,
+    "github_repository": REPOSITORY,
+    "github_environment": ENVIRONMENT,
+    "region": REGION,
+    "name_prefix": PREFIX,
+    "state_bucket": STATE_BUCKET,
+    "state_key": None,
+    "vpc_id": VPC,
+    "enable_ecs": True,
+}
+IAM = f"arn:{PARTITION}:iam::{ACCOUNT}"
+BOUNDARY_ARN = f"{IAM}:policy/github-actions/{PREFIX}-workload-boundary"
+DEPLOY_ROLES = {
+    "plan": f"{IAM}:role/github-actions/{PREFIX}-deploy-plan",
+    "apply": f"{IAM}:role/github-actions/{PREFIX}-deploy-apply",
+}
+STATE_OBJECT = f"arn:aws:s3:::{STATE_BUCKET}/{PREFIX}/terraform.tfstate"
+TOKEN = "token.actions.githubusercontent.com"
+DEPLOY_WORKFLOW = f"{OWNER}/{REPOSITORY}/.github/workflows/deploy.yml"
+
+
+@pytest.fixture(scope="module")
+def resolver(github_deploy: Any) -> Resolver:
+    return Resolver(
+        github_deploy.locals,
+        VARIABLES,
+        {"aws_iam_policy.workload_boundary.arn": BOUNDARY_ARN},
+    )
+
+
+@pytest.fixture(scope="module")
+def documents(github_deploy: Any, resolver: Resolver) -> dict[str, list[Statement]]:
+    """The permission documents (the trust document, one per role, is checked on its own)."""
+    return {
+        name: resolver.statements(body)
+        for (kind, name), body in github_deploy.data.items()
+        if kind == "aws_iam_policy_document" and name != "trust"
+    }
+
+
+def policy_names(github_deploy: Any, local_name: str) -> set[str]:
+    """The managed policies a role's attachment map names (``aws_iam_policy.<name>.arn``)."""
+    expression = github_deploy.locals[local_name]
+    return set(re.findall(r"\baws_iam_policy\.(\w+)(?:\[0\])?\.arn", expression))
+
+
+@pytest.fixture(scope="module")
+def granted(
+    github_deploy: Any, documents: dict[str, list[Statement]]
+) -> dict[str, list[Statement]]:
+    """Every statement each deploy role holds (ECS mode on), through its managed policies."""
+    roles: dict[str, list[Statement]] = {}
+    for role in DEPLOY_ROLES:
+        statements: list[Statement] = []
+        for policy in policy_names(github_deploy, f"{role}_policies"):
+            body = github_deploy.resource("aws_iam_policy", policy)
+            document = re.fullmatch(
+                r"\$\{data\.aws_iam_policy_document\.(\w+)(\[0\])?\.json\}", body["policy"]
+            )
+            assert document, body["policy"]
+            statements += documents[document[1]]
+        roles[role] = statements
+    return roles
+
+
+# --- Trust --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "environment"), [("plan", f"{ENVIRONMENT}-plan"), ("apply", ENVIRONMENT)]
+)
+def test_each_role_trusts_only_the_deploy_workflow_in_its_environment(
+    github_deploy: Any, role: str, environment: str
+) -> None:
+    body = github_deploy.resource("aws_iam_role", role)
+    assert body["assume_role_policy"] == f'${{data.aws_iam_policy_document.trust["{role}"].json}}'
+    trust = github_deploy.data[("aws_iam_policy_document", "trust")]
+    assert trust["for_each"] == "${local.job_environments}"
+    [raw] = trust["statement"]
+    assert raw["principals"] == [
+        {"type": "Federated", "identifiers": ["${local.oidc_provider_arn}"]}
+    ]
+    # The document's instance for this role: each.value is its entry of job_environments.
+    instance = Resolver(
+        github_deploy.locals,
+        VARIABLES,
+        {"each.value": github_deploy.locals["job_environments"][role]},
+    )
+    [statement] = instance.statements({"statement": [raw]})
+    assert statement.effect == "Allow"
+    assert statement.actions == ("sts:AssumeRoleWithWebIdentity",)
+    assert statement.condition(f"{TOKEN}:aud") == ("StringEquals", ("sts.amazonaws.com",))
+    # The repository and the environment exactly: no wildcard can widen them.
+    assert statement.condition(f"{TOKEN}:sub") == (
+        "StringEquals",
+        (f"repo:{OWNER}/{REPOSITORY}:environment:{environment}",),
+    )
+    # This workflow file, run from main or a release tag, and from nowhere else.
+    assert statement.condition(f"{TOKEN}:job_workflow_ref") == (
+        "StringLike",
+        (f"{DEPLOY_WORKFLOW}@refs/heads/main", f"{DEPLOY_WORKFLOW}@refs/tags/release-*"),
+    )
+    assert {variable for _, variable, _ in statement.conditions} == {
+        f"{TOKEN}:aud",
+        f"{TOKEN}:sub",
+        f"{TOKEN}:job_workflow_ref",
+    }
+
+
+def test_the_refs_that_may_assume_a_role(resolver: Resolver) -> None:
+    [pattern_main, pattern_tags] = resolver.values("${local.deploy_workflow_refs}")
+    accepted = [f"{DEPLOY_WORKFLOW}@refs/heads/main", f"{DEPLOY_WORKFLOW}@refs/tags/release-2026.1"]
+    refused = [
+        f"{DEPLOY_WORKFLOW}@refs/heads/feature",
+        f"{DEPLOY_WORKFLOW}@refs/heads/main-copy",
+        f"{DEPLOY_WORKFLOW}@refs/tags/v1",
+        f"{OWNER}/{REPOSITORY}/.github/workflows/ci.yml@refs/heads/main",
+        f"{OWNER}/other/.github/workflows/deploy.yml@refs/heads/main",
+    ]
+    for ref in accepted:
+        assert matches(pattern_main, ref) or matches(pattern_tags, ref), ref
+    for ref in refused:
+        assert not matches(pattern_main, ref), ref
+        assert not matches(pattern_tags, ref), ref
+
+
+def test_the_oidc_provider_is_githubs_for_sts_and_optional(github_deploy: Any) -> None:
+    provider = github_deploy.resource("aws_iam_openid_connect_provider", "github")
+    assert provider["url"] == "https://token.actions.githubusercontent.com"
+    assert provider["client_id_list"] == ["sts.amazonaws.com"]
+    assert provider["count"] == "${var.create_oidc_provider ? 1 : 0}"
+    existing = github_deploy.data[("aws_iam_openid_connect_provider", "github")]
+    assert existing["url"] == provider["url"]
+    assert existing["count"] == "${var.create_oidc_provider ? 0 : 1}"
+    assert github_deploy.variables["create_oidc_provider"]["default"] is True
+
+
+def test_the_apply_environment_is_not_a_plan_environment(github_deploy: Any) -> None:
+    """Naming the apply environment "<x>-plan" would hand the apply role to <x>'s plan job."""
+    [validation] = github_deploy.variables["github_environment"]["validation"]
+    assert '!endswith(var.github_environment, "-plan")' in validation["condition"]
+
+
+# --- What the roles may do ---------------------------------------------------------------
+
+
+def test_every_action_exists_and_every_resource_fits_it(
+    documents: dict[str, list[Statement]],
+) -> None:
+    """IAM accepts unknown actions and ARNs an action never uses, and then denies quietly."""
+    assert len(documents) >= 9
+    for name, statements in documents.items():
+        for statement in statements:
+            where = f"{name}/{statement.sid}"
+            for action in statement.actions:
+                assert "*" not in action, f"{where}: {action}"
+                assert exists(action), f"{where}: no such action {action}"
+                if statement.resources == ("*",):
+                    assert not arn_formats(action), (
+                        f"{where}: {action} has resource-level permissions"
+                    )
+                else:
+                    assert "*" not in statement.resources, where
+                    assert any(fits(action, r) for r in statement.resources), (
+                        f"{where}: {action} acts on none of {statement.resources}"
+                    )
+                for _, variable, _ in statement.conditions:
+                    assert variable in condition_keys(action), (
+                        f"{where}: {action} does not support {variable}"
+                    )
+            for resource in statement.resources:
+                assert any(fits(action, resource) for action in statement.actions), (
+                    f"{where}: no action acts on {resource}"
+                )
+
+
+def test_no_role_can_reach_the_deploy_roles_or_their_policies(
+    granted: dict[str, list[Statement]],
+) -> None:
+    ours = [
+        *DEPLOY_ROLES.values(),
+        BOUNDARY_ARN,
+        f"{IAM}:policy/github-actions/{PREFIX}-deploy-write",
+    ]
+    for role, statements in granted.items():
+        for statement in statements:
+            for pattern in statement.resources:
+                if pattern.startswith("arn:aws:iam:"):
+                    for arn in ours:
+                        assert not matches(pattern, arn), f"{role}/{statement.sid} reaches {arn}"
+
+
+PROTECTED = {
+    # Destroying what holds the users' data is left to an administrator.
+    "s3:DeleteBucket",
+    "dynamodb:DeleteTable",
+    "cognito-idp:DeleteUserPool",
+    "ecr:DeleteRepository",
+    "ecr:BatchDeleteImage",
+    # Users and their credentials.
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:ListUsers",
+    "cognito-idp:AdminSetUserPassword",
+    # Escaping the boundary, or granting AWS managed policies.
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:AttachRolePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateUser",
+    "iam:CreateAccessKey",
+}
+DATA_PLANE = re.compile(
+    r"dynamodb:(.*Item|Query|Scan|PartiQL.*|ExportTable.*|ImportTable|RestoreTable.*)"
+)
+
+
+def test_neither_role_reads_or_writes_images_or_destroys_their_stores(
+    granted: dict[str, list[Statement]],
+) -> None:
+    for role, statements in granted.items():
+        actions = {action for statement in statements for action in statement.actions}
+        assert not actions & PROTECTED, f"{role}: {sorted(actions & PROTECTED)}"
+        assert not [a for a in actions if DATA_PLANE.fullmatch(a)], role
+        for statement in statements:
+            for action in statement.actions:
+                objects = [f for f in arn_formats(action) if f.endswith("/${ObjectName}")]
+                if not objects or not action.startswith("s3:"):
+                    continue
+                # Object actions only on the state, never on the stack's buckets.
+                for pattern in statement.resources:
+                    assert pattern.startswith(f"arn:aws:s3:::{STATE_BUCKET}/"), (role, action)
+                    assert not matches(pattern, f"arn:aws:s3:::{PREFIX}-images-x/originals/y")
+
+
+def test_the_plan_role_changes_only_its_lock_and_the_repository(
+    granted: dict[str, list[Statement]],
+) -> None:
+    lock, plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/*"
+    repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}"
+    for statement in granted["plan"]:
+        for action in statement.actions:
+            if access_level(action) in ("Read", "List"):
+                continue
+            assert action.startswith("ecr:") or action in ("s3:PutObject", "s3:DeleteObject"), (
+                action
+            )
+            assert set(statement.resources) <= {lock, plans, repository}, (
+                action,
+                statement.resources,
+            )
+
+
+def test_state_access(granted: dict[str, list[Statement]]) -> None:
+    def on_state(role: str) -> dict[str, set[str]]:
+        grants: dict[str, set[str]] = {}
+        for statement in granted[role]:
+            for pattern in statement.resources:
+                if STATE_BUCKET in pattern:
+                    for action in statement.actions:
+                        grants.setdefault(action, set()).add(pattern)
+        return grants
+
+    lock, plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/*"
+    both = {
+        "s3:ListBucket": {f"arn:aws:s3:::{STATE_BUCKET}"},
+        "s3:GetObject": {STATE_OBJECT, lock, plans},
+        "s3:DeleteObject": {lock},
+    }
+    # The plan job saves its plan; only the apply job writes the state.
+    assert on_state("plan") == {**both, "s3:PutObject": {lock, plans}}
+    assert on_state("apply") == {**both, "s3:PutObject": {STATE_OBJECT, lock}}
+
+
+def test_the_stack_patterns_never_match_the_state_bucket(
+    github_deploy: Any, granted: dict[str, list[Statement]]
+) -> None:
+    [validation] = github_deploy.variables["state_bucket"]["validation"]
+    assert 'startswith(var.state_bucket, "${var.name_prefix}-")' in validation["condition"]
+    for statement in granted["apply"]:
+        for pattern in statement.resources:
+            if pattern != "*" and STATE_BUCKET not in pattern:
+                assert not matches(pattern, STATE_OBJECT), statement.sid
+
+
+# Actions that grant permissions through a role, and the one boundary they must keep.
+ROLE_PERMISSION_ACTIONS = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+}
+
+
+def test_roles_are_created_and_changed_only_within_the_boundary(
+    granted: dict[str, list[Statement]],
+) -> None:
+    seen = set()
+    for statement in granted["apply"]:
+        for action in set(statement.actions) & ROLE_PERMISSION_ACTIONS:
+            seen.add(action)
+            assert statement.condition("iam:PermissionsBoundary") == (
+                "StringEquals",
+                (BOUNDARY_ARN,),
+            )
+        if "iam:PassRole" in statement.actions:
+            test, services = statement.condition("iam:PassedToService") or ("", ())
+            assert test == "StringEquals"
+            assert set(services) <= {
+                "lambda.amazonaws.com",
+                "scheduler.amazonaws.com",
+                "ecs-tasks.amazonaws.com",
+            }
+    assert seen == ROLE_PERMISSION_ACTIONS
+    plan_iam = {a for s in granted["plan"] for a in s.actions if a.startswith("iam:")}
+    assert {access_level(action) for action in plan_iam} <= {"Read", "List"}
+
+
+def test_every_role_of_the_stack_carries_the_boundary(terraform: Any) -> None:
+    roles = 0
+    for module in terraform.all_modules():
+        for name, body in module.of_type("aws_iam_role").items():
+            roles += 1
+            assert body["permissions_boundary"] == "${var.role_permissions_boundary}", name
+            assert module.variables["role_permissions_boundary"]["default"] is None
+    assert roles == 4
+    for name in ("lambda_api", "ecs_service"):
+        call = terraform.root.modules[name]
+        assert call["role_permissions_boundary"] == "${var.role_permissions_boundary}", name
+    assert terraform.root.variables["role_permissions_boundary"]["default"] is None
+
+
+def test_every_managed_policy_fits_iams_size_limit(
+    github_deploy: Any, documents: dict[str, list[Statement]]
+) -> None:
+    """A managed policy holds at most 6,144 characters, whitespace aside (LimitExceeded)."""
+    for name, body in github_deploy.of_type("aws_iam_policy").items():
+        document = re.fullmatch(
+            r"\$\{data\.aws_iam_policy_document\.(\w+)(\[0\])?\.json\}", body["policy"]
+        )
+        assert document, name
+        rendered = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": s.sid,
+                    "Effect": s.effect,
+                    "Action": list(s.actions),
+                    "Resource": list(s.resources),
+                    "Condition": {t: {v: list(vs)} for t, v, vs in s.conditions},
+                }
+                for s in documents[document[1]]
+            ],
+        }
+        size = len(json.dumps(rendered, separators=(",", ":")))
+        # Longer names than the samples' add characters: keep a margin.
+        assert size < 5_500, f"{name}: {size} characters"
+
+
+# --- Enough to deploy the stack, and no more for its roles --------------------------------
+
+LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group"
+API = f"arn:aws:apigateway:{REGION}::/apis"
+ECS = f"arn:aws:ecs:{REGION}:{ACCOUNT}"
+ELB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}"
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+POOL = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbCdEf123"
+BUCKET = f"arn:aws:s3:::{PREFIX}-images-20260101000000000000000001"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-images"
+FUNCTIONS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
+# Each resource type of the stack, the call that creates it, and what it is called when the
+# stack's modules name it from name_prefix (with ids AWS generates made up).
+CREATED_BY = {
+    "aws_s3_bucket": ("s3:CreateBucket", BUCKET),
+    "aws_s3_bucket_public_access_block": ("s3:PutBucketPublicAccessBlock", BUCKET),
+    "aws_s3_bucket_ownership_controls": ("s3:PutBucketOwnershipControls", BUCKET),
+    "aws_s3_bucket_server_side_encryption_configuration": ("s3:PutEncryptionConfiguration", BUCKET),
+    "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", BUCKET),
+    "aws_s3_bucket_lifecycle_configuration": ("s3:PutLifecycleConfiguration", BUCKET),
+    "aws_s3_bucket_policy": ("s3:PutBucketPolicy", BUCKET),
+    "aws_dynamodb_table": (
+        "dynamodb:CreateTable",
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-images",
+    ),
+    "aws_ecr_repository": (
+        "ecr:CreateRepository",
+        f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}",
+    ),
+    "aws_ecr_lifecycle_policy": (
+        "ecr:PutLifecyclePolicy",
+        f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}",
+    ),
+    "aws_cognito_user_pool": ("cognito-idp:CreateUserPool", "*"),  # the id is generated
+    "aws_cognito_user_pool_client": ("cognito-idp:CreateUserPoolClient", POOL),
+    "aws_cognito_user_group": ("cognito-idp:CreateGroup", POOL),
+    "aws_iam_role": ("iam:CreateRole", f"{IAM}:role/{PREFIX}-api-sweeper-scheduler"),
+    "aws_iam_role_policy": ("iam:PutRolePolicy", f"{IAM}:role/{PREFIX}-svc-execution"),
+    "aws_cloudwatch_log_group": (
+        "logs:CreateLogGroup",
+        f"{LOGS}:/aws/apigateway/{PREFIX}-api/access",
+    ),
+    "aws_lambda_function": (
+        "lambda:CreateFunction",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-api-sweeper",
+    ),
+    "aws_lambda_permission": (
+        "lambda:AddPermission",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-api",
+    ),
+    "aws_apigatewayv2_api": ("apigateway:POST", API),
+    "aws_apigatewayv2_integration": ("apigateway:POST", f"{API}/a1b2c3/integrations"),
+    "aws_apigatewayv2_authorizer": ("apigateway:POST", f"{API}/a1b2c3/authorizers"),
+    "aws_apigatewayv2_route": ("apigateway:POST", f"{API}/a1b2c3/routes"),
+    "aws_apigatewayv2_stage": ("apigateway:POST", f"{API}/a1b2c3/stages"),
+    "aws_scheduler_schedule": (
+        "scheduler:CreateSchedule",
+        f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{PREFIX}-api-sweeper",
+    ),
+    "aws_ecs_cluster": ("ecs:CreateCluster", f"{ECS}:cluster/{PREFIX}-svc"),
+    "aws_ecs_service": ("ecs:CreateService", f"{ECS}:service/{PREFIX}-svc/{PREFIX}-svc"),
+    "aws_ecs_task_definition": (
+        "ecs:RegisterTaskDefinition",
+        f"{ECS}:task-definition/{PREFIX}-svc:7",
+    ),
+    "aws_lb": (
+        "elasticloadbalancing:CreateLoadBalancer",
+        f"{ELB}:loadbalancer/app/{PREFIX}-svc/50dc6c495c0c9188",
+    ),
+    "aws_lb_listener": (
+        "elasticloadbalancing:CreateListener",
+        f"{ELB}:loadbalancer/app/{PREFIX}-svc/50dc6c495c0c9188",
+    ),
+    "aws_lb_target_group": (
+        "elasticloadbalancing:CreateTargetGroup",
+        f"{ELB}:targetgroup/{PREFIX[:6]}2026010100000001/73e2d6bc24d8a067",
+    ),
+    "aws_security_group": ("ec2:CreateSecurityGroup", f"{EC2}:vpc/{VPC}"),
+    "aws_vpc_security_group_ingress_rule": (
+        "ec2:AuthorizeSecurityGroupIngress",
+        f"{EC2}:security-group/sg-0a1",
+    ),
+    "aws_vpc_security_group_egress_rule": (
+        "ec2:AuthorizeSecurityGroupEgress",
+        f"{EC2}:security-group/sg-0a1",
+    ),
+    "aws_appautoscaling_target": (
+        "application-autoscaling:RegisterScalableTarget",
+        f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0ec1",
+    ),
+    "aws_appautoscaling_policy": (
+        "application-autoscaling:PutScalingPolicy",
+        f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0ec1",
+    ),
+}
+NOT_AWS = {"random_password"}
+
+
+def test_the_apply_role_can_create_every_resource_the_stack_declares(
+    terraform: Any, granted: dict[str, list[Statement]]
+) -> None:
+    declared = {kind for module in terraform.all_modules() for kind, _ in module.resources}
+    # A new resource type in terraform/ needs its permissions here (and a row above).
+    assert declared - NOT_AWS == set(CREATED_BY)
+    for kind, (action, arn) in CREATED_BY.items():
+        assert fits(action, arn), f"{kind}: {action} does not act on {arn}"
+        assert list(allows(granted["apply"], action, arn)), f"{kind}: {action} on {arn}"
+        assert not list(allows(granted["plan"], action, arn)) or action.startswith("apigateway:GET")
+
+
+# The stack's own references, as AWS names what they point to.
+STACK_REFERENCES = {
+    "${aws_s3_bucket.images.arn}": BUCKET,
+    "${aws_dynamodb_table.images.arn}": TABLE,
+    "${aws_cloudwatch_log_group.function.arn}": f"{LOGS}:/aws/lambda/{PREFIX}-api",
+    "${aws_cloudwatch_log_group.service.arn}": f"{LOGS}:/ecs/{PREFIX}-svc",
+    "${local.log_group_arn_prefix}": LOGS,
+    "${local.sweeper_name}": f"{PREFIX}-api-sweeper",
+    "${aws_lambda_function.sweeper[0].arn}": f"{FUNCTIONS}:{PREFIX}-api-sweeper",
+    "${var.ecr_repository_arn}": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}",
+}
+ROLE_POLICIES = (
+    "storage/service_data_access",
+    "lambda_api/runtime",
+    "lambda_api/scheduler",
+    "ecs_service/execution",
+)
+
+
+def test_the_boundary_allows_everything_the_stack_roles_are_granted(
+    policy_documents: dict[str, dict[str, Any]], documents: dict[str, list[Statement]]
+) -> None:
+    """Or the service would be denied at run time by the boundary the pipeline puts on it."""
+    boundary = documents["workload_boundary"]
+    checked = 0
+    for name in ROLE_POLICIES:
+        for statement in policy_documents[name]["statement"]:
+            for resource in statement["resources"]:
+                for reference, arn in STACK_REFERENCES.items():
+                    resource = resource.replace(reference, arn)
+                assert "${" not in resource, f"{name}: add {resource} to STACK_REFERENCES"
+                concrete = resource.replace("*", "x1")
+                for action in statement["actions"]:
+                    checked += 1
+                    assert list(allows(boundary, action, concrete)), (
+                        f"{name}: {action} on {concrete}"
+                    )
+    assert checked >= 30
+
+
+def test_the_boundary_grants_no_iam_and_nothing_outside_the_stack(
+    documents: dict[str, list[Statement]],
+) -> None:
+    for statement in documents["workload_boundary"]:
+        for action in statement.actions:
+            assert action.split(":")[0] not in ("iam", "sts", "organizations"), action
+        for resource in statement.resources:
+            assert resource == "*" or re.search(rf"[:/]{PREFIX}(-|$)", resource), resource
