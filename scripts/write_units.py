@@ -5,11 +5,10 @@
 The repository runs against moto in this process; every ``TransactWriteItems`` it sends is
 priced the way DynamoDB prices it (on-demand or provisioned alike): each item costs 1 write unit
 per KB (rounded up) of the larger of its size before and after the write (a Delete: before),
-and twice that inside a transaction. Item sizes follow DynamoDB's rules: attribute names plus
-values (strings in UTF-8, numbers about one byte per two digits plus one, sets and lists their
-members plus overhead). The one non-transactional write of an upload, the day registry, is put
-once per process and day and is not counted. moto reports a constant ConsumedCapacity, hence
-the arithmetic here.
+and twice that inside a transaction. Item sizes follow DynamoDB's rules
+(``service/adapters/dynamodb/sizes.py``). The one non-transactional write of an upload, the day
+registry, is put once per process and day and is not counted. moto reports a constant
+ConsumedCapacity, hence the arithmetic here.
 
 Two images: a typical one (3 tags, a few custom fields, EXIF with a capture time, placeholder)
 whose items are under 1 KB, and one at every limit (20 tags of 64 characters, every custom field
@@ -19,18 +18,17 @@ character in UTF-8, 6 in the metadata's JSON).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 from moto import mock_aws
 
 from service import rules
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.sizes import item_size, write_units
 from service.bootstrap import dynamodb_client
 from service.model import (
     ExifSummary,
@@ -52,37 +50,6 @@ from service.rules import (
     MAX_TAGS,
 )
 from service.settings import Settings
-
-KB = 1024
-
-
-def attribute_size(value: dict[str, Any]) -> int:
-    """The size DynamoDB counts for one attribute value (without its name)."""
-    ((kind, content),) = value.items()
-    if kind == "S":
-        return len(content.encode())
-    if kind == "N":
-        digits = Decimal(content).normalize().as_tuple().digits
-        return math.ceil(len(digits) / 2) + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(member.encode()) for member in content)
-    if kind == "L":
-        return 3 + sum(1 + attribute_size(member) for member in content)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + attribute_size(v) for k, v in content.items())
-    raise ValueError(f"no size rule for {kind}")
-
-
-def item_size(item: dict[str, Any] | None) -> int:
-    if not item:
-        return 0
-    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
-
-
-def units(size: int) -> int:
-    return math.ceil(size / KB) if size else 0
 
 
 @dataclass
@@ -112,7 +79,7 @@ class Meter:
         for kind, key, before in self._pending:
             after = 0 if kind == "Delete" else self._read(key)
             self.largest_item = max(self.largest_item, before, after)
-            total += 2 * units(max(before, after))
+            total += 2 * write_units(max(before, after))
         self.transactions.append(total)
 
     def _read(self, key: dict[str, Any]) -> int:

@@ -15,6 +15,7 @@ from service.model import (
     Image,
     ImageQuery,
     ImageStatus,
+    MetadataValue,
     RenditionInfo,
 )
 from service.ports import ImageRepository
@@ -340,3 +341,29 @@ def test_a_patch_read_before_a_rendition_was_recorded_is_refused(
         repository.replace(image, replace(image, description="x", version=image.version + 1))
     listed = repository.search(ImageQuery(tags=("t",)), None).items
     assert [found.renditions for found in listed] == [(rendition,)]
+
+
+def test_an_image_with_custom_metadata_too_large_for_its_entries_is_listed_whole(
+    repository: ImageRepository,
+) -> None:
+    # GIVEN an image whose custom metadata is too large to copy into each of its entries
+    metadata: dict[str, MetadataValue] = {f"field{n}": "\u6f22" * 1024 for n in range(20)}
+    image = add_ready(
+        repository,
+        replace(with_exif(make_image(tags=("t", "u")), TAKEN.taken_at), metadata=metadata),
+    )
+    small = add_ready(repository, make_image(1, tags=("t",)))
+    since_2024 = datetime(2024, 1, 1, tzinfo=UTC)
+    # THEN every listing shows it whole, as a GET does, beside images with small metadata
+    for query in (
+        ImageQuery(tags=("t",)),
+        ImageQuery(user_id="alice", tags=("t",)),
+        ImageQuery(tags=("t", "u")),
+        ImageQuery(user_id="alice", taken_from=since_2024),
+    ):
+        listed = repository.search(query, None).items
+        assert image in listed, query
+        assert all(found in (image, small) for found in listed), query
+    # AND after a PATCH, as changed
+    patched = repository.replace(image, replace(image, description="new", version=2))
+    assert repository.search(ImageQuery(tags=("u",)), None).items == [patched]

@@ -10,6 +10,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from service.adapters.dynamodb import keys
+from service.adapters.dynamodb.sizes import KB, item_size
 from service.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
 
 _serializer = TypeSerializer()
@@ -68,12 +69,30 @@ def key_item(pk: str, sk: str) -> Item:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+# An image's transaction holds its metadata item and up to 67 entries within DynamoDB's 4 MB.
+# Custom metadata alone may reach about 250 KB (20 fields of 1,024 characters; JSON escapes a
+# character outside ASCII as 6 or 12 bytes): copied into every entry, that is some 16 MB. So an
+# entry carries the custom metadata only while the metadata item is under ENTRY_BUDGET; above
+# it the entry leaves it out (without it an entry stays under 16 KB), says so (PARTIAL), and a
+# listing reads it from the metadata item.
+ENTRY_BUDGET = 16 * KB
+PARTIAL = "partial"
+
+
 def entries(image: Image) -> list[Item]:
     """Every entry of a READY image, in key order, each carrying the listing projection: every
     attribute of the metadata item (so every field of the image, present and future) under the
-    entry's own key."""
+    entry's own key, the custom metadata left out when the item is over ENTRY_BUDGET."""
     projection = to_item(image)
+    if item_size(projection) > ENTRY_BUDGET:
+        projection = {k: v for k, v in projection.items() if k != "metadata"}
+        projection[PARTIAL] = {"BOOL": True}
     return [projection | key_item(pk, sk) for pk, sk in sorted(entry_keys(image))]
+
+
+def is_partial(entry: Item) -> bool:
+    """Whether a listing entry leaves out the custom metadata (see ENTRY_BUDGET)."""
+    return PARTIAL in entry
 
 
 def claim_key(user: str, sha256: str) -> Item:

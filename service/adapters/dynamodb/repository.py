@@ -14,6 +14,8 @@ Such a PATCH is written as two transactions, each conditional on the version bef
 the new fields with the tags kept (entries of removed tags deleted), then the added tags; the
 image goes up two versions, and a crash between the two leaves a consistent image with the tags
 kept.
+A transaction also holds at most 4 MB: entries leave out custom metadata too large to copy
+into each of them (``items.ENTRY_BUDGET``), which keeps an image's transaction near 1 MB at most.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Listing entries carry the listing projection (the whole image), so a page is one Query and no
 BatchGetItem, and entries exist only while the image is READY: nothing is checked afterwards.
+(An image whose custom metadata is too large to copy into every entry is the exception: its
+entries leave it out, and a page that holds such images reads their metadata items with one
+BatchGetItem; see ``items.ENTRY_BUDGET``.)
 
 Each filter, alone or with a user and/or a date range, maps to one partition whose sort key is
 the image id (a ULID, so time-ordered): a page reads ``limit + 1`` entries at most (the extra
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
 from service.errors import StorageUnavailable
-from service.model import Image, ImageQuery, Page, id_time_bounds
+from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -169,9 +172,9 @@ class ListingReader:
             found.extend((partition, item) for item in response["Items"])
             if len(found) > query.limit:
                 last_partition, last = found[query.limit - 1]
-                page = [items.from_item(item) for _, item in found[: query.limit]]
+                page = self._images([item for _, item in found[: query.limit]])
                 return page, {"partition": last_partition, "after": last["sk"]["S"]}
-        return [items.from_item(item) for _, item in found], None
+        return self._images([item for _, item in found]), None
 
     def _walk_days(self, query: ImageQuery, position: Position) -> tuple[list[Image], Position]:
         start_day = position.get("day") if position else None
@@ -211,8 +214,7 @@ class ListingReader:
         entries; and whether the partition is exhausted."""
         bounds = id_time_bounds(query.date_from, query.date_to)
         response = self._newest_first(partition, bounds, after, limit)
-        found = [items.from_item(item) for item in response["Items"]]
-        return found, "LastEvaluatedKey" not in response
+        return self._images(response["Items"]), "LastEvaluatedKey" not in response
 
     def _newest_first(
         self, partition: str, bounds: tuple[str, str], after: str | None, limit: int
@@ -237,6 +239,23 @@ class ListingReader:
         with translate_errors("list images"):
             response: dict[str, Any] = self._client.query(**request)  # type: ignore[assignment]
         return response
+
+    def _images(self, entries: list[dict[str, Any]]) -> list[Image]:
+        """The images of ``entries``, in order. An entry that leaves out the custom metadata
+        (``items.ENTRY_BUDGET``) is completed from the metadata item: one BatchGetItem for all
+        of them, none when there are none; an image deleted meanwhile is left out."""
+        partial = [items.from_item(e).image_id for e in entries if items.is_partial(e)]
+        stored = {i.image_id: i for i in self.load([items.meta_key(p) for p in partial])}
+        found = []
+        for entry in entries:
+            image = items.from_item(entry)
+            if items.is_partial(entry):
+                complete = stored.get(image.image_id)
+                if complete is None or complete.status is not ImageStatus.READY:
+                    continue
+                image = complete
+            found.append(image)
+        return found
 
     def _pages(self, **request: Any) -> Iterator[list[dict[str, Any]]]:
         paginator = self._client.get_paginator("query")
