@@ -51,6 +51,9 @@ class JwtVerifier:
         self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None
+        # Why the last fetch failed (None: it did not): until the next one may be made, a key
+        # not held is unknown because the keys could not be fetched, not because of the token.
+        self._fetch_failure: str | None = None
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Caller:
@@ -111,6 +114,9 @@ class JwtVerifier:
             if key is None and self._may_refetch():
                 self._refetch()
                 key = self._keys.get(kid)
+            failure = self._fetch_failure
+        if key is None and failure is not None:
+            raise StorageUnavailable(failure)
         if key is None:
             raise InvalidToken("The token's signing key (kid) is unknown")
         return key
@@ -129,7 +135,7 @@ class JwtVerifier:
         try:
             jwk_set = self._jwks.get_jwk_set(refresh=True)
         except jwt.PyJWKClientError as error:
-            raise StorageUnavailable(
-                f"Could not fetch the issuer's signing keys ({error})"
-            ) from None
+            self._fetch_failure = f"Could not fetch the issuer's signing keys ({error})"
+            raise StorageUnavailable(self._fetch_failure) from None
+        self._fetch_failure = None
         self._keys = {key.key_id: key for key in jwk_set.keys if key.key_id}

@@ -244,6 +244,7 @@ def test_dev_token_refuses_anything_but_an_emulator() -> None:
             "PATH": "/usr/bin:/bin",
             "PYTHONPATH": str(ROOT),
             "AWS_ENDPOINT_URL": "https://cognito-idp.us-east-1.amazonaws.com",
+            **coverage_env(),
         },
         capture_output=True,
         text=True,
