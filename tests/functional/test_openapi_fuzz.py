@@ -57,7 +57,7 @@ from service.api.auth import BEARER_SCHEME
 from service.app import create_app
 from service.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.idempotency import KEY_PATTERN
-from service.rules import MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
+from service.rules import MAX_JSON_BODY_BYTES, MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
 from tests.support.aws import moto_environment, small_settings
 from tests.support.images import encode, jpeg, png
 from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, verifier_for
@@ -199,6 +199,11 @@ def _upload_session_state(case: Case[Any], response: Response) -> bool:
     )
 
 
+def _json_body_over_the_cap(case: Case[Any], response: Response) -> bool:
+    # As sent: JSON with every character outside ASCII escaped.
+    return response.status_code == 413 and len(json.dumps(case.body)) > MAX_JSON_BODY_BYTES
+
+
 @dataclass(frozen=True)
 class Exclusion:
     reason: str
@@ -268,6 +273,13 @@ EXCLUSIONS = {
         "(the map_headers hook gives the other phases a fresh key per request).",
         RejectedPositiveData,
         _key_used_for_another_request,
+    ),
+    "JSON body over the cap": Exclusion(
+        "A JSON body larger than MAX_JSON_BODY_BYTES is refused (413) before it is read, valid "
+        "or not: the document cannot state a body's size in bytes, and schemathesis does not "
+        "count 413 as a rejection.",
+        AcceptedNegativeData,
+        _json_body_over_the_cap,
     ),
     "upload session state": Exclusion(
         "Completing a session before its bytes arrived, or asking for parts of a single-POST "
