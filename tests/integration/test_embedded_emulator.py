@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,11 +17,11 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from service.adapters.dynamodb.table import table_definition
+from tests.integration.processes import stop, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,27 +34,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"{process.args!r} exited with {process.returncode}"
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _child_env() -> dict[str, str]:
@@ -76,10 +54,10 @@ def emulator() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/moto-api/", process)
+        wait_for(f"{url}/moto-api/", process, timeout=60)
         yield url
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture
