@@ -13,7 +13,6 @@ from flask_smorest.fields import Upload
 from marshmallow import (
     INCLUDE,
     RAISE,
-    Schema,
     ValidationError,
     fields,
     post_dump,
@@ -23,6 +22,7 @@ from marshmallow import (
 )
 from werkzeug.datastructures import FileStorage
 
+from service.api.api_schema import ApiSchema
 from service.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
 from service.model import (
     ACCEPTED_CONTENT_TYPES,
@@ -249,7 +249,7 @@ class ImageFile(Upload):  # type: ignore[misc]
         return value
 
 
-class UploadSchema(Schema):
+class UploadSchema(ApiSchema):
     """The multipart/form-data body of an upload."""
 
     class Meta:
@@ -289,7 +289,7 @@ class UploadSchema(Schema):
     )
 
 
-class ImageChangesSchema(Schema):
+class ImageChangesSchema(ApiSchema):
     class Meta:
         unknown = RAISE
         openapi: ClassVar[dict[str, Any]] = {
@@ -307,7 +307,7 @@ class ImageChangesSchema(Schema):
             raise ValidationError("give at least one of description, tags, metadata")
 
 
-class ImageQuerySchema(Schema):
+class ImageQuerySchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -353,14 +353,14 @@ class ImageQuerySchema(Schema):
     )
 
 
-class DownloadQuerySchema(Schema):
+class DownloadQuerySchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
     redirect = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
 
 
-class ThumbnailQuerySchema(Schema):
+class ThumbnailQuerySchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -378,7 +378,7 @@ class ThumbnailQuerySchema(Schema):
     )
 
 
-class RenditionLinkSchema(Schema):
+class RenditionLinkSchema(ApiSchema):
     url = fields.String()
     expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
     width = fields.Integer()
@@ -386,7 +386,7 @@ class RenditionLinkSchema(Schema):
     format = fields.String()
 
 
-class ExifSchema(Schema):
+class ExifSchema(ApiSchema):
     taken_at = fields.String(
         allow_none=True, metadata={"description": "DateTimeOriginal, with its offset if known"}
     )
@@ -400,19 +400,19 @@ class ExifSchema(Schema):
     gps_present = fields.Boolean(metadata={"description": "the upload carried GPS data"})
 
 
-class LocationSchema(Schema):
+class LocationSchema(ApiSchema):
     latitude = fields.Float()
     longitude = fields.Float()
 
 
-class RenditionSchema(Schema):
+class RenditionSchema(ApiSchema):
     size = fields.Integer()
     format = fields.String()
     width = fields.Integer()
     height = fields.Integer()
 
 
-class ImageSchema(Schema):
+class ImageSchema(ApiSchema):
     """Dumps an Image (service.model); field order is the order of the JSON answer."""
 
     image_id = fields.String()
@@ -467,26 +467,26 @@ class ImageSchema(Schema):
         return data
 
 
-class ImageListSchema(Schema):
+class ImageListSchema(ApiSchema):
     """Dumps a ListResult (service.images)."""
 
     items = fields.List(fields.Nested(ImageSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class DownloadLinkSchema(Schema):
+class DownloadLinkSchema(ApiSchema):
     """Dumps a DownloadLink (service.images)."""
 
     download_url = fields.String(attribute="url")
     expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
 
 
-class HealthSchema(Schema):
+class HealthSchema(ApiSchema):
     status = fields.String()
     warnings = fields.List(fields.String())
 
 
-class BatchSchema(Schema):
+class BatchSchema(ApiSchema):
     class Meta:
         unknown = RAISE
         # add_tags and remove_tags need a tag; ImageApi's converter adds this to the document.
@@ -506,11 +506,11 @@ class BatchSchema(Schema):
     tags = json_tags(load_default=list, metadata={"description": "for add_tags and remove_tags"})
 
 
-class BatchResultSchema(Schema):
+class BatchResultSchema(ApiSchema):
     image_id = fields.String()
     result = fields.String(metadata={"description": ", ".join(r.value for r in ItemResult)})
     message = fields.String(allow_none=True)
 
 
-class BatchResultsSchema(Schema):
+class BatchResultsSchema(ApiSchema):
     results = fields.List(fields.Nested(BatchResultSchema))

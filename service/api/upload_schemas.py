@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
+from service.api.api_schema import ApiSchema
 from service.api.schemas import JsonObject, json_tags, user_id_field
 from service.model import ACCEPTED_CONTENT_TYPES
 from service.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
@@ -13,7 +14,7 @@ from service.upload_model import MAX_PART_SIZE
 MAX_PARTS = -(-MAX_FILE_SIZE_LIMIT // MAX_PART_SIZE) * 8  # generous: part sizes start at 8 MiB
 
 
-class NewUploadSchema(Schema):
+class NewUploadSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -40,12 +41,12 @@ class NewUploadSchema(Schema):
     metadata = JsonObject(load_default=dict)
 
 
-class SignedPartSchema(Schema):
+class SignedPartSchema(ApiSchema):
     part_number = fields.Integer()
     url = fields.String()
 
 
-class TicketSchema(Schema):
+class TicketSchema(ApiSchema):
     upload_id = fields.String()
     expires_at = fields.DateTime()
     method = fields.String(metadata={"description": "POST (a form upload) or PUT (each part)"})
@@ -57,13 +58,13 @@ class TicketSchema(Schema):
     parts = fields.List(fields.Nested(SignedPartSchema))
 
 
-class ReceivedPartSchema(Schema):
+class ReceivedPartSchema(ApiSchema):
     part_number = fields.Integer()
     etag = fields.String()
     size = fields.Integer()
 
 
-class SessionSchema(Schema):
+class SessionSchema(ApiSchema):
     upload_id = fields.String()
     status = fields.String()
     expires_at = fields.DateTime()
@@ -76,7 +77,7 @@ class SessionSchema(Schema):
     image_id = fields.String(allow_none=True)
 
 
-class PartNumbersSchema(Schema):
+class PartNumbersSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -87,11 +88,11 @@ class PartNumbersSchema(Schema):
     )
 
 
-class SignedPartsSchema(Schema):
+class SignedPartsSchema(ApiSchema):
     parts = fields.List(fields.Nested(SignedPartSchema))
 
 
-class CompletedPartSchema(Schema):
+class CompletedPartSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -99,7 +100,7 @@ class CompletedPartSchema(Schema):
     etag = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class CompleteSchema(Schema):
+class CompleteSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
