@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+# First: the API package imports marshmallow as it must be (service.api.deferred_patterns).
+from service import api  # noqa: F401
 from service.sessions import SessionService
 from service.settings import Settings
 from service.web import account, identity, pages, security, uploads
