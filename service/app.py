@@ -13,6 +13,7 @@ from service.api.errors import register_error_handlers
 from service.api.forms import ImageRequest
 from service.api.image_api import ImageApi
 from service.api.image_ids import ImageIdConverter
+from service.api.url_rules import LazyBuilderRule
 from service.bootstrap import (
     build_idempotency_store,
     build_image_service,
@@ -47,6 +48,7 @@ def create_app(
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.request_class = ImageRequest
+    app.url_rule_class = LazyBuilderRule
     upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)
