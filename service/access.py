@@ -15,6 +15,8 @@ from service.model import Caller, Image
 
 @dataclass(frozen=True)
 class AccessPolicy:
+    """Who may read and change which image."""
+
     admin_group: str = "admins"
     public_read: bool = False
 

@@ -44,6 +44,8 @@ class ItemResult(StrEnum):
 
 @dataclass(frozen=True)
 class BatchAction:
+    """One batch request: what to do to which images."""
+
     verb: BatchVerb
     image_ids: tuple[str, ...]
     tags: tuple[str, ...] = ()
@@ -51,6 +53,8 @@ class BatchAction:
 
 @dataclass(frozen=True)
 class BatchResult:
+    """What became of one image of a batch."""
+
     image_id: str
     result: ItemResult
     message: str | None = None

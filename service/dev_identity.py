@@ -27,6 +27,8 @@ DEV_PASSWORD = "Mpycloud-dev-2026"  # noqa: S105 - meets the pool's password pol
 
 @dataclass(frozen=True)
 class UserPool:
+    """The emulator's Cognito user pool and app client that ``make run`` signs in against."""
+
     pool_id: str
     client_id: str
     issuer: str

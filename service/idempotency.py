@@ -51,6 +51,8 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class Record:
+    """The state of one idempotency key: in progress or done, with the response to replay."""
+
     status: RecordStatus
     request_hash: str
     response: StoredResponse | None = None

@@ -104,6 +104,8 @@ AUTO_FORMAT_PREFERENCE = ("avif", "webp", "jpeg")
 
 @dataclass(frozen=True)
 class Limits:
+    """What the image service accepts and how long what it hands out lives."""
+
     max_file_size: int
     allowed_content_types: tuple[str, ...]
     download_url_ttl: int = 900
@@ -134,12 +136,16 @@ class Published:
 
 @dataclass(frozen=True)
 class ListResult:
+    """One page of images and the cursor of the next one (None: the last page)."""
+
     items: list[Image]
     next_cursor: str | None
 
 
 @dataclass(frozen=True)
 class DownloadLink:
+    """A presigned URL to an original and its lifetime in seconds."""
+
     url: str
     expires_in: int
 
@@ -159,6 +165,8 @@ class RenditionRef:
 
 @dataclass(frozen=True)
 class RenditionLink:
+    """A presigned URL to a rendition, what it shows, and how long a client may cache it."""
+
     url: str
     expires_in: int
     width: int
@@ -169,6 +177,8 @@ class RenditionLink:
 
 @dataclass(frozen=True)
 class SweepReport:
+    """What one run of the sweeper cleaned up."""
+
     removed_pending: int
     finished_deletes: int
     orphan_renditions: int = 0

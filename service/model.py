@@ -76,6 +76,8 @@ class ExifSummary:
 
 @dataclass(frozen=True)
 class GeoPoint:
+    """Where a photo was taken, in decimal degrees (WGS 84)."""
+
     latitude: float
     longitude: float
 
@@ -143,6 +145,8 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Image:
+    """A published image: its metadata, what was read from its bytes, and its renditions."""
+
     image_id: str
     user_id: str
     content_type: str
@@ -316,5 +320,7 @@ class ImageQuery:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a listing and where the next one starts (None: the last page)."""
+
     items: list[Image]
     next_position: dict[str, str] | None

@@ -21,6 +21,8 @@ MAX_PASSWORD_LENGTH = 256
 
 @dataclass(frozen=True)
 class SignedIn:
+    """A gallery sign-in: who signed in, their token and its lifetime in seconds."""
+
     caller: Caller
     token: str = field(repr=False)
     expires_in: int

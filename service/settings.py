@@ -38,6 +38,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The service's settings; ``from_env`` reads them from the environment."""
+
     s3_bucket_name: str = "image-storage-bucket"
     dynamodb_table_name: str = "images"
     max_file_size: int = 10 * 1024 * 1024
@@ -222,6 +224,8 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class _Reader:
+    """Reads typed settings from an environment, naming the variable when one is malformed."""
+
     env: Mapping[str, str]
 
     def raw(self, name: str) -> str | None:

@@ -42,6 +42,8 @@ class NewUpload:
 
 @dataclass(frozen=True)
 class UploadSession:
+    """A direct-to-S3 upload in progress (POST /uploads), as stored."""
+
     upload_id: str
     user_id: str
     filename: str
@@ -80,12 +82,16 @@ def part_size_for(size: int) -> int:
 
 @dataclass(frozen=True)
 class PresignedPost:
+    """Where and with which form fields a browser POSTs a file straight to S3."""
+
     url: str
     fields: dict[str, str]
 
 
 @dataclass(frozen=True)
 class UploadedPart:
+    """One part of a multipart upload, as S3 reports it."""
+
     number: int
     etag: str
     size: int

@@ -53,6 +53,8 @@ _FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
 
 @dataclass(frozen=True)
 class UploadLimits:
+    """How large an upload session may be, when it goes multipart, and how long it lives."""
+
     max_file_size: int
     multipart_threshold: int = 16 * 1024 * 1024
     session_ttl: int = 3600
@@ -60,6 +62,8 @@ class UploadLimits:
 
 @dataclass(frozen=True)
 class Completed:
+    """A finished upload session: the image, and whether it was already stored."""
+
     image: Image
     duplicate: bool = False
 

@@ -33,6 +33,8 @@ def claim_holder(error: BaseException | None, index: int) -> str | None:
 
 @dataclass(frozen=True)
 class Condition:
+    """A DynamoDB condition expression with its attribute names and values."""
+
     expression: str
     names: dict[str, str]
     values: dict[str, Any]
