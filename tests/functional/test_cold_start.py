@@ -98,19 +98,25 @@ def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
     assert len(documents[0].to_dict()["paths"]) >= 5
 
 
-DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography")
+# Pillow, BlurHash, PyJWT and cryptography wait for a request that reads image bytes or carries
+# a token; flask-wtf and WTForms for the gallery's first form (service/web/security.py).
+DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography", "flask_wtf", "wtforms")
 
 
-def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -> None:
+def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_need() -> None:
     probe = (
         "import json, sys, boto3\n"
-        "made = []\n"
-        "create = boto3.client\n"
+        "from werkzeug.routing import Rule\n"
+        "made, builders = [], []\n"
+        "create, compile_builder = boto3.client, Rule._compile_builder\n"
         "boto3.client = lambda *args, **kwargs: made.append(args) or create(*args, **kwargs)\n"
+        "Rule._compile_builder = lambda *args: builders.append(args) or compile_builder(*args)\n"
         "import service.lambda_handler as handler\n"
+        "from marshmallow.validate import Email\n"
         "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
         "loaded = sorted({name.split('.')[0] for name in sys.modules})\n"
         "print(json.dumps({'clients': len(made), 'spec': api._spec is not None,"
+        " 'builders': len(builders), 'email_pattern': Email.DOMAIN_REGEX.compiled,"
         " 'loaded': loaded}))\n"
     )
     env = {
@@ -135,5 +141,8 @@ def test_importing_the_lambda_handler_makes_no_client_and_builds_no_document() -
 
     found = json.loads(done.stdout.splitlines()[-1])
     assert (found["clients"], found["spec"]) == (0, False)
+    # URL builders: only the two of Flask's own /static rule (service/api/url_rules.py).
+    assert found["builders"] == 2
+    assert found["email_pattern"] is False  # service/api/deferred_patterns.py
     # Only requests that read image bytes or carry a token load these.
     assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])
