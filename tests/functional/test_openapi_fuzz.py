@@ -107,10 +107,12 @@ def _instant(text: Any, *, end_of_day: bool) -> datetime | None:
 
 def _dates_in_reverse(case: Case[Any], response: Response) -> bool:
     query = _query(case)
-    start = _instant(query.get("date_from"), end_of_day=False)
-    end = _instant(query.get("date_to"), end_of_day=True)
-    reversed_range = start is not None and end is not None and start > end
-    return reversed_range and response.status_code == 422
+    for first, last in (("date_from", "date_to"), ("taken_from", "taken_to")):
+        start = _instant(query.get(first), end_of_day=False)
+        end = _instant(query.get(last), end_of_day=True)
+        if start is not None and end is not None and start > end:
+            return response.status_code == 422
+    return False
 
 
 def _out_of_range_instant(case: Case[Any], response: Response) -> bool:
@@ -218,9 +220,9 @@ EXCLUSIONS = {
         RejectedPositiveData,
         _invalid_cursor,
     ),
-    "date_from after date_to": Exclusion(
-        "A range that ends before it starts is refused (422); JSON Schema cannot relate two "
-        "parameters.",
+    "range that ends before it starts": Exclusion(
+        "A range that ends before it starts (upload dates or capture times) is refused (422); "
+        "JSON Schema cannot relate two parameters.",
         RejectedPositiveData,
         _dates_in_reverse,
     ),
