@@ -40,7 +40,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from service import rules
 from service.access import AccessPolicy
@@ -220,28 +220,15 @@ class ImageService:
             raise ImageTooLarge(
                 f"The file is {size} bytes; the limit is {self._limits.max_file_size} bytes"
             )
-        # A format that is not allowed is refused from the header, before it is decoded.
-        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
-        self.accept(info, new.declared_content_type)
-        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
-            # The stored original is the stripped file: size and sha256 describe it.
-            body.seek(0)
-            stripped = self._processor.without_gps(body.read())
-            if stripped is not None:
-                body = io.BytesIO(stripped)
-                size = len(stripped)
+        info, body = self.read_upload(body, new.declared_content_type)
+        size = _size_of(body)
         smallest = self._render_smallest(body)
         now = self._clock()
         image_id = new_image_id(now)
-        width, height = info.displayed_size
-        location = info.location.rounded(self._limits.gps_precision) if info.location else None
         image = Image(
             image_id=image_id,
             user_id=owner,
-            content_type=info.content_type,
             size_bytes=size,
-            width=width,
-            height=height,
             sha256=_sha256_of(body),
             original_filename=rules.filename(new.original_filename, fallback=image_id),
             created_at=now,
@@ -249,10 +236,7 @@ class ImageService:
             description=new.description,
             tags=new.tags,
             metadata=dict(new.metadata),
-            pixel_width=info.width,
-            pixel_height=info.height,
-            exif=info.exif,
-            location=location,
+            **self.described(info),
         )
         if smallest is not None:
             placeholder = self._processor.placeholder(smallest.data)
@@ -260,17 +244,48 @@ class ImageService:
                 image, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
             )
 
-        def store(image: Image) -> None:
-            body.seek(0)
-            self._store.put(
-                image.object_key, body, content_type=image.content_type, sha256=image.sha256
-            )
-
-        published = self.publish_new(image, store)
+        published = self.publish_new(image, lambda image: self.put_original(image, body))
         if smallest is not None and self._limits.prerender and not published.duplicate:
             kept = self._keep_rendition(published.image, self._limits.smallest_rendition, smallest)
             return replace(published, image=kept)
         return published
+
+    def read_upload(
+        self, body: BinaryIO, declared_content_type: str | None
+    ) -> tuple[ImageInfo, BinaryIO]:
+        """What an upload's bytes are, checked (decoded within the limits, EXIF read), and the
+        bytes to store: without GPS when ``strip_gps`` asks, so that the size and SHA-256 of
+        the stored original describe what is stored."""
+        # A format that is not allowed is refused from the header, before it is decoded.
+        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
+        self.accept(info, declared_content_type)
+        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
+            body.seek(0)
+            stripped = self._processor.without_gps(body.read())
+            if stripped is not None:
+                return info, io.BytesIO(stripped)
+        body.seek(0)
+        return info, body
+
+    def described(self, info: ImageInfo) -> dict[str, Any]:
+        """The fields of an Image that its bytes give: sizes, EXIF and the rounded location."""
+        width, height = info.displayed_size
+        location = info.location.rounded(self._limits.gps_precision) if info.location else None
+        return {
+            "content_type": info.content_type,
+            "width": width,
+            "height": height,
+            "pixel_width": info.width,
+            "pixel_height": info.height,
+            "exif": info.exif,
+            "location": location,
+        }
+
+    def put_original(self, image: Image, body: BinaryIO) -> None:
+        body.seek(0)
+        self._store.put(
+            image.object_key, body, content_type=image.content_type, sha256=image.sha256
+        )
 
     def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
         """The checks on what the bytes are, shared by every way of uploading."""

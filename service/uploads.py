@@ -14,11 +14,13 @@ the session OPEN. A second complete answers the first one's image.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
 from service import rules
 from service.access import AccessPolicy
@@ -218,19 +220,23 @@ class UploadService:
             raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
         assert session.image_id is not None
         placeholder = None
+        rewritten: BinaryIO | None = None  # stored in place of a copy of what arrived
         if session.multipart_id is None:
-            # A single POST is at most the multipart threshold: read whole, it gets the
-            # placeholder an upload through POST /images gets. Larger ones go without.
-            data = self._store.read_header(key, size)
-            placeholder = self._images.placeholder_for(io.BytesIO(data))
+            # A single POST is at most the multipart threshold: read whole, it is checked and
+            # stored as an upload through POST /images is (decoded, EXIF read, GPS removed)
+            # and gets the same placeholder. Larger ones are checked from their header only.
+            arrived = io.BytesIO(self._store.read_header(key, size))
+            info, body = self._images.read_upload(arrived, session.content_type)
+            if body is not arrived:
+                rewritten = body
+                data = body.read()
+                size, sha256 = len(data), hashlib.sha256(data).hexdigest()
+            placeholder = self._images.placeholder_for(body)
         now = self._clock()
         image = Image(
             image_id=session.image_id,
             user_id=session.user_id,
-            content_type=info.content_type,
             size_bytes=size,
-            width=info.width,
-            height=info.height,
             sha256=sha256,
             original_filename=session.filename,
             created_at=now,
@@ -240,7 +246,13 @@ class UploadService:
             metadata=dict(session.metadata),
             blurhash=placeholder.blurhash if placeholder else None,
             dominant_color=placeholder.dominant_color if placeholder else None,
+            **self._images.described(info),
         )
+        if rewritten is not None:
+            stored = rewritten
+            return self._images.publish_new(
+                image, lambda image: self._images.put_original(image, stored)
+            )
         return self._images.publish_new(
             image,
             lambda image: self._store.copy(

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from tests.support.aws import moto_environment, small_settings
-from tests.support.images import jpeg, png
+from tests.support.images import has_gps, jpeg, png, scan_data, sideways_jpeg
 
 MIB = 1024 * 1024
 
@@ -91,6 +91,30 @@ def test_a_presigned_post_then_complete_publishes_the_image(uploads_client: Flas
     for query in ("user_id=alice", "tags=cat", "tags=cat&content_type=image/png", ""):
         listed = uploads_client.get(f"/images?{query}").get_json()["items"]
         assert listed == [shown], query
+
+
+def test_a_posted_upload_is_stored_without_gps_and_described_as_post_images_does(
+    uploads_client: FlaskClient,
+) -> None:
+    data = sideways_jpeg()
+    ticket = start(uploads_client, data, filename="trip.jpg", content_type="image/jpeg")
+    post_form(ticket, data)
+    done = uploads_client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
+    assert done.status_code == 201, done.get_json()
+    image = done.get_json()
+    link = uploads_client.get(f"/images/{image['image_id']}/download").get_json()
+    stored = requests.get(link["download_url"], timeout=30).content
+
+    assert not has_gps(stored)
+    assert scan_data(stored) == scan_data(data)
+    assert (image["size_bytes"], image["sha256"]) == (
+        len(stored),
+        hashlib.sha256(stored).hexdigest(),
+    )
+    assert (image["width"], image["height"]) == (300, 600)  # EXIF orientation applied
+    assert image["exif"]["make"] == "Canon"
+    assert image["exif"]["gps_present"] is True
+    assert incoming(uploads_client) == []
 
 
 def test_a_multipart_upload_is_resumed_from_the_parts_s3_holds(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 from collections.abc import Callable
 
 import pytest
@@ -21,7 +22,7 @@ from service.errors import (
     UploadRejected,
 )
 from service.images import ImageService, Limits
-from service.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus
+from service.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus, NewImage
 from service.upload_model import MIB, NewUpload, SessionStatus, Ticket
 from service.uploads import UploadLimits, UploadService
 from tests.support.aws import CURSOR_SECRET
@@ -32,7 +33,7 @@ from tests.support.fakes import (
     InMemoryUploadSessions,
     InMemoryUploadStore,
 )
-from tests.support.images import START, jpeg, png
+from tests.support.images import START, has_gps, jpeg, png, scan_data, sideways_jpeg
 
 ALICE = Caller(user_id="alice")
 BOB = Caller(user_id="bob")
@@ -115,6 +116,33 @@ def test_small_upload_is_a_post_then_an_image_under_originals() -> None:
     assert image.sha256 == hashlib.sha256(data).hexdigest()
     assert world.store.objects == {image.object_key: data}
     assert world.listed() == [image.image_id]
+
+
+def test_a_posted_upload_is_read_and_stored_as_post_images_stores_it() -> None:
+    """GPS removed from the stored original (losslessly), EXIF, location and the upright size
+    read: what the same bytes get through POST /images."""
+    world = World()
+    data = sideways_jpeg()
+    ticket = world.open(data, filename="trip.jpg", content_type="image/jpeg")
+    world.send(ticket, data)
+
+    image = world.uploads.complete(ALICE, ticket.session.upload_id).image
+    direct = world.images.upload(
+        BOB, NewImage(None, "trip.jpg", declared_content_type=None), io.BytesIO(data)
+    ).image
+
+    stored = world.image_store.objects[image.object_key]
+    assert not has_gps(stored)
+    assert scan_data(stored) == scan_data(data)  # only the EXIF block was rewritten
+    assert stored == world.image_store.objects[direct.object_key]
+    assert (image.size_bytes, image.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
+    described = ("width", "height", "pixel_width", "pixel_height", "exif", "location")
+    assert {name: getattr(image, name) for name in described} == {
+        name: getattr(direct, name) for name in described
+    }
+    assert (image.width, image.height, image.location) == (300, 600, direct.location)
+    assert image.location is not None
+    assert ticket.session.object_key not in world.store.objects  # the incoming copy is gone
 
 
 def test_a_posted_upload_gets_a_placeholder_and_a_multipart_one_none() -> None:
