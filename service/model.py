@@ -136,14 +136,6 @@ class Placeholder:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """An upload's bytes as they will be stored (GPS removed when asked), and what they hold."""
-
-    data: bytes
-    gps_removed: bool
-
-
-@dataclass(frozen=True)
 class Image:
     """A published image: its metadata, what was read from its bytes, and its renditions."""
 
