@@ -18,14 +18,11 @@ import pytest
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.table import table_definition
-from service.model import Image
 from tests.containers.harness import REGION, Emulator
 from tests.support import amplification
-from tests.support.amplification import Recorder
+from tests.support.amplification import Catalogue, OneQueryPerPage, Recorder
 
 pytestmark = pytest.mark.containers
-
-Catalogue = tuple[DynamoDBImageRepository, list[Image], Recorder]
 
 
 @pytest.fixture(scope="module")
@@ -50,33 +47,5 @@ def catalogue(request: pytest.FixtureRequest) -> Iterator[Catalogue]:
     client.close()
 
 
-@pytest.mark.parametrize(
-    "filters", amplification.EXACT_FILTERS.values(), ids=amplification.EXACT_FILTERS.keys()
-)
-def test_a_page_of_one_filter_is_one_exact_query(
-    catalogue: Catalogue, filters: dict[str, Any]
-) -> None:
-    amplification.check_exact(*catalogue, filters)
-
-
-@pytest.mark.parametrize(
-    "filters",
-    [{}, dict(amplification.WINDOW), dict(amplification.HALF_YEAR)],
-    ids=["all", "date range", "taken over months"],
-)
-def test_all_images_read_the_page_from_day_or_month_partitions(
-    catalogue: Catalogue, filters: dict[str, Any]
-) -> None:
-    amplification.check_all_images(*catalogue, filters)
-
-
-def test_multi_tag_and_is_bounded_by_the_rarest_tag(catalogue: Catalogue) -> None:
-    amplification.check_multi_tag(*catalogue)
-
-
-def test_a_users_tag_with_a_type_is_a_bounded_read(catalogue: Catalogue) -> None:
-    amplification.check_user_tag_type(*catalogue)
-
-
-def test_pages_of_a_filter_stay_exact(catalogue: Catalogue) -> None:
-    amplification.check_pages(*catalogue)
+class TestOnTheEmulator(OneQueryPerPage):
+    """On the session's emulator (LocalStack when its image is present)."""

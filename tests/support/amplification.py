@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
+import pytest
+
 from service.adapters.dynamodb import items, keys
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.search import PROBE_PAGE_SIZE, RESIDUAL_READ_BUDGET
@@ -300,3 +302,36 @@ def by_id(images: list[Image]) -> dict[str, Image]:
     if key not in _BY_ID:
         _BY_ID[key] = {image.image_id: image for image in images}
     return _BY_ID[key]
+
+
+Catalogue = tuple[DynamoDBImageRepository, list[Image], "Recorder"]
+
+
+class OneQueryPerPage:
+    """The assertions, for the ``catalogue`` fixture (repository, images, recorder) of the
+    class that inherits them: one per backend."""
+
+    @pytest.mark.parametrize("filters", EXACT_FILTERS.values(), ids=EXACT_FILTERS.keys())
+    def test_a_page_of_one_filter_is_one_exact_query(
+        self, catalogue: Catalogue, filters: dict[str, Any]
+    ) -> None:
+        check_exact(*catalogue, filters)
+
+    @pytest.mark.parametrize(
+        "filters",
+        [{}, dict(WINDOW), dict(HALF_YEAR)],
+        ids=["all", "date range", "taken over months"],
+    )
+    def test_all_images_read_the_page_from_day_or_month_partitions(
+        self, catalogue: Catalogue, filters: dict[str, Any]
+    ) -> None:
+        check_all_images(*catalogue, filters)
+
+    def test_multi_tag_and_is_bounded_by_the_rarest_tag(self, catalogue: Catalogue) -> None:
+        check_multi_tag(*catalogue)
+
+    def test_a_users_tag_with_a_type_is_a_bounded_read(self, catalogue: Catalogue) -> None:
+        check_user_tag_type(*catalogue)
+
+    def test_pages_of_a_filter_stay_exact(self, catalogue: Catalogue) -> None:
+        check_pages(*catalogue)
