@@ -43,9 +43,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # Checked by the gallery's blueprint only (below), never on the API.
-        WTF_CSRF_ENABLED=True,
-        WTF_CSRF_CHECK_DEFAULT=False,
+        # What CSRFProtect.protect reads; it runs for the gallery's blueprint only (below).
         WTF_CSRF_METHODS=_UNSAFE_METHODS,
         WTF_CSRF_FIELD_NAME="csrf_token",
         WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
