@@ -13,6 +13,11 @@ from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The gallery's page sends upload bytes to the bucket itself, cross-origin: a presigned POST,
+# or a PUT per part whose ETag it must read.
+GALLERY_UPLOAD_METHODS = ("POST", "PUT")
+GALLERY_UPLOAD_EXPOSED_HEADERS = ("ETag",)
+
 
 def create_resources(settings: Settings) -> None:
     s3 = s3_client(settings)
@@ -43,17 +48,17 @@ def create_resources(settings: Settings) -> None:
     )
 
     if is_emulator(settings.aws_endpoint_url):
-        # The gallery's page sends uploads to the bucket itself (presigned POST, multipart
-        # PUTs, whose ETag it must read). Locally any origin: the page's port varies.
+        # Locally any origin: the page's port varies. On AWS, terraform/main.tf's rule names
+        # the deployed origins (tests/terraform checks that the two allow the same).
         s3.put_bucket_cors(
             Bucket=bucket,
             CORSConfiguration={
                 "CORSRules": [
                     {
                         "AllowedOrigins": ["*"],
-                        "AllowedMethods": ["POST", "PUT"],
+                        "AllowedMethods": list(GALLERY_UPLOAD_METHODS),
                         "AllowedHeaders": ["*"],
-                        "ExposeHeaders": ["ETag"],
+                        "ExposeHeaders": list(GALLERY_UPLOAD_EXPOSED_HEADERS),
                         "MaxAgeSeconds": 3600,
                     }
                 ]

@@ -200,3 +200,28 @@ module "ecs_service" {
 
   role_permissions_boundary = var.role_permissions_boundary
 }
+
+# --- The gallery's uploads ---------------------------------------------------------------
+# The gallery's page sends upload bytes straight to the bucket (a presigned POST, or one PUT
+# per part whose ETag it reads), cross-origin: the bucket must allow the page's origins, and
+# only those. Each deployed mode's own URL, plus any custom domain in var.gallery_origins.
+locals {
+  gallery_origins = distinct(concat(
+    [for url in module.lambda_api[*].api_url : regex("^https://[^/]+", url)],
+    module.ecs_service[*].url,
+    var.gallery_origins,
+  ))
+}
+
+resource "aws_s3_bucket_cors_configuration" "gallery_uploads" {
+  count  = length(local.gallery_origins) > 0 ? 1 : 0
+  bucket = module.storage.bucket_name
+
+  cors_rule {
+    allowed_methods = ["POST", "PUT"]
+    allowed_origins = local.gallery_origins
+    allowed_headers = ["Content-Type"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3600
+  }
+}

@@ -388,3 +388,14 @@ variable "gunicorn_worker_class" {
   type        = string
   default     = "gthread"
 }
+
+variable "gallery_origins" {
+  description = "Origins besides the deployed API's own URLs (https://host, no path) whose gallery pages may upload to the bucket: custom domains in front of the API or the ALB."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.gallery_origins : can(regex("^https://[^/]+$", origin))])
+    error_message = "Each gallery origin is https://host[:port], without a path or a trailing slash."
+  }
+}

@@ -9,6 +9,7 @@ data "aws_iam_policy_document" "write" {
     # Bucket-level actions only (stack_buckets also matches objects).
     actions = [
       "s3:CreateBucket",
+      "s3:PutBucketCORS",
       "s3:PutBucketOwnershipControls",
       "s3:PutBucketPolicy",
       "s3:PutBucketPublicAccessBlock",

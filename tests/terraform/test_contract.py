@@ -15,6 +15,7 @@ import pytest
 
 from service.adapters.dynamodb.table import SWEEP_INDEX, TTL_ATTRIBUTE, table_definition
 from service.bootstrap import build_token_verifier
+from service.provisioning import GALLERY_UPLOAD_EXPOSED_HEADERS, GALLERY_UPLOAD_METHODS
 from service.settings import Settings, SettingsError
 
 SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
@@ -123,6 +124,35 @@ def test_bucket_is_locked_down(terraform: Any) -> None:
     rules = storage.resource("aws_s3_bucket_lifecycle_configuration", "images")["rule"]
     assert any("abort_incomplete_multipart_upload" in rule for rule in rules)
     assert any("noncurrent_version_expiration" in rule for rule in rules)
+
+
+def test_the_bucket_lets_the_deployed_gallery_pages_upload_and_no_other_page(
+    terraform: Any,
+) -> None:
+    """The gallery sends upload bytes to S3 from the page: the bucket's CORS rule allows what
+    the emulators' rule allows (service/provisioning.py), from each deployed mode's origin."""
+    cors = terraform.root.resource("aws_s3_bucket_cors_configuration", "gallery_uploads")
+    (rule,) = cors["cors_rule"]
+    assert tuple(rule["allowed_methods"]) == GALLERY_UPLOAD_METHODS
+    assert tuple(rule["expose_headers"]) == GALLERY_UPLOAD_EXPOSED_HEADERS
+    assert rule["allowed_origins"] == "${local.gallery_origins}"
+    origins = terraform.root.locals["gallery_origins"]
+    for source in (
+        "module.lambda_api[*].api_url",
+        "module.ecs_service[*].url",
+        "var.gallery_origins",
+    ):
+        assert source in origins
+    assert '"*"' not in origins
+    # The HTTP API's URL ends with "/" (its $default stage): the origin is scheme and host.
+    (pattern,) = re.findall(r'regex\("([^"]+)", url\)', origins)
+    invoke_url = "https://a1b2c3d4e5.execute-api.eu-west-3.amazonaws.com/"
+    assert re.match(pattern, invoke_url)[0] == invoke_url.rstrip("/")  # type: ignore[index]
+    validation = terraform.root.variables["gallery_origins"]["validation"][0]["condition"]
+    (allowed,) = re.findall(r'regex\("([^"]+)", origin\)', validation)
+    assert re.match(allowed, "https://photos.example.com")
+    assert not re.match(allowed, "https://photos.example.com/")
+    assert not re.match(allowed, "*")
 
 
 # --- Environment -------------------------------------------------------------------------

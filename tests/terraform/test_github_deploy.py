@@ -409,6 +409,7 @@ CREATED_BY = {
     "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", BUCKET),
     "aws_s3_bucket_lifecycle_configuration": ("s3:PutLifecycleConfiguration", BUCKET),
     "aws_s3_bucket_policy": ("s3:PutBucketPolicy", BUCKET),
+    "aws_s3_bucket_cors_configuration": ("s3:PutBucketCORS", BUCKET),
     "aws_dynamodb_table": (
         "dynamodb:CreateTable",
         f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-images",
