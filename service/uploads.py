@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import BinaryIO
 
 from service import rules
@@ -211,23 +212,30 @@ class UploadService:
             raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
         if size != session.size:
             raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
-        info = self._processor.inspect_header(
-            io.BytesIO(self._store.read_header(key, HEADER_BYTES))
-        )
+        # A single POST is at most the multipart threshold: read whole, once. It is checked and
+        # stored as an upload through POST /images is (decoded, EXIF read, GPS removed) and gets
+        # the same placeholder. Larger ones are checked from their header only.
+        arrived: bytes | None = None
+        if session.multipart_id is None:
+            arrived = self._store.read_header(key, size)
+            header = arrived[:HEADER_BYTES]
+        else:
+            header = self._store.read_header(key, HEADER_BYTES)
+        info = self._processor.inspect_header(io.BytesIO(header))
         self._images.accept(info, session.content_type)
-        sha256 = self._store.sha256_of(key)
+        if arrived is not None:
+            sha256 = hashlib.sha256(arrived).hexdigest()
+        else:
+            sha256 = self._store.sha256_of(key)
         if session.sha256 is not None and sha256 != session.sha256:
             raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
         assert session.image_id is not None
         placeholder = None
         rewritten: BinaryIO | None = None  # stored in place of a copy of what arrived
-        if session.multipart_id is None:
-            # A single POST is at most the multipart threshold: read whole, it is checked and
-            # stored as an upload through POST /images is (decoded, EXIF read, GPS removed)
-            # and gets the same placeholder. Larger ones are checked from their header only.
-            arrived = io.BytesIO(self._store.read_header(key, size))
-            info, body = self._images.read_upload(arrived, session.content_type)
-            if body is not arrived:
+        if arrived is not None:
+            sent = io.BytesIO(arrived)
+            info, body = self._images.read_upload(sent, session.content_type)
+            if body is not sent:  # GPS removed: size and SHA-256 describe the stored file
                 rewritten = body
                 data = body.read()
                 size, sha256 = len(data), hashlib.sha256(data).hexdigest()
@@ -248,17 +256,14 @@ class UploadService:
             dominant_color=placeholder.dominant_color if placeholder else None,
             **self._images.described(info),
         )
+
+        def copy_arrived(image: Image) -> None:
+            self._store.copy(key, image.object_key, content_type=image.content_type, sha256=sha256)
+
+        store: Callable[[Image], None] = copy_arrived
         if rewritten is not None:
-            stored = rewritten
-            return self._images.publish_new(
-                image, lambda image: self._images.put_original(image, stored)
-            )
-        return self._images.publish_new(
-            image,
-            lambda image: self._store.copy(
-                key, image.object_key, content_type=image.content_type, sha256=sha256
-            ),
-        )
+            store = partial(self._images.put_original, body=rewritten)
+        return self._images.publish_new(image, store)
 
     def _finished(self, session: UploadSession) -> Completed:
         """A complete that came second: the first one's image, once it is published."""
