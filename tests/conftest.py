@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +84,14 @@ def fake_service(
         limits=limits,
         clock=clock,
     )
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests of entry points that configure the root logger: pytest's capture needs it
+    back as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

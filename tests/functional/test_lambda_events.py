@@ -11,7 +11,7 @@ import importlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -198,15 +198,6 @@ def test_upload_over_the_lambda_limit_is_413_naming_the_limit(aws: Settings) -> 
     assert error["code"] == 413
     assert "4500000" in error["message"].replace(",", "")
     assert "POST /uploads" in error["message"]
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("restore_logging")

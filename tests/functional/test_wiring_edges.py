@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import importlib
 import io
-import logging
 import sys
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,15 +27,6 @@ from tests.support.images import jpeg
 from tests.support.tokens import verifier_for
 
 PUBLIC_S3 = "http://localhost:4566"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def lambda_module(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:

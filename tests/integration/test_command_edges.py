@@ -4,10 +4,8 @@ that cannot start."""
 
 from __future__ import annotations
 
-import logging
 import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +19,6 @@ from service.provisioning import create_user_pool
 from service.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The command configures the root logger; the tests' capture needs it back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture
