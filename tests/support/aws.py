@@ -46,3 +46,26 @@ def small_settings(**overrides: Any) -> Settings:
         "dedupe": "off",
     }
     return Settings(**{**values, **overrides})
+
+
+def create_moto_table(backend: Any, name: str, *, range_key: bool = True) -> None:
+    """A table of string keys ``pk`` (and ``sk``) straight on a moto ``DynamoDBBackend``."""
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_key:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
+    backend.create_table(
+        name,
+        schema=schema,
+        throughput=None,
+        attr=attributes,
+        global_indexes=None,
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )

@@ -15,6 +15,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 
 from service.emulator import IdempotencyTokens, Serialised, transact_write_items
+from tests.support.aws import create_moto_table
 
 TABLE = "t"
 
@@ -22,26 +23,7 @@ TABLE = "t"
 @pytest.fixture
 def backend() -> Any:
     backend = DynamoDBBackend("us-east-1", "123456789012")
-    backend.create_table(
-        TABLE,
-        schema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        throughput=None,
-        attr=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    create_moto_table(backend, TABLE)
     for pk, status in (("a", "READY"), ("b", "READY"), ("c", "READY")):
         backend.put_item(TABLE, {"pk": {"S": pk}, "sk": {"S": "item"}, "s": {"S": status}})
     return backend

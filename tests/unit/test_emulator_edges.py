@@ -16,38 +16,17 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 
 from service.emulator import transact_write_items
+from tests.support.aws import create_moto_table
 
 TABLE = "t"
 HASH_ONLY = "h"
 
 
-def create_table(backend: Any, name: str, *, range_key: bool) -> None:
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if range_key:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
-    backend.create_table(
-        name,
-        schema=schema,
-        throughput=None,
-        attr=attributes,
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
-
-
 @pytest.fixture
 def backend() -> Any:
     backend = DynamoDBBackend("us-east-1", "123456789012")
-    create_table(backend, TABLE, range_key=True)
-    create_table(backend, HASH_ONLY, range_key=False)
+    create_moto_table(backend, TABLE)
+    create_moto_table(backend, HASH_ONLY, range_key=False)
     for pk in ("a", "b"):
         backend.put_item(TABLE, {"pk": {"S": pk}, "sk": {"S": "item"}, "s": {"S": "READY"}})
         backend.put_item(HASH_ONLY, {"pk": {"S": pk}, "s": {"S": "READY"}})
