@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from flask import Flask
 from service.app import create_app
 from service.bootstrap import LazyClient
 from service.settings import Settings
+from tests.support.concurrency import all_at_once
 
 ROOT = Path(__file__).resolve().parents[2]
 CURSOR_SECRET = "cold-start-secret-0123456789"
@@ -39,24 +39,13 @@ def api_of(app: Flask) -> Any:
 
 def test_a_lazy_client_is_created_once_by_the_first_of_many_threads() -> None:
     made: list[object] = []
-    ready = threading.Barrier(16)
 
     def factory() -> object:
         made.append(object())
         return made[-1]
 
     lazy: LazyClient[object] = LazyClient(factory)
-    seen: list[object] = []
-
-    def use() -> None:
-        ready.wait()
-        seen.append(lazy.resolve())
-
-    threads = [threading.Thread(target=use) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = all_at_once(16, lazy.resolve)
 
     assert len(made) == 1
     assert seen == made * 16
@@ -81,18 +70,7 @@ def test_the_app_is_made_without_building_the_openapi_document() -> None:
 
 def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
     api = api_of(create_app(settings()))
-    documents: list[Any] = []
-    ready = threading.Barrier(8)
-
-    def read() -> None:
-        ready.wait()
-        documents.append(api.spec)
-
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    documents = all_at_once(8, lambda: api.spec)
 
     assert all(document is documents[0] for document in documents)
     assert len(documents[0].to_dict()["paths"]) >= 5

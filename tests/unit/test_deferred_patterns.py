@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from marshmallow import ValidationError, validate
 from service.api.api_schema import ApiSchema
 from service.api.deferred_patterns import SLOW_RANGE, DeferredPattern
 from service.api.schemas import ImageSchema
+from tests.support.concurrency import all_at_once
 
 ADDRESSES = (
     "user@example.com",
@@ -82,20 +82,9 @@ def test_the_email_validator_answers_as_with_a_pattern_compiled_at_once(address:
 
 def test_a_deferred_pattern_compiles_once_on_first_use_whichever_threads_ask() -> None:
     pattern = DeferredPattern(f"[A-Z{SLOW_RANGE}]+", re.IGNORECASE)
-    ready = threading.Barrier(8)
-    found: list[re.Pattern[str]] = []
-
     assert not pattern.compiled
 
-    def use() -> None:
-        ready.wait()
-        found.append(pattern._pattern())
-
-    threads = [threading.Thread(target=use) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found = all_at_once(8, pattern._pattern)
 
     assert pattern.compiled
     assert all(compiled is found[0] for compiled in found)
