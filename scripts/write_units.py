@@ -21,10 +21,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto import mock_aws
+from msgspec.structs import replace
 
 from service import rules
 from service.adapters.dynamodb.repository import DynamoDBImageRepository

@@ -7,14 +7,13 @@ image; members of the admin group may too (moderation). Uploads belong to the ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from service.errors import Forbidden, InvalidInput, NotAuthenticated
 from service.model import Caller, Image
 
 
-@dataclass(frozen=True)
-class AccessPolicy:
+class AccessPolicy(msgspec.Struct, frozen=True):
     """Who may read and change which image."""
 
     admin_group: str = "admins"

@@ -6,9 +6,10 @@ each), so an item is never half-applied, and one item's failure is that item's r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from service import rules
 from service.errors import (
@@ -42,8 +43,7 @@ class ItemResult(StrEnum):
     UNAVAILABLE = "unavailable"  # storage failed for this item; retrying it may succeed
 
 
-@dataclass(frozen=True)
-class BatchAction:
+class BatchAction(msgspec.Struct, frozen=True):
     """One batch request: what to do to which images."""
 
     verb: BatchVerb
@@ -51,8 +51,7 @@ class BatchAction:
     tags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class BatchResult:
+class BatchResult(msgspec.Struct, frozen=True):
     """What became of one image of a batch."""
 
     image_id: str

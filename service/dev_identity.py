@@ -7,9 +7,10 @@ every entry point refuses an endpoint that is not an emulator's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
+
+import msgspec
 
 from service.settings import SettingsError
 
@@ -25,8 +26,7 @@ DEMO_USERS = ("user123", "user456")
 DEV_PASSWORD = "Mpycloud-dev-2026"  # noqa: S105 - meets the pool's password policy
 
 
-@dataclass(frozen=True)
-class UserPool:
+class UserPool(msgspec.Struct, frozen=True):
     """The emulator's Cognito user pool and app client that ``make run`` signs in against."""
 
     pool_id: str

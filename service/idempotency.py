@@ -23,8 +23,9 @@ a TTL attribute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+import msgspec
 
 from service.errors import IdempotencyKeyReused, InvalidInput, RequestInProgress
 
@@ -40,17 +41,15 @@ class RecordStatus(StrEnum):
     COMPLETED = "COMPLETED"
 
 
-@dataclass(frozen=True)
-class StoredResponse:
+class StoredResponse(msgspec.Struct, frozen=True):
     """The first answer, exactly as it is sent again."""
 
     status: int
     body: str
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(msgspec.Struct, frozen=True):
     """The state of one idempotency key: in progress or done, with the response to replay."""
 
     status: RecordStatus

@@ -38,9 +38,11 @@ import io
 import logging
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
+
+import msgspec
+from msgspec.structs import replace
 
 from service import rules
 from service.access import AccessPolicy
@@ -102,8 +104,7 @@ ORPHAN_SWEEP_BATCH = 200  # rendition prefixes examined per sweep
 AUTO_FORMAT_PREFERENCE = ("avif", "webp", "jpeg")
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     """What the image service accepts and how long what it hands out lives."""
 
     max_file_size: int
@@ -125,8 +126,7 @@ class Limits:
         return min(self.rendition_sizes)
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(msgspec.Struct, frozen=True):
     """What an upload made: a new image, or (``duplicate``) the user's image of the same
     bytes, which the upload left as it was."""
 
@@ -134,24 +134,21 @@ class Published:
     duplicate: bool = False
 
 
-@dataclass(frozen=True)
-class ListResult:
+class ListResult(msgspec.Struct, frozen=True):
     """One page of images and the cursor of the next one (None: the last page)."""
 
     items: list[Image]
     next_cursor: str | None
 
 
-@dataclass(frozen=True)
-class DownloadLink:
+class DownloadLink(msgspec.Struct, frozen=True):
     """A presigned URL to an original and its lifetime in seconds."""
 
     url: str
     expires_in: int
 
 
-@dataclass(frozen=True)
-class RenditionRef:
+class RenditionRef(msgspec.Struct, frozen=True):
     """Which rendition a thumbnail request names, known before anything is read."""
 
     image_id: str
@@ -163,8 +160,7 @@ class RenditionRef:
         return f"{self.image_id}-{self.size}-{self.format}"
 
 
-@dataclass(frozen=True)
-class RenditionLink:
+class RenditionLink(msgspec.Struct, frozen=True):
     """A presigned URL to a rendition, what it shows, and how long a client may cache it."""
 
     url: str
@@ -175,8 +171,7 @@ class RenditionLink:
     cache_seconds: int
 
 
-@dataclass(frozen=True)
-class SweepReport:
+class SweepReport(msgspec.Struct, frozen=True):
     """What one run of the sweeper cleaned up."""
 
     removed_pending: int

@@ -7,8 +7,9 @@ WSGI requests and the responses back, base64-encoding binary bodies; see ``servi
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
+
+from msgspec.structs import asdict
 
 from service.api.context import EXTENSION, UPLOADS_EXTENSION
 from service.api.stage import make_handler

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from ulid import ULID
+import msgspec
+from msgspec.structs import replace
 
 from service.rules import DEFAULT_PAGE_SIZE
 
@@ -45,8 +45,7 @@ class ImageStatus(StrEnum):
     DELETING = "DELETING"  # hidden from listings; bytes and metadata on their way out
 
 
-@dataclass(frozen=True)
-class ExifSummary:
+class ExifSummary(msgspec.Struct, frozen=True):
     """What an image's EXIF says about how it was taken. ``taken_at`` is DateTimeOriginal with
     its offset (OffsetTimeOriginal) when recorded, else naive local time, as ISO 8601 text."""
 
@@ -62,7 +61,7 @@ class ExifSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExifSummary:
-        names = set(cls.__dataclass_fields__)
+        names = set(cls.__struct_fields__)
         return cls(**{name: value for name, value in data.items() if name in names})
 
     @property
@@ -74,8 +73,7 @@ class ExifSummary:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class GeoPoint:
+class GeoPoint(msgspec.Struct, frozen=True):
     """Where a photo was taken, in decimal degrees (WGS 84)."""
 
     latitude: float
@@ -85,8 +83,7 @@ class GeoPoint:
         return GeoPoint(round(self.latitude, decimals), round(self.longitude, decimals))
 
 
-@dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(msgspec.Struct, frozen=True):
     """What the image processor learned from the bytes themselves. ``width`` and ``height`` are
     the stored pixels; ``orientation`` is the EXIF Orientation (1: upright)."""
 
@@ -106,8 +103,7 @@ class ImageInfo:
         return self.width, self.height
 
 
-@dataclass(frozen=True)
-class Rendition:
+class Rendition(msgspec.Struct, frozen=True):
     """Bytes derived from an original (a thumbnail), re-encoded: no EXIF, no payloads."""
 
     content_type: str
@@ -117,8 +113,7 @@ class Rendition:
     format: str = "jpeg"
 
 
-@dataclass(frozen=True)
-class RenditionInfo:
+class RenditionInfo(msgspec.Struct, frozen=True):
     """A rendition stored next to an image: ``size`` is the longest side it was asked for."""
 
     size: int
@@ -127,16 +122,14 @@ class RenditionInfo:
     height: int
 
 
-@dataclass(frozen=True)
-class Placeholder:
+class Placeholder(msgspec.Struct, frozen=True):
     """What a client paints before any bytes load."""
 
     blurhash: str
     dominant_color: str  # "#rrggbb"
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     """A published image: its metadata, what was read from its bytes, and its renditions."""
 
     image_id: str
@@ -151,7 +144,7 @@ class Image:
     updated_at: datetime
     description: str = ""
     tags: tuple[str, ...] = ()
-    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
     status: ImageStatus = ImageStatus.PENDING
     # Bumped by every change of the metadata; every write is conditional on the version read.
     version: int = 1
@@ -207,8 +200,19 @@ def image_id_of_rendition_prefix(prefix: str) -> str:
     return prefix.removeprefix(RENDITIONS_PREFIX).rstrip("/")
 
 
+# python-ulid reads its package metadata when imported (about 3 ms of a Lambda cold start) and
+# only writes need an id, so the three functions below import it on first use.
 def new_image_id(now: datetime) -> str:
+    from ulid import ULID  # on first use: see above
+
     return str(ULID.from_datetime(now))
+
+
+def image_id_time(image_id: str) -> datetime:
+    """When the image id was made (its ULID timestamp, to the millisecond, UTC)."""
+    from ulid import ULID  # on first use: see above
+
+    return ULID.from_str(image_id).datetime
 
 
 def is_image_id(value: str) -> bool:
@@ -223,6 +227,8 @@ def id_time_bounds(start: datetime | None, end: datetime | None) -> tuple[str, s
 
 
 def _id_at(moment: datetime, fill: str) -> str:
+    from ulid import ULID  # on first use: see above
+
     millis = max(0, int(moment.timestamp() * 1000))
     timestamp_part = str(ULID.from_timestamp(millis / 1000))[:10]
     return timestamp_part + fill * 16
@@ -232,8 +238,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Who is asking. ``user_id`` is None for an anonymous caller. ``unrestricted`` is the
     unauthenticated contract (``AUTH_MODE=none``): the client names the user and may do
     anything, as before sign-in existed."""
@@ -243,17 +248,18 @@ class Caller:
     unrestricted: bool = False
 
 
-@dataclass(frozen=True)
-class Tokens:
+class Tokens(msgspec.Struct, frozen=True):
     """What the identity provider answers a sign-in with; ``expires_in`` in seconds."""
 
-    access_token: str = field(repr=False)
-    id_token: str = field(repr=False)
+    access_token: str
+    id_token: str
     expires_in: int
 
+    def __repr__(self) -> str:  # the tokens are credentials: never in a log line
+        return f"Tokens(expires_in={self.expires_in})"
 
-@dataclass(frozen=True)
-class NewImage:
+
+class NewImage(msgspec.Struct, frozen=True):
     """An upload as the client described it, already validated and normalised. ``user_id`` is
     the owner the client named, if it named one."""
 
@@ -262,11 +268,10 @@ class NewImage:
     declared_content_type: str | None
     description: str = ""
     tags: tuple[str, ...] = ()
-    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ImageChanges:
+class ImageChanges(msgspec.Struct, frozen=True):
     """A PATCH: ``None`` means leave the field as it is."""
 
     description: str | None = None
@@ -274,8 +279,7 @@ class ImageChanges:
     metadata: dict[str, MetadataValue] | None = None
 
 
-@dataclass(frozen=True)
-class ImageQuery:
+class ImageQuery(msgspec.Struct, frozen=True):
     """Filters of a listing. All given filters must match (tags: all of them)."""
 
     user_id: str | None = None
@@ -310,8 +314,7 @@ class ImageQuery:
         )
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(msgspec.Struct, frozen=True):
     """One page of a listing and where the next one starts (None: the last page)."""
 
     items: list[Image]

@@ -8,7 +8,7 @@ session, and it ends when the token expires.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from service.errors import InvalidInput
 from service.model import Caller
@@ -19,13 +19,15 @@ from service.rules import MAX_USER_ID_LENGTH
 MAX_PASSWORD_LENGTH = 256
 
 
-@dataclass(frozen=True)
-class SignedIn:
+class SignedIn(msgspec.Struct, frozen=True):
     """A gallery sign-in: who signed in, their token and its lifetime in seconds."""
 
     caller: Caller
-    token: str = field(repr=False)
+    token: str
     expires_in: int
+
+    def __repr__(self) -> str:  # the token is a credential: never in a log line
+        return f"SignedIn(caller={self.caller!r}, expires_in={self.expires_in})"
 
 
 class SessionService:

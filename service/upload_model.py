@@ -3,9 +3,11 @@ the service signs the request and then checks what arrived. Plain data: no I/O."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
+from msgspec.structs import replace
 
 from service.model import MetadataValue
 
@@ -26,8 +28,7 @@ class SessionStatus(StrEnum):
     DONE = "DONE"  # published: image_id names the image (or the one it duplicates)
 
 
-@dataclass(frozen=True)
-class NewUpload:
+class NewUpload(msgspec.Struct, frozen=True):
     """``POST /uploads`` as the client described it, validated and normalised."""
 
     user_id: str | None
@@ -37,11 +38,10 @@ class NewUpload:
     sha256: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
-    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class UploadSession:
+class UploadSession(msgspec.Struct, frozen=True):
     """A direct-to-S3 upload in progress (POST /uploads), as stored."""
 
     upload_id: str
@@ -54,7 +54,7 @@ class UploadSession:
     sha256: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
-    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
     multipart_id: str | None = None  # S3's UploadId; None for a presigned POST
     part_size: int = 0
     status: SessionStatus = SessionStatus.OPEN
@@ -70,7 +70,7 @@ class UploadSession:
         return -(-self.size // self.part_size) if self.multipart_id else 0
 
     def with_status(self, status: SessionStatus, **changes: object) -> UploadSession:
-        return replace(self, status=status, **changes)  # type: ignore[arg-type]
+        return replace(self, status=status, **changes)
 
 
 def part_size_for(size: int) -> int:
@@ -80,16 +80,14 @@ def part_size_for(size: int) -> int:
     return max(MIN_PART_SIZE, min(MAX_PART_SIZE, wanted))
 
 
-@dataclass(frozen=True)
-class PresignedPost:
+class PresignedPost(msgspec.Struct, frozen=True):
     """Where and with which form fields a browser POSTs a file straight to S3."""
 
     url: str
     fields: dict[str, str]
 
 
-@dataclass(frozen=True)
-class UploadedPart:
+class UploadedPart(msgspec.Struct, frozen=True):
     """One part of a multipart upload, as S3 reports it."""
 
     number: int
@@ -97,10 +95,9 @@ class UploadedPart:
     size: int
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Ticket(msgspec.Struct, frozen=True):
     """What ``POST /uploads`` answers: where and how to send the bytes."""
 
     session: UploadSession
     post: PresignedPost | None = None
-    part_urls: dict[int, str] = field(default_factory=dict)
+    part_urls: dict[int, str] = msgspec.field(default_factory=dict)

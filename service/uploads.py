@@ -18,10 +18,12 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import BinaryIO
+
+import msgspec
+from msgspec.structs import replace
 
 from service import rules
 from service.access import AccessPolicy
@@ -54,8 +56,7 @@ log = logging.getLogger(__name__)
 _FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
 
 
-@dataclass(frozen=True)
-class UploadLimits:
+class UploadLimits(msgspec.Struct, frozen=True):
     """How large an upload session may be, when it goes multipart, and how long it lives."""
 
     max_file_size: int
@@ -63,8 +64,7 @@ class UploadLimits:
     session_ttl: int = 3600
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(msgspec.Struct, frozen=True):
     """A finished upload session: the image, and whether it was already stored."""
 
     image: Image

@@ -21,9 +21,9 @@ import threading
 import warnings
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import replace
 from typing import BinaryIO
 
+from msgspec.structs import replace
 from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 

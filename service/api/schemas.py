@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,6 +19,7 @@ from marshmallow import (
     validate,
     validates_schema,
 )
+from msgspec.structs import replace
 from werkzeug.datastructures import FileStorage
 
 from service.api.api_schema import ApiSchema

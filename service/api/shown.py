@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from service.api.auth import caller
 from service.api.context import image_service
 from service.model import Image
 
 
-@dataclass(frozen=True)
-class ShownImage:
+class ShownImage(msgspec.Struct, frozen=True):
     """``with_location``: the caller may see where the photo was taken (its owner only).
     ``duplicate_of``: an upload found these bytes already stored as that image."""
 

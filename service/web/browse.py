@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -17,11 +17,10 @@ PAGE_SIZE = 24
 FILTERS = ("tags", "user_id", "content_type", "date_from", "date_to")
 
 
-@dataclass(frozen=True)
-class Browse:
+class Browse(msgspec.Struct, frozen=True):
     """The filters as typed (to show them again) and as a query (to run)."""
 
-    given: dict[str, str] = field(default_factory=dict)
+    given: dict[str, str] = msgspec.field(default_factory=dict)
     cursor: str | None = None
 
     @classmethod

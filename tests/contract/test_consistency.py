@@ -8,7 +8,6 @@ object that no READY image owns.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from msgspec import structs
 
 from service.adapters.dynamodb import items
 from service.adapters.pillow_processor import PillowImageProcessor
@@ -424,7 +424,7 @@ def test_a_write_that_keeps_losing_is_a_conflict_after_a_few_tries(world: World)
     def someone_always_first(old: Any, new: Any) -> Any:
         inner = world.repository._inner
         current = inner.get(image.image_id)
-        inner.replace(current, dataclasses.replace(current, version=current.version + 1))
+        inner.replace(current, structs.replace(current, version=current.version + 1))
         return replace(old, new)
 
     world.repository.intercept("replace", someone_always_first)

@@ -77,8 +77,9 @@ def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
 
 
 # Pillow, BlurHash, PyJWT and cryptography wait for a request that reads image bytes or carries
-# a token; flask-wtf and WTForms for the gallery's first form (service/web/security.py).
-DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography", "flask_wtf", "wtforms")
+# a token; flask-wtf and WTForms for the gallery's first form (service/web/security.py); python-ulid
+# for the first id made or read (service/model.py).
+DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography", "flask_wtf", "wtforms", "ulid")
 
 
 def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_need() -> None:
@@ -93,9 +94,13 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
         "from marshmallow.validate import Email\n"
         "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
         "loaded = sorted({name.split('.')[0] for name in sys.modules})\n"
+        "dataclasses = sorted(f'{module.__name__}.{name}' for module in list(sys.modules.values())"
+        " if module.__name__.startswith('service') for name, value in vars(module).items()"
+        " if isinstance(value, type) and value.__module__ == module.__name__"
+        " and '__dataclass_fields__' in vars(value))\n"
         "print(json.dumps({'clients': len(made), 'spec': api._spec is not None,"
         " 'builders': len(builders), 'email_pattern': Email.DOMAIN_REGEX.compiled,"
-        " 'loaded': loaded}))\n"
+        " 'loaded': loaded, 'dataclasses': dataclasses}))\n"
     )
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -124,3 +129,10 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
     assert found["email_pattern"] is False  # service/api/deferred_patterns.py
     # Only requests that read image bytes or carry a token load these.
     assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])
+    # Python writes and compiles a dataclass's methods as it is defined (about 0.7 ms each in the
+    # image): the records are msgspec Structs, and only the settings stay dataclasses.
+    assert found["dataclasses"] == [
+        "service.settings.ServerSettings",
+        "service.settings.Settings",
+        "service.settings._Reader",
+    ]

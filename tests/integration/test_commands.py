@@ -10,12 +10,12 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from msgspec.structs import replace
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.api.auth import UNRESTRICTED

@@ -13,11 +13,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 import pytest
+from msgspec.structs import replace
 
 from service.adapters.dynamodb import items, keys
 from service.adapters.dynamodb.repository import DynamoDBImageRepository

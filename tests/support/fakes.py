@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
+from msgspec.structs import replace
 from ulid import ULID
 
 from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete

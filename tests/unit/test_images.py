@@ -10,11 +10,11 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from msgspec.structs import replace
 
 from service.errors import (
     ImageConflict,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
+from msgspec.structs import asdict, replace
 from PIL import Image as PILImage
 
 from service.errors import (
@@ -53,7 +53,7 @@ def service_with(
         repository=repository,
         processor=fake_service._processor,
         cursors=fake_service._cursors,
-        limits=replace(limits, **changes),  # type: ignore[arg-type]
+        limits=replace(limits, **changes),
         clock=fake_service._clock,
         sweep_start=lambda: "0",
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from marshmallow import ValidationError
+from msgspec.structs import replace
 from werkzeug.datastructures import FileStorage
 
 from service.api.schemas import (

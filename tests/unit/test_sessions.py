@@ -37,7 +37,15 @@ def test_signing_in_gives_the_verified_caller_and_the_token_the_api_trusts(
     assert signed_in.caller.user_id == "alice"
     assert signed_in.expires_in == 900
     assert sessions.resume(signed_in.token) == signed_in.caller
-    assert "token=" not in repr(signed_in)
+    assert signed_in.token not in repr(signed_in)
+    assert "expires_in=900" in repr(signed_in)
+
+
+def test_the_identity_provider_s_tokens_never_show_in_a_repr() -> None:
+    tokens = Tokens(access_token="access-secret", id_token="id-secret", expires_in=60)
+
+    assert "secret" not in repr(tokens)
+    assert repr(tokens) == "Tokens(expires_in=60)"
 
 
 def test_a_wrong_password_is_refused() -> None:

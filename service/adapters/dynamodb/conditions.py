@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
-from ulid import ULID
 
-from service.model import Image, ImageStatus
+from service.model import Image, ImageStatus, image_id_time
 
 
 def cancellation_reasons(error: BaseException | None) -> list[dict[str, Any]]:
@@ -31,8 +30,7 @@ def claim_holder(error: BaseException | None, index: int) -> str | None:
     return holder if isinstance(holder, str) else None
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     """A DynamoDB condition expression with its attribute names and values."""
 
     expression: str
@@ -73,7 +71,7 @@ def tombstone_of(image_id: str) -> Image:
     """What the sweeper writes on the id of an upload that never published: a DELETING image
     with nothing but its id, so that a late publish fails and a crashed sweep is finished by
     the next one."""
-    created = ULID.from_str(image_id).datetime
+    created = image_id_time(image_id)
     return Image(
         image_id=image_id,
         user_id="",

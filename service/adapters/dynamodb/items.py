@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from msgspec.structs import asdict
 
 from service.adapters.dynamodb import keys
 from service.adapters.dynamodb.sizes import KB, item_size

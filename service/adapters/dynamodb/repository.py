@@ -20,12 +20,13 @@ into each of them (``items.ENTRY_BUDGET``), which keeps an image's transaction n
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import structs
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import conditions, items, keys
@@ -98,8 +99,8 @@ class DynamoDBImageRepository:
         if 1 + len(items.entry_keys(new)) + len(removed) <= MAX_TRANSACTION_ITEMS:
             return self._replace_once(old, new)
         kept = tuple(tag for tag in new.tags if tag in set(old.tags))
-        step = self._replace_once(old, dataclasses.replace(new, tags=kept))
-        return self._replace_once(step, dataclasses.replace(new, version=new.version + 1))
+        step = self._replace_once(old, structs.replace(new, tags=kept))
+        return self._replace_once(step, structs.replace(new, version=new.version + 1))
 
     def _replace_once(self, old: Image, new: Image) -> Image:
         fields = items.to_item(new)

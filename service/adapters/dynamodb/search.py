@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
@@ -51,8 +52,7 @@ DAYS_PAGE_SIZE = 10  # day buckets fetched at a time when walking "all images"
 Position = dict[str, str] | None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """The partitions to read: none for the per-day "all images" walk; one, read exactly or
     checked entry by entry; or one per tag of a multi-tag AND."""
 
