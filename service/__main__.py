@@ -83,12 +83,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         pool = create_user_pool(settings)
         print(dev_token(cognito_client(settings), pool, args.user))
     elif args.command == "sweep":
+        from msgspec.structs import asdict
+
         from service.bootstrap import build_image_service, build_upload_service
 
         images = build_image_service(settings)
         report = images.sweep(args.grace_seconds)
         uploads = build_upload_service(settings, images).sweep(args.grace_seconds or 0)
-        print(json.dumps(report.__dict__ | {"expired_uploads": uploads}))
+        print(json.dumps(asdict(report) | {"expired_uploads": uploads}))
     else:
         from service.local import run_local
 
