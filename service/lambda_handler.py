@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec.structs import asdict
+from service.start_up import collector_paused
 
-from service.api.context import EXTENSION, UPLOADS_EXTENSION
-from service.api.stage import make_handler
-from service.app import create_app
-from service.log import configure_logging
-from service.settings import Settings
+with collector_paused():
+    from msgspec.structs import asdict
 
-settings = Settings.from_env()
-configure_logging(settings.log_level)
-app = create_app(settings)
-handler = make_handler(app)
+    from service.api.context import EXTENSION, UPLOADS_EXTENSION
+    from service.api.stage import make_handler
+    from service.app import create_app
+    from service.log import configure_logging
+    from service.settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    handler = make_handler(app)
 
 
 def sweep_handler(event: Any, context: Any) -> dict[str, int]:

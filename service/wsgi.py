@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from service.app import create_app
-from service.bootstrap import preload_libraries
+from service.start_up import collector_paused
 
-app = create_app()
-preload_libraries()
+with collector_paused():  # before gunicorn forks its workers (preload_app)
+    from service.app import create_app
+    from service.bootstrap import preload_libraries
+
+    app = create_app()
+    preload_libraries()

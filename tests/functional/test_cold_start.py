@@ -84,13 +84,16 @@ DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography", "flask_wtf", "wt
 
 def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_need() -> None:
     probe = (
-        "import json, sys, boto3\n"
+        "import gc, json, sys, boto3\n"
         "from werkzeug.routing import Rule\n"
         "made, builders = [], []\n"
         "create, compile_builder = boto3.client, Rule._compile_builder\n"
         "boto3.client = lambda *args, **kwargs: made.append(args) or create(*args, **kwargs)\n"
         "Rule._compile_builder = lambda *args: builders.append(args) or compile_builder(*args)\n"
+        "collections = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info))\n"
         "import service.lambda_handler as handler\n"
+        "during_import = len(collections)\n"
         "from marshmallow.validate import Email\n"
         "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
         "loaded = sorted({name.split('.')[0] for name in sys.modules})\n"
@@ -100,7 +103,8 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
         " and '__dataclass_fields__' in vars(value))\n"
         "print(json.dumps({'clients': len(made), 'spec': api._spec is not None,"
         " 'builders': len(builders), 'email_pattern': Email.DOMAIN_REGEX.compiled,"
-        " 'loaded': loaded, 'dataclasses': dataclasses}))\n"
+        " 'loaded': loaded, 'dataclasses': dataclasses, 'collections': during_import,"
+        " 'collecting': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
     )
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -131,6 +135,10 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
     assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])
     # Python writes and compiles a dataclass's methods as it is defined (about 0.7 ms each in the
     # image): the records are msgspec Structs, and only the settings stay dataclasses.
+    # No collection while the app is made; afterwards collection resumes, start-up frozen
+    # (service/start_up.py).
+    assert (found["collections"], found["collecting"]) == (0, True)
+    assert found["frozen"] > 10_000
     assert found["dataclasses"] == [
         "service.settings.ServerSettings",
         "service.settings.Settings",
