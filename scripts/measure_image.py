@@ -14,7 +14,8 @@ Needs a Docker engine. Figures:
   imports: in each container ``--pairs`` fresh interpreters import one, then the other, in
   turn, and the container's ratio is that of the fastest of each (the noise of a shared
   machine only ever adds time); the median of the containers' ratios is shown, with their
-  range and the ratio of the medians;
+  range and the ratio of the medians, and the ratio to ``import flask, boto3`` with the garbage
+  collector paused too (the handler pauses it while it makes the app);
 * gunicorn mode: ``docker run`` until ``GET /health`` answers 200 (``preload_app``, 2 workers);
   Docker's own container start-up is part of it.
 
@@ -70,15 +71,26 @@ t0 = time.perf_counter()
 import flask, boto3
 print("BASELINE", time.perf_counter() - t0)
 """
+# The handler makes the app with the garbage collector paused (service/start_up.py); the same
+# baseline with the collector paused too says what the handler costs over it, collector aside.
+BASELINE_PAUSED = """
+import gc, time
+gc.disable()
+t0 = time.perf_counter()
+import flask, boto3
+print("PAUSED", time.perf_counter() - t0)
+"""
 HANDLER_IMPORT = """
 import time
 t0 = time.perf_counter()
 import service.lambda_handler
 print("IMPORT", time.perf_counter() - t0)
 """
-# $0: the measured run; $1: its event; $2: BASELINE; $3: HANDLER_IMPORT; $4: pairs.
+# $0: the measured run; $1: its event; $2: BASELINE; $3: HANDLER_IMPORT; $4: pairs;
+# $5: BASELINE_PAUSED.
 IN_CONTAINER_SCRIPT = (
-    'i=0; while [ "$i" -lt "$4" ]; do python -c "$2" && python -c "$3" || exit 1; i=$((i+1)); done'
+    'i=0; while [ "$i" -lt "$4" ]; do'
+    ' python -c "$2" && python -c "$5" && python -c "$3" || exit 1; i=$((i+1)); done'
     ' && started=$(date +%s%N) && exec python -c "$0" "$started" "$1"'
 )
 IN_CONTAINER = """
@@ -119,6 +131,7 @@ def in_container_cold_start(
 ) -> dict[str, float]:
     samples: list[dict[str, float]] = []
     ratios: list[float] = []
+    paused_ratios: list[float] = []
     baselines: list[float] = []
     handler_imports: list[float] = []
     # One more run than asked, dropped: the first container after a build (or after the page
@@ -136,6 +149,7 @@ def in_container_cold_start(
                 BASELINE,
                 HANDLER_IMPORT,
                 str(pairs),
+                BASELINE_PAUSED,
             ],
             environment={**ENV, "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"},
             network_mode="none",
@@ -147,12 +161,14 @@ def in_container_cold_start(
         sample = json.loads(next(x for x in lines if x.startswith("MEASURE ")).split(" ", 1)[1])
         base = [float(x.split()[1]) for x in lines if x.startswith("BASELINE ")]
         imports = [float(x.split()[1]) for x in lines if x.startswith("IMPORT ")]
+        paused = [float(x.split()[1]) for x in lines if x.startswith("PAUSED ")]
         if run == 0:
             continue
         samples.append(sample)
         baselines.extend(base)
         handler_imports.extend(imports)
         ratios.append(min(imports) / min(base))
+        paused_ratios.append(min(imports) / min(paused))
     figures = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
     figures["total_s"] = statistics.median(sum(s.values()) for s in samples)
     figures["baseline_import_s"] = statistics.median(baselines)
@@ -160,6 +176,7 @@ def in_container_cold_start(
     figures["import_ratio"] = statistics.median(ratios)
     # The machine's noise shows here: the baseline alone varies by half between interpreters.
     figures["import_ratio_min"], figures["import_ratio_max"] = min(ratios), max(ratios)
+    figures["import_ratio_collector_paused"] = statistics.median(paused_ratios)
     figures["import_ratio_of_medians"] = (
         figures["alternated_import_s"] / figures["baseline_import_s"]
     )
@@ -245,6 +262,10 @@ def main() -> None:
         f"    (fastest over fastest; containers {cold['import_ratio_min']:.2f}"
         f"-{cold['import_ratio_max']:.2f}x; medians {cold['alternated_import_s'] * 1000:.0f}"
         f" / {cold['baseline_import_s'] * 1000:.0f} ms = {cold['import_ratio_of_medians']:.2f}x)"
+    )
+    print(
+        "    over import flask, boto3 with the collector paused too (as the handler pauses it):"
+        f" {cold['import_ratio_collector_paused']:.2f}x"
     )
     print(f"  first event (GET /health)    {cold['first_event_s'] * 1000:7.0f} ms")
     print(f"  total                        {cold['total_s'] * 1000:7.0f} ms")
