@@ -5,8 +5,10 @@
 
 Each user uploads and works on images of its own (``user_id`` of its own), so no user trips
 over another's deletes. Weights: 70% listings and gets, 20% uploads, 10% PATCH and DELETE.
-If the API asks for sign-in, export ``TOKEN`` (an access token) first: every request carries
-it, and uploads leave the owner to the token instead of naming a ``user_id``.
+If the API asks for sign-in (``make run``'s default), every request carries an access token and
+uploads leave the owner to it instead of naming a ``user_id``: ``TOKEN`` if exported, else one
+for ``LOAD_TOKEN_USER`` (default user123) from ``make run``'s emulator (``EMULATOR_URL``,
+default http://127.0.0.1:5000), as ``make token`` gets it. Elsewhere, export ``TOKEN``.
 Every answer that is not the expected status counts as an error. At the end, besides locust's
 own tables, one line gives requests/s, the 50th/95th/99th percentiles and the errors.
 """
@@ -17,9 +19,12 @@ import io
 import json
 import os
 import random
+import subprocess
+import sys
 import uuid
 from typing import Any
 
+import requests
 from locust import HttpUser, events, task
 from PIL import Image
 
@@ -47,6 +52,44 @@ def unique(jpeg: bytes) -> bytes:
 
 JPEGS = small_jpegs()
 TOKEN = os.environ.get("TOKEN", "").strip()
+
+
+def _sign_in_when_asked(environment: Any, **_: Any) -> None:
+    """Without TOKEN, and if the API answers an anonymous listing 401, a token from the
+    emulator's user pool; the run stops at once, saying why, if there is none to get."""
+    global TOKEN
+    if TOKEN:
+        return
+    probe = requests.get(f"{environment.host}/images", params={"limit": 1}, timeout=30)
+    if probe.status_code != 401:
+        return
+    emulator = os.environ.get("EMULATOR_URL", "http://127.0.0.1:5000")
+    user = os.environ.get("LOAD_TOKEN_USER", "user123")
+    made = subprocess.run(  # noqa: S603 - this interpreter, the project's own command
+        [sys.executable, "-m", "service", "dev-token", user],
+        env=os.environ
+        | {
+            "AWS_ENDPOINT_URL": emulator,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if made.returncode != 0 or not made.stdout.strip():
+        reason = (made.stderr.strip().splitlines() or ["(no output)"])[-1]
+        print(
+            f"{environment.host} asks for sign-in and no token came from {emulator}: "
+            f"export TOKEN=<an access token> and run again\n{reason}",
+            file=sys.stderr,
+            flush=True,
+        )
+        environment.process_exit_code = 2
+        environment.runner.quit()
+        return
+    TOKEN = made.stdout.strip().splitlines()[-1]
 
 
 class PhotoClient(HttpUser):
@@ -151,4 +194,5 @@ def _summary(environment: Any, **_: Any) -> None:
     )
 
 
+events.test_start.add_listener(_sign_in_when_asked)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_summary)  # type: ignore[no-untyped-call]  # locust is untyped

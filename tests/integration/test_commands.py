@@ -237,6 +237,41 @@ def test_make_run_signs_in_with_the_embedded_cognito(signed_in_run: LocalRun) ->
     assert requests.delete(url, headers=as_user123, timeout=30).status_code == 204
 
 
+def load_run(run: LocalRun, **env: str) -> subprocess.CompletedProcess[str]:
+    """``make load``'s command, briefly: 2 users for 4 s."""
+    return subprocess.run(
+        [
+            *(str(BIN / "locust"), "-f", "bench/locustfile.py", "--headless", "--only-summary"),
+            *("--host", run.url, "--users", "2", "--spawn-rate", "2", "--run-time", "4s"),
+        ],
+        cwd=ROOT,
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_make_load_signs_in_to_make_run_by_itself(signed_in_run: LocalRun) -> None:
+    # WHEN make load runs against make run, no TOKEN exported
+    done = load_run(signed_in_run, EMULATOR_URL=signed_in_run.emulator)
+
+    # THEN it took a token from the emulator: every answer was the expected one
+    (summary,) = re.findall(r"^SUMMARY (\d+) requests.* errors (\d+) ", done.stdout, re.MULTILINE)
+    assert (done.returncode, int(summary[1])) == (0, 0), done.stdout[-2000:] + done.stderr[-2000:]
+    assert int(summary[0]) > 0
+
+
+def test_make_load_says_how_to_sign_in_when_it_cannot(signed_in_run: LocalRun) -> None:
+    done = load_run(signed_in_run, EMULATOR_URL="http://127.0.0.1:9")
+
+    assert done.returncode == 2
+    assert "asks for sign-in" in done.stderr
+    assert "export TOKEN=" in done.stderr
+    assert "SUMMARY" not in done.stdout  # no request was sent
+
+
 def test_dev_token_refuses_anything_but_an_emulator() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "service", "dev-token", "user123"],
