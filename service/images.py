@@ -5,20 +5,14 @@ Consistency without a shared transaction between S3 and DynamoDB:
 * upload: bytes to S3 -> metadata READY + all its listing entries in one DynamoDB transaction
   that creates the item (it fails if the id exists). Until that transaction the image exists
   only as an object nothing lists. A failure on the way undoes what it can: it marks the id
-  with a tombstone (``tombstone``, which fails if the transaction did commit after all, and
-  then the upload returns the image) and deletes the object. A crash leaves an object without
-  metadata: ``sweep`` lists the objects created between ``orphan_window_seconds`` and the grace
-  period ago (their keys are ULIDs: a key range is a time range), puts a tombstone on each that
-  has no item, so a publish still in flight fails, and deletes it. The tombstone stays until its
-  id is older than the window (far longer than any request lives), then ``sweep`` forgets it.
-  Upload sessions publish the same way, their bytes copied from ``incoming/`` first.
+  with a tombstone (which fails if the transaction did commit after all, and then the upload
+  returns the image) and deletes the object. A crash leaves an object without metadata, which
+  the sweeper (``sweeper.py``) removes. Upload sessions publish the same way, their bytes
+  copied from ``incoming/`` first.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
-  object and renditions deleted -> item deleted. A crash leaves a DELETING item that ``sweep``
-  finishes.
-* renditions are made on first request and stored once: the store's conditional put keeps the
-  first of concurrent writers (their bytes are identical anyway), and the metadata and the
-  listing entries record a rendition with an idempotent set ADD, in one transaction. A
-  rendition stored for an image deleted meanwhile is an orphan that ``sweep`` removes.
+  object and renditions deleted -> item deleted. A crash leaves a DELETING item that the
+  sweeper finishes.
+* renditions (``renditions.py``) are made on first request and stored once.
 
 Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
 them is written in the publish transaction, conditional on its absence, so two uploads of the
@@ -36,9 +30,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, BinaryIO, TypeVar
 
 import msgspec
@@ -49,23 +42,18 @@ from service.access import AccessPolicy
 from service.batch import BatchAction, BatchResult, run_item
 from service.cursors import CursorCodec
 from service.errors import (
-    DecoderBusy,
     DuplicateImage,
     ImageConflict,
     ImageNotFound,
     ImageTooLarge,
     InvalidImage,
-    InvalidInput,
     MalformedImageId,
     NotAuthenticated,
     PreconditionFailed,
-    StorageUnavailable,
     UnsupportedImage,
 )
 from service.model import (
     DEFAULT_RENDITION_SIZES,
-    ORIGINALS_PREFIX,
-    RENDITIONS_PREFIX,
     Caller,
     Image,
     ImageChanges,
@@ -74,34 +62,20 @@ from service.model import (
     ImageStatus,
     NewImage,
     Placeholder,
-    Rendition,
-    RenditionInfo,
-    id_time_bounds,
-    image_id_of_rendition_prefix,
     is_image_id,
     new_image_id,
-    object_key,
-    rendition_key,
-    rendition_prefix,
     utc_now,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
-from service.rules import MAX_TAKEN_SPAN_MONTHS
+from service.queries import check_query
+from service.renditions import RenditionLink, RenditionRef, Renditions
+from service.sweeper import Sweeper, SweepReport
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 _HASH_CHUNK = 1024 * 1024
 WRITE_ATTEMPTS = 3
-ORPHAN_BATCH = 100  # object ids checked against the metadata per BatchGetItem
-
-
-# A presigned rendition URL is cached by clients for its TTL less this margin, so that a cached
-# redirect never points at an expired URL.
-URL_TTL_MARGIN = 60
-ORPHAN_SWEEP_BATCH = 200  # rendition prefixes examined per sweep
-# Formats picked by format=auto, best first, when the client accepts them and they are allowed.
-AUTO_FORMAT_PREFERENCE = ("avif", "webp", "jpeg")
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -148,37 +122,6 @@ class DownloadLink(msgspec.Struct, frozen=True):
     expires_in: int
 
 
-class RenditionRef(msgspec.Struct, frozen=True):
-    """Which rendition a thumbnail request names, known before anything is read."""
-
-    image_id: str
-    size: int
-    format: str
-
-    @property
-    def etag(self) -> str:
-        return f"{self.image_id}-{self.size}-{self.format}"
-
-
-class RenditionLink(msgspec.Struct, frozen=True):
-    """A presigned URL to a rendition, what it shows, and how long a client may cache it."""
-
-    url: str
-    expires_in: int
-    width: int
-    height: int
-    format: str
-    cache_seconds: int
-
-
-class SweepReport(msgspec.Struct, frozen=True):
-    """What one run of the sweeper cleaned up."""
-
-    removed_pending: int
-    finished_deletes: int
-    orphan_renditions: int = 0
-
-
 class ImageService:
     def __init__(
         self,
@@ -194,7 +137,6 @@ class ImageService:
         dedupe: bool = False,
     ) -> None:
         self._dedupe = dedupe
-        self._formats: tuple[str, ...] | None = None
         self._store = store
         self._repository = repository
         self._processor = processor
@@ -202,9 +144,22 @@ class ImageService:
         self._limits = limits
         self._access = access or AccessPolicy()
         self._clock = clock
-        # Where the orphan-rendition sweep starts: a random image id, so that successive
-        # bounded runs cover the whole bucket.
-        self._sweep_start = sweep_start or (lambda: new_image_id(_random_instant(self._clock())))
+        self._renditions = Renditions(
+            store=store,
+            repository=repository,
+            processor=processor,
+            limits=limits,
+            access=self._access,
+            ready=self._ready,
+        )
+        self._sweeper = Sweeper(
+            store=store,
+            repository=repository,
+            grace_seconds=limits.sweep_grace_seconds,
+            orphan_window_seconds=limits.orphan_window_seconds,
+            clock=clock,
+            sweep_start=sweep_start,
+        )
 
     def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
@@ -217,7 +172,7 @@ class ImageService:
             )
         info, body = self.read_upload(body, new.declared_content_type)
         size = _size_of(body)
-        smallest = self._render_smallest(body)
+        smallest = self._renditions.render_smallest(body)
         now = self._clock()
         image_id = new_image_id(now)
         image = Image(
@@ -241,7 +196,7 @@ class ImageService:
 
         published = self.publish_new(image, lambda image: self.put_original(image, body))
         if smallest is not None and self._limits.prerender and not published.duplicate:
-            kept = self._keep_rendition(published.image, self._limits.smallest_rendition, smallest)
+            kept = self._renditions.keep(published.image, self._limits.smallest_rendition, smallest)
             return replace(published, image=kept)
         return published
 
@@ -326,34 +281,7 @@ class ImageService:
     def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
         """BlurHash and dominant colour of an image's bytes, or None when they cannot be
         rendered within the decoding limits (an image without a placeholder is still fine)."""
-        try:
-            smallest = self._render_smallest(body)
-        except (ImageTooLarge, DecoderBusy):
-            return None
-        return self._processor.placeholder(smallest.data) if smallest else None
-
-    def _render_smallest(self, body: BinaryIO) -> Rendition | None:
-        """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
-        stored with PRERENDER). An image the processor cannot render gets no placeholder."""
-        try:
-            return self._processor.render(body, self._limits.smallest_rendition, "jpeg")
-        except InvalidImage:
-            log.warning("could not render a placeholder")
-            return None
-        finally:
-            body.seek(0)
-
-    def _keep_rendition(self, image: Image, size: int, rendition: Rendition) -> Image:
-        """Store ``rendition`` (once) and record it on the image; best effort at upload."""
-        key = rendition_key(image.image_id, size, rendition.format)
-        info = RenditionInfo(size, rendition.format, rendition.width, rendition.height)
-        try:
-            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
-            self._repository.add_rendition(image.image_id, info)
-        except (StorageUnavailable, ImageConflict):
-            log.warning("could not pre-render image %s; it will be made on request", image.image_id)
-            return image
-        return replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
+        return self._renditions.placeholder_for(body)
 
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
@@ -384,12 +312,7 @@ class ImageService:
 
     def search(self, caller: Caller, query: ImageQuery, cursor: str | None = None) -> ListResult:
         self._access.check_read(caller)
-        if query.date_from and query.date_to and query.date_from > query.date_to:
-            raise InvalidInput(
-                "date_from is after date_to", {"date_from": ["must not be after date_to"]}
-            )
-        if query.by_capture_time:
-            _check_capture_time_query(query)
+        check_query(query)
         position = self._cursors.decode(query, cursor) if cursor else None
         page = self._repository.search(query, position)
         next_cursor = (
@@ -424,7 +347,7 @@ class ImageService:
         hidden = self._write(
             caller, image_id, expected_version, lambda current: self._repository.hide(current)
         )
-        self._finish_delete(hidden)
+        self._sweeper.finish_delete(hidden)
 
     def download_link(self, caller: Caller, image_id: str) -> DownloadLink:
         image = self.get(caller, image_id)
@@ -440,136 +363,16 @@ class ImageService:
     def rendition_ref(
         self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
     ) -> RenditionRef:
-        """Which rendition a request names: no I/O, so that a cached copy (``If-None-Match``)
-        is answered before any work. ``fmt`` is a format or ``auto`` (the best one allowed
-        among ``accepted``, the formats the client accepts; JPEG otherwise)."""
-        self._access.check_read(caller)
-        if not is_image_id(image_id):
-            raise MalformedImageId(image_id)
-        sizes = self._limits.rendition_sizes
-        if size not in sizes:
-            listed = ", ".join(str(s) for s in sizes)
-            raise InvalidInput(f"size must be one of {listed}", {"size": [f"one of {listed}"]})
-        allowed = self._served_formats()
-        if fmt == "auto":
-            fmt = next(
-                (f for f in AUTO_FORMAT_PREFERENCE if f in allowed and f in accepted), "jpeg"
-            )
-        elif fmt not in allowed:
-            listed = ", ".join(("auto", *allowed))
-            raise InvalidInput(
-                f"format {fmt} is not served; one of {listed}", {"format": [f"one of {listed}"]}
-            )
-        return RenditionRef(image_id, size, fmt)
-
-    def _served_formats(self) -> tuple[str, ...]:
-        """RENDITION_FORMATS that the processor can encode, asked once: the answer loads the
-        codecs, which a request that names no rendition never needs."""
-        if self._formats is None:
-            encodable = self._processor.formats()
-            self._formats = tuple(f for f in self._limits.rendition_formats if f in encodable)
-        return self._formats
+        """Which rendition a request names, before any I/O (see ``Renditions.ref``)."""
+        return self._renditions.ref(caller, image_id, size, fmt, accepted)
 
     def thumbnail(self, caller: Caller, ref: RenditionRef) -> RenditionLink:
         """A short-lived URL of the stored rendition, made and stored on first request."""
-        self._access.check_read(caller)
-        image = self._ready(ref.image_id)
-        info = image.rendition(ref.size, ref.format)
-        key = rendition_key(image.image_id, ref.size, ref.format)
-        if info is None:
-            original = self._store.read(image.object_key)
-            rendition = self._processor.render(io.BytesIO(original), ref.size, ref.format)
-            info = RenditionInfo(ref.size, ref.format, rendition.width, rendition.height)
-            # Concurrent first requests both render; the store keeps the first write and the
-            # set ADD records it once.
-            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
-            try:
-                self._repository.add_rendition(image.image_id, info)
-            except ImageConflict:
-                # Deleted meanwhile: not found. Only changed (PATCHes): the rendition is stored
-                # and served; a later request records it.
-                self._ready(image.image_id)
-        ttl = self._limits.thumbnail_url_ttl
-        return RenditionLink(
-            url=self._store.object_url(key, expires_in=ttl),
-            expires_in=ttl,
-            width=info.width,
-            height=info.height,
-            format=info.format,
-            cache_seconds=max(0, ttl - URL_TTL_MARGIN),
-        )
+        return self._renditions.link(caller, ref)
 
     def sweep(self, grace_seconds: int | None = None) -> SweepReport:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""
-        grace = self._limits.sweep_grace_seconds if grace_seconds is None else grace_seconds
-        cutoff = self._clock() - timedelta(seconds=grace)
-        window_start = cutoff - timedelta(seconds=self._limits.orphan_window_seconds)
-        low, high = id_time_bounds(window_start, cutoff)
-        removed: set[str] = set()
-        ids = (
-            key.removeprefix(ORIGINALS_PREFIX)
-            for key in self._store.keys_between(object_key(low), object_key(high))
-        )
-        for batch in _chunks(ids, ORPHAN_BATCH):
-            known = {image.image_id: image for image in self._repository.get_many(batch)}
-            for image_id in batch:
-                found = known.get(image_id)
-                if found is None or found.status is ImageStatus.PENDING:
-                    if self._tombstone(image_id):
-                        removed.add(image_id)
-                elif found.status is ImageStatus.DELETING:
-                    # a tombstone whose object outlived it (or a delete, finished below)
-                    self._store.delete(object_key(image_id))
-        finished = 0
-        for image in self._repository.unfinished(older_than=cutoff):
-            if image.status is ImageStatus.PENDING:
-                if self._tombstone(image.image_id):
-                    removed.add(image.image_id)
-                continue
-            finished += 1
-            self._finish_delete(image)
-        # A tombstone outlives any request that could still publish its id; then it goes.
-        self._repository.forget_tombstones(older_than=window_start)
-        return SweepReport(
-            removed_pending=len(removed),
-            finished_deletes=finished,
-            orphan_renditions=self._sweep_orphan_renditions(),
-        )
-
-    def _tombstone(self, image_id: str) -> bool:
-        """Mark the id of an upload that never published with a tombstone, then delete its
-        object; False if it published meanwhile. The tombstone stays, so that a publish still
-        in flight fails."""
-        try:
-            self._repository.tombstone(image_id)
-        except ImageConflict:
-            return False
-        self._store.delete(object_key(image_id))
-        return True
-
-    def _sweep_orphan_renditions(self) -> int:
-        """Delete renditions of images that no longer exist: at most ``ORPHAN_SWEEP_BATCH``
-        prefixes examined, from a random point, wrapping around once."""
-        start = rendition_prefix(self._sweep_start())
-        found = self._store.prefixes(RENDITIONS_PREFIX, start_after=start, limit=ORPHAN_SWEEP_BATCH)
-        if len(found) < ORPHAN_SWEEP_BATCH:
-            found += [
-                prefix
-                for prefix in self._store.prefixes(
-                    RENDITIONS_PREFIX,
-                    start_after=RENDITIONS_PREFIX,
-                    limit=ORPHAN_SWEEP_BATCH - len(found),
-                )
-                if prefix <= start
-            ]
-        ids = {image_id_of_rendition_prefix(prefix): prefix for prefix in found}
-        existing = {image.image_id for image in self._repository.get_many(list(ids))}
-        removed = 0
-        for image_id, prefix in ids.items():
-            if image_id not in existing:
-                self._store.delete_prefix(prefix)
-                removed += 1
-        return removed
+        return self._sweeper.sweep(grace_seconds)
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
         """One action on many images, each on its own: one item's failure blocks no other."""
@@ -615,17 +418,12 @@ class ImageService:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _finish_delete(self, image: Image) -> None:
-        self._store.delete(image.object_key)
-        self._store.delete_prefix(rendition_prefix(image.image_id))
-        self._repository.remove(image.image_id)
-
     def _discard_unpublished(self, image: Image) -> Image | None:
         """After a failed publish: the image if the transaction committed after all (its
         outcome can be unknown); else remove the object, best effort (``sweep`` finds what is
         left: an object without metadata, invisible) and None."""
         try:
-            if not self._tombstone(image.image_id):
+            if not self._sweeper.tombstone(image.image_id):
                 stored = self._repository.get(image.image_id)
                 if stored is not None and stored.status is ImageStatus.READY:
                     return stored
@@ -639,63 +437,6 @@ class ImageService:
             self._store.delete(image.object_key)
         except Exception:
             log.warning("could not delete unpublished object %s; sweep will", image.image_id)
-
-
-def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for value in values:
-        batch.append(value)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _order(rendition: RenditionInfo) -> tuple[int, str]:
-    return rendition.size, rendition.format
-
-
-def _random_instant(now: datetime) -> datetime:
-    """A moment between the first ULID time and ``now``."""
-    return datetime.fromtimestamp(random.uniform(0, now.timestamp()), tz=UTC)  # noqa: S311
-
-
-def _check_capture_time_query(query: ImageQuery) -> None:
-    """taken_from/taken_to are served by their own partitions: alone (all users, by month) or
-    with user_id. Other filters would need a filter on the read, which listings never do."""
-    others = {
-        "tags": bool(query.tags),
-        "content_type": query.content_type is not None,
-        "date_from": query.date_from is not None,
-        "date_to": query.date_to is not None,
-    }
-    mixed = [name for name, given in others.items() if given]
-    if mixed:
-        raise InvalidInput(
-            "taken_from/taken_to combine with user_id only",
-            {name: ["cannot be combined with taken_from/taken_to"] for name in mixed},
-        )
-    if query.taken_from and query.taken_to and query.taken_from > query.taken_to:
-        raise InvalidInput(
-            "taken_from is after taken_to", {"taken_from": ["must not be after taken_to"]}
-        )
-    if query.user_id is None:
-        if query.taken_from is None or query.taken_to is None:
-            missing = "taken_from" if query.taken_from is None else "taken_to"
-            raise InvalidInput(
-                "Without user_id, both taken_from and taken_to are required",
-                {missing: ["required without user_id"]},
-            )
-        months = (query.taken_to.year - query.taken_from.year) * 12 + (
-            query.taken_to.month - query.taken_from.month
-        )
-        if months >= MAX_TAKEN_SPAN_MONTHS:
-            raise InvalidInput(
-                f"Without user_id, taken_from and taken_to span at most "
-                f"{MAX_TAKEN_SPAN_MONTHS} months",
-                {"taken_from": [f"within {MAX_TAKEN_SPAN_MONTHS} months of taken_to"]},
-            )
 
 
 def _or(value: _T | None, default: _T) -> _T:
