@@ -65,27 +65,22 @@ HEALTH_EVENT = {
     },
     "isBase64Encoded": False,
 }
-BASELINE = """
-import time
-t0 = time.perf_counter()
-import flask, boto3
-print("BASELINE", time.perf_counter() - t0)
-"""
+
+
+def timed_import(label: str, modules: str, *, collector_paused: bool = False) -> str:
+    """A program printing ``label`` and how long importing ``modules`` took."""
+    pause = "gc.disable()\n" if collector_paused else ""
+    return (
+        f"import gc, time\n{pause}t0 = time.perf_counter()\nimport {modules}\n"
+        f"print({label!r}, time.perf_counter() - t0)\n"
+    )
+
+
+BASELINE = timed_import("BASELINE", "flask, boto3")
 # The handler makes the app with the garbage collector paused (service/start_up.py); the same
 # baseline with the collector paused too says what the handler costs over it, collector aside.
-BASELINE_PAUSED = """
-import gc, time
-gc.disable()
-t0 = time.perf_counter()
-import flask, boto3
-print("PAUSED", time.perf_counter() - t0)
-"""
-HANDLER_IMPORT = """
-import time
-t0 = time.perf_counter()
-import service.lambda_handler
-print("IMPORT", time.perf_counter() - t0)
-"""
+BASELINE_PAUSED = timed_import("PAUSED", "flask, boto3", collector_paused=True)
+HANDLER_IMPORT = timed_import("IMPORT", "service.lambda_handler")
 # $0: the measured run; $1: its event; $2: BASELINE; $3: HANDLER_IMPORT; $4: pairs;
 # $5: BASELINE_PAUSED.
 IN_CONTAINER_SCRIPT = (
@@ -159,9 +154,10 @@ def in_container_cold_start(
         )
         lines = output.decode().splitlines()
         sample = json.loads(next(x for x in lines if x.startswith("MEASURE ")).split(" ", 1)[1])
-        base = [float(x.split()[1]) for x in lines if x.startswith("BASELINE ")]
-        imports = [float(x.split()[1]) for x in lines if x.startswith("IMPORT ")]
-        paused = [float(x.split()[1]) for x in lines if x.startswith("PAUSED ")]
+        base, imports, paused = (
+            [float(x.split()[1]) for x in lines if x.startswith(f"{label} ")]
+            for label in ("BASELINE", "IMPORT", "PAUSED")
+        )
         if run == 0:
             continue
         samples.append(sample)
@@ -241,8 +237,9 @@ def main() -> None:
         image.attrs["Size"] - client.images.get(base).attrs["Size"]
     ) / 1e6
     results["compressed_mb"] = compressed_size(image) / 1e6
-    cold = in_container_cold_start(client, args.tag, args.runs, args.pairs)
-    results["lambda_in_container"] = cold
+    results["lambda_in_container"] = in_container_cold_start(
+        client, args.tag, args.runs, args.pairs
+    )
     results["gunicorn"] = gunicorn_start(client, args.tag)
     client.close()
 

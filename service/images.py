@@ -279,8 +279,7 @@ class ImageService:
             return Published(published)
 
     def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
-        """BlurHash and dominant colour of an image's bytes, or None when they cannot be
-        rendered within the decoding limits (an image without a placeholder is still fine)."""
+        """See ``Renditions.placeholder_for``."""
         return self._renditions.placeholder_for(body)
 
     def get(self, caller: Caller, image_id: str) -> Image:
@@ -363,15 +362,15 @@ class ImageService:
     def rendition_ref(
         self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
     ) -> RenditionRef:
-        """Which rendition a request names, before any I/O (see ``Renditions.ref``)."""
+        """See ``Renditions.ref``."""
         return self._renditions.ref(caller, image_id, size, fmt, accepted)
 
     def thumbnail(self, caller: Caller, ref: RenditionRef) -> RenditionLink:
-        """A short-lived URL of the stored rendition, made and stored on first request."""
+        """See ``Renditions.link``."""
         return self._renditions.link(caller, ref)
 
     def sweep(self, grace_seconds: int | None = None) -> SweepReport:
-        """Remove leftovers of interrupted uploads and finish interrupted deletes."""
+        """See ``Sweeper.sweep``."""
         return self._sweeper.sweep(grace_seconds)
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
