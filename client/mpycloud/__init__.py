@@ -1,4 +1,19 @@
-"""Python client of the mPyCloud image service: ``Client(base_url, token=...)``."""
+"""Python client of the mPyCloud image service: ``Client(base_url, token=...)``.
+
+Its modules, each importing only those below it (``cli`` is the command line, on top):
+
+- ``client``: ``Client``, the endpoints plus whole files up (``uploads``) and down
+  (``downloads``), which build on ``endpoints``;
+- ``endpoints``: every endpoint, from ``image_endpoints`` and ``upload_session_endpoints``,
+  which build on ``connection`` (the token and two channels) and ``retries``;
+- ``signin`` (Cognito tokens for ``mpycloud login``) and ``config`` (the command's file);
+- at the bottom, importing no other module of the package: ``errors``, ``models``,
+  ``files``, ``tokens``; and ``resume``, which uses ``files`` only.
+
+Words: an *upload session* is the service's ``/uploads`` resource (the bytes go to S3
+through it); signing in gives *credentials* (a token), never called a session. This package
+never imports the service.
+"""
 
 from mpycloud.client import Client
 from mpycloud.errors import (
@@ -20,7 +35,6 @@ from mpycloud.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from mpycloud.http import RetryPolicy
 from mpycloud.models import (
     BatchResult,
     DownloadLink,
@@ -34,6 +48,7 @@ from mpycloud.models import (
     UploadTicket,
 )
 from mpycloud.resume import FileResumeStore, MemoryResumeStore, ResumeStore
+from mpycloud.retries import RetryPolicy
 from mpycloud.uploads import DIRECT_UPLOAD_LIMIT, NotAnImage
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Any
 
 import platformdirs
 
-from mpycloud.resume import write_private
+from mpycloud.files import write_private
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 APP_NAME = "mpycloud"

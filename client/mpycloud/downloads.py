@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import httpx
 
 from mpycloud.errors import ConnectionFailed, StorageError
 from mpycloud.files import Progress
-
-if TYPE_CHECKING:
-    from mpycloud.client import Client
+from mpycloud.image_endpoints import ImageEndpoints
 
 _EXTENDED = re.compile(r"filename\*\s*=\s*UTF-8''([^;]+)", re.IGNORECASE)
 _PLAIN = re.compile(r'filename\s*=\s*"([^"]*)"', re.IGNORECASE)
@@ -29,12 +26,12 @@ def filename_from(disposition: str | None, fallback: str) -> str:
 
 
 def download_to(
-    client: Client, image_id: str, destination: Path, progress: Progress | None
+    images: ImageEndpoints, image_id: str, destination: Path, progress: Progress | None
 ) -> Path:
     """Into ``destination`` (a folder: under the image's file name); written to a ``.part``
     file first, so that an interrupted download never looks finished."""
-    link = client.download_link(image_id)
-    response = client.storage.request("GET", link.download_url, stream=True)
+    link = images.download_link(image_id)
+    response = images.storage.request("GET", link.download_url, stream=True)
     try:
         if not response.is_success:
             response.read()

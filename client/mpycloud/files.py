@@ -1,10 +1,12 @@
-"""Local files: their SHA-256, their image type, and reading them while reporting progress."""
+"""Local files: their SHA-256, their image type, reading them while reporting progress, and
+writing private ones (config, resume state)."""
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -63,11 +65,26 @@ class ProgressReader:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> ProgressReader:
+
+class FileReaders:
+    """A new ``ProgressReader`` of one file for each attempt of a request (a retry reads the
+    file again from its start); all of them closed when the ``with`` block ends."""
+
+    def __init__(self, path: Path, progress: Progress | None = None) -> None:
+        self._path = path
+        self._progress = progress
+        self._opened: list[ProgressReader] = []
+
+    def new(self) -> ProgressReader:
+        self._opened.append(ProgressReader(self._path, self._progress))
+        return self._opened[-1]
+
+    def __enter__(self) -> FileReaders:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        for reader in self._opened:
+            reader.close()
 
 
 def file_slice(
@@ -107,3 +124,14 @@ def walk(paths: list[Path]) -> Iterator[Path]:
             if key not in seen:
                 seen.add(key)
                 yield file
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by its owner only (0600, folder 0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
+    os.replace(partial, path)

@@ -1,13 +1,17 @@
-"""The image endpoints: list, get by ids, get, change, delete, batch."""
+"""The image endpoints: create, list, get by ids, get, change, delete, batch, and the links
+to an image's bytes (download, thumbnail)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
-from mpycloud.base import ApiBase
-from mpycloud.models import BatchResult, Image, ImagePage, Json
+from mpycloud.connection import Connection
+from mpycloud.files import FileReaders, Progress
+from mpycloud.models import BatchResult, DownloadLink, Image, ImagePage, Json, RenditionLink
+from mpycloud.retries import idempotency_header
 
 MAX_BATCH = 100  # ids per GET /images?ids= and per POST /images/batch
 BatchAction = Literal["delete", "add_tags", "remove_tags"]
@@ -19,7 +23,27 @@ def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
         yield list(ids[start : start + MAX_BATCH])
 
 
-class ImageEndpoints(ApiBase):
+class ImageEndpoints(Connection):
+    def create_image(
+        self,
+        path: Path,
+        *,
+        fields: dict[str, str],
+        content_type: str | None = None,
+        progress: Progress | None = None,
+        idempotency_key: str | None = None,
+    ) -> Image:
+        """``POST /images``: the file in one request (mind the request cap: see ``upload``)."""
+        part_type = content_type or "application/octet-stream"
+        headers = idempotency_header(idempotency_key)
+        with FileReaders(path, progress) as readers:
+
+            def form() -> dict[str, Any]:
+                return {"files": {"image": (path.name, readers.new(), part_type)}, "data": fields}
+
+            response = self.call("POST", "/images", build=form, headers=headers)
+        return Image.from_json(response.json(), response.headers.get("ETag"))
+
     def list_images(
         self,
         *,
@@ -116,3 +140,17 @@ class ImageEndpoints(ApiBase):
 
     def remove_tags(self, ids: Sequence[str], tags: Sequence[str]) -> list[BatchResult]:
         return self.batch("remove_tags", ids, tags)
+
+    def download_link(self, image_id: str) -> DownloadLink:
+        body = self.call("GET", f"/images/{image_id}/download").json()
+        return DownloadLink(download_url=body["download_url"], expires_in=body["expires_in"])
+
+    def thumbnail(
+        self, image_id: str, *, size: int | None = None, format: str = "auto"
+    ) -> RenditionLink:
+        params: Json = {"redirect": "false", "format": format}
+        if size is not None:
+            params["size"] = size
+        body = self.call("GET", f"/images/{image_id}/thumbnail", params=params).json()
+        fields = ("url", "expires_in", "width", "height", "format")
+        return RenditionLink(**{name: body[name] for name in fields})

@@ -8,11 +8,12 @@ names answers 404 or 410, and the entry is dropped.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Protocol
+
+from mpycloud.files import write_private
 
 KEEP_SECONDS = 7 * 24 * 3600  # sessions live an hour by default; this is only housekeeping
 
@@ -88,14 +89,3 @@ class FileResumeStore:
 def _saved_after(entry: dict[str, object], moment: float) -> bool:
     saved = entry.get("saved_at")
     return isinstance(saved, int | float) and saved > moment
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``, readable by its owner only (0600, folder 0700)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        os.fchmod(file.fileno(), 0o600)
-        file.write(text)
-    os.replace(partial, path)

@@ -4,8 +4,8 @@ session (a presigned POST, or presigned parts that resume after an interruption)
 The service does not announce its request cap: under Lambda it is API Gateway's 4.5 MB
 (docs/api.md, "Upload sessions"), elsewhere MAX_FILE_SIZE plus the form. Files are routed by
 that documented cap, and a 413 about the request body (a server with a lower
-``MAX_REQUEST_BODY``, or a gateway's own 413) sends the file through a session instead: the
-caller never meets the cap.
+``MAX_REQUEST_BODY``, or a gateway's own 413) sends the file through an upload session
+instead: the caller never meets the cap.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from mpycloud.endpoints import Endpoints
 from mpycloud.errors import ApiError, Gone, MpycloudError, NotFound, PayloadTooLarge, StorageError
-from mpycloud.files import Progress, ProgressReader, file_slice, sha256_file, sniff_content_type
+from mpycloud.files import FileReaders, Progress, file_slice, sha256_file, sniff_content_type
 from mpycloud.models import Json, UploadResult, UploadTicket
 from mpycloud.resume import ResumeStore
 from mpycloud.tokens import token_subject
-
-if TYPE_CHECKING:
-    from mpycloud.client import Client
 
 LAMBDA_REQUEST_CAP = 4_500_000
 FORM_ALLOWANCE = 64 * 1024  # the form's other fields and part headers
@@ -34,13 +31,14 @@ class NotAnImage(MpycloudError):
 
 
 def _is_request_cap(error: PayloadTooLarge) -> bool:
-    # The service's own 413s about the file (MAX_FILE_SIZE, pixels) would fail a session too.
+    # The service's own 413s about the file (MAX_FILE_SIZE, pixels) would fail an upload
+    # session too.
     return not error.is_service_shape or "request body" in error.message.lower()
 
 
 class Uploader:
-    def __init__(self, client: Client, direct_limit: int, resume: ResumeStore | None) -> None:
-        self._client = client
+    def __init__(self, endpoints: Endpoints, direct_limit: int, resume: ResumeStore | None) -> None:
+        self._api = endpoints
         self.direct_limit = direct_limit
         self._resume = resume
 
@@ -61,7 +59,7 @@ class Uploader:
         if size <= self.direct_limit:
             form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
             try:
-                image = self._client.create_image(
+                image = self._api.create_image(
                     path, fields=form, content_type=content_type, progress=progress
                 )
                 return UploadResult(image, image.duplicate_of is not None, "direct", size)
@@ -70,23 +68,23 @@ class Uploader:
                     raise
         if content_type is None:
             raise NotAnImage(f"{path.name}: not a JPEG, PNG, GIF or WebP file")
-        return self._session(path, size, content_type, fields, progress)
+        return self._through_upload_session(path, size, content_type, fields, progress)
 
-    def _session(
+    def _through_upload_session(
         self, path: Path, size: int, content_type: str, fields: Json, progress: Progress | None
     ) -> UploadResult:
         sha256 = sha256_file(path)
-        owner = fields.get("user_id") or token_subject(self._client.token)
-        key = f"{self._client.base_url} {owner} {sha256} {size}"
-        resumed = self._resumed(key, path, size, progress)
+        owner = fields.get("user_id") or token_subject(self._api.token)
+        key = f"{self._api.base_url} {owner} {sha256} {size}"
+        resumed = self._resume_upload(key, path, size, progress)
         if resumed is not None:
             return resumed
-        ticket = self._client.start_upload(
+        ticket = self._api.start_upload(
             filename=path.name, content_type=content_type, size=size, sha256=sha256, fields=fields
         )
         if ticket.method == "POST":
-            self._post_form(ticket, path, content_type, progress)
-            image = self._client.complete_upload(ticket.upload_id)
+            self._post_to_storage(ticket, path, content_type, progress)
+            image = self._api.complete_upload(ticket.upload_id)
             return UploadResult(image, image.duplicate_of is not None, "session", size)
         if self._resume is not None:
             self._resume.put(key, ticket.upload_id)
@@ -96,14 +94,14 @@ class Uploader:
         )
         return self._complete(key, ticket.upload_id, etags, size, resumed=False)
 
-    def _resumed(
+    def _resume_upload(
         self, key: str, path: Path, size: int, progress: Progress | None
     ) -> UploadResult | None:
         upload_id = self._resume.get(key) if self._resume is not None else None
         if upload_id is None:
             return None
         try:
-            status = self._client.upload_status(upload_id)
+            status = self._api.upload_status(upload_id)
         except (NotFound, Gone):
             self._forget(key)
             return None
@@ -118,7 +116,7 @@ class Uploader:
             if part.size == _part_length(part.part_number, status.part_size, size)
         }
         missing = [n for n in range(1, status.part_count + 1) if n not in held]
-        urls = self._client.sign_parts(upload_id, missing) if missing else {}
+        urls = self._api.sign_parts(upload_id, missing) if missing else {}
         sent = self._put_parts(path, size, status.part_size, upload_id, urls, held, progress)
         sent_bytes = sum(_part_length(n, status.part_size, size) for n in sent)
         return self._complete(key, upload_id, held | sent, sent_bytes, resumed=True)
@@ -127,7 +125,7 @@ class Uploader:
         self, key: str, upload_id: str, etags: dict[int, str], sent: int, *, resumed: bool
     ) -> UploadResult:
         try:
-            image = self._client.complete_upload(upload_id, etags)
+            image = self._api.complete_upload(upload_id, etags)
         except ApiError as error:
             if error.status < 500 and error.status != 409:  # the session is gone or discarded
                 self._forget(key)
@@ -139,24 +137,19 @@ class Uploader:
         if self._resume is not None:
             self._resume.forget(key)
 
-    def _post_form(
+    def _post_to_storage(
         self, ticket: UploadTicket, path: Path, content_type: str, progress: Progress | None
     ) -> None:
-        readers: list[ProgressReader] = []
+        with FileReaders(path, progress) as readers:
 
-        def form() -> Json:
-            readers.append(ProgressReader(path, progress))
-            # S3 reads the policy's fields first: the file must be the form's last part.
-            return {
-                "data": ticket.fields,
-                "files": {"file": (path.name, readers[-1], content_type)},
-            }
+            def form() -> Json:
+                # S3 reads the policy's fields first: the file must be the form's last part.
+                return {
+                    "data": ticket.fields,
+                    "files": {"file": (path.name, readers.new(), content_type)},
+                }
 
-        try:
-            response = self._client.storage.request("POST", ticket.url or "", build=form)
-        finally:
-            for reader in readers:
-                reader.close()
+            response = self._api.storage.request("POST", ticket.url or "", build=form)
         if not response.is_success:
             raise StorageError(response.status_code, response.text)
 
@@ -175,14 +168,14 @@ class Uploader:
         etags: dict[int, str] = {}
         for number in sorted(urls):
             length = _part_length(number, part_size, size)
-            report = _shifted(progress, done, size)
+            report = _progress_after(progress, done, size)
             offset = (number - 1) * part_size
             try:
                 etags[number] = self._put_part(path, offset, length, urls[number], report)
             except StorageError as error:
                 if error.status != 403:  # 403: the signed URL expired; sign it again once
                     raise
-                url = self._client.sign_parts(upload_id, [number])[number]
+                url = self._api.sign_parts(upload_id, [number])[number]
                 etags[number] = self._put_part(path, offset, length, url, report)
             done += length
         return etags
@@ -193,7 +186,7 @@ class Uploader:
         def body() -> Json:
             return {"content": file_slice(path, offset, length, report)}
 
-        response = self._client.storage.request(
+        response = self._api.storage.request(
             "PUT", url, build=body, headers={"Content-Length": str(length)}
         )
         if not response.is_success:
@@ -205,7 +198,9 @@ def _part_length(number: int, part_size: int, size: int) -> int:
     return max(0, min(part_size, size - (number - 1) * part_size))
 
 
-def _shifted(progress: Progress | None, before: int, total: int) -> Callable[[int], None] | None:
+def _progress_after(
+    progress: Progress | None, before: int, total: int
+) -> Callable[[int], None] | None:
     if progress is None:
         return None
     return lambda done: progress(before + done, total)

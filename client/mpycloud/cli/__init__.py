@@ -1,4 +1,10 @@
-"""``mpycloud``: the command line of the mPyCloud image service."""
+"""``mpycloud``: the command line of the mPyCloud image service.
+
+One module per group of commands (``login``, ``upload``, ``browse``, ``edit``), each with its
+``register`` (its options) and its ``run`` functions; ``common`` (the server, the token, how
+answers print), ``progress`` and ``summary`` serve them. These modules may import anything of
+``mpycloud``; nothing outside ``mpycloud.cli`` imports them.
+"""
 
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ def run_ls(args: argparse.Namespace) -> int:
         "taken_to": args.taken_to,
     }
     with context(args).client() as client:
-        images, cursor = _collect(client, filters, args.cursor, None if args.all else args.limit)
+        images, cursor = _collect_pages(
+            client, filters, args.cursor, None if args.all else args.limit
+        )
     if args.json:
         print_json({"items": [image.raw for image in images], "next_cursor": cursor})
     elif args.ids_only:
@@ -78,11 +80,11 @@ def run_ls(args: argparse.Namespace) -> int:
             out.print(f"more: mpycloud ls ... --cursor {cursor}")
     else:  # piped: whole values, tab-separated, for cut and awk
         for image in images:
-            print("\t".join(_row(image, short=False)))
+            print("\t".join(_table_row(image, short=False)))
     return 0
 
 
-def _collect(
+def _collect_pages(
     client: Client, filters: dict[str, Any], cursor: str | None, wanted: int | None
 ) -> tuple[list[Image], str | None]:
     """Whole pages until ``wanted`` images (pages may be short): the cursor left is exact."""
@@ -104,11 +106,11 @@ def image_table(images: list[Image]) -> Table:
     for name in ("tags", "file"):
         table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=6)
     for image in images:
-        table.add_row(*_row(image, short=True))
+        table.add_row(*_table_row(image, short=True))
     return table
 
 
-def _row(image: Image, *, short: bool) -> list[str]:
+def _table_row(image: Image, *, short: bool) -> list[str]:
     created = image.created_at.astimezone() if image.created_at else None
     return [
         image.image_id,

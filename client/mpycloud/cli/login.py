@@ -56,7 +56,7 @@ def run_login(args: argparse.Namespace) -> int:
     elif args.emulator:
         user = args.username or EMULATOR_USER
         signed = emulator_sign_in(args.emulator, user, args.region or EMULATOR_REGION)
-        credentials = _kept(signed, user)
+        credentials = _credentials_from(signed, user)
     else:
         if not args.username or not args.region:
             err.print("--client-id needs a USERNAME and --region (or AWS_REGION)")
@@ -67,7 +67,9 @@ def run_login(args: argparse.Namespace) -> int:
             else getpass.getpass(f"Password for {args.username}: ")
         )
         app = CognitoApp(args.client_id, args.region, args.cognito_endpoint)
-        credentials = _kept(password_sign_in(app, args.username, password), args.username)
+        credentials = _credentials_from(
+            password_sign_in(app, args.username, password), args.username
+        )
     with ctx.client() as client:
         client.token = credentials.token
         try:
@@ -78,16 +80,18 @@ def run_login(args: argparse.Namespace) -> int:
     ctx.config.servers[ctx.url] = credentials
     ctx.config.default_url = ctx.url
     path = ctx.config.save()
-    out.print(f"signed in to {ctx.url} as {credentials.user or '?'}{_until(credentials.token)}")
+    out.print(
+        f"signed in to {ctx.url} as {credentials.user or '?'}{_expiry_note(credentials.token)}"
+    )
     out.print(f"token kept in {path}")
     return 0
 
 
-def _kept(signed: SignedIn, user: str) -> Credentials:
+def _credentials_from(signed: SignedIn, user: str) -> Credentials:
     return Credentials(signed.access_token, user, signed.refresh_token, signed.app)
 
 
-def _until(token: str) -> str:
+def _expiry_note(token: str) -> str:
     expiry = token_claims(token).get("exp")
     if not isinstance(expiry, int | float):
         return ""

@@ -32,7 +32,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Options:
+class UploadFields:
     description: str
     tags: list[str]
     metadata: dict[str, Any]
@@ -65,8 +65,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    fields = dict(item.partition("=")[::2] for item in args.field)
-    options = Options(args.description, split_tags(args.tags), fields, args.user)
+    custom = dict(item.partition("=")[::2] for item in args.field)
+    fields = UploadFields(args.description, split_tags(args.tags), custom, args.user)
     files = list(walk(args.paths))
     if not files:
         err.print("no image files found (JPEG, PNG, GIF, WebP)")
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             else nullcontext()
         ):
             known = known_images(client, owner)
-        outcomes = upload_all(client, files, options, known, jobs, show=show)
+        outcomes = upload_all(client, files, fields, known, jobs, show=show)
     elapsed = time.monotonic() - started
     print_summary([asdict(o) for o in outcomes], elapsed, as_json=args.json)
     return 1 if any(o.result == "failed" for o in outcomes) else 0
@@ -100,7 +100,7 @@ def known_images(client: Client, owner: str) -> dict[str, str]:
 def upload_all(
     client: Client,
     files: list[Path],
-    options: Options,
+    fields: UploadFields,
     known: dict[str, str],
     jobs: int,
     *,
@@ -112,7 +112,7 @@ def upload_all(
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="upload") as pool,
     ):
         futures = [
-            pool.submit(_upload_one, client, path, sizes[path], options, known, bars)
+            pool.submit(_upload_one, client, path, sizes[path], fields, known, bars)
             for path in files
         ]
         try:
@@ -133,7 +133,7 @@ def _upload_one(
     client: Client,
     path: Path,
     size: int,
-    options: Options,
+    fields: UploadFields,
     known: dict[str, str],
     bars: TransferBars,
 ) -> Outcome:
@@ -145,10 +145,10 @@ def _upload_one(
         task = file_task = bars.start_file(path.name, size)
         done = client.upload(
             path,
-            description=options.description,
-            tags=options.tags,
-            metadata=options.metadata,
-            user_id=options.user_id,
+            description=fields.description,
+            tags=fields.tags,
+            metadata=fields.metadata,
+            user_id=fields.user_id,
             progress=lambda sent, total: bars.report(file_task, sent),
         )
         result: Result = "duplicate" if done.duplicate else "uploaded"

@@ -1,4 +1,5 @@
-"""The connection to the service: the API's channel, the one for presigned S3 URLs, the token."""
+"""The connection to the service: the API's channel, the one for presigned S3 URLs, the token.
+The endpoint classes build on it."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from typing import Any, TypedDict
 import httpx
 
 from mpycloud.errors import error_from
-from mpycloud.http import Channel, RetryPolicy
+from mpycloud.retries import Channel, RetryPolicy
 
 USER_AGENT = "mpycloud-client/0.1"
 
 
 class ConnectionOptions(TypedDict, total=False):
-    """ApiBase's keyword options, for a subclass's constructor to pass on."""
+    """Connection's keyword options, for a subclass's constructor to pass on."""
 
     timeout: float
     retry: RetryPolicy | None
@@ -24,7 +25,7 @@ class ConnectionOptions(TypedDict, total=False):
     sleep: Callable[[float], None]
 
 
-class ApiBase:
+class Connection:
     def __init__(
         self,
         base_url: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ log = logging.getLogger("mpycloud")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Errors where the request may not have arrived, or its answer was lost: worth another try.
 RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def idempotency_header(key: str | None = None) -> dict[str, str]:
+    """The header that makes a POST safe to retry: ``key``, or a new random one."""
+    return {IDEMPOTENCY_HEADER: key or uuid.uuid4().hex}
 
 
 @dataclass(frozen=True)

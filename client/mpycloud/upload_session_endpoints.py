@@ -1,20 +1,15 @@
-"""The ``/uploads`` endpoints: upload sessions, where the bytes go to S3 directly."""
+"""The ``/uploads`` endpoints: upload sessions, through which the bytes go to S3 directly."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
-from mpycloud.base import ApiBase
-from mpycloud.http import IDEMPOTENCY_HEADER
+from mpycloud.connection import Connection
 from mpycloud.models import Image, Json, UploadStatus, UploadTicket
+from mpycloud.retries import idempotency_header
 
 
-def new_idempotency_key() -> str:
-    return uuid.uuid4().hex
-
-
-class UploadSessionEndpoints(ApiBase):
+class UploadSessionEndpoints(Connection):
     def start_upload(
         self,
         *,
@@ -28,10 +23,10 @@ class UploadSessionEndpoints(ApiBase):
         body: Json = {"filename": filename, "content_type": content_type, "size": size}
         body |= {"sha256": sha256} if sha256 else {}
         body |= fields or {}
-        headers = {IDEMPOTENCY_HEADER: idempotency_key or new_idempotency_key()}
-        return UploadTicket.from_json(
-            self.call("POST", "/uploads", json=body, headers=headers).json()
+        answer = self.call(
+            "POST", "/uploads", json=body, headers=idempotency_header(idempotency_key)
         )
+        return UploadTicket.from_json(answer.json())
 
     def upload_status(self, upload_id: str) -> UploadStatus:
         return UploadStatus.from_json(self.call("GET", f"/uploads/{upload_id}").json())
@@ -51,9 +46,11 @@ class UploadSessionEndpoints(ApiBase):
     ) -> Image:
         """Publish what arrived; ``parts`` maps part numbers to S3's ETags (multipart)."""
         listed = [{"part_number": n, "etag": etag} for n, etag in sorted((parts or {}).items())]
-        headers = {IDEMPOTENCY_HEADER: idempotency_key or new_idempotency_key()}
         response = self.call(
-            "POST", f"/uploads/{upload_id}/complete", json={"parts": listed}, headers=headers
+            "POST",
+            f"/uploads/{upload_id}/complete",
+            json={"parts": listed},
+            headers=idempotency_header(idempotency_key),
         )
         return Image.from_json(response.json(), response.headers.get("ETag"))
 
