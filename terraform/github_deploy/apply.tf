@@ -197,17 +197,3 @@ data "aws_iam_policy_document" "state_write" {
     resources = [local.state_object]
   }
 }
-
-resource "aws_iam_policy" "write" {
-  name        = "${var.name_prefix}-deploy-write"
-  path        = local.iam_path
-  description = "Change what the ${var.name_prefix} stack manages (terraform apply)"
-  policy      = data.aws_iam_policy_document.write.json
-}
-
-resource "aws_iam_policy" "state_write" {
-  name        = "${var.name_prefix}-deploy-state-write"
-  path        = local.iam_path
-  description = "Write the ${var.name_prefix} Terraform state"
-  policy      = data.aws_iam_policy_document.state_write.json
-}

@@ -182,21 +182,3 @@ data "aws_iam_policy_document" "write_ecs" {
     resources = [local.scalable_targets]
   }
 }
-
-resource "aws_iam_policy" "read_ecs" {
-  count = var.enable_ecs ? 1 : 0
-
-  name        = "${var.name_prefix}-deploy-read-ecs"
-  path        = local.iam_path
-  description = "Read the ${var.name_prefix} stack's ECS mode (terraform refresh)"
-  policy      = data.aws_iam_policy_document.read_ecs[0].json
-}
-
-resource "aws_iam_policy" "write_ecs" {
-  count = var.enable_ecs ? 1 : 0
-
-  name        = "${var.name_prefix}-deploy-write-ecs"
-  path        = local.iam_path
-  description = "Change the ${var.name_prefix} stack's ECS mode (terraform apply)"
-  policy      = data.aws_iam_policy_document.write_ecs[0].json
-}

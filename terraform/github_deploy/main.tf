@@ -111,38 +111,106 @@ resource "aws_iam_role" "apply" {
 
 # Customer managed policies, not inline ones: a role's inline policies share one 10,240
 # character quota, which the apply role's permissions would exceed; each managed policy may
-# hold 6,144.
+# hold 6,144. One resource makes them all, from these maps, keyed by the document's name.
 locals {
-  plan_policies = merge(
-    {
-      read       = aws_iam_policy.read.arn
-      image_push = aws_iam_policy.image_push.arn
-      state_read = aws_iam_policy.state_read.arn
-      plan_write = aws_iam_policy.plan_write.arn
-    },
-    var.enable_ecs ? { read_ecs = aws_iam_policy.read_ecs[0].arn } : {},
+  deploy_policy_descriptions = {
+    read        = "Read what the ${var.name_prefix} stack manages (terraform refresh)"
+    image_push  = "Push images to the ${var.name_prefix} ECR repository"
+    state_read  = "Read the ${var.name_prefix} Terraform state and take its lock"
+    plan_write  = "Save ${var.name_prefix} Terraform plans next to the state, for the apply job"
+    write       = "Change what the ${var.name_prefix} stack manages (terraform apply)"
+    state_write = "Write the ${var.name_prefix} Terraform state"
+    read_ecs    = "Read the ${var.name_prefix} stack's ECS mode (terraform refresh)"
+    write_ecs   = "Change the ${var.name_prefix} stack's ECS mode (terraform apply)"
+  }
+  # one() of an absent ECS document is null; those keys are left out of deploy_policy_names.
+  deploy_policy_documents = {
+    read        = data.aws_iam_policy_document.read.json
+    image_push  = data.aws_iam_policy_document.image_push.json
+    state_read  = data.aws_iam_policy_document.state_read.json
+    plan_write  = data.aws_iam_policy_document.plan_write.json
+    write       = data.aws_iam_policy_document.write.json
+    state_write = data.aws_iam_policy_document.state_write.json
+    read_ecs    = one(data.aws_iam_policy_document.read_ecs[*].json)
+    write_ecs   = one(data.aws_iam_policy_document.write_ecs[*].json)
+  }
+  ecs_policy_names = ["read_ecs", "write_ecs"]
+  deploy_policy_names = [
+    for name in keys(local.deploy_policy_descriptions) : name
+    if var.enable_ecs || !contains(local.ecs_policy_names, name)
+  ]
+
+  # Which role holds which policy: names only, so that for_each is known before any policy
+  # exists (their ARNs are not).
+  plan_policies = concat(
+    ["read", "image_push", "state_read", "plan_write"],
+    var.enable_ecs ? ["read_ecs"] : [],
   )
-  apply_policies = merge(
-    {
-      read        = aws_iam_policy.read.arn
-      state_read  = aws_iam_policy.state_read.arn
-      state_write = aws_iam_policy.state_write.arn
-      write       = aws_iam_policy.write.arn
-    },
-    var.enable_ecs ? { read_ecs = aws_iam_policy.read_ecs[0].arn, write_ecs = aws_iam_policy.write_ecs[0].arn } : {},
+  apply_policies = concat(
+    ["read", "state_read", "state_write", "write"],
+    var.enable_ecs ? ["read_ecs", "write_ecs"] : [],
   )
+}
+
+resource "aws_iam_policy" "deploy" {
+  for_each = toset(local.deploy_policy_names)
+
+  name        = "${var.name_prefix}-deploy-${replace(each.key, "_", "-")}"
+  path        = local.iam_path
+  description = local.deploy_policy_descriptions[each.key]
+  policy      = local.deploy_policy_documents[each.key]
+}
+
+moved {
+  from = aws_iam_policy.read
+  to   = aws_iam_policy.deploy["read"]
+}
+
+moved {
+  from = aws_iam_policy.image_push
+  to   = aws_iam_policy.deploy["image_push"]
+}
+
+moved {
+  from = aws_iam_policy.state_read
+  to   = aws_iam_policy.deploy["state_read"]
+}
+
+moved {
+  from = aws_iam_policy.plan_write
+  to   = aws_iam_policy.deploy["plan_write"]
+}
+
+moved {
+  from = aws_iam_policy.write
+  to   = aws_iam_policy.deploy["write"]
+}
+
+moved {
+  from = aws_iam_policy.state_write
+  to   = aws_iam_policy.deploy["state_write"]
+}
+
+moved {
+  from = aws_iam_policy.read_ecs[0]
+  to   = aws_iam_policy.deploy["read_ecs"]
+}
+
+moved {
+  from = aws_iam_policy.write_ecs[0]
+  to   = aws_iam_policy.deploy["write_ecs"]
 }
 
 resource "aws_iam_role_policy_attachment" "plan" {
-  for_each = local.plan_policies
+  for_each = toset(local.plan_policies)
 
   role       = aws_iam_role.plan.name
-  policy_arn = each.value
+  policy_arn = aws_iam_policy.deploy[each.key].arn
 }
 
 resource "aws_iam_role_policy_attachment" "apply" {
-  for_each = local.apply_policies
+  for_each = toset(local.apply_policies)
 
   role       = aws_iam_role.apply.name
-  policy_arn = each.value
+  policy_arn = aws_iam_policy.deploy[each.key].arn
 }

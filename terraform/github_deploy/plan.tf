@@ -174,31 +174,3 @@ data "aws_iam_policy_document" "plan_write" {
     resources = [local.state_plans]
   }
 }
-
-resource "aws_iam_policy" "read" {
-  name        = "${var.name_prefix}-deploy-read"
-  path        = local.iam_path
-  description = "Read what the ${var.name_prefix} stack manages (terraform refresh)"
-  policy      = data.aws_iam_policy_document.read.json
-}
-
-resource "aws_iam_policy" "image_push" {
-  name        = "${var.name_prefix}-deploy-image-push"
-  path        = local.iam_path
-  description = "Push images to the ${var.name_prefix} ECR repository"
-  policy      = data.aws_iam_policy_document.image_push.json
-}
-
-resource "aws_iam_policy" "state_read" {
-  name        = "${var.name_prefix}-deploy-state-read"
-  path        = local.iam_path
-  description = "Read the ${var.name_prefix} Terraform state and take its lock"
-  policy      = data.aws_iam_policy_document.state_read.json
-}
-
-resource "aws_iam_policy" "plan_write" {
-  name        = "${var.name_prefix}-deploy-plan-write"
-  path        = local.iam_path
-  description = "Save ${var.name_prefix} Terraform plans next to the state, for the apply job"
-  policy      = data.aws_iam_policy_document.plan_write.json
-}

@@ -69,10 +69,25 @@ def documents(github_deploy: Any, resolver: Resolver) -> dict[str, list[Statemen
     }
 
 
-def policy_names(github_deploy: Any, local_name: str) -> set[str]:
-    """The managed policies a role's attachment map names (``aws_iam_policy.<name>.arn``)."""
+def policy_names(github_deploy: Any, local_name: str, ecs: bool = True) -> set[str]:
+    """The deploy policies a role holds (``concat([...], var.enable_ecs ? [...] : [])``)."""
     expression = github_deploy.locals[local_name]
-    return set(re.findall(r"\baws_iam_policy\.(\w+)(?:\[0\])?\.arn", expression))
+    always, _, with_ecs = expression.partition("var.enable_ecs ?")
+    names = set(re.findall(r'"(\w+)"', always))
+    if ecs:
+        names |= set(re.findall(r'"(\w+)"', with_ecs.split(":")[0]))
+    return names
+
+
+def policy_document(github_deploy: Any, policy: str) -> str:
+    """The aws_iam_policy_document a deploy policy is made from."""
+    expression = github_deploy.locals["deploy_policy_documents"][policy]
+    document = re.fullmatch(
+        r"\$\{(?:one\()?data\.aws_iam_policy_document\.(\w+)(?:\[\*\])?\.json\)?\}",
+        expression,
+    )
+    assert document, expression
+    return document[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +99,7 @@ def granted(
     for role in DEPLOY_ROLES:
         statements: list[Statement] = []
         for policy in policy_names(github_deploy, f"{role}_policies"):
-            body = github_deploy.resource("aws_iam_policy", policy)
-            document = re.fullmatch(
-                r"\$\{data\.aws_iam_policy_document\.(\w+)(\[0\])?\.json\}", body["policy"]
-            )
-            assert document, body["policy"]
-            statements += documents[document[1]]
+            statements += documents[policy_document(github_deploy, policy)]
         roles[role] = statements
     return roles
 
@@ -365,11 +375,12 @@ def test_every_managed_policy_fits_iams_size_limit(
     github_deploy: Any, documents: dict[str, list[Statement]]
 ) -> None:
     """A managed policy holds at most 6,144 characters, whitespace aside (LimitExceeded)."""
-    for name, body in github_deploy.of_type("aws_iam_policy").items():
-        document = re.fullmatch(
-            r"\$\{data\.aws_iam_policy_document\.(\w+)(\[0\])?\.json\}", body["policy"]
-        )
-        assert document, name
+    boundary = github_deploy.resource("aws_iam_policy", "workload_boundary")["policy"]
+    assert boundary == "${data.aws_iam_policy_document.workload_boundary.json}"
+    policies = github_deploy.locals["deploy_policy_documents"]
+    made = [policy_document(github_deploy, policy) for policy in policies]
+    assert len(made) == 8
+    for name in [*made, "workload_boundary"]:
         rendered = {
             "Version": "2012-10-17",
             "Statement": [
@@ -380,12 +391,93 @@ def test_every_managed_policy_fits_iams_size_limit(
                     "Resource": list(s.resources),
                     "Condition": {t: {v: list(vs)} for t, v, vs in s.conditions},
                 }
-                for s in documents[document[1]]
+                for s in documents[name]
             ],
         }
         size = len(json.dumps(rendered, separators=(",", ":")))
         # Longer names than the samples' add characters: keep a margin.
         assert size < 5_500, f"{name}: {size} characters"
+
+
+# --- The deploy policies: one resource, each policy its own document ----------------------
+
+# What each managed policy grants, by its statements: a document swapped, dropped or given to
+# the wrong role changes what a role can do.
+POLICY_STATEMENTS = {
+    "read": {
+        "ReadBuckets",
+        "ReadTables",
+        "ReadRepository",
+        "ReadUserPools",
+        "ReadRoles",
+        "ReadFunctions",
+        "ReadLogGroups",
+        "ListLogGroups",
+        "ReadHttpApis",
+        "ReadSchedules",
+    },
+    "image_push": {"RegistryLogin", "PushToTheStackRepository"},
+    "state_read": {"FindTheState", "ReadTheState", "LockTheState", "ReadSavedPlans"},
+    "plan_write": {"SaveThePlan"},
+    "state_write": {"WriteTheState"},
+    "read_ecs": {"ReadEcs", "DescribeNetworkAndScaling", "ReadScalingTags"},
+}
+PLAN_POLICIES = {"read", "image_push", "state_read", "plan_write"}
+APPLY_POLICIES = {"read", "state_read", "state_write", "write"}
+ECS_POLICIES = {"plan": {"read_ecs"}, "apply": {"read_ecs", "write_ecs"}}
+
+
+def test_one_resource_makes_every_deploy_policy(github_deploy: Any) -> None:
+    assert set(github_deploy.of_type("aws_iam_policy")) == {"deploy", "workload_boundary"}
+    deploy = github_deploy.resource("aws_iam_policy", "deploy")
+    assert deploy["for_each"] == "${toset(local.deploy_policy_names)}"
+    assert deploy["policy"] == "${local.deploy_policy_documents[each.key]}"
+    assert deploy["description"] == "${local.deploy_policy_descriptions[each.key]}"
+    assert deploy["path"] == "${local.iam_path}"
+    # The names the policies have always had: "<prefix>-deploy-image-push", ...
+    assert deploy["name"] == '${var.name_prefix}-deploy-${replace(each.key, "_", "-")}'
+    descriptions = github_deploy.locals["deploy_policy_descriptions"]
+    documents = github_deploy.locals["deploy_policy_documents"]
+    every_policy = PLAN_POLICIES | APPLY_POLICIES | ECS_POLICIES["apply"]
+    assert set(descriptions) == set(documents) == every_policy
+    for policy in documents:
+        # Each policy is the document of its own name, and nothing else.
+        assert policy_document(github_deploy, policy) == policy
+    # The ECS documents exist with ECS mode only, and so do their policies.
+    assert github_deploy.locals["ecs_policy_names"] == ["read_ecs", "write_ecs"]
+    names = github_deploy.locals["deploy_policy_names"]
+    assert "var.enable_ecs || !contains(local.ecs_policy_names, name)" in names
+    for name in ("read_ecs", "write_ecs"):
+        body = github_deploy.data[("aws_iam_policy_document", name)]
+        assert body["count"] == "${var.enable_ecs ? 1 : 0}"
+
+
+@pytest.mark.parametrize("ecs", [False, True], ids=["lambda", "ecs"])
+def test_each_role_holds_its_policies(github_deploy: Any, ecs: bool) -> None:
+    for role, expected in (("plan", PLAN_POLICIES), ("apply", APPLY_POLICIES)):
+        attachment = github_deploy.resource("aws_iam_role_policy_attachment", role)
+        assert attachment["for_each"] == f"${{toset(local.{role}_policies)}}"
+        assert attachment["role"] == f"${{aws_iam_role.{role}.name}}"
+        assert attachment["policy_arn"] == "${aws_iam_policy.deploy[each.key].arn}"
+        wanted = expected | (ECS_POLICIES[role] if ecs else set())
+        assert policy_names(github_deploy, f"{role}_policies", ecs) == wanted
+
+
+def test_each_deploy_policy_grants_its_own_part(
+    github_deploy: Any, documents: dict[str, list[Statement]]
+) -> None:
+    for policy, sids in POLICY_STATEMENTS.items():
+        found = {s.sid for s in documents[policy_document(github_deploy, policy)]}
+        assert found == sids, policy
+    # The write documents change the stack: every statement the apply role alone holds.
+    for policy in ("write", "write_ecs"):
+        statements = documents[policy_document(github_deploy, policy)]
+        assert statements, policy
+        for statement in statements:
+            assert statement.actions, f"{policy}/{statement.sid}"
+            assert any(access_level(a) not in ("Read", "List") for a in statement.actions), (
+                f"{policy}/{statement.sid} changes nothing"
+            )
 
 
 # --- Enough to deploy the stack, and no more for its roles --------------------------------
