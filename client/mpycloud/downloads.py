@@ -52,7 +52,7 @@ def download_to(
                         progress(done, max(total, done))
         except httpx.TransportError as error:
             partial.unlink(missing_ok=True)
-            raise ConnectionFailed(f"download of {image_id} broke off: {error!r}") from error
+            raise ConnectionFailed("the download broke off from", response.url, error) from error
         os.replace(partial, target)
         return target
     finally:

@@ -13,7 +13,13 @@ class MpycloudError(Exception):
 
 
 class ConnectionFailed(MpycloudError):
-    """No answer: the connection failed or timed out, on every attempt."""
+    """No answer from ``url``: the connection failed, timed out or broke off (on every
+    attempt). ``url`` is the one that failed, without its query: the query of a presigned
+    URL is its signature, a credential."""
+
+    def __init__(self, failure: str, url: httpx.URL, error: Exception) -> None:
+        self.url = str(url.copy_with(query=None, fragment=None))
+        super().__init__(f"{failure} {self.url}: {type(error).__name__}: {error}")
 
 
 class StorageError(MpycloudError):

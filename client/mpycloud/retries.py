@@ -95,7 +95,7 @@ class Channel:
                 response = self.http.send(request, stream=stream)
             except RETRIED_ERRORS as error:
                 if last:
-                    raise ConnectionFailed(f"{method} {url}: {error!r}") from error
+                    raise ConnectionFailed("no answer from", request.url, error) from error
                 log.info("%s %s failed (%r); retrying", method, url, error)
                 self._sleep(self._policy.delay(attempt, None, self._jitter()))
                 continue

@@ -1,8 +1,8 @@
 """An in-memory stand-in for the service and its S3 bucket, behind ``httpx.MockTransport``.
 
-It speaks the parts of the API the client's upload paths use (``POST /images``, upload
-sessions, presigned POST and part PUTs, listings) with the service's answers and error shape,
-records every request, and fails requests on demand.
+It speaks the parts of the API the client uses (``POST /images``, upload sessions, presigned
+POST and part PUTs, listings, ``GET /images/{id}`` and its download link) with the service's
+answers and error shape, records every request, and fails requests on demand.
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ class FakeService:
             return httpx.Response(200, json={"items": items, "next_cursor": None})
         if method == "POST" and path == "/images/batch":
             return self._batch(json.loads(request.content))
+        one = re.fullmatch(r"/images/(\w+)(/download)?", path)
+        if method == "GET" and one is not None:
+            return self._image(one.group(1), download=bool(one.group(2)))
         if method == "POST" and path == "/uploads":
             return self._open(json.loads(request.content))
         found = re.fullmatch(r"/uploads/(\w+)(/parts|/complete)?", path)
@@ -137,6 +140,14 @@ class FakeService:
                 "image_id": session.get("image_id"),
             },
         )
+
+    def _image(self, image_id: str, *, download: bool) -> httpx.Response:
+        if image_id not in self.images:
+            return error(404, f"no image {image_id}")
+        if not download:
+            return httpx.Response(200, json=self.images[image_id], headers={"ETag": '"1"'})
+        link = f"{S3}/originals/{image_id}?X-Amz-Signature=secret"
+        return httpx.Response(200, json={"download_url": link, "expires_in": 900})
 
     def _batch(self, body: dict[str, Any]) -> httpx.Response:
         results = []
@@ -176,8 +187,10 @@ class FakeService:
             "status": "READY",
             "created_at": "2026-11-27T10:00:00+00:00",
             "updated_at": "2026-11-27T10:00:00+00:00",
+            "location": None,
         }
         self.images[image_id] = image
+        self.objects[f"/originals/{image_id}"] = data
         return httpx.Response(201, json=image, headers={"ETag": '"1"'})
 
     def _open(self, body: dict[str, Any]) -> httpx.Response:
@@ -215,7 +228,13 @@ class FakeService:
             self.sessions[upload_id]["parts"][int(number)] = request.content
             etag = f'"{hashlib.md5(request.content).hexdigest()}"'  # noqa: S324 - S3's ETag
             return httpx.Response(200, headers={"ETag": etag})
-        return httpx.Response(200, content=self.objects.get(request.url.path, b""))
+        image = self.images.get(request.url.path.rpartition("/")[2], {})
+        disposition = f'attachment; filename="{image.get("original_filename", "")}"'
+        return httpx.Response(
+            200,
+            content=self.objects.get(request.url.path, b""),
+            headers={"Content-Disposition": disposition},
+        )
 
     def _complete(self, session: dict[str, Any], parts: list[dict[str, Any]]) -> httpx.Response:
         if session["status"] == "DONE":

@@ -100,9 +100,22 @@ def test_a_connection_that_keeps_failing_is_a_connection_error(
 ) -> None:
     fake.fail("GET", "/images/", httpx.ConnectError("refused"), times=10)
 
-    with pytest.raises(ConnectionFailed):
+    with pytest.raises(ConnectionFailed, match=f"{API}/images/01M8000000000000000000000X"):
         client.get_image("01M8000000000000000000000X")
     assert len(fake.requests_to("GET", "/images/")) == 4
+
+
+def test_a_storage_url_that_cannot_be_reached_is_named_without_its_signature(
+    client: Client, fake: FakeService, tmp_path: Path
+) -> None:
+    image_id = client.upload(png_file(tmp_path, "a.png", 500)).image.image_id
+    fake.fail("GET", "/originals/", httpx.ConnectError("refused"), times=10)
+
+    with pytest.raises(ConnectionFailed) as failed:
+        client.download(image_id, tmp_path / "copy.png")
+
+    assert f"http://s3.test/originals/{image_id}" in str(failed.value)
+    assert "Signature" not in str(failed.value)
 
 
 def test_client_errors_are_raised_at_once_with_the_apis_json_error(
