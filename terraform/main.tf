@@ -211,10 +211,13 @@ locals {
     module.ecs_service[*].url,
     var.gallery_origins,
   ))
+  # Whether there is a rule at all follows from the settings: the modes' URLs, and so the list
+  # above, are known only after the first apply, and count must be known at plan time.
+  gallery_cors = local.deploy_service || length(var.gallery_origins) > 0
 }
 
 resource "aws_s3_bucket_cors_configuration" "gallery_uploads" {
-  count  = length(local.gallery_origins) > 0 ? 1 : 0
+  count  = local.gallery_cors ? 1 : 0
   bucket = module.storage.bucket_name
 
   cors_rule {
