@@ -166,7 +166,7 @@ def run_download(args: argparse.Namespace) -> int:
 
         for image_id, future in [(i, pool.submit(fetch, i)) for i in ids]:
             try:
-                out.print(future.result())
+                print(future.result())  # plain: a path is data, not rich markup
             except MpycloudError as error:
                 failures += 1
                 err.print(f"{image_id}: {describe(error)}")
