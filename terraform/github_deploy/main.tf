@@ -21,12 +21,6 @@ locals {
     plan  = local.plan_environment
     apply = local.apply_environment
   }
-  # Jobs of the deploy workflow as it is on main or on a release tag, never on another branch.
-  deploy_workflow_refs = [
-    "${local.repository}/.github/workflows/deploy.yml@refs/heads/main",
-    "${local.repository}/.github/workflows/deploy.yml@refs/tags/release-*",
-  ]
-
   # The roles and their policies live under their own path, which no pattern below matches:
   # the apply role cannot change them.
   iam_path  = "/github-actions/"
@@ -54,9 +48,11 @@ data "aws_iam_openid_connect_provider" "github" {
 }
 
 # --- Trust: which jobs may assume each role ------------------------------------------------
-# sub names the repository and the job's environment; job_workflow_ref names the workflow file
-# and the ref it ran from. Both must match, so another workflow of the repository, the deploy
-# workflow on a feature branch, or a job outside the environment gets no credentials.
+# IAM offers two of the token's claims as condition keys, aud and sub; GitHub's others
+# (job_workflow_ref, ref, ...) are not, and a condition on one would never match. sub names
+# the repository and the job's environment exactly, so another repository or a job outside the
+# environment gets no credentials. Which branches and tags may run in an environment is the
+# environment's deployment rule on GitHub (docs/deploy.md): main and release-* only.
 
 data "aws_iam_policy_document" "trust" {
   for_each = local.job_environments
@@ -81,12 +77,6 @@ data "aws_iam_policy_document" "trust" {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
       values   = ["repo:${local.repository}:environment:${each.value}"]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "token.actions.githubusercontent.com:job_workflow_ref"
-      values   = local.deploy_workflow_refs
     }
   }
 }
