@@ -12,7 +12,7 @@ ACTIONLINT_VENV := .venv-actionlint
 ACTIONLINT_SUM := $(shell cat requirements-actionlint.txt | cksum | cut -d' ' -f1)
 ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed-$(ACTIONLINT_SUM)
 ACTIONLINT_MISSING := $(ACTIONLINT_VENV)/.unavailable-$(ACTIONLINT_SUM)
-PYTHON_SOURCES := service tests bench scripts client
+PYTHON_SOURCES := service devtools tests bench scripts client
 PYTEST_ARGS ?=
 LOAD_URL ?= http://127.0.0.1:8000
 LOAD_USERS ?= 16
@@ -46,7 +46,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 venv: $(STAMP) ## create .venv from the requirements files (done by every target that needs it)
 
 run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB
-	$(BIN)/python -m service run-local
+	$(BIN)/python -m devtools run-local
 
 test: lint terraform-check workflows-check pytest ## lint, check the Terraform and the workflows, run every test
 
@@ -104,7 +104,7 @@ bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the sam
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),user123)
 token: $(STAMP) ## print an access token for USER (default user123) from make run's emulator
 	AWS_ENDPOINT_URL=$${EMULATOR_URL:-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=test \
-	  AWS_SECRET_ACCESS_KEY=test $(BIN)/python -m service dev-token $(TOKEN_USER)
+	  AWS_SECRET_ACCESS_KEY=test $(BIN)/python -m devtools dev-token $(TOKEN_USER)
 bench-embedded: $(STAMP) ## make run's emulator filled with 10,000 images by 16 writers (minutes)
 	$(BIN)/python bench/bench_embedded.py $(BENCH_ARGS)
 

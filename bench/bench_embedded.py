@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_embedded.py [--images 10000] [--writers 16] [--url URL]
 
-Starts ``python -m service run-local`` on free loopback ports (or uses ``--url``, an API that
+Starts ``python -m devtools run-local`` on free loopback ports (or uses ``--url``, an API that
 is already running) and fills it with small generated JPEGs, bucket by bucket. In each bucket
 of ``--bucket`` images, ``--probe`` uploads are sent one at a time (the serial latency at that
 table size) and the rest by ``--writers`` concurrent threads, in turns. It prints, per bucket,
@@ -119,7 +119,7 @@ def run_local() -> Iterator[str]:
     process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
         [
             sys.executable,
-            *("-m", "service", "run-local"),
+            *("-m", "devtools", "run-local"),
             *("--port", str(port), "--emulator-port", str(emulator_port)),
         ],
         cwd=ROOT,

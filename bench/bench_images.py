@@ -21,10 +21,10 @@ from moto import mock_aws
 from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.app import create_app
 from service.bootstrap import s3_client
-from service.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, rendition_key
-from service.provisioning import create_resources
+from service.domain.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, rendition_key
+from service.entrypoints.app import create_app
+from service.entrypoints.provisioning import create_resources
 from service.settings import Settings
 
 RUNS = 7

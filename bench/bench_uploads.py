@@ -96,8 +96,8 @@ def run(url: str) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
     from service.adapters.dynamodb import items
     from service.bootstrap import build_image_service, dynamodb_client, s3_client
-    from service.model import Caller, Image, ImageStatus, NewImage, new_image_id, utc_now
-    from service.provisioning import create_resources
+    from service.domain.model import Caller, Image, ImageStatus, NewImage, new_image_id, utc_now
+    from service.entrypoints.provisioning import create_resources
     from service.settings import Settings
 
     settings = Settings(

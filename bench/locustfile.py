@@ -66,7 +66,7 @@ def _sign_in_when_asked(environment: Any, **_: Any) -> None:
     emulator = os.environ.get("EMULATOR_URL", "http://127.0.0.1:5000")
     user = os.environ.get("LOAD_TOKEN_USER", "user123")
     made = subprocess.run(  # noqa: S603 - this interpreter, the project's own command
-        [sys.executable, "-m", "service", "dev-token", user],
+        [sys.executable, "-m", "devtools", "dev-token", user],
         env=os.environ
         | {
             "AWS_ENDPOINT_URL": emulator,

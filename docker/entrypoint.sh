@@ -9,7 +9,7 @@ set -eu
 
 if [ -n "${AWS_LAMBDA_RUNTIME_API:-}" ]; then
     if [ "$#" -eq 0 ]; then
-        exec python -m awslambdaric service.lambda_handler.handler
+        exec python -m awslambdaric service.entrypoints.lambda_handler.handler
     fi
     if [ "$#" -eq 1 ] && ! command -v "$1" >/dev/null 2>&1; then
         exec python -m awslambdaric "$1"
@@ -20,4 +20,5 @@ if [ "$#" -gt 0 ]; then
     exec "$@"
 fi
 
-exec gunicorn --config python:service.gunicorn_conf --worker-tmp-dir /tmp service.wsgi:app
+exec gunicorn --config python:service.entrypoints.gunicorn_conf --worker-tmp-dir /tmp \
+    service.entrypoints.wsgi:app

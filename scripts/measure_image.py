@@ -8,7 +8,8 @@ Needs a Docker engine. Figures:
   the part added over the base image, and the gzip-compressed ``docker save`` stream (about
   what a registry stores and a cold host pulls);
 * Lambda cold start measured inside the container (read-only root, no network): interpreter
-  start-up, ``import service.lambda_handler`` (settings, logging, Flask app), and the first
+  start-up, ``import service.entrypoints.lambda_handler`` (settings, logging, Flask app), and
+  the first
   event (an HTTP API ``GET /health``); the median of ``--runs`` fresh containers. The import
   is also given as a ratio to ``import flask, boto3``, the least any handler of this stack
   imports: in each container ``--pairs`` fresh interpreters import one, then the other, in
@@ -77,10 +78,11 @@ def timed_import(label: str, modules: str, *, collector_paused: bool = False) ->
 
 
 BASELINE = timed_import("BASELINE", "flask, boto3")
-# The handler makes the app with the garbage collector paused (service/start_up.py); the same
+# The handler makes the app with the garbage collector paused
+# (service/entrypoints/start_up.py); the same
 # baseline with the collector paused too says what the handler costs over it, collector aside.
 BASELINE_PAUSED = timed_import("PAUSED", "flask, boto3", collector_paused=True)
-HANDLER_IMPORT = timed_import("IMPORT", "service.lambda_handler")
+HANDLER_IMPORT = timed_import("IMPORT", "service.entrypoints.lambda_handler")
 # $0: the measured run; $1: its event; $2: BASELINE; $3: HANDLER_IMPORT; $4: pairs;
 # $5: BASELINE_PAUSED.
 IN_CONTAINER_SCRIPT = (
@@ -93,7 +95,7 @@ import json, sys, time
 started_ns = int(sys.argv[1])
 main_ns = time.time_ns()
 t0 = time.perf_counter()
-import service.lambda_handler as module
+import service.entrypoints.lambda_handler as module
 t1 = time.perf_counter()
 response = module.handler(json.loads(sys.argv[2]), None)
 t2 = time.perf_counter()
@@ -252,7 +254,7 @@ def main() -> None:
     print(f"  gzip-compressed docker save: {results['compressed_mb']:.0f} MB")
     print(f"Lambda cold start in the container (median of {args.runs}):")
     print(f"  interpreter start-up         {cold['interpreter_s'] * 1000:7.0f} ms")
-    print(f"  import service.lambda_handler {cold['import_s'] * 1000:6.0f} ms")
+    print(f"  import service.entrypoints.lambda_handler {cold['import_s'] * 1000:6.0f} ms")
     print(
         f"  vs import flask, boto3, {args.pairs} alternating fresh interpreters per container:"
         f" {cold['import_ratio']:.2f}x\n"

@@ -27,11 +27,11 @@ from typing import Any
 from moto import mock_aws
 from msgspec.structs import replace
 
-from service import rules
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.dynamodb.sizes import item_size, write_units
 from service.bootstrap import dynamodb_client
-from service.model import (
+from service.domain import rules
+from service.domain.model import (
     ExifSummary,
     Image,
     ImageStatus,
@@ -40,8 +40,7 @@ from service.model import (
     new_image_id,
     utc_now,
 )
-from service.provisioning import create_resources
-from service.rules import (
+from service.domain.rules import (
     MAX_DESCRIPTION_LENGTH,
     MAX_FILENAME_LENGTH,
     MAX_METADATA_KEY_LENGTH,
@@ -50,6 +49,7 @@ from service.rules import (
     MAX_TAG_LENGTH,
     MAX_TAGS,
 )
+from service.entrypoints.provisioning import create_resources
 from service.settings import Settings
 
 

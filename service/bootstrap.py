@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import boto3
 from botocore.config import Config
 
-from service.access import AccessPolicy
 from service.adapters.cognito_sign_in import CognitoSignIn
 from service.adapters.decode_slots import DecodeSlots
 from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
@@ -20,12 +19,13 @@ from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
 from service.adapters.s3_store import S3ImageStore
 from service.adapters.s3_uploads import S3UploadStore
-from service.cursors import CursorCodec
-from service.images import ImageService, Limits
+from service.domain.access import AccessPolicy
+from service.domain.cursors import CursorCodec
 from service.ports import TokenVerifier
-from service.sessions import SessionService
 from service.settings import Settings, SettingsError
-from service.uploads import UploadLimits, UploadService
+from service.usecases.images import ImageService, Limits
+from service.usecases.sign_in import SessionService
+from service.usecases.upload_sessions import UploadLimits, UploadService
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

@@ -10,8 +10,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.idempotency import StoredResponse
-from service.model import (
+from service.domain.idempotency import StoredResponse
+from service.domain.model import (
     Caller,
     Image,
     ImageInfo,
@@ -22,7 +22,7 @@ from service.model import (
     RenditionInfo,
     Tokens,
 )
-from service.upload_model import PresignedPost, UploadedPart, UploadSession
+from service.domain.upload_sessions import PresignedPost, UploadedPart, UploadSession
 
 
 class ImageStore(Protocol):
@@ -175,7 +175,8 @@ class ImageProcessor(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    """Records of ``Idempotency-Key`` requests, each kept for a day (see service/idempotency.py).
+    """Records of ``Idempotency-Key`` requests, each kept for a day (see
+    service/domain/idempotency.py).
     Every write is conditional, so of two requests with one key exactly one runs."""
 
     def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from service.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
+from service.domain.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
 
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
@@ -196,14 +196,15 @@ class Settings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """gunicorn's settings in the container image (``service/gunicorn_conf.py``)."""
+    """gunicorn's settings in the container image (``service/entrypoints/gunicorn_conf.py``)."""
 
     port: int = 8000
     worker_class: str = "gthread"
     workers: int = 2
     threads: int = 8
     timeout: int = 60
-    # Seconds a request body may take to arrive (service.api.body_deadline); 0: no limit.
+    # Seconds a request body may take to arrive (service.entrypoints.api.body_deadline);
+    # 0: no limit.
     body_timeout: int = 60
 
     @classmethod

@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.app import create_app
 from service.bootstrap import build_image_service
-from service.cursors import CursorCodec
-from service.images import ImageService, Limits
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.domain.cursors import CursorCodec
+from service.domain.model import ACCEPTED_CONTENT_TYPES
+from service.entrypoints.app import create_app
 from service.settings import Settings
+from service.usecases.images import ImageService, Limits
 from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
 from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START

@@ -14,7 +14,8 @@ from mpycloud.errors import MpycloudError
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
-# What the service names its pool and app client on an emulator (service/dev_identity.py).
+# What the service names its pool and app client on an emulator
+# (service/entrypoints/provisioning.py).
 EMULATOR_POOL_NAME = "mpycloud"
 EMULATOR_CLIENT_NAME = "mpycloud-web"
 EMULATOR_REGION = "us-east-1"

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from service.errors import ImageConflict, StorageRefusedInput, StorageUnavailable
+from service.domain.errors import ImageConflict, StorageRefusedInput, StorageUnavailable
 
 # DynamoDB's answers to a write whose condition no longer holds.
 _CONFLICTS = {"ConditionalCheckFailedException", "TransactionConflictException"}

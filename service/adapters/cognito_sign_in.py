@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from service.errors import SignInFailed, StorageUnavailable
-from service.model import Tokens
+from service.domain.errors import SignInFailed, StorageUnavailable
+from service.domain.model import Tokens
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from service.errors import DecoderBusy
+from service.domain.errors import DecoderBusy
 
 
 class DecodeSlots:

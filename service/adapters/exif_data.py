@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from service.model import ExifSummary, GeoPoint
+from service.domain.model import ExifSummary, GeoPoint
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825

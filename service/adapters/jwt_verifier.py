@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from service import rules
-from service.errors import InvalidInput, InvalidToken, StorageUnavailable
-from service.model import Caller
+from service.domain import rules
+from service.domain.errors import InvalidInput, InvalidToken, StorageUnavailable
+from service.domain.model import Caller
 
 if TYPE_CHECKING:
     from jwt import PyJWK, PyJWKClient

@@ -29,13 +29,13 @@ from PIL.JpegImagePlugin import JpegImageFile
 
 from service.adapters import exif_data, pillow_renditions
 from service.adapters.decode_slots import DecodeSlots
-from service.errors import (
+from service.domain.errors import (
     ImageServiceError,
     ImageTooLarge,
     InvalidImage,
     UnsupportedImage,
 )
-from service.model import ImageInfo, Placeholder, Rendition
+from service.domain.model import ImageInfo, Placeholder, Rendition
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.

@@ -11,7 +11,7 @@ import io
 import blurhash
 from PIL import Image, ImageCms, ImageOps, features
 
-from service.model import CONTENT_TYPE_BY_RENDITION_FORMAT, Placeholder, Rendition
+from service.domain.model import CONTENT_TYPE_BY_RENDITION_FORMAT, Placeholder, Rendition
 
 PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 QUALITY = {"jpeg": 85, "webp": 80, "avif": 60}

@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from service import rules
 from service.adapters.aws_errors import translate_errors
+from service.domain import rules
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

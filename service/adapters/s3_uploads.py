@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
-from service.errors import UploadIncomplete
-from service.upload_model import PresignedPost, UploadedPart
+from service.domain.errors import UploadIncomplete
+from service.domain.upload_sessions import PresignedPost, UploadedPart
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -12,7 +12,7 @@ from mpycloud.downloads import filename_from
 from mpycloud.files import sniff_content_type, walk
 from mpycloud.signin import SignInFailed, emulator_sign_in, is_emulator
 from mpycloud.tokens import expires_soon, token_claims, token_subject
-from service import dev_identity
+from service.entrypoints import provisioning as dev_identity
 from service.settings import LAMBDA_MAX_REQUEST_BODY
 from tests.client.files import PNG_SIGNATURE
 from tests.client.tokens import fake_jwt

@@ -168,7 +168,7 @@ def test_upload_over_the_lambda_payload_limit_is_413(lambda_runtime: Any) -> Non
 def test_logs_are_json_lines(lambda_runtime: Any) -> None:
     """Importing the handler module configures JSON-lines logging on stdout."""
     script = (
-        "import logging, service.lambda_handler; "
+        "import logging, service.entrypoints.lambda_handler; "
         "logging.getLogger('service.probe').warning('probe %s', 42)"
     )
     result = lambda_runtime.container.exec(["python", "-c", script])

@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 
 from service.adapters.cognito_sign_in import WRONG_CREDENTIALS, CognitoSignIn
-from service.dev_identity import UserPool, ensure_user_pool
-from service.errors import SignInFailed, StorageUnavailable
+from service.domain.errors import SignInFailed, StorageUnavailable
+from service.entrypoints.provisioning import UserPool, ensure_user_pool
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

@@ -20,10 +20,14 @@ from msgspec import structs
 
 from service.adapters.dynamodb import items
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.cursors import CursorCodec
-from service.errors import ImageConflict, ImageNotFound, PreconditionFailed, StorageUnavailable
-from service.images import ImageService, Limits
-from service.model import (
+from service.domain.cursors import CursorCodec
+from service.domain.errors import (
+    ImageConflict,
+    ImageNotFound,
+    PreconditionFailed,
+    StorageUnavailable,
+)
+from service.domain.model import (
     ACCEPTED_CONTENT_TYPES,
     ORIGINALS_PREFIX,
     Caller,
@@ -37,6 +41,7 @@ from service.model import (
     utc_now,
 )
 from service.ports import ImageRepository, ImageStore
+from service.usecases.images import ImageService, Limits
 from tests.support.images import jpeg
 
 ALICE = Caller(user_id="alice")

@@ -17,12 +17,12 @@ from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.adapters.s3_store import S3ImageStore
 from service.bootstrap import dynamodb_client, s3_client
-from service.cursors import CursorCodec
-from service.errors import DuplicateImage
-from service.images import ImageService, Limits, Published
-from service.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, NewImage, utc_now
+from service.domain.cursors import CursorCodec
+from service.domain.errors import DuplicateImage
+from service.domain.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings
+from service.usecases.images import ImageService, Limits, Published
 from tests.support.fakes import InMemoryImageStore
 from tests.support.images import jpeg, make_image
 

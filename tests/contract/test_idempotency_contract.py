@@ -8,8 +8,8 @@ import pytest
 
 from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
 from service.bootstrap import dynamodb_client
-from service.errors import IdempotencyKeyReused, ImageConflict, RequestInProgress
-from service.idempotency import IN_PROGRESS_SECONDS, RETENTION_SECONDS, StoredResponse
+from service.domain.errors import IdempotencyKeyReused, ImageConflict, RequestInProgress
+from service.domain.idempotency import IN_PROGRESS_SECONDS, RETENTION_SECONDS, StoredResponse
 from service.ports import IdempotencyStore
 from service.settings import Settings
 from tests.support.fakes import InMemoryIdempotencyStore

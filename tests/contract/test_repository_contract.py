@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from msgspec.structs import replace
 
-from service.errors import ImageConflict
-from service.model import (
+from service.domain.errors import ImageConflict
+from service.domain.model import (
     ExifSummary,
     GeoPoint,
     Image,
@@ -18,8 +18,8 @@ from service.model import (
     MetadataValue,
     RenditionInfo,
 )
+from service.domain.rules import MAX_TAGS
 from service.ports import ImageRepository
-from service.rules import MAX_TAGS
 from tests.support.images import START, add_ready, make_image
 
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from service.errors import StorageUnavailable
-from service.model import (
+from service.domain.errors import StorageUnavailable
+from service.domain.model import (
     RENDITIONS_PREFIX,
     new_image_id,
     object_key,

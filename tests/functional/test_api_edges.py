@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
-from service.app import create_app
-from service.idempotency import StoredResponse
+from service.domain.idempotency import StoredResponse
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.aws import small_settings
 from tests.support.forms import upload_form
@@ -28,7 +28,7 @@ def test_an_unexpected_error_is_a_500_in_the_one_shape_without_its_details(
 
     monkeypatch.setattr(app.extensions["image_service"], "search", broken)
 
-    with caplog.at_level(logging.ERROR, logger="service.api.errors"):
+    with caplog.at_level(logging.ERROR, logger="service.entrypoints.api.errors"):
         response = app.test_client().get("/images?user_id=user123")
 
     assert response.status_code == 500
@@ -82,7 +82,7 @@ def test_an_upload_is_answered_even_when_its_answer_cannot_be_kept(
         )
         return response.status_code, response.get_json()["image_id"]
 
-    with caplog.at_level(logging.WARNING, logger="service.api.idempotency"):
+    with caplog.at_level(logging.WARNING, logger="service.entrypoints.api.idempotency"):
         first = upload()
     # The retry runs again (no answer was kept) and DEDUPE answers the same image.
     retried = upload()

@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate as validate_openapi
 from PIL import Image
 
-from service.app import create_app
-from service.model import object_key
+from service.domain.model import object_key
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form

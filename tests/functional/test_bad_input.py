@@ -24,9 +24,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from service.adapters.dynamodb import keys
-from service.app import create_app
-from service.model import ORIGINALS_PREFIX, is_image_id
-from service.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES
+from service.domain.model import ORIGINALS_PREFIX, is_image_id
+from service.domain.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form

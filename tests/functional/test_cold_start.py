@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Flask
 
-from service.app import create_app
 from service.bootstrap import LazyClient
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.concurrency import all_at_once
 
@@ -77,8 +77,9 @@ def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
 
 
 # Pillow, BlurHash, PyJWT and cryptography wait for a request that reads image bytes or carries
-# a token; flask-wtf and WTForms for the gallery's first form (service/web/security.py); python-ulid
-# for the first id made or read (service/model.py).
+# a token; flask-wtf and WTForms for the gallery's first form
+# (service/entrypoints/web/security.py); python-ulid
+# for the first id made or read (service/domain/model.py).
 DEFERRED_LIBRARIES = ("PIL", "blurhash", "jwt", "cryptography", "flask_wtf", "wtforms", "ulid")
 
 
@@ -92,7 +93,7 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
         "Rule._compile_builder = lambda *args: builders.append(args) or compile_builder(*args)\n"
         "collections = []\n"
         "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info))\n"
-        "import service.lambda_handler as handler\n"
+        "import service.entrypoints.lambda_handler as handler\n"
         "during_import = len(collections)\n"
         "from marshmallow.validate import Email\n"
         "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
@@ -128,15 +129,15 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
 
     found = json.loads(done.stdout.splitlines()[-1])
     assert (found["clients"], found["spec"]) == (0, False)
-    # URL builders: only the two of Flask's own /static rule (service/api/url_rules.py).
+    # URL builders: only the two of Flask's own /static rule (service/entrypoints/api/url_rules.py).
     assert found["builders"] == 2
-    assert found["email_pattern"] is False  # service/api/deferred_patterns.py
+    assert found["email_pattern"] is False  # service/entrypoints/api/deferred_patterns.py
     # Only requests that read image bytes or carry a token load these.
     assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])
     # Python writes and compiles a dataclass's methods as it is defined (about 0.7 ms each in the
     # image): the records are msgspec Structs, and only the settings stay dataclasses.
     # No collection while the app is made; afterwards collection resumes, start-up frozen
-    # (service/start_up.py).
+    # (service/entrypoints/start_up.py).
     assert (found["collections"], found["collecting"]) == (0, True)
     assert found["frozen"] > 10_000
     assert found["dataclasses"] == [

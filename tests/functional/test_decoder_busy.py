@@ -13,7 +13,7 @@ from PIL import Image
 from werkzeug.test import TestResponse
 
 from service.adapters.decode_slots import DecodeSlots
-from service.errors import DecoderBusy
+from service.domain.errors import DecoderBusy
 
 
 def photo() -> bytes:

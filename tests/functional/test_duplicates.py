@@ -10,7 +10,7 @@ import boto3
 import pytest
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from service.entrypoints.app import create_app
 from tests.functional.test_upload_sessions import post_form, start
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.adapters.cognito_sign_in import CognitoSignIn
-from service.app import create_app
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.gallery import KEYS, csrf_of, get, post, published, sign_in
@@ -159,7 +159,10 @@ class TestWithoutCursorSecretOrSignIn:
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         settings: Settings = small_settings(cursor_secret=None)
-        with moto_environment(settings), caplog.at_level(logging.WARNING, logger="service.app"):
+        with (
+            moto_environment(settings),
+            caplog.at_level(logging.WARNING, logger="service.entrypoints.app"),
+        ):
             app = create_app(settings)
             client = app.test_client()
             image_id = published(app, "user123")

@@ -1,5 +1,6 @@
 """The gallery under Lambda: API Gateway HTTP API events (payload 2.0) on a named stage, through
-the handler ``service.lambda_handler`` builds. Links, cookies and redirects carry the stage."""
+the handler ``service.entrypoints.lambda_handler`` builds. Links, cookies and redirects carry
+the stage."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from service.api.stage import make_handler
-from service.app import create_app
+from service.entrypoints.api.stage import make_handler
+from service.entrypoints.app import create_app
 from tests.support.apigw_events import API_HOST, body_bytes, header, http_api_event
 from tests.support.aws import moto_environment, small_settings
 from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer, verifier_for

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.gallery import (
     KEYS,

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
-from service.app import create_app
-from service.idempotency import RETENTION_SECONDS
+from service.domain.idempotency import RETENTION_SECONDS
+from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.functional.test_sign_in import ISSUER_KEYS, bearer, jwt_settings
 from tests.functional.test_upload_sessions import post_form

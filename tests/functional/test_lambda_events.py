@@ -1,7 +1,8 @@
 """The Lambda handler on real-shaped events, in-process: API Gateway REST (payload 1.0), HTTP
 API (payload 2.0) and ALB, against moto's in-process S3 + DynamoDB.
 
-The handler is built as ``service.lambda_handler`` builds it (``service.api.stage.make_handler``
+The handler is built as ``service.entrypoints.lambda_handler`` builds it
+(``service.entrypoints.api.stage.make_handler``
 around ``create_app``); one test imports that module itself.
 """
 
@@ -18,9 +19,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.api.stage import make_handler, stage_prefix
-from service.app import create_app
-from service.log import RequestIdFilter
+from service.entrypoints.api.stage import make_handler, stage_prefix
+from service.entrypoints.app import create_app
+from service.entrypoints.log import RequestIdFilter
 from service.settings import Settings
 from tests.support.apigw_events import (
     alb_event,
@@ -204,16 +205,17 @@ def test_upload_over_the_lambda_limit_is_413_naming_the_limit(aws: Settings) -> 
 def test_lambda_handler_module(
     aws: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``service.lambda_handler`` wires settings, JSON logging and the app from the env."""
+    """``service.entrypoints.lambda_handler`` wires settings, JSON logging and the app from
+    the env."""
     monkeypatch.setenv("S3_BUCKET_NAME", aws.s3_bucket_name)
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
     assert aws.cursor_secret is not None
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret)
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.setenv("AUTH_MODE", "none")
-    monkeypatch.delitem(sys.modules, "service.lambda_handler", raising=False)
-    module = importlib.import_module("service.lambda_handler")
-    monkeypatch.delitem(sys.modules, "service.lambda_handler")
+    monkeypatch.delitem(sys.modules, "service.entrypoints.lambda_handler", raising=False)
+    module = importlib.import_module("service.entrypoints.lambda_handler")
+    monkeypatch.delitem(sys.modules, "service.entrypoints.lambda_handler")
 
     assert module.settings.max_request_body == 4_500_000
     created = module.handler(upload_event("rest"), None)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from service import rules
-from service.app import create_app
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.domain import rules
+from service.domain.model import ACCEPTED_CONTENT_TYPES
+from service.entrypoints.app import create_app
 from tests.support.aws import moto_environment, small_settings
 from tests.support.openapi_limits import longest_listing_query, parameters, validator
 

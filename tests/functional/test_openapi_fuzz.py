@@ -51,12 +51,12 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.transport.serialization import Binary
 from werkzeug.serving import make_server
 
-from service import emulator
-from service.api.auth import BEARER_SCHEME
-from service.app import create_app
-from service.idempotency import HEADER as IDEMPOTENCY_HEADER
-from service.idempotency import KEY_PATTERN
-from service.rules import MAX_JSON_BODY_BYTES, MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
+from devtools import emulator
+from service.domain.idempotency import HEADER as IDEMPOTENCY_HEADER
+from service.domain.idempotency import KEY_PATTERN
+from service.domain.rules import MAX_JSON_BODY_BYTES, MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
+from service.entrypoints.api.auth import BEARER_SCHEME
+from service.entrypoints.app import create_app
 from tests.support.aws import moto_environment, small_settings
 from tests.support.images import encode, jpeg, png
 from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, verifier_for
@@ -324,7 +324,7 @@ class RequestCounter:
 def journaled_transactions() -> Iterator[None]:
     """moto backs a table up before a transaction by deep-copying it once per item of the
     transaction: hundreds of uploads, changes and deletes made that quadratic. The embedded
-    emulator's transaction (service/emulator.py), which journals the items it changes, instead."""
+    emulator's transaction (devtools/emulator.py), which journals the items it changes, instead."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DynamoDBBackend, "transact_write_items", emulator.transact_write_items)
         yield

@@ -28,7 +28,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.bootstrap import dynamodb_client
-from service.model import Image
+from service.domain.model import Image
 from service.settings import Settings
 from tests.support import amplification
 from tests.support.amplification import Catalogue, OneQueryPerPage, Recorder

@@ -13,7 +13,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from service.entrypoints.app import create_app
 from tests.support.aws import moto_environment, small_settings
 from tests.support.images import has_gps, jpeg, png, scan_data, sideways_jpeg
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, url_for
 from werkzeug.routing import Map, Rule
 
-from service.api.url_rules import LazyBuilderRule
+from service.entrypoints.api.url_rules import LazyBuilderRule
 
 IMAGE_ID = "01KMZ3NDEKTSV4RRFFQ69G5FAV"
 # A value for each variable a rule of the app may take: the image ids pass their converter.

@@ -14,11 +14,11 @@ import boto3
 import pytest
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.api.auth import UNRESTRICTED
-from service.app import create_app
 from service.bootstrap import build_image_service, build_sessions, dynamodb_client
-from service.model import NewImage
-from service.provisioning import create_resources
+from service.domain.model import NewImage
+from service.entrypoints.api.auth import UNRESTRICTED
+from service.entrypoints.app import create_app
+from service.entrypoints.provisioning import create_resources
 from service.settings import Settings, SettingsError
 from tests.support.aws import small_settings
 from tests.support.forms import upload_form
@@ -30,15 +30,16 @@ PUBLIC_S3 = "http://localhost:4566"
 
 
 def lambda_module(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``service.lambda_handler`` imported as Lambda imports it, with the test's resources."""
+    """``service.entrypoints.lambda_handler`` imported as Lambda imports it, with the test's
+    resources."""
     monkeypatch.setenv("S3_BUCKET_NAME", aws.s3_bucket_name)
     monkeypatch.setenv("DYNAMODB_TABLE_NAME", aws.dynamodb_table_name)
     monkeypatch.setenv("CURSOR_SECRET", aws.cursor_secret or "")
     monkeypatch.setenv("AUTH_MODE", "none")
     monkeypatch.setenv("DEDUPE", "off")
-    monkeypatch.delitem(sys.modules, "service.lambda_handler", raising=False)
-    module = importlib.import_module("service.lambda_handler")
-    monkeypatch.delitem(sys.modules, "service.lambda_handler")
+    monkeypatch.delitem(sys.modules, "service.entrypoints.lambda_handler", raising=False)
+    module = importlib.import_module("service.entrypoints.lambda_handler")
+    monkeypatch.delitem(sys.modules, "service.entrypoints.lambda_handler")
     return module
 
 

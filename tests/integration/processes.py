@@ -18,6 +18,8 @@ from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# Commands of the dev tools (python -m devtools), which the image does not hold.
+DEV_COMMANDS = frozenset({"dev-token", "run-local"})
 
 
 def coverage_env() -> dict[str, str]:
@@ -56,8 +58,9 @@ class Stack:
     log: Path
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        package = "devtools" if args[0] in DEV_COMMANDS else "service"
         return subprocess.run(
-            [sys.executable, "-m", "service", *args],
+            [sys.executable, "-m", package, *args],
             env={**self.env, **env},
             cwd=ROOT,
             capture_output=True,
@@ -95,7 +98,12 @@ def gunicorn_serving(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
     from its first answer to /health until the block ends."""
     with stack.log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "python:service.entrypoints.gunicorn_conf",
+                "service.entrypoints.wsgi:app",
+            ],
             env=stack.env,
             cwd=ROOT,
             stdout=sink,
@@ -124,7 +132,7 @@ def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
             [
                 sys.executable,
                 "-m",
-                "service",
+                "devtools",
                 "run-local",
                 "--port",
                 str(port),

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from service.__main__ import main
+from devtools.dev_tokens import dev_token
+from devtools.run_local import free_port, start_emulator
 from service.bootstrap import build_token_verifier, cognito_client
-from service.dev_identity import dev_token
-from service.local import free_port, start_emulator
-from service.model import Caller
-from service.provisioning import create_user_pool
+from service.domain.model import Caller
+from service.entrypoints.cli import main
+from service.entrypoints.provisioning import create_user_pool
 from service.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -18,9 +18,9 @@ import requests
 from msgspec.structs import replace
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.api.auth import UNRESTRICTED
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
-from service.model import ImageStatus, NewImage, new_image_id, utc_now
+from service.domain.model import ImageStatus, NewImage, new_image_id, utc_now
+from service.entrypoints.api.auth import UNRESTRICTED
 from service.settings import Settings
 from tests.integration.processes import (
     BIN,
@@ -178,7 +178,7 @@ def test_the_original_curl_examples_work_against_make_run(run_local: str, tmp_pa
 
 def dev_token(run: LocalRun, user: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "service", "dev-token", user],
+        [sys.executable, "-m", "devtools", "dev-token", user],
         env={
             "PATH": "/usr/bin:/bin",
             "PYTHONPATH": str(ROOT),
@@ -274,7 +274,7 @@ def test_make_load_says_how_to_sign_in_when_it_cannot(signed_in_run: LocalRun) -
 
 def test_dev_token_refuses_anything_but_an_emulator() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "service", "dev-token", "user123"],
+        [sys.executable, "-m", "devtools", "dev-token", "user123"],
         env={
             "PATH": "/usr/bin:/bin",
             "PYTHONPATH": str(ROOT),
@@ -291,7 +291,12 @@ def test_dev_token_refuses_anything_but_an_emulator() -> None:
 
 def test_gunicorn_refuses_to_start_with_a_bad_worker_count() -> None:
     started = subprocess.run(
-        [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "python:service.entrypoints.gunicorn_conf",
+            "service.entrypoints.wsgi:app",
+        ],
         env={"PATH": str(BIN), "PYTHONPATH": str(ROOT), "GUNICORN_WORKERS": "lots"},
         cwd=ROOT,
         capture_output=True,

@@ -28,10 +28,9 @@ from PIL import Image as PILImage
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.s3_store import S3ImageStore
-from service.cursors import CursorCodec
-from service.errors import InvalidImage
-from service.images import ImageService, Limits
-from service.model import (
+from service.domain.cursors import CursorCodec
+from service.domain.errors import InvalidImage
+from service.domain.model import (
     ACCEPTED_CONTENT_TYPES,
     Caller,
     ImageInfo,
@@ -40,6 +39,7 @@ from service.model import (
     Rendition,
 )
 from service.settings import Settings
+from service.usecases.images import ImageService, Limits
 from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
 from tests.support import decode_bombs
 

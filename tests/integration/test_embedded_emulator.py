@@ -1,4 +1,4 @@
-"""The embedded emulator of ``make run`` (``python -m service.emulator``) under concurrent writers.
+"""The embedded emulator of ``make run`` (``python -m devtools.emulator``) under concurrent writers.
 
 Small counts: the 10,000-image run is ``make bench-embedded``.
 """
@@ -46,7 +46,7 @@ def _child_env() -> dict[str, str]:
 def emulator() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.emulator", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "devtools.emulator", "-H", "127.0.0.1", "-p", str(port)],
         cwd=ROOT,
         env=_child_env(),
         stdout=subprocess.DEVNULL,

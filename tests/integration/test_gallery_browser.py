@@ -24,7 +24,7 @@ import requests
 from PIL import Image as PILImage
 from playwright.sync_api import Page, expect, sync_playwright
 
-from service.dev_identity import DEV_PASSWORD
+from devtools.dev_tokens import DEV_PASSWORD
 from tests.integration.processes import ROOT, Stack, gunicorn_serving, gunicorn_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -12,7 +12,7 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
-from service.rules import MAX_REQUEST_LINE
+from service.domain.rules import MAX_REQUEST_LINE
 from tests.integration.processes import Stack
 from tests.support.images import encode, jpeg, png, png_declaring
 from tests.support.openapi_limits import longest_listing_query, parameters

@@ -48,7 +48,12 @@ def gunicorn() -> Iterator[int]:
         **{k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")},
     }
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf", "service.wsgi:app"],
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "python:service.entrypoints.gunicorn_conf",
+            "service.entrypoints.wsgi:app",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from service.provisioning import create_resources
+from service.entrypoints.provisioning import create_resources
 from service.settings import Settings
 
 

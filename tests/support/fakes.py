@@ -14,8 +14,13 @@ from urllib.parse import quote
 from msgspec.structs import replace
 from ulid import ULID
 
-from service.errors import DuplicateImage, ImageConflict, StorageUnavailable, UploadIncomplete
-from service.idempotency import (
+from service.domain.errors import (
+    DuplicateImage,
+    ImageConflict,
+    StorageUnavailable,
+    UploadIncomplete,
+)
+from service.domain.idempotency import (
     IN_PROGRESS_SECONDS,
     RETENTION_SECONDS,
     Record,
@@ -23,7 +28,7 @@ from service.idempotency import (
     StoredResponse,
     answer,
 )
-from service.model import (
+from service.domain.model import (
     Image,
     ImageQuery,
     ImageStatus,
@@ -31,7 +36,7 @@ from service.model import (
     RenditionInfo,
     id_time_bounds,
 )
-from service.upload_model import PresignedPost, SessionStatus, UploadedPart, UploadSession
+from service.domain.upload_sessions import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
 
 @dataclass

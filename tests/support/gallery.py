@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.app import create_app
-from service.images import ImageService
-from service.model import Caller, NewImage
+from service.domain.model import Caller, NewImage
+from service.entrypoints.app import create_app
 from service.settings import Settings
+from service.usecases.images import ImageService
 from tests.support.aws import small_settings
 from tests.support.images import jpeg
 from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssuer, verifier_for

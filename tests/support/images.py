@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image as PILImage
 
-from service.model import Image, ImageStatus, new_image_id
+from service.domain.model import Image, ImageStatus, new_image_id
 from service.ports import ImageRepository
 
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWKSet
 
 from service.adapters.jwt_verifier import JwtVerifier
-from service.errors import SignInFailed
-from service.model import Tokens
+from service.domain.errors import SignInFailed
+from service.domain.model import Tokens
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 CLIENT_ID = "test-app-client"

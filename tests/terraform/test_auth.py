@@ -3,7 +3,8 @@
 The HTTP API's JWT authorizer and the service trust the same issuer and app client; every
 route but the ones the service serves to anyone needs a token (reads too, unless public_read);
 and Terraform never turns the service's own token verification off. The service's routes come
-from its Flask URL map and its public blueprints (service/api/auth.py), not from a copy here.
+from its Flask URL map and its public blueprints (service/entrypoints/api/auth.py), not from a
+copy here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.api.auth import COOKIE_BLUEPRINTS, PUBLIC_BLUEPRINTS
-from service.app import create_app
-from service.cursors import CursorCodec
-from service.images import ImageService, Limits
+from service.domain.cursors import CursorCodec
+from service.entrypoints.api.auth import COOKIE_BLUEPRINTS, PUBLIC_BLUEPRINTS
+from service.entrypoints.app import create_app
 from service.settings import Settings
+from service.usecases.images import ImageService, Limits
 from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
@@ -245,7 +246,7 @@ def http_api_routes(terraform: Any) -> list[Route]:
 class Operation:
     method: str
     path: str  # with a sample value for each path parameter
-    public: bool  # served to anyone (service/api/auth.py)
+    public: bool  # served to anyone (service/entrypoints/api/auth.py)
     read: bool  # a read of images, open to anonymous callers with PUBLIC_READ
     cookie: bool = False  # the gallery: the service checks its session cookie itself
 

@@ -15,7 +15,7 @@ import pytest
 
 from service.adapters.dynamodb.table import SWEEP_INDEX, TTL_ATTRIBUTE, table_definition
 from service.bootstrap import build_token_verifier
-from service.provisioning import GALLERY_UPLOAD_EXPOSED_HEADERS, GALLERY_UPLOAD_METHODS
+from service.entrypoints.provisioning import GALLERY_UPLOAD_EXPOSED_HEADERS, GALLERY_UPLOAD_METHODS
 from service.settings import Settings, SettingsError
 
 SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
@@ -130,7 +130,8 @@ def test_the_bucket_lets_the_deployed_gallery_pages_upload_and_no_other_page(
     terraform: Any,
 ) -> None:
     """The gallery sends upload bytes to S3 from the page: the bucket's CORS rule allows what
-    the emulators' rule allows (service/provisioning.py), from each deployed mode's origin."""
+    the emulators' rule allows (service/entrypoints/provisioning.py), from each deployed mode's
+    origin."""
     cors = terraform.root.resource("aws_s3_bucket_cors_configuration", "gallery_uploads")
     (rule,) = cors["cors_rule"]
     assert tuple(rule["allowed_methods"]) == GALLERY_UPLOAD_METHODS

@@ -11,8 +11,8 @@ import botocore
 import botocore.session
 import pytest
 
-from service.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
-from service.upload_model import INCOMING_PREFIX
+from service.domain.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
+from service.domain.upload_sessions import INCOMING_PREFIX
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {

@@ -1,12 +1,12 @@
-"""Who may do what (service.access), decided from the caller and the image alone."""
+"""Who may do what (service.domain.access), decided from the caller and the image alone."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.access import AccessPolicy
-from service.errors import Forbidden, InvalidInput, NotAuthenticated
-from service.model import Caller
+from service.domain.access import AccessPolicy
+from service.domain.errors import Forbidden, InvalidInput, NotAuthenticated
+from service.domain.model import Caller
 from tests.support.images import make_image
 
 ALICE = Caller("alice")

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 from service.adapters.aws_errors import translate_errors
-from service.errors import (
+from service.domain.errors import (
     ImageConflict,
     ImageServiceError,
     StorageRefusedInput,

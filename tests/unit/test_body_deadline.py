@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import RequestTimeout
 
-from service.api.body_deadline import BodyDeadline
+from service.entrypoints.api.body_deadline import BodyDeadline
 from service.settings import ServerSettings, SettingsError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import RequestTimeout
 
-from service.api.body_deadline import BodyDeadline, DeadlineInput
+from service.entrypoints.api.body_deadline import BodyDeadline, DeadlineInput
 
 LINES = [b"--boundary\r\n", b'Content-Disposition: form-data; name="a"\r\n', b"\r\n", b"1\r\n"]
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from service.cursors import CURSOR_MAX_AGE_SECONDS, CursorCodec
-from service.errors import InvalidCursor
-from service.model import ImageQuery
+from service.domain.cursors import CURSOR_MAX_AGE_SECONDS, CursorCodec
+from service.domain.errors import InvalidCursor
+from service.domain.model import ImageQuery
 
 SECRET = "unit-test-cursor-secret-0123456789"
 POSITION = {"day": "2026-11-05", "after": "01JC0000000000000000000000"}

@@ -19,8 +19,8 @@ from service.adapters.pillow_processor import (
     return_freed_memory,
     webp_bitstream,
 )
-from service.errors import DecoderBusy, ImageTooLarge, InvalidImage, UnsupportedImage
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.domain.errors import DecoderBusy, ImageTooLarge, InvalidImage, UnsupportedImage
+from service.domain.model import ACCEPTED_CONTENT_TYPES
 from tests.support import decode_bombs
 
 MiB = 1024 * 1024

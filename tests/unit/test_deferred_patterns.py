@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from marshmallow import ValidationError, validate
 
-from service.api.api_schema import ApiSchema
-from service.api.deferred_patterns import SLOW_RANGE, DeferredPattern
-from service.api.schemas import ImageSchema
+from service.entrypoints.api.api_schema import ApiSchema
+from service.entrypoints.api.deferred_patterns import SLOW_RANGE, DeferredPattern
+from service.entrypoints.api.schemas import ImageSchema
 from tests.support.concurrency import all_at_once
 
 ADDRESSES = (
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, re
 compile_before = re.compile
-import service.api
+import service.entrypoints.api
 from marshmallow import validate
 domain, user = validate.Email.DOMAIN_REGEX, validate.Email.USER_REGEX
 print(json.dumps({

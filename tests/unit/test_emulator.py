@@ -1,4 +1,4 @@
-"""The corrections of the embedded emulator (``service.emulator``), on moto's own backend."""
+"""The corrections of the embedded emulator (``devtools.emulator``), on moto's own backend."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 
-from service.emulator import IdempotencyTokens, Serialised, transact_write_items
+from devtools.emulator import IdempotencyTokens, Serialised, transact_write_items
 from tests.support.aws import create_moto_table
 
 TABLE = "t"

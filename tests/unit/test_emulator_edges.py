@@ -1,4 +1,4 @@
-"""The embedded emulator's transactions (``service.emulator``) at DynamoDB's edges: requests it
+"""The embedded emulator's transactions (``devtools.emulator``) at DynamoDB's edges: requests it
 must refuse whole, condition checks, the old item returned on a failed condition, and tables
 with a hash key only."""
 
@@ -15,7 +15,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 
-from service.emulator import transact_write_items
+from devtools.emulator import transact_write_items
 from tests.support.aws import create_moto_table
 
 TABLE = "t"

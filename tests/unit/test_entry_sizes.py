@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from msgspec.structs import replace
 
-from service import rules
 from service.adapters.dynamodb import items
 from service.adapters.dynamodb.sizes import KB, item_size
-from service.model import Image, ImageStatus
+from service.domain import rules
+from service.domain.model import Image, ImageStatus
 from tests.support.images import make_image
 
 TRANSACTION_LIMIT = 4 * KB * KB  # DynamoDB's, over every item of one TransactWriteItems

@@ -14,8 +14,8 @@ from PIL.TiffImagePlugin import IFDRational
 
 from service.adapters import exif_data
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.errors import InvalidImage
-from service.model import ImageInfo
+from service.domain.errors import InvalidImage
+from service.domain.model import ImageInfo
 from tests.support.images import has_gps, scan_data
 
 EVERY_TYPE = ("image/jpeg", "image/png", "image/gif", "image/webp")

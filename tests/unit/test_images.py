@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from msgspec.structs import replace
 
-from service.errors import (
+from service.domain.errors import (
     ImageConflict,
     ImageNotFound,
     ImageTooLarge,
@@ -27,8 +27,7 @@ from service.errors import (
     StorageUnavailable,
     UnsupportedImage,
 )
-from service.images import WRITE_ATTEMPTS, ImageService, Limits
-from service.model import (
+from service.domain.model import (
     Caller,
     Image,
     ImageChanges,
@@ -39,6 +38,7 @@ from service.model import (
     new_image_id,
     object_key,
 )
+from service.usecases.images import WRITE_ATTEMPTS, ImageService, Limits
 from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START, encode, jpeg, make_image, png, png_declaring
 
@@ -288,7 +288,7 @@ def test_failed_clean_up_leaves_a_tombstone_invisible_for_sweep(
     monkeypatch.setattr(fake_store, "delete", failing(StorageUnavailable("delete")))
     # WHEN an image is uploaded, THEN the caller gets the first error, a warning is logged
     with (
-        caplog.at_level(logging.WARNING, logger="service.images"),
+        caplog.at_level(logging.WARNING, logger="service.usecases.images"),
         pytest.raises(StorageUnavailable, match="publish"),
     ):
         upload(fake_service)

@@ -13,8 +13,8 @@ import jwt
 import pytest
 
 from service.adapters.jwt_verifier import REFETCH_INTERVAL_SECONDS, JwtVerifier
-from service.errors import InvalidToken
-from service.model import Caller
+from service.domain.errors import InvalidToken
+from service.domain.model import Caller
 from tests.support.tokens import TokenIssuer, verifier_for
 
 

@@ -8,8 +8,8 @@ import pytest
 from jwt import PyJWKClient, PyJWKSet
 
 from service.adapters.jwt_verifier import REFETCH_INTERVAL_SECONDS, JwtVerifier
-from service.errors import InvalidToken, StorageUnavailable
-from service.model import Caller
+from service.domain.errors import InvalidToken, StorageUnavailable
+from service.domain.model import Caller
 from tests.support.ports import free_port
 from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, served_jwks
 

@@ -15,7 +15,7 @@ from service.adapters.pillow_processor import (
     set_process_limits,
     webp_bitstream,
 )
-from service.errors import ImageTooLarge, InvalidImage
+from service.domain.errors import ImageTooLarge, InvalidImage
 from tests.support.images import animated, jpeg, png, png_declaring
 
 MAX_PIXELS = 1_000_000

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.errors import ImageTooLarge, InvalidImage
+from service.domain.errors import ImageTooLarge, InvalidImage
 from tests.support.images import animated, encode, jpeg, png, png_declaring
 
 MAX_PIXELS = 4_000_000

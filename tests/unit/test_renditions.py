@@ -10,15 +10,14 @@ import pytest
 from msgspec.structs import asdict, replace
 from PIL import Image as PILImage
 
-from service.errors import (
+from service.domain.errors import (
     ImageConflict,
     ImageNotFound,
     InvalidInput,
     MalformedImageId,
     StorageUnavailable,
 )
-from service.images import ImageService, Limits
-from service.model import (
+from service.domain.model import (
     Caller,
     GeoPoint,
     Image,
@@ -29,6 +28,7 @@ from service.model import (
     rendition_key,
     rendition_prefix,
 )
+from service.usecases.images import ImageService, Limits
 from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START, has_gps, jpeg, scan_data, sideways_jpeg
 

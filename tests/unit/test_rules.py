@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from service import rules
-from service.errors import InvalidInput
+from service.domain import rules
+from service.domain.errors import InvalidInput
 
 
 @pytest.mark.parametrize("value", ["user123", "a", "x" * 128, "first.last@example.com", "A_b-c"])

@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 
 from service.adapters.s3_store import S3ImageStore
 from service.adapters.s3_uploads import S3UploadStore
-from service.errors import StorageUnavailable, UploadIncomplete
+from service.domain.errors import StorageUnavailable, UploadIncomplete
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

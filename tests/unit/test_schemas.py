@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 from msgspec.structs import replace
 from werkzeug.datastructures import FileStorage
 
-from service.api.schemas import (
+from service.domain.model import GeoPoint, ImageStatus, RenditionInfo
+from service.entrypoints.api.schemas import (
     ImageChangesSchema,
     ImageListSchema,
     ImageQuerySchema,
@@ -20,8 +21,7 @@ from service.api.schemas import (
     TagList,
     UploadSchema,
 )
-from service.api.shown import ShownImage
-from service.model import GeoPoint, ImageStatus, RenditionInfo
+from service.entrypoints.api.shown import ShownImage
 from tests.support.images import make_image
 
 TAGS = TagList(max_tags=20)

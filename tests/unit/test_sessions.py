@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import InvalidInput, InvalidToken, SignInFailed
-from service.model import Tokens
-from service.sessions import MAX_PASSWORD_LENGTH, SessionService
+from service.domain.errors import InvalidInput, InvalidToken, SignInFailed
+from service.domain.model import Tokens
+from service.usecases.sign_in import MAX_PASSWORD_LENGTH, SessionService
 from tests.support.tokens import IssuerCredentials, TokenIssuer, verifier_for
 
 KEYS = TokenIssuer()

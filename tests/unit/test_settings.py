@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.model import ACCEPTED_CONTENT_TYPES
+from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.settings import (
     LAMBDA_MAX_REQUEST_BODY,
     ServerSettings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.model import DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
+from service.domain.model import DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
 from service.settings import Settings, SettingsError
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.start_up import collector_paused
+from service.entrypoints.start_up import collector_paused
 
 
 @pytest.fixture(autouse=True)

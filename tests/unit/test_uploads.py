@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.cursors import CursorCodec
-from service.errors import (
+from service.domain.cursors import CursorCodec
+from service.domain.errors import (
     ImageConflict,
     ImageTooLarge,
     InvalidImage,
@@ -21,10 +21,10 @@ from service.errors import (
     UploadNotFound,
     UploadRejected,
 )
-from service.images import ImageService, Limits
-from service.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus, NewImage
-from service.upload_model import MIB, NewUpload, SessionStatus, Ticket
-from service.uploads import UploadLimits, UploadService
+from service.domain.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus, NewImage
+from service.domain.upload_sessions import MIB, NewUpload, SessionStatus, Ticket
+from service.usecases.images import ImageService, Limits
+from service.usecases.upload_sessions import UploadLimits, UploadService
 from tests.support.aws import CURSOR_SECRET
 from tests.support.fakes import (
     FixedClock,

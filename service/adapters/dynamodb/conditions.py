@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import ClientError
 
-from service.model import Image, ImageStatus, image_id_time
+from service.domain.model import Image, ImageStatus, image_id_time
 
 
 def cancellation_reasons(error: BaseException | None) -> list[dict[str, Any]]:

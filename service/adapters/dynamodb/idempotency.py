@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import keys
-from service.errors import ImageConflict, RequestInProgress
-from service.idempotency import (
+from service.domain.errors import ImageConflict, RequestInProgress
+from service.domain.idempotency import (
     IN_PROGRESS_SECONDS,
     RETENTION_SECONDS,
     Record,

@@ -11,7 +11,7 @@ from msgspec.structs import asdict
 
 from service.adapters.dynamodb import keys
 from service.adapters.dynamodb.sizes import KB, item_size
-from service.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
+from service.domain.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -43,7 +43,8 @@ DONE is in it too, with ``sweep_sk`` ``S#<expires at>#<upload id>`` (UTC,
 Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date range is a
 ``BETWEEN`` on ``sk``. Listing entries exist only while the image is READY (written in the
 same transaction that flips the status), so listings never see a half-made image. User ids and
-tags cannot contain ``#`` (see ``service.rules``), so a composite key parses back unambiguously.
+tags cannot contain ``#`` (see ``service.domain.rules``), so a composite key parses back
+unambiguously.
 
 A claim (``SHA#``) is written in the transaction that publishes an image, on the condition that
 there is none, and deleted in the one that hides it: with ``DEDUPE=per-user`` a user's same bytes

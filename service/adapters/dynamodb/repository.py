@@ -32,8 +32,8 @@ from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import conditions, items, keys
 from service.adapters.dynamodb.search import ListingReader
 from service.adapters.dynamodb.table import SWEEP_INDEX
-from service.errors import DuplicateImage, ImageConflict, StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
+from service.domain.errors import DuplicateImage, ImageConflict, StorageUnavailable
+from service.domain.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

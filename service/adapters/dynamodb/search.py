@@ -37,8 +37,8 @@ import msgspec
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import items, keys
-from service.errors import StorageUnavailable
-from service.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
+from service.domain.errors import StorageUnavailable
+from service.domain.model import Image, ImageQuery, ImageStatus, Page, id_time_bounds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,0 +1,103 @@
+"""Upload sessions and the value types around them: the client sends the bytes to S3 itself,
+the service signs the request and then checks what arrived. Plain data: no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+from msgspec.structs import replace
+
+from service.domain.rules import MetadataValue
+
+# Where the bytes of an open session land, before they are checked and moved to originals/.
+INCOMING_PREFIX = "incoming/"
+MIB = 1024 * 1024
+MIN_PART_SIZE = 8 * MIB
+MAX_PART_SIZE = 64 * MIB
+# S3 allows 10 000 parts; fewer parts keep the signed URL list short: 5 GB / 64 MiB = 80.
+TARGET_PARTS = 80
+# The header the content type, dimensions and frame count are read from.
+HEADER_BYTES = 64 * 1024
+
+
+class SessionStatus(StrEnum):
+    OPEN = "OPEN"  # waiting for the bytes
+    COMPLETING = "COMPLETING"  # a complete is checking and publishing (image_id chosen)
+    DONE = "DONE"  # published: image_id names the image (or the one it duplicates)
+
+
+class NewUpload(msgspec.Struct, frozen=True):
+    """``POST /uploads`` as the client described it, validated and normalised."""
+
+    user_id: str | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
+
+
+class UploadSession(msgspec.Struct, frozen=True):
+    """A direct-to-S3 upload in progress (POST /uploads), as stored."""
+
+    upload_id: str
+    user_id: str
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime
+    expires_at: datetime
+    sha256: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
+    multipart_id: str | None = None  # S3's UploadId; None for a presigned POST
+    part_size: int = 0
+    status: SessionStatus = SessionStatus.OPEN
+    image_id: str | None = None
+    duplicate: bool = False
+
+    @property
+    def object_key(self) -> str:
+        return f"{INCOMING_PREFIX}{self.upload_id}"
+
+    @property
+    def part_count(self) -> int:
+        return -(-self.size // self.part_size) if self.multipart_id else 0
+
+    def with_status(self, status: SessionStatus, **changes: object) -> UploadSession:
+        return replace(self, status=status, **changes)
+
+
+def part_size_for(size: int) -> int:
+    """8 to 64 MiB, whole MiB, so that the largest upload takes about TARGET_PARTS parts."""
+    wanted = -(-size // TARGET_PARTS)
+    wanted = -(-wanted // MIB) * MIB
+    return max(MIN_PART_SIZE, min(MAX_PART_SIZE, wanted))
+
+
+class PresignedPost(msgspec.Struct, frozen=True):
+    """Where and with which form fields a browser POSTs a file straight to S3."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class UploadedPart(msgspec.Struct, frozen=True):
+    """One part of a multipart upload, as S3 reports it."""
+
+    number: int
+    etag: str
+    size: int
+
+
+class Ticket(msgspec.Struct, frozen=True):
+    """What ``POST /uploads`` answers: where and how to send the bytes."""
+
+    session: UploadSession
+    post: PresignedPost | None = None
+    part_urls: dict[int, str] = msgspec.field(default_factory=dict)

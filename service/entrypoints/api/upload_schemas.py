@@ -1,0 +1,111 @@
+"""Marshmallow schemas of the upload-session endpoints (``/uploads``)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, fields, validate
+
+from service.domain.model import ACCEPTED_CONTENT_TYPES
+from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
+from service.domain.upload_sessions import MAX_PART_SIZE
+from service.entrypoints.api.api_schema import ApiSchema
+from service.entrypoints.api.schemas import JsonObject, json_tags, user_id_field
+from service.settings import MAX_FILE_SIZE_LIMIT
+
+MAX_PARTS = -(-MAX_FILE_SIZE_LIMIT // MAX_PART_SIZE) * 8  # generous: part sizes start at 8 MiB
+
+
+class NewUploadSchema(ApiSchema):
+    class Meta:
+        unknown = RAISE
+
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    content_type = fields.String(
+        required=True,
+        validate=validate.OneOf([*ACCEPTED_CONTENT_TYPES, *CONTENT_TYPE_ALIASES]),
+        metadata={"example": "image/jpeg"},
+    )
+    size = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_FILE_SIZE_LIMIT),
+        metadata={"description": "bytes; exactly what will be sent (MAX_FILE_SIZE at most)"},
+    )
+    sha256 = fields.String(
+        validate=validate.Regexp("^[0-9a-fA-F]{64}$"),
+        metadata={"description": "hex SHA-256 of the bytes, checked on complete"},
+    )
+    user_id = user_id_field(metadata={"description": "as for POST /images"})
+    description = fields.String(
+        load_default="", validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
+    )
+    tags = json_tags(load_default=list)
+    metadata = JsonObject(load_default=dict)
+
+
+class SignedPartSchema(ApiSchema):
+    part_number = fields.Integer()
+    url = fields.String()
+
+
+class TicketSchema(ApiSchema):
+    upload_id = fields.String()
+    expires_at = fields.DateTime()
+    method = fields.String(metadata={"description": "POST (a form upload) or PUT (each part)"})
+    url = fields.String(metadata={"description": "POST: where the form goes"})
+    fields_ = fields.Dict(
+        data_key="fields", metadata={"description": "POST: the form fields, before the file"}
+    )
+    part_size = fields.Integer(metadata={"description": "PUT: bytes of every part but the last"})
+    parts = fields.List(fields.Nested(SignedPartSchema))
+
+
+class ReceivedPartSchema(ApiSchema):
+    part_number = fields.Integer()
+    etag = fields.String()
+    size = fields.Integer()
+
+
+class SessionSchema(ApiSchema):
+    upload_id = fields.String()
+    status = fields.String()
+    expires_at = fields.DateTime()
+    size = fields.Integer()
+    content_type = fields.String()
+    part_size = fields.Integer()
+    part_count = fields.Integer()
+    parts = fields.List(fields.Nested(ReceivedPartSchema))
+    missing_parts = fields.List(fields.Integer())
+    image_id = fields.String(allow_none=True)
+
+
+class PartNumbersSchema(ApiSchema):
+    class Meta:
+        unknown = RAISE
+
+    part_numbers = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=10_000)),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_PARTS),
+    )
+
+
+class SignedPartsSchema(ApiSchema):
+    parts = fields.List(fields.Nested(SignedPartSchema))
+
+
+class CompletedPartSchema(ApiSchema):
+    class Meta:
+        unknown = RAISE
+
+    part_number = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+    etag = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CompleteSchema(ApiSchema):
+    class Meta:
+        unknown = RAISE
+
+    parts = fields.List(
+        fields.Nested(CompletedPartSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_PARTS),
+    )

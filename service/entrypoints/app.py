@@ -1,0 +1,119 @@
+"""create_app: the one wiring point of the HTTP service."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+
+from service.bootstrap import (
+    build_idempotency_store,
+    build_image_service,
+    build_sessions,
+    build_token_verifier,
+    build_upload_service,
+)
+from service.domain.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES, MAX_JSON_BODY_BYTES
+from service.entrypoints import web
+from service.entrypoints.api import auth, health, idempotency, request_ids, resources, uploads
+from service.entrypoints.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
+from service.entrypoints.api.errors import register_error_handlers
+from service.entrypoints.api.forms import ImageRequest
+from service.entrypoints.api.image_api import ImageApi
+from service.entrypoints.api.image_ids import ImageIdConverter
+from service.entrypoints.api.url_rules import LazyBuilderRule
+from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
+from service.settings import Settings
+from service.usecases.images import ImageService
+from service.usecases.sign_in import SessionService
+from service.usecases.upload_sessions import UploadService
+
+log = logging.getLogger(__name__)
+
+AUTH_NONE_WARNING = (
+    "AUTH_MODE=none: no sign-in; any client may change or delete any image (local use only)"
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    image_service: ImageService | None = None,
+    token_verifier: TokenVerifier | None = None,
+    upload_service: UploadService | None = None,
+    idempotency_store: IdempotencyStore | None = None,
+    credentials: CredentialExchange | None = None,
+) -> Flask:
+    """Services and adapters not given are built from ``settings``; ``credentials`` is the
+    gallery's sign-in (Cognito's by default)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.request_class = ImageRequest
+    app.url_rule_class = LazyBuilderRule
+    upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
+    if settings.max_request_body is not None:
+        upload_limit = min(upload_limit, settings.max_request_body)
+    app.config.update(
+        API_TITLE="mPyCloud image service",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.1.0",
+        API_SPEC_OPTIONS=_security(settings),
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Every body but an upload's is JSON: _limit_bodies raises the cap for uploads only.
+        MAX_CONTENT_LENGTH=MAX_JSON_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=FORM_MEMORY_BYTES,
+    )
+    images = app.extensions[EXTENSION] = image_service or build_image_service(settings)
+    app.extensions[UPLOADS_EXTENSION] = upload_service or build_upload_service(settings, images)
+    app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["image_id"] = ImageIdConverter
+    api = ImageApi(
+        app, rendition_sizes=settings.rendition_sizes, max_file_size=settings.max_file_size
+    )
+    api.register_blueprint(resources.blp)
+    api.register_blueprint(uploads.blp)
+    api.register_blueprint(health.blp)
+    register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
+    _limit_bodies(app, upload_limit)
+    request_ids.init_app(app)
+    sessions: SessionService | None = None
+    if settings.auth_mode == "none":
+        auth.init_app(app, None)
+        app.config["READINESS_WARNINGS"] = [AUTH_NONE_WARNING]
+        log.warning(AUTH_NONE_WARNING)
+    else:
+        verifier = token_verifier or build_token_verifier(settings)
+        auth.init_app(app, verifier, anonymous_reads=settings.public_read)
+        sessions = (
+            SessionService(credentials, verifier, token_use=settings.auth_token_use)
+            if credentials is not None
+            else build_sessions(settings, verifier)
+        )
+    web.init_app(app, settings, sessions)
+    if settings.cursor_secret is None:
+        log.warning("CURSOR_SECRET is not set: cursors only work within this process")
+    return app
+
+
+def _limit_bodies(app: Flask, upload_limit: int) -> None:
+    @app.before_request
+    def _upload_limit() -> None:
+        # Before any view reads the body; werkzeug answers 413 from Content-Length alone.
+        if request.endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+            request.max_content_length = upload_limit
+
+
+def _security(settings: Settings) -> dict[str, object]:
+    """With sign-in, every operation needs a bearer token unless it says otherwise (health:
+    none); with AUTH_MODE=none, none does. Given as options, not through api.spec: the
+    document is built on first read."""
+    if settings.auth_mode == "none":
+        return {}
+    scheme = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    return {
+        "security": [{auth.BEARER_SCHEME: []}],
+        "components": {"securitySchemes": {auth.BEARER_SCHEME: scheme}},
+    }

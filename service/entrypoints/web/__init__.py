@@ -1,0 +1,30 @@
+"""The gallery: server-rendered pages at ``/`` over the same services as the API.
+
+Flask + Jinja templates and a few plain JavaScript files (``static/``), no build step. Pages
+call the application services directly (one listing or one read per page), never the API over
+HTTP. The token of a signed-in user lives in an HttpOnly cookie (``identity``); every form and
+every script's POST carries a CSRF token (flask-wtf); every page carries a Content-Security-
+Policy without inline script (``security``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# First: the API package imports marshmallow as it must be
+# (service.entrypoints.api.deferred_patterns).
+from service.entrypoints import api  # noqa: F401
+from service.entrypoints.web import account, identity, pages, security, uploads
+from service.entrypoints.web.blueprint import bp
+from service.settings import Settings
+from service.usecases.sign_in import SessionService
+
+__all__ = ["account", "init_app", "pages", "uploads"]
+
+
+def init_app(app: Flask, settings: Settings, sessions: SessionService | None) -> None:
+    """``sessions`` None: sign-in is off (``AUTH_MODE=none``) and every visitor may do
+    anything, as with the API."""
+    identity.init_app(app, sessions)
+    security.init_app(app, settings)
+    app.register_blueprint(bp)

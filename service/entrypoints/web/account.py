@@ -1,0 +1,54 @@
+"""Signing in and out of the gallery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+
+from service.domain.errors import InvalidInput, SignInFailed
+from service.entrypoints.web.blueprint import bp
+from service.entrypoints.web.identity import forget, remember, sessions
+
+
+def safe_next(target: str | None) -> str:
+    """A path within this app to return to; anything else (another site: ``//evil``,
+    ``https://evil``, ``/\\evil``) is the gallery."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@bp.get("/sign-in")
+def sign_in_form() -> Any:
+    if sessions() is None:
+        return redirect(url_for("web.grid"))
+    return render_template("sign_in.html", next=safe_next(request.args.get("next")))
+
+
+@bp.post("/sign-in")
+def sign_in() -> Any:
+    service = sessions()
+    if service is None:
+        return redirect(url_for("web.grid"))
+    target = safe_next(request.form.get("next"))
+    username = request.form.get("username", "")
+    try:
+        signed_in = service.sign_in(username, request.form.get("password", ""))
+    except (SignInFailed, InvalidInput) as error:
+        status = 401 if isinstance(error, SignInFailed) else 422
+        page = render_template("sign_in.html", error=error.message, username=username, next=target)
+        return page, status
+    # A new CSRF secret for the signed-in session: one planted before sign-in is worthless.
+    session.clear()
+    response = redirect(request.script_root + target)
+    remember(response, signed_in)
+    return response
+
+
+@bp.post("/sign-out")
+def sign_out() -> Any:
+    session.clear()
+    response = redirect(url_for("web.sign_in_form"))
+    forget(response)
+    return response

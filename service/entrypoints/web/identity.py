@@ -1,0 +1,78 @@
+"""Who is looking at the gallery: the user whose token the session cookie holds.
+
+The cookie holds the token itself (nothing is stored server-side) and is HttpOnly, Secure and
+SameSite=Lax, under the ``__Host-`` prefix (Path=/, no Domain: no sub-domain can set or read
+it). Browsers accept Secure cookies from http://127.0.0.1 and http://localhost (secure
+contexts), so ``make run`` signs in over plain HTTP. A token that no longer verifies (expired)
+makes the visitor anonymous and the cookie is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from service.domain.errors import NotAuthenticated
+from service.entrypoints.api.auth import ANONYMOUS, UNRESTRICTED, caller
+from service.entrypoints.web.blueprint import bp
+from service.usecases.sign_in import SessionService, SignedIn
+
+COOKIE = "__Host-mpycloud-session"
+EXTENSION = "web_sessions"
+
+
+def init_app(app: Flask, sessions: SessionService | None) -> None:
+    app.extensions[EXTENSION] = sessions
+
+
+def sessions() -> SessionService | None:
+    return cast(SessionService | None, current_app.extensions[EXTENSION])
+
+
+def sign_in_enabled() -> bool:
+    return sessions() is not None
+
+
+def viewer() -> str | None:
+    """The signed-in user's name, for the page header."""
+    return caller().user_id
+
+
+def remember(response: Response, signed_in: SignedIn) -> None:
+    response.set_cookie(
+        COOKIE,
+        signed_in.token,
+        max_age=signed_in.expires_in,
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def forget(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+
+
+@bp.before_request
+def _resolve_caller() -> None:
+    service = sessions()
+    if service is None:
+        g.caller = UNRESTRICTED
+        return
+    g.caller = ANONYMOUS
+    token = request.cookies.get(COOKIE)
+    if token:
+        try:
+            g.caller = service.resume(token)
+        except NotAuthenticated:
+            g.stale_session = True
+
+
+@bp.after_request
+def _drop_stale_session(response: Response) -> Response:
+    if g.get("stale_session"):
+        forget(response)
+    return response

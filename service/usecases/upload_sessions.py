@@ -1,0 +1,324 @@
+"""UploadService: upload sessions, where the client sends the bytes to S3 itself.
+
+``open`` signs a presigned POST (up to ``multipart_threshold``) or starts a multipart upload
+with presigned part URLs. ``complete`` then checks what arrived (size, header, SHA-256) and
+publishes it through ImageService's path (bytes copied under originals/ -> READY with its
+listing entries, in one transaction).
+
+Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
+for images, because a session's existence is nobody else's business (images are public to
+read; sessions never are). A failure that shows the bytes are wrong discards them and the
+session; one that a retry can cure (nothing arrived yet, a part missing, S3 unavailable) leaves
+the session OPEN. A second complete answers the first one's image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import BinaryIO
+
+import msgspec
+from msgspec.structs import replace
+
+from service.domain import rules
+from service.domain.access import AccessPolicy
+from service.domain.errors import (
+    ImageConflict,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidInput,
+    UnsupportedImage,
+    UploadExpired,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadRejected,
+)
+from service.domain.model import (
+    Caller,
+    Image,
+    ImageInfo,
+    ImageStatus,
+    is_image_id,
+    new_image_id,
+    utc_now,
+)
+from service.domain.upload_sessions import (
+    HEADER_BYTES,
+    NewUpload,
+    SessionStatus,
+    Ticket,
+    UploadedPart,
+    UploadSession,
+    part_size_for,
+)
+from service.ports import ImageProcessor, UploadSessionRepository, UploadStore
+from service.usecases.images import ImageService, Published
+
+log = logging.getLogger(__name__)
+# Failures that prove the bytes wrong: the upload is discarded rather than left to a retry.
+_FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
+
+
+class UploadLimits(msgspec.Struct, frozen=True):
+    """How large an upload session may be, when it goes multipart, and how long it lives."""
+
+    max_file_size: int
+    multipart_threshold: int = 16 * 1024 * 1024
+    session_ttl: int = 3600
+
+
+class Completed(msgspec.Struct, frozen=True):
+    """A finished upload session: the image, and whether it was already stored."""
+
+    image: Image
+    duplicate: bool = False
+
+
+class UploadService:
+    def __init__(
+        self,
+        *,
+        images: ImageService,
+        store: UploadStore,
+        sessions: UploadSessionRepository,
+        processor: ImageProcessor,
+        limits: UploadLimits,
+        access: AccessPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._images = images
+        self._store = store
+        self._sessions = sessions
+        self._processor = processor
+        self._limits = limits
+        self._access = access or AccessPolicy()
+        self._clock = clock
+
+    def open(self, caller: Caller, new: NewUpload) -> Ticket:
+        owner = self._access.owner_of_upload(caller, new.user_id)
+        self._images.accept(ImageInfo(new.content_type, 0, 0), None)
+        if new.size > self._limits.max_file_size:
+            raise ImageTooLarge(
+                f"The file is {new.size} bytes; the limit is {self._limits.max_file_size} bytes"
+            )
+        now = self._clock()
+        upload_id = new_image_id(now)
+        session = UploadSession(
+            upload_id=upload_id,
+            user_id=owner,
+            filename=rules.filename(new.filename, fallback=upload_id),
+            content_type=new.content_type,
+            size=new.size,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._limits.session_ttl),
+            sha256=new.sha256,
+            description=new.description,
+            tags=new.tags,
+            metadata=dict(new.metadata),
+        )
+        if new.size <= self._limits.multipart_threshold:
+            post = self._store.presigned_post(
+                session.object_key,
+                size=new.size,
+                content_type=new.content_type,
+                expires_in=self._limits.session_ttl,
+            )
+            self._sessions.add(session)
+            return Ticket(session=session, post=post)
+        multipart_id = self._store.start_multipart(
+            session.object_key, content_type=new.content_type
+        )
+        session = replace(session, multipart_id=multipart_id, part_size=part_size_for(new.size))
+        self._sessions.add(session)
+        return Ticket(
+            session=session, part_urls=self._sign(session, range(1, session.part_count + 1))
+        )
+
+    def status(self, caller: Caller, upload_id: str) -> tuple[UploadSession, list[UploadedPart]]:
+        """The session and the parts S3 holds, so that an interrupted client resumes."""
+        session = self._owned(caller, upload_id)
+        if session.multipart_id is None or session.status is SessionStatus.DONE:
+            return session, []
+        return session, self._store.list_parts(session.object_key, session.multipart_id)
+
+    def sign_parts(self, caller: Caller, upload_id: str, numbers: Sequence[int]) -> dict[int, str]:
+        session = self._open(caller, upload_id)
+        if session.multipart_id is None:
+            raise InvalidInput("This upload is a single POST; it has no parts")
+        wrong = [n for n in numbers if not 1 <= n <= session.part_count]
+        if wrong or not numbers:
+            raise InvalidInput(
+                "Invalid part numbers", {"parts": [f"1 to {session.part_count}, at least one"]}
+            )
+        return self._sign(session, sorted(set(numbers)))
+
+    def complete(
+        self, caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]] = ()
+    ) -> Completed:
+        session = self._owned(caller, upload_id)
+        if session.status is not SessionStatus.OPEN:
+            return self._finished(session)
+        self._check_not_expired(session)
+        try:
+            started = self._sessions.transition(
+                session,
+                session.with_status(SessionStatus.COMPLETING, image_id=new_image_id(self._clock())),
+            )
+        except ImageConflict:
+            return self._finished(self._owned(caller, upload_id))
+        try:
+            published = self._publish(started, parts)
+        except _FATAL:
+            self._discard(started)
+            raise
+        except Exception:
+            self._reopen(started)
+            raise
+        # The incoming copy goes first: should that fail, the session stays COMPLETING (a
+        # second complete still answers the image) and the sweeper deletes it at expiry.
+        if self._quietly(lambda: self._store.delete(started.object_key)):
+            done = started.with_status(
+                SessionStatus.DONE,
+                image_id=published.image.image_id,
+                duplicate=published.duplicate,
+            )
+            self._quietly(lambda: self._sessions.transition(started, done))
+        return Completed(published.image, duplicate=published.duplicate)
+
+    def abort(self, caller: Caller, upload_id: str) -> None:
+        session = self._owned(caller, upload_id)
+        if session.status is SessionStatus.COMPLETING:
+            raise ImageConflict(f"Upload {upload_id} is being completed")
+        if session.status is SessionStatus.OPEN:
+            self._discard(session)
+
+    def sweep(self, grace_seconds: int = 0) -> int:
+        """Remove sessions that expired more than ``grace_seconds`` ago, with their bytes."""
+        removed = 0
+        for session in self._sessions.expired(self._clock() - timedelta(seconds=grace_seconds)):
+            self._discard(session)
+            removed += 1
+        return removed
+
+    def _publish(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> Published:
+        key = session.object_key
+        if session.multipart_id is not None:
+            given = {number for number, _ in parts}
+            missing = sorted(set(range(1, session.part_count + 1)) - given)
+            if missing:
+                raise UploadIncomplete(
+                    f"ETags missing for parts {missing[:10]}", {"parts": ["every part's ETag"]}
+                )
+            self._store.complete_multipart(key, session.multipart_id, parts)
+        size = self._store.size_of(key)
+        if size is None:
+            raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
+        if size != session.size:
+            raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
+        # A single POST is at most the multipart threshold: read whole, once. It is checked and
+        # stored as an upload through POST /images is (decoded, EXIF read, GPS removed) and gets
+        # the same placeholder. Larger ones are checked from their header only.
+        arrived: bytes | None = None
+        if session.multipart_id is None:
+            arrived = self._store.read_header(key, size)
+            header = arrived[:HEADER_BYTES]
+        else:
+            header = self._store.read_header(key, HEADER_BYTES)
+        info = self._processor.inspect_header(io.BytesIO(header))
+        self._images.accept(info, session.content_type)
+        if arrived is not None:
+            sha256 = hashlib.sha256(arrived).hexdigest()
+        else:
+            sha256 = self._store.sha256_of(key)
+        if session.sha256 is not None and sha256 != session.sha256:
+            raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
+        assert session.image_id is not None
+        placeholder = None
+        rewritten: BinaryIO | None = None  # stored in place of a copy of what arrived
+        if arrived is not None:
+            sent = io.BytesIO(arrived)
+            info, body = self._images.read_upload(sent, session.content_type)
+            if body is not sent:  # GPS removed: size and SHA-256 describe the stored file
+                rewritten = body
+                data = body.read()
+                size, sha256 = len(data), hashlib.sha256(data).hexdigest()
+            placeholder = self._images.placeholder_for(body)
+        now = self._clock()
+        image = Image(
+            image_id=session.image_id,
+            user_id=session.user_id,
+            size_bytes=size,
+            sha256=sha256,
+            original_filename=session.filename,
+            created_at=now,
+            updated_at=now,
+            description=session.description,
+            tags=session.tags,
+            metadata=dict(session.metadata),
+            blurhash=placeholder.blurhash if placeholder else None,
+            dominant_color=placeholder.dominant_color if placeholder else None,
+            **self._images.described(info),
+        )
+
+        def copy_arrived(image: Image) -> None:
+            self._store.copy(key, image.object_key, content_type=image.content_type, sha256=sha256)
+
+        store: Callable[[Image], None] = copy_arrived
+        if rewritten is not None:
+            store = partial(self._images.put_original, body=rewritten)
+        return self._images.publish_new(image, store)
+
+    def _finished(self, session: UploadSession) -> Completed:
+        """A complete that came second: the first one's image, once it is published."""
+        image = self._images.find(session.image_id) if session.image_id else None
+        if image is not None and image.status is ImageStatus.READY:
+            return Completed(image, duplicate=session.duplicate)
+        raise ImageConflict(f"Upload {session.upload_id} is being completed; retry shortly")
+
+    def _owned(self, caller: Caller, upload_id: str) -> UploadSession:
+        if caller.user_id is None and not caller.unrestricted:
+            self._access.owner_of_upload(caller, None)  # raises NotAuthenticated
+        session = self._sessions.get(upload_id) if is_image_id(upload_id) else None
+        if session is None or not (caller.unrestricted or caller.user_id == session.user_id):
+            raise UploadNotFound(upload_id)
+        return session
+
+    def _open(self, caller: Caller, upload_id: str) -> UploadSession:
+        session = self._owned(caller, upload_id)
+        if session.status is not SessionStatus.OPEN:
+            raise ImageConflict(f"Upload {upload_id} is already {session.status.value.lower()}")
+        self._check_not_expired(session)
+        return session
+
+    def _check_not_expired(self, session: UploadSession) -> None:
+        if self._clock() >= session.expires_at:
+            self._discard(session)
+            raise UploadExpired(f"Upload {session.upload_id} expired; start a new one")
+
+    def _sign(self, session: UploadSession, numbers: Sequence[int]) -> dict[int, str]:
+        assert session.multipart_id is not None
+        ttl = max(1, int((session.expires_at - self._clock()).total_seconds()))
+        return self._store.part_urls(session.object_key, session.multipart_id, numbers, ttl)
+
+    def _discard(self, session: UploadSession) -> None:
+        if session.multipart_id is not None:
+            self._store.abort_multipart(session.object_key, session.multipart_id)
+        self._store.delete(session.object_key)
+        self._sessions.remove(session.upload_id)
+
+    def _reopen(self, session: UploadSession) -> None:
+        reopened = session.with_status(SessionStatus.OPEN, image_id=None)
+        self._quietly(lambda: self._sessions.transition(session, reopened))
+
+    def _quietly(self, action: Callable[[], object]) -> bool:
+        try:
+            action()
+        except Exception:
+            log.warning("upload clean-up step failed; the sweeper will finish it")
+            return False
+        return True
