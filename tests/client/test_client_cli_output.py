@@ -63,3 +63,19 @@ def test_a_second_download_into_the_same_folder_overwrites_nothing(
     assert (folder / "b.png").read_bytes() == b"mine"
     assert (folder / "b-1.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
+
+def test_get_prints_values_readably_not_as_python(
+    signed_in: FakeService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["upload", str(png_file(tmp_path, "a.png", 500)), "--tags", "holiday", "--json"])
+    (image_id,) = signed_in.images
+    capsys.readouterr()
+
+    assert main(["get", image_id]) == 0
+
+    printed = capsys.readouterr().out
+    assert "holiday" in printed
+    assert "['holiday']" not in printed
+    assert "None" not in printed
+    assert "{}" not in printed  # empty metadata: nothing to show
+

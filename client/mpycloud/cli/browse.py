@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from mpycloud.cli.common import (
     context,
@@ -135,11 +137,23 @@ def run_get(args: argparse.Namespace) -> int:
         for image in images:
             table = Table(title=image.image_id, show_header=False, show_edge=False)
             for key, value in image.raw.items():
-                table.add_row(key, str(value))
+                table.add_row(key, Text(readable(value)))  # Text: no rich markup in values
             out.print(table)
     for image_id in missing:
         err.print(f"not found: {image_id}")
     return 1 if missing else 0
+
+
+def readable(value: Any) -> str:
+    """A JSON value for a table cell: text as it is, a list of texts comma-separated, nothing
+    for null or empty, anything else as compact JSON."""
+    if value is None or value in ("", [], {}):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def run_download(args: argparse.Namespace) -> int:
