@@ -79,3 +79,18 @@ def test_get_prints_values_readably_not_as_python(
     assert "None" not in printed
     assert "{}" not in printed  # empty metadata: nothing to show
 
+
+def test_the_upload_summary_counts_in_words_that_agree_with_the_number(
+    signed_in: FakeService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = png_file(tmp_path, "a.png", 500)
+
+    main(["upload", str(photo)])
+    first = capsys.readouterr().out
+    main(["upload", str(photo)])
+    second = capsys.readouterr().out
+
+    assert "1 file in" in first
+    assert "1 files" not in first
+    assert "1 duplicate was already on the server" in second
+    assert "1 duplicates" not in second

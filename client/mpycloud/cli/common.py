@@ -120,6 +120,11 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} TB"
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``: the nouns this command counts take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def split_tags(values: list[str]) -> list[str]:
     """``--tags a,b --tags c`` -> [a, b, c]."""
     return [tag.strip() for value in values for tag in value.split(",") if tag.strip()]

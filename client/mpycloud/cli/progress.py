@@ -19,6 +19,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from mpycloud.cli.common import counted
+
 
 class FilesColumn(ProgressColumn):
     """``12/200 files 4.1/s`` on the overall bar; nothing on a file's own bar."""
@@ -30,7 +32,7 @@ class FilesColumn(ProgressColumn):
         elapsed = task.elapsed or 0.0
         # Under a second the rate says little (a run of skipped duplicates shows thousands/s).
         rate = f" {done / elapsed:.1f}/s" if elapsed >= 1 else ""
-        return Text(f"{done}/{total} files{rate}", style="progress.data.speed")
+        return Text(f"{done}/{counted(total, 'file')}{rate}", style="progress.data.speed")
 
 
 class TransferBars:

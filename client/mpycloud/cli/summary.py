@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from mpycloud.cli.common import human_bytes, out, print_json
+from mpycloud.cli.common import counted, human_bytes, out, print_json
 
 RESULTS = ("uploaded", "duplicate", "failed")
 
@@ -40,8 +40,10 @@ def print_summary(outcomes: list[dict[str, Any]], elapsed: float, *, as_json: bo
         chosen = [o for o in outcomes if o["result"] == result]
         table.add_row(label, str(len(chosen)), human_bytes(sum(o["size"] for o in chosen)))
     out.print(table)
-    if figures["skipped_unsent"]:
-        out.print(f"{figures['skipped_unsent']} duplicates were already on the server: not sent")
+    skipped = figures["skipped_unsent"]
+    if skipped:
+        verb = "was" if skipped == 1 else "were"
+        out.print(f"{counted(skipped, 'duplicate')} {verb} already on the server: not sent")
     failed = [o for o in outcomes if o["result"] == "failed"]
     if failed:
         reasons = Table(title="Failed", show_lines=False)
@@ -50,7 +52,6 @@ def print_summary(outcomes: list[dict[str, Any]], elapsed: float, *, as_json: bo
         for outcome in failed:
             reasons.add_row(outcome["path"], outcome["reason"] or "")
         out.print(reasons)
-    out.print(
-        f"{len(outcomes)} files in {elapsed:.1f} s: {figures['files_per_second']:.1f} files/s, "
-        f"{human_bytes(figures['bytes_per_second'])}/s sent"
-    )
+    rate = f"{figures['files_per_second']:.1f} files/s"
+    sent = f"{human_bytes(figures['bytes_per_second'])}/s sent"
+    out.print(f"{counted(len(outcomes), 'file')} in {elapsed:.1f} s: {rate}, {sent}")
