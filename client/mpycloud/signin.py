@@ -3,7 +3,6 @@ user pool of ``make run``'s embedded emulator, for ``mpycloud login``."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 # (service/entrypoints/provisioning.py).
 EMULATOR_POOL_NAME = "mpycloud"
 EMULATOR_CLIENT_NAME = "mpycloud-web"
+# The password ``make run`` gives its emulator's users, and prints (devtools/dev_tokens.py).
+EMULATOR_PASSWORD = "Mpycloud-dev-2026"  # noqa: S105 - an emulator's, known on purpose
 EMULATOR_REGION = "us-east-1"
 AWS_HOST_SUFFIXES = (".amazonaws.com", ".aws", ".amazonaws.com.cn")
 
@@ -91,45 +92,34 @@ def is_emulator(endpoint: str) -> bool:
     return bool(host) and not host.endswith(AWS_HOST_SUFFIXES)
 
 
-def emulator_sign_in(endpoint: str, user: str, region: str = EMULATOR_REGION) -> SignedIn:
-    """Like ``python -m service dev-token USER``: the user is made if missing and given a new
-    random password, then signs in. Refused for anything but an emulator: these admin calls
-    would reset a real user's password."""
+def emulator_sign_in(
+    endpoint: str, user: str, password: str = EMULATOR_PASSWORD, region: str = EMULATOR_REGION
+) -> SignedIn:
+    """A password sign-in to the user pool of ``make run``'s emulator, its app client found by
+    name. Changes no password and makes no user: ``make run`` makes its demo users with
+    ``EMULATOR_PASSWORD``, ``make token USER=name`` makes others. Refused for anything but an
+    emulator: the lookup uses an emulator's placeholder credentials."""
     if not is_emulator(endpoint):
         raise SignInFailed(f"{endpoint} is not an emulator: use --client-id to sign in to AWS")
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        admin = _cognito(CognitoApp("", region, endpoint), signed=True)
-        pool_id, client_id = _emulator_pool(admin)
-        try:
-            admin.admin_get_user(UserPoolId=pool_id, Username=user)
-        except admin.exceptions.UserNotFoundException:
-            admin.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")
-        password = f"Dev-{secrets.token_urlsafe(18)}"
-        admin.admin_set_user_password(
-            UserPoolId=pool_id, Username=user, Password=password, Permanent=True
-        )
-        app = CognitoApp(client_id, region, endpoint)
-        answer = admin.initiate_auth(
-            ClientId=client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": user, "PASSWORD": password},
-        )
+        lookup = _cognito(CognitoApp("", region, endpoint), signed=True)
+        client_id = _emulator_app_client(lookup)
     except (ClientError, BotoCoreError) as error:
         raise SignInFailed(f"the emulator at {endpoint} refused: {error}") from error
-    return _tokens(answer, app)
+    return password_sign_in(CognitoApp(client_id, region, endpoint), user, password)
 
 
-def _emulator_pool(admin: CognitoIdentityProviderClient) -> tuple[str, str]:
-    pools = admin.list_user_pools(MaxResults=60)["UserPools"]
+def _emulator_app_client(lookup: CognitoIdentityProviderClient) -> str:
+    pools = lookup.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == EMULATOR_POOL_NAME), None)
     if pool_id is None:
         raise SignInFailed(
             f"no user pool {EMULATOR_POOL_NAME!r} on the emulator: is `make run` going "
             "(with sign-in on)?"
         )
-    clients = admin.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
+    clients = lookup.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
     client_id = next(
         (
             c["ClientId"]
@@ -140,4 +130,4 @@ def _emulator_pool(admin: CognitoIdentityProviderClient) -> tuple[str, str]:
     )
     if client_id is None:
         raise SignInFailed(f"the pool has no app client {EMULATOR_CLIENT_NAME!r}")
-    return pool_id, client_id
+    return client_id

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+import mpycloud.cli.common
 from mpycloud import Client, MemoryResumeStore, RetryPolicy
 from tests.client.fake_service import API, FakeService
 
@@ -38,3 +41,16 @@ def client(fake: FakeService, sleeps: list[float], resume: MemoryResumeStore) ->
         sleep=sleeps.append,
     ) as made:
         yield made
+
+
+@pytest.fixture
+def cli(fake: FakeService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeService:
+    """The command's clients talk to the fake; its config and state live under tmp_path."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("MPYCLOUD_CONFIG", raising=False)
+    monkeypatch.delenv("MPYCLOUD_TOKEN", raising=False)
+    monkeypatch.delenv("MPYCLOUD_URL", raising=False)
+    faked = functools.partial(Client, transport=fake.transport(), direct_upload_limit=2_000)
+    monkeypatch.setattr(mpycloud.cli.common, "Client", faked)
+    return fake

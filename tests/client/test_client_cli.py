@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import stat
 from pathlib import Path
@@ -11,26 +10,12 @@ from typing import Any
 import pytest
 
 import mpycloud.cli.common
-from mpycloud import Client
 from mpycloud.cli import main
 from mpycloud.config import CognitoApp, Config, Credentials, config_path
 from mpycloud.signin import SignedIn
 from tests.client.fake_service import API, FakeService, error
 from tests.client.files import png_file
 from tests.client.tokens import fake_jwt
-
-
-@pytest.fixture
-def cli(fake: FakeService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeService:
-    """The command's clients talk to the fake; its config and state live under tmp_path."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("MPYCLOUD_CONFIG", raising=False)
-    monkeypatch.delenv("MPYCLOUD_TOKEN", raising=False)
-    monkeypatch.delenv("MPYCLOUD_URL", raising=False)
-    faked = functools.partial(Client, transport=fake.transport(), direct_upload_limit=2_000)
-    monkeypatch.setattr(mpycloud.cli.common, "Client", faked)
-    return fake
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:

@@ -10,12 +10,11 @@ import pytest
 from mpycloud.cli import main
 from tests.client.fake_service import API, FakeService
 from tests.client.files import png_file
-from tests.client.test_client_cli import cli  # noqa: F401 - the command's fixture
 from tests.client.tokens import fake_jwt
 
 
 @pytest.fixture
-def signed_in(cli: FakeService, capsys: pytest.CaptureFixture[str]) -> FakeService:  # noqa: F811
+def signed_in(cli: FakeService, capsys: pytest.CaptureFixture[str]) -> FakeService:
     main(["login", "--url", API, "--token", fake_jwt("alice")])
     capsys.readouterr()
     return cli

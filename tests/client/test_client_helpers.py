@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools import dev_tokens
 from mpycloud.config import CognitoApp, Config, Credentials
 from mpycloud.downloads import filename_from
 from mpycloud.files import sniff_content_type, walk
@@ -100,13 +101,14 @@ def test_emulator_sign_in_refuses_aws_endpoints() -> None:
 
 
 def test_the_client_agrees_with_the_service_on_its_conventions() -> None:
-    from mpycloud.signin import EMULATOR_CLIENT_NAME, EMULATOR_POOL_NAME
+    from mpycloud.signin import EMULATOR_CLIENT_NAME, EMULATOR_PASSWORD, EMULATOR_POOL_NAME
     from mpycloud.uploads import DIRECT_UPLOAD_LIMIT, FORM_ALLOWANCE
 
-    # The emulator's pool and app client, as the service makes them.
+    # The emulator's pool and app client, as the service makes them, and its users' password.
     assert (EMULATOR_POOL_NAME, EMULATOR_CLIENT_NAME) == (
         dev_identity.POOL_NAME,
         dev_identity.CLIENT_NAME,
     )
+    assert EMULATOR_PASSWORD == dev_tokens.DEV_PASSWORD
     # A direct upload, with its form, fits under the service's Lambda request cap.
     assert DIRECT_UPLOAD_LIMIT + FORM_ALLOWANCE <= LAMBDA_MAX_REQUEST_BODY

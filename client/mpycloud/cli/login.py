@@ -12,7 +12,13 @@ from typing import Any
 from mpycloud.cli.common import context, err, out
 from mpycloud.config import CognitoApp, Credentials
 from mpycloud.errors import Unauthorized
-from mpycloud.signin import EMULATOR_REGION, SignedIn, emulator_sign_in, password_sign_in
+from mpycloud.signin import (
+    EMULATOR_PASSWORD,
+    EMULATOR_REGION,
+    SignedIn,
+    emulator_sign_in,
+    password_sign_in,
+)
 from mpycloud.tokens import token_claims, token_subject
 
 EMULATOR_URL = "http://127.0.0.1:5000"
@@ -34,7 +40,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         nargs="?",
         const=EMULATOR_URL,
         metavar="URL",
-        help=f"the embedded emulator's user pool (default {EMULATOR_URL})",
+        help=f"the embedded emulator's user pool (default {EMULATOR_URL}), with the password "
+        "make run gives its users unless --password-stdin",
     )
     how.add_argument("--client-id", help="the Cognito app client (public, no secret)")
     login.add_argument("username", nargs="?", help=f"who signs in (emulator: {EMULATOR_USER})")
@@ -55,14 +62,17 @@ def run_login(args: argparse.Namespace) -> int:
         credentials = Credentials(token=args.token, user=token_subject(args.token))
     elif args.emulator:
         user = args.username or EMULATOR_USER
-        signed = emulator_sign_in(args.emulator, user, args.region or EMULATOR_REGION)
-        credentials = _credentials_from(signed, user)
+        password = _read_password() if args.password_stdin else EMULATOR_PASSWORD
+        region = args.region or EMULATOR_REGION
+        credentials = _credentials_from(
+            emulator_sign_in(args.emulator, user, password, region), user
+        )
     else:
         if not args.username or not args.region:
             err.print("--client-id needs a USERNAME and --region (or AWS_REGION)")
             return 2
         password = (
-            sys.stdin.readline().rstrip("\n")
+            _read_password()
             if args.password_stdin
             else getpass.getpass(f"Password for {args.username}: ")
         )
@@ -85,6 +95,10 @@ def run_login(args: argparse.Namespace) -> int:
     )
     out.print(f"token kept in {path}")
     return 0
+
+
+def _read_password() -> str:
+    return sys.stdin.readline().rstrip("\n")
 
 
 def _credentials_from(signed: SignedIn, user: str) -> Credentials:
