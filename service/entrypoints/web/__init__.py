@@ -5,6 +5,9 @@ call the application services directly (one listing or one read per page), never
 HTTP. The token of a signed-in user lives in an HttpOnly cookie (``identity``); every form and
 every script's POST carries a CSRF token (flask-wtf); every page carries a Content-Security-
 Policy without inline script (``security``).
+
+An HTTP layer beside ``api``, whose schemas, caller and error shape it reuses: it may import the
+API and the layers below (use cases, ports, domain, settings); the API never imports it.
 """
 
 from __future__ import annotations
