@@ -204,11 +204,13 @@ module "ecs_service" {
 # --- The gallery's uploads ---------------------------------------------------------------
 # The gallery's page sends upload bytes straight to the bucket (a presigned POST, or one PUT
 # per part whose ETag it reads), cross-origin: the bucket must allow the page's origins, and
-# only those. Each deployed mode's own URL, plus any custom domain in var.gallery_origins.
+# only those. Each deployed mode's own URL, ECS mode's public URL, and any custom domain in
+# var.gallery_origins.
 locals {
   gallery_origins = distinct(concat(
     [for url in module.lambda_api[*].api_url : regex("^https://[^/]+", url)],
     module.ecs_service[*].url,
+    var.enable_ecs && var.ecs_public_url != null ? [var.ecs_public_url] : [],
     var.gallery_origins,
   ))
   # Whether there is a rule at all follows from the settings: the modes' URLs, and so the list

@@ -44,8 +44,13 @@ output "sweeper_function_name" {
 }
 
 output "alb_url" {
-  description = "ECS mode: base URL of the load balancer."
+  description = "ECS mode: the load balancer's own URL (with a certificate, clients use ecs_url)."
   value       = try(module.ecs_service[0].url, null)
+}
+
+output "ecs_url" {
+  description = "ECS mode: the URL clients use (and the deploy pipeline smoke-tests): ecs_public_url, or without a certificate the load balancer's own http:// URL."
+  value       = var.enable_ecs ? coalesce(var.ecs_public_url, one(module.ecs_service[*].url)) : null
 }
 
 output "ecs_cluster_name" {

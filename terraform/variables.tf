@@ -317,6 +317,22 @@ variable "alb_certificate_arn" {
   default     = null
 }
 
+variable "ecs_public_url" {
+  description = "ECS mode: the URL clients use, https://<domain> without a path, for a domain that alb_certificate_arn covers and that points at the load balancer. Required with a certificate (no certificate covers the load balancer's own name); without one, clients use the load balancer's http:// URL. The deploy pipeline smoke-tests it (output ecs_url)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ecs_public_url == null ? true : can(regex("^https://[^/]+$", var.ecs_public_url))
+    error_message = "ecs_public_url is https://host[:port], without a path or a trailing slash."
+  }
+
+  validation {
+    condition     = !var.enable_ecs || var.alb_certificate_arn == null || var.ecs_public_url != null
+    error_message = "ecs_public_url is required with alb_certificate_arn: the https:// URL of the domain the certificate covers."
+  }
+}
+
 variable "alb_ingress_cidr_blocks" {
   description = "IPv4 ranges allowed to reach the load balancer."
   type        = list(string)
