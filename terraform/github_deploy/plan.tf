@@ -171,6 +171,6 @@ data "aws_iam_policy_document" "plan_write" {
   statement {
     sid       = "SaveThePlan"
     actions   = ["s3:PutObject"]
-    resources = [local.state_plans]
+    resources = [local.own_state_plans]
   }
 }

@@ -48,4 +48,8 @@ locals {
   state_lock   = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}.tflock"
   # Saved plans, from the plan job to the apply job: they hold the state's secrets too.
   state_plans = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}.plans/*"
+  # Each plan job writes below its own session: IAM's aws:userid is "<role id>:<session name>",
+  # and the workflow names the session after its run. &{} is how the policy document writes
+  # IAM's ${} variables.
+  own_state_plans = "arn:${local.partition}:s3:::${var.state_bucket}/${local.state_key}.plans/&{aws:userid}/*"
 }

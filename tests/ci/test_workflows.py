@@ -222,3 +222,138 @@ def test_smoke_test_checks_readiness_after_apply() -> None:
     assert smoke["needs"] == ["plan", "apply"]
     assert "scripts/smoke_check.py" in run_text(smoke)
     assert "health/ready" in (ROOT / "scripts" / "smoke_check.py").read_text(encoding="utf-8")
+
+
+# --- Deploy: the saved plan, applied as it was made -----------------------------------------
+
+
+def step_lines(job: dict[str, Any]) -> list[str]:
+    """The job's run lines in order, comments aside."""
+    return [
+        line.strip()
+        for line in run_text(job).splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def first_line(lines: list[str], pattern: str) -> int:
+    found = [index for index, line in enumerate(lines) if re.search(pattern, line)]
+    assert found, pattern
+    return found[0]
+
+
+def test_apply_uses_the_provider_lock_the_plan_was_made_with() -> None:
+    """No lock file is committed: an init of its own would pick the newest providers, and
+    Terraform refuses a saved plan made with others."""
+    jobs = workflow("deploy.yml")["jobs"]
+    plan, apply = step_lines(jobs["plan"]), step_lines(jobs["apply"])
+    saved = first_line(plan, r"aws s3 cp .*\.terraform\.lock\.hcl .*s3://")
+    assert saved > first_line(plan, r"terraform init")
+    restored = first_line(apply, r"aws s3 cp .*s3://.*\.terraform\.lock\.hcl")
+    init = first_line(apply, r"terraform init")
+    assert restored < init
+    # init may install what the lock names, and must not change it.
+    assert "-lockfile=readonly" in apply[init]
+    assert first_line(apply, r"terraform apply tfplan") > init
+
+
+def test_apply_checks_the_plan_it_was_shown_by_its_sha256() -> None:
+    """The plan travels through S3 between the jobs: apply runs it only if it is byte for byte
+    the plan the plan job made, and so is the lock file."""
+    jobs = workflow("deploy.yml")["jobs"]
+    plan, apply = step_lines(jobs["plan"]), step_lines(jobs["apply"])
+    for name in ("plan_sha256", "lock_sha256"):
+        assert jobs["plan"]["outputs"][name] == f"${{{{ steps.plan.outputs.{name} }}}}"
+        assert any(re.search(rf"sha256sum .*>> \"\$GITHUB_OUTPUT\"|{name}=", line) for line in plan)
+    env = jobs["apply"]["env"]
+    assert env["PLAN_SHA256"] == "${{ needs.plan.outputs.plan_sha256 }}"
+    assert env["LOCK_SHA256"] == "${{ needs.plan.outputs.lock_sha256 }}"
+    checks = [i for i, line in enumerate(apply) if "sha256sum --check --strict" in line]
+    assert len(checks) == 2
+    assert max(checks) < first_line(apply, r"terraform init")
+    assert '"$PLAN_SHA256  tfplan"' in apply[checks[0]] + apply[checks[1]]
+
+
+def test_the_reviewer_can_read_the_whole_plan() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    plan = step_lines(jobs["plan"])
+    assert any(re.fullmatch(r"terraform show -no-color tfplan > (\S+)", line) for line in plan)
+    [shown] = [
+        re.fullmatch(r"terraform show -no-color tfplan > (\S+)", line)[1]  # type: ignore[index]
+        for line in plan
+        if re.fullmatch(r"terraform show -no-color tfplan > (\S+)", line)
+    ]
+    uploads = [
+        step
+        for step in jobs["plan"]["steps"]
+        if str(step.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert len(uploads) == 1
+    assert uploads[0]["with"]["path"] == f"terraform/{shown}"
+    assert uploads[0]["with"]["if-no-files-found"] == "error"
+
+
+def test_the_plan_is_saved_under_the_plan_roles_own_session() -> None:
+    """The plan role may write only below its session's aws:userid (terraform/github_deploy):
+    the key is built from the same id."""
+    plan = step_lines(workflow("deploy.yml")["jobs"]["plan"])
+    assert any("aws sts get-caller-identity --query UserId --output text" in line for line in plan)
+    prefix = first_line(plan, r'plan_key="\$TF_STATE_KEY\.plans/\$')
+    assert "$session" in plan[prefix] or "$user_id" in plan[prefix]
+
+
+# --- Deploy: the image Lambda and ECS can run --------------------------------------------------
+
+
+def terraform_variable(name: str) -> dict[str, Any]:
+    with (ROOT / "terraform" / "variables.tf").open(encoding="utf-8") as handle:
+        blocks = hcl2.load(handle)["variable"]
+    found = [block[key] for block in blocks for key in block if key.strip('"') == name]
+    assert len(found) == 1, name
+    variable: dict[str, Any] = found[0]
+    return variable
+
+
+def test_the_image_is_built_for_lambda_and_for_the_architecture_deployed() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    builds = [
+        line for line in step_lines(jobs["plan"]) if re.match(r"docker (buildx )?build", line)
+    ]
+    assert builds
+    for build in builds:
+        # Lambda refuses an image index with attestations.
+        assert "--provenance=false" in build, build
+        assert '--platform "$PLATFORM"' in build, build
+    assert "linux/amd64" not in "\n".join(builds)
+    # One setting chooses the build's platform, the runner, and what Terraform deploys.
+    plan = jobs["plan"]
+    assert plan["env"]["TF_VAR_image_architecture"] == "${{ needs.target.outputs.architecture }}"
+    assert plan["env"]["PLATFORM"] == "${{ needs.target.outputs.platform }}"
+    assert plan["runs-on"] == "${{ needs.target.outputs.runner }}"
+    assert jobs["apply"]["runs-on"] == "${{ needs.target.outputs.runner }}"
+    target = run_text(jobs["target"])
+    validation = terraform_variable("image_architecture")["validation"][0]["condition"]
+    for architecture, platform in (("x86_64", "linux/amd64"), ("arm64", "linux/arm64")):
+        assert f'"{architecture}"' in validation
+        assert re.search(rf"{architecture}\)\s*platform={platform}\b", target), architecture
+    # TERRAFORM_TFVARS (an auto.tfvars file, which outranks TF_VAR_) may not set what the
+    # workflow passes itself.
+    passed = {name.removeprefix("TF_VAR_") for name in plan["env"] if name.startswith("TF_VAR_")}
+    refused = re.findall(r"\^\[\[:space:\]\]\*\(([a-z_|]+)\)", run_text(plan))
+    assert len(refused) == 1
+    assert set(refused[0].split("|")) == passed
+
+
+def test_smoke_checks_the_urls_clients_use() -> None:
+    """With a certificate the load balancer's own name (*.elb.amazonaws.com) is covered by no
+    certificate: ECS is checked at the configured public URL."""
+    jobs = workflow("deploy.yml")["jobs"]
+    smoke = next(step for step in jobs["smoke"]["steps"] if "run" in step)
+    assert "alb_url" not in str(smoke["env"])
+    assert "ecs_url" in smoke["env"]["ECS_URL"]
+    with (ROOT / "terraform" / "outputs.tf").open(encoding="utf-8") as handle:
+        outputs = {key.strip('"') for block in hcl2.load(handle)["output"] for key in block}
+    text = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    read = set(re.findall(r"terraform output -raw (\w+)", text))
+    assert "ecs_url" in read
+    assert read <= outputs, sorted(read - outputs)

@@ -47,6 +47,9 @@ DEPLOY_ROLES = {
 }
 STATE_OBJECT = f"arn:aws:s3:::{STATE_BUCKET}/{PREFIX}/terraform.tfstate"
 TOKEN = "token.actions.githubusercontent.com"
+# IAM's policy variable for the caller's role id and session name, as aws_iam_policy_document
+# spells it (Terraform would read ${...} as its own).
+OWN_SESSION = "&{aws:userid}"
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +271,7 @@ def test_neither_role_reads_or_writes_images_or_destroys_their_stores(
 def test_the_plan_role_changes_only_its_lock_and_the_repository(
     granted: dict[str, list[Statement]],
 ) -> None:
-    lock, plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/*"
+    lock, own_plans = f"{STATE_OBJECT}.tflock", f"{STATE_OBJECT}.plans/{OWN_SESSION}/*"
     repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}"
     for statement in granted["plan"]:
         for action in statement.actions:
@@ -277,7 +280,7 @@ def test_the_plan_role_changes_only_its_lock_and_the_repository(
             assert action.startswith("ecr:") or action in ("s3:PutObject", "s3:DeleteObject"), (
                 action
             )
-            assert set(statement.resources) <= {lock, plans, repository}, (
+            assert set(statement.resources) <= {lock, own_plans, repository}, (
                 action,
                 statement.resources,
             )
@@ -299,8 +302,10 @@ def test_state_access(granted: dict[str, list[Statement]]) -> None:
         "s3:GetObject": {STATE_OBJECT, lock, plans},
         "s3:DeleteObject": {lock},
     }
-    # The plan job saves its plan; only the apply job writes the state.
-    assert on_state("plan") == {**both, "s3:PutObject": {lock, plans}}
+    # The plan job saves its plan, under its own session's key only (the workflow names the
+    # key after it); only the apply job writes the state.
+    own_plans = f"{STATE_OBJECT}.plans/{OWN_SESSION}/*"
+    assert on_state("plan") == {**both, "s3:PutObject": {lock, own_plans}}
     assert on_state("apply") == {**both, "s3:PutObject": {STATE_OBJECT, lock}}
 
 
