@@ -111,15 +111,30 @@ data "aws_iam_policy_document" "write" {
     resources = [local.stack_roles]
   }
 
+  # PassRole has no permissions-boundary condition: it names the stack's roles exactly (which
+  # the statement above lets exist only with the boundary), each for the service that
+  # assumes it. The ECS roles are passed in ecs.tf.
   statement {
-    sid       = "PassTheStackRolesToItsServices"
+    sid       = "PassTheFunctionRoleToLambda"
     actions   = ["iam:PassRole"]
-    resources = [local.stack_roles]
+    resources = local.lambda_roles
 
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["lambda.amazonaws.com", "scheduler.amazonaws.com", "ecs-tasks.amazonaws.com"]
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "PassTheSchedulerRoleToScheduler"
+    actions   = ["iam:PassRole"]
+    resources = local.scheduler_roles
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["scheduler.amazonaws.com"]
     }
   }
 
@@ -181,6 +196,14 @@ data "aws_iam_policy_document" "write" {
     # An API's routes, integrations, authorizer and stage are paths below its own.
     actions   = ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
     resources = [local.http_api_parts]
+  }
+
+  statement {
+    sid = "TagHttpApis"
+    # Tags of an API or its stage (default_tags, var.tags) change through API Gateway's tags
+    # resource, not the API's own path.
+    actions   = ["apigateway:POST", "apigateway:DELETE"]
+    resources = [local.http_api_tags]
   }
 
   statement {

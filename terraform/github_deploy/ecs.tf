@@ -170,6 +170,29 @@ data "aws_iam_policy_document" "write_ecs" {
   }
 
   statement {
+    sid       = "PassTheTaskRolesToEcs"
+    actions   = ["iam:PassRole"]
+    resources = local.ecs_task_roles
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "TargetTrackingAlarms"
+    # PutScalingPolicy makes a target tracking policy's alarms with the caller's permissions.
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:DeleteAlarms",
+    ]
+    resources = [local.target_tracking_alarms]
+  }
+
+  statement {
     sid = "ScaleTheService"
     actions = [
       "application-autoscaling:RegisterScalableTarget",

@@ -15,7 +15,15 @@ locals {
   stack_repository = "arn:${local.partition}:ecr:${var.region}:${local.account}:repository/${var.name_prefix}"
   # Roles with the default path "/" ("<prefix>-api-lambda", "<prefix>-svc-task", ...); the
   # deploy roles' path, /github-actions/, is not matched.
-  stack_roles     = "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-*"
+  stack_roles = "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-*"
+  # The roles the modules make, by name, for iam:PassRole (which has no boundary condition),
+  # grouped by the service that assumes them.
+  lambda_roles    = ["arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-lambda"]
+  scheduler_roles = ["arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-sweeper-scheduler"]
+  ecs_task_roles = [
+    "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-svc-execution",
+    "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-svc-task",
+  ]
   stack_functions = "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.name_prefix}-*"
   stack_log_groups = [
     "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.name_prefix}-*",
@@ -28,6 +36,8 @@ locals {
   user_pools     = "arn:${local.partition}:cognito-idp:${var.region}:${local.account}:userpool/*"
   http_apis      = "arn:${local.partition}:apigateway:${var.region}::/apis"
   http_api_parts = "arn:${local.partition}:apigateway:${var.region}::/apis/*"
+  # Tags of HTTP APIs and their stages: /tags/ and the URL-encoded ARN of what is tagged.
+  http_api_tags = "arn:${local.partition}:apigateway:${var.region}::/tags/arn%3A${local.partition}%3Aapigateway%3A${var.region}%3A%3A%2Fapis%2F*"
 
   # ECS mode: the cluster and service "<prefix>-svc", the load balancer "<prefix>-svc" and
   # its listeners, the target group named from the first 6 characters of "<prefix>-svc".
@@ -41,6 +51,9 @@ locals {
   security_group_rules   = "arn:${local.partition}:ec2:${var.region}:${local.account}:security-group-rule/*"
   stack_vpc              = "arn:${local.partition}:ec2:${var.region}:${local.account}:vpc/${coalesce(var.vpc_id, "none")}"
   scalable_targets       = "arn:${local.partition}:application-autoscaling:${var.region}:${local.account}:scalable-target/*"
+  # The alarms of target tracking policies, which Application Auto Scaling names
+  # TargetTracking-<resource id>-...; the resource id is service/<cluster>/<service>.
+  target_tracking_alarms = "arn:${local.partition}:cloudwatch:${var.region}:${local.account}:alarm:TargetTracking-service/${var.name_prefix}-*"
 
   # Terraform state: the S3 backend with use_lockfile (a "<key>.tflock" object beside it).
   state_bucket = "arn:${local.partition}:s3:::${var.state_bucket}"

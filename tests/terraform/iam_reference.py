@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policy_sentry.querying.actions import get_action_data
+from policy_sentry.querying.arns import get_arn_types_for_service
 
 PARTITION = "aws"
 REGION = "us-east-1"
@@ -123,11 +124,24 @@ def exists(action: str) -> bool:
     return bool(reference(action))
 
 
+# Resource types the reference defines for a service but attaches to none of the actions that
+# act on them. API Gateway authorizes TagResource and UntagResource of HTTP APIs (POST and
+# DELETE /v2/tags/{resource-arn}) as apigateway:POST and apigateway:DELETE on its Tags type.
+UNATTACHED_RESOURCE_TYPES = {
+    "apigateway:POST": ("Tags",),
+    "apigateway:DELETE": ("Tags",),
+}
+
+
 def arn_formats(action: str) -> list[str]:
     """ARN formats of the resources the action acts on; empty if it takes only "*"."""
-    return [
+    formats = [
         row["resource_arn_format"] for row in reference(action) if row["resource_arn_format"] != "*"
     ]
+    service = action.split(":", 1)[0]
+    for resource_type in UNATTACHED_RESOURCE_TYPES.get(action, ()):
+        formats.append(get_arn_types_for_service(service)[resource_type])
+    return formats
 
 
 def condition_keys(action: str) -> set[str]:

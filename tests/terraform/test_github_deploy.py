@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -636,3 +637,94 @@ def test_the_boundary_grants_no_iam_and_nothing_outside_the_stack(
             assert action.split(":")[0] not in ("iam", "sts", "organizations"), action
         for resource in statement.resources:
             assert resource == "*" or re.search(rf"[:/]{PREFIX}(-|$)", resource), resource
+
+
+# --- What the stack's resources need of the apply role beyond their own create call -------
+
+TARGET_TRACKING_ALARM = (
+    f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    f"TargetTracking-service/{PREFIX}-svc/{PREFIX}-svc-AlarmHigh-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+)
+
+
+def test_the_apply_role_can_make_the_alarms_of_target_tracking(
+    granted: dict[str, list[Statement]],
+) -> None:
+    """PutScalingPolicy of a target tracking policy makes its CloudWatch alarms with the
+    caller's permissions, named TargetTracking-<resource id>-...; without them it fails."""
+    for action in (
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:DeleteAlarms",
+    ):
+        assert fits(action, TARGET_TRACKING_ALARM), action
+        assert list(allows(granted["apply"], action, TARGET_TRACKING_ALARM)), action
+        other = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing"
+        assert not list(allows(granted["apply"], action, other)), action
+        assert not list(allows(granted["plan"], action, TARGET_TRACKING_ALARM)), action
+
+
+def test_the_apply_role_can_change_the_http_apis_tags(granted: dict[str, list[Statement]]) -> None:
+    """Tags of an HTTP API and its stage (default_tags, var.tags) change through API Gateway's
+    tags resource, /tags/<URL-encoded ARN>, not through the API's own path."""
+    api = f"arn:aws:apigateway:{REGION}::/apis/a1b2c3"
+    for tagged in (api, f"{api}/stages/$default"):
+        tags = f"arn:aws:apigateway:{REGION}::/tags/{quote(tagged, safe='')}"
+        for action in ("apigateway:POST", "apigateway:DELETE"):
+            assert fits(action, tags), action
+            assert list(allows(granted["apply"], action, tags)), (action, tags)
+            assert not list(allows(granted["plan"], action, tags)), (action, tags)
+    elsewhere = quote(f"arn:aws:apigateway:{REGION}::/restapis/x", safe="")
+    assert not list(
+        allows(
+            granted["apply"], "apigateway:POST", f"arn:aws:apigateway:{REGION}::/tags/{elsewhere}"
+        )
+    )
+
+
+def stack_roles(terraform: Any) -> dict[str, str]:
+    """The ARN of each role the stack makes -> the service that assumes it."""
+    roles = {}
+    for call in ("lambda_api", "ecs_service"):
+        module = terraform.modules[call]
+        name = terraform.root.modules[call]["name"].replace("${var.name_prefix}", PREFIX)
+        assert module.locals.get("sweeper_name", "${var.name}-sweeper") == "${var.name}-sweeper"
+        for body in module.of_type("aws_iam_role").values():
+            role = body["name"].replace("${local.sweeper_name}", "${var.name}-sweeper")
+            role = role.replace("${var.name}", name)
+            assert "${" not in role, role
+            document = re.fullmatch(
+                r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", body["assume_role_policy"]
+            )
+            assert document, body["assume_role_policy"]
+            [statement] = module.data[("aws_iam_policy_document", document[1])]["statement"]
+            [principal] = statement["principals"]
+            [service] = principal["identifiers"]
+            roles[f"{IAM}:role/{role}"] = service
+    return roles
+
+
+def test_pass_role_reaches_the_stack_roles_only_each_for_its_service(
+    terraform: Any, granted: dict[str, list[Statement]]
+) -> None:
+    """PassRole has no boundary condition: a pattern such as role/<prefix>-* would hand any
+    role of that name, made by anyone, to Lambda or ECS. The stack's roles, by name, each to
+    the service that assumes it."""
+    roles = stack_roles(terraform)
+    assert len(roles) == 4
+    passing = [s for s in granted["apply"] if "iam:PassRole" in s.actions]
+    assert passing
+    for statement in passing:
+        test, services = statement.condition("iam:PassedToService") or ("", ())
+        assert test == "StringEquals", statement.sid
+        for pattern in statement.resources:
+            assert "*" not in pattern, (statement.sid, pattern)
+            assert pattern in roles, (statement.sid, pattern)
+            assert set(services) == {roles[pattern]}, (statement.sid, pattern, services)
+    for arn, service in roles.items():
+        assert any(
+            arn in s.resources
+            and s.condition("iam:PassedToService") == ("StringEquals", (service,))
+            for s in passing
+        ), arn
+    assert not list(allows(granted["plan"], "iam:PassRole", next(iter(roles))))
