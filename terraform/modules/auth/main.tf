@@ -29,10 +29,15 @@ resource "aws_cognito_user_pool" "users" {
 
   # TOTP apps as a second factor (no SMS: that needs an SNS role and costs per message).
   # OPTIONAL lets each user turn it on; ON requires it of everyone at their next sign-in.
+  # Cognito refuses OFF together with an enabled factor: with OFF there is no TOTP block.
   mfa_configuration = var.mfa_configuration
 
-  software_token_mfa_configuration {
-    enabled = true
+  dynamic "software_token_mfa_configuration" {
+    for_each = var.mfa_configuration == "OFF" ? [] : [true]
+
+    content {
+      enabled = true
+    }
   }
 
   # Self-sign-up confirms the email address; a verified address is how a forgotten password is
