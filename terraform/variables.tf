@@ -152,13 +152,14 @@ variable "max_image_frames" {
 }
 
 variable "download_url_ttl" {
-  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds. A URL also dies with the role session that signed it, 12 hours at most and often sooner."
+  description = "DOWNLOAD_URL_TTL: lifetime of presigned download URLs in seconds. A URL also dies with the credentials that signed it: at most 6 hours with ECS mode on (task role credentials), 12 hours otherwise (the longest role session), and often sooner."
   type        = number
   default     = 900
 
+  # Both modes share the setting, so with ECS on its tasks' shorter credentials set the cap.
   validation {
-    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= 43200
-    error_message = "download_url_ttl must be between 1 and 43200 seconds (12 h, the longest role session)."
+    condition     = var.download_url_ttl >= 1 && var.download_url_ttl <= (var.enable_ecs ? 21600 : 43200)
+    error_message = "download_url_ttl must be between 1 and 21600 seconds with enable_ecs (ECS task role credentials last 6 h at most), 43200 otherwise (12 h, the longest role session)."
   }
 }
 

@@ -345,24 +345,6 @@ def test_target_group_can_be_replaced_while_in_use(terraform: Any) -> None:
         assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-]*", name_prefix), name_prefix
 
 
-# --- Presigned URL lifetime --------------------------------------------------------------
-
-# A URL signed with role credentials (Lambda, ECS) stops working when their session ends,
-# whatever its own expiry; no role session lasts longer than 12 hours.
-ROLE_SESSION_MAX_SECONDS = 43_200
-
-
-def test_download_url_ttl_is_capped_at_a_role_session(terraform: Any) -> None:
-    variable = terraform.root.variables["download_url_ttl"]
-    bounds = [
-        int(limit)
-        for validation in variable["validation"]
-        for limit in re.findall(r"var\.download_url_ttl <= (\d+)", validation["condition"])
-    ]
-    assert bounds, "download_url_ttl needs an upper bound"
-    assert max(bounds) <= ROLE_SESSION_MAX_SECONDS
-
-
 # --- DynamoDB key arguments and the provider pin -----------------------------------------
 
 # The aws provider added key_schema blocks to global_secondary_index in 6.29.0 and deprecated

@@ -47,3 +47,73 @@ def test_ecs_url_is_the_public_url_whenever_there_is_a_certificate(terraform: An
     # The module's URL is the load balancer's name: with a certificate it is not the answer.
     ecs = terraform.modules["ecs_service"]
     assert "aws_lb.service.dns_name" in ecs.outputs["url"]["value"]
+
+
+# --- Cognito: MFA off ---------------------------------------------------------------------
+
+
+def test_the_totp_factor_is_configured_only_when_mfa_is_not_off(terraform: Any) -> None:
+    """Cognito refuses mfa_configuration OFF together with an enabled MFA factor."""
+    auth = terraform.modules["auth"]
+    pool = auth.resource("aws_cognito_user_pool", "users")
+    assert ref(pool["mfa_configuration"]) == "var.mfa_configuration"
+    assert "software_token_mfa_configuration" not in pool, "a TOTP block whatever the setting"
+    [block] = [
+        dynamic["software_token_mfa_configuration"]
+        for dynamic in pool.get("dynamic", [])
+        if "software_token_mfa_configuration" in dynamic
+    ]
+    assert ref(block["for_each"]) == 'var.mfa_configuration == "OFF" ? [] : [true]'
+    [content] = block["content"]
+    assert content["enabled"] is True
+    [validation] = auth.variables["mfa_configuration"]["validation"]
+    assert (
+        ref(validation["condition"]) == 'contains(["OFF", "OPTIONAL", "ON"], var.mfa_configuration)'
+    )
+
+
+# --- Presigned URLs and the credentials that sign them -------------------------------------
+
+# A presigned URL stops working when the session of the credentials that signed it ends. ECS
+# task role credentials last 6 hours at most; no role session lasts longer than 12.
+ECS_TASK_CREDENTIALS_SECONDS = 21_600
+ROLE_SESSION_MAX_SECONDS = 43_200
+
+
+def test_download_url_ttl_is_capped_by_the_credentials_of_each_mode(terraform: Any) -> None:
+    variable = terraform.root.variables["download_url_ttl"]
+    bounds = [
+        (int(with_ecs), int(without))
+        for condition in conditions(variable)
+        for with_ecs, without in re.findall(
+            r"var\.download_url_ttl <= \(var\.enable_ecs \? (\d+) : (\d+)\)", condition
+        )
+    ]
+    assert len(bounds) == 1, "download_url_ttl needs an upper bound that depends on the mode"
+    [(with_ecs, without)] = bounds
+    assert with_ecs <= ECS_TASK_CREDENTIALS_SECONDS
+    assert without <= ROLE_SESSION_MAX_SECONDS
+    assert terraform.root.variables["download_url_ttl"]["default"] <= with_ecs
+
+
+# --- Noncurrent versions of uploads in progress ---------------------------------------------
+
+
+def test_noncurrent_incoming_versions_expire_within_a_day(terraform: Any) -> None:
+    """Versioning keeps a noncurrent copy of every upload part moved or deleted under incoming/;
+    the bucket-wide rule would keep it for noncurrent_version_expiration_days."""
+    storage = terraform.modules["storage"]
+    policy = storage.data[("aws_iam_policy_document", "service_data_access")]
+    [incoming] = [s for s in policy["statement"] if s["sid"] == "IncomingUploads"]
+    [resource] = incoming["resources"]
+    prefix = resource.removeprefix("${aws_s3_bucket.images.arn}/").removesuffix("*")
+    assert prefix == "incoming/"
+    lifecycle = storage.resource("aws_s3_bucket_lifecycle_configuration", "images")
+    rules = [
+        rule
+        for rule in lifecycle["rule"]
+        if any(f.get("prefix") == prefix for f in rule.get("filter", []))
+    ]
+    assert len(rules) == 1
+    [expiration] = rules[0]["noncurrent_version_expiration"]
+    assert expiration["noncurrent_days"] == 1

@@ -79,6 +79,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
       days = 1
     }
 
+    # Versioning keeps what complete moved or the sweeper deleted as a noncurrent version;
+    # of an upload in progress it is worth nothing past the day. S3 applies the shorter of
+    # this and the bucket-wide rule.
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
     }
