@@ -164,6 +164,9 @@ module "lambda_api" {
   jwt_issuer   = local.auth_issuer
   jwt_audience = [local.auth_client_id]
   public_read  = var.public_read
+
+  # The custom domains whose pages may upload to the bucket may call the API from the browser.
+  cors_allow_origins = var.gallery_origins
 }
 
 # --- ECS mode ----------------------------------------------------------------------------

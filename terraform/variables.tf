@@ -407,7 +407,7 @@ variable "gunicorn_worker_class" {
 }
 
 variable "gallery_origins" {
-  description = "Origins besides the deployed API's own URLs (https://host, no path) whose gallery pages may upload to the bucket: custom domains in front of the API or the ALB."
+  description = "Origins besides the deployed API's own URLs (https://host, no path) whose pages may upload to the bucket and call the HTTP API from the browser (CORS): custom domains in front of the API or the ALB, browser apps on other sites."
   type        = list(string)
   default     = []
 

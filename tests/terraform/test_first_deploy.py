@@ -117,3 +117,57 @@ def test_noncurrent_incoming_versions_expire_within_a_day(terraform: Any) -> Non
     assert len(rules) == 1
     [expiration] = rules[0]["noncurrent_version_expiration"]
     assert expiration["noncurrent_days"] == 1
+
+
+# --- HTTP API: HEAD, and CORS preflights from the origins a deployment allows -------------
+
+
+def route_lists(lambda_api: Any) -> dict[str, list[str]]:
+    """Each route resource -> its route keys (for_each over a local list, or one key)."""
+    found = {}
+    for name, body in lambda_api.of_type("aws_apigatewayv2_route").items():
+        if "for_each" in body:
+            local = re.fullmatch(r"toset\(local\.(\w+)\)", ref(body["for_each"]))
+            assert local, name
+            found[name] = list(lambda_api.locals[local[1]])
+        else:
+            found[name] = [body["route_key"]]
+    return found
+
+
+def test_head_has_the_authorization_of_get(terraform: Any) -> None:
+    """A HEAD without a route of its own falls to $default, which asks for a token."""
+    lambda_api = terraform.modules["lambda_api"]
+    for name, keys in route_lists(lambda_api).items():
+        for key in keys:
+            if key.startswith("GET "):
+                assert "HEAD " + key.removeprefix("GET ") in keys, (name, key)
+
+
+def test_cors_preflights_get_an_answer_without_a_token(terraform: Any) -> None:
+    """A browser asks OPTIONS, without the Authorization header, before a cross-origin call
+    that sends one; behind $default's authorizer that preflight gets a 401."""
+    lambda_api = terraform.modules["lambda_api"]
+    routes = route_lists(lambda_api)
+    preflight = [name for name, keys in routes.items() if "OPTIONS /{proxy+}" in keys]
+    assert len(preflight) == 1
+    body = lambda_api.resource("aws_apigatewayv2_route", preflight[0])
+    assert body.get("authorization_type", "NONE") == "NONE"
+    assert "authorizer_id" not in body
+    # API Gateway answers the preflights itself, for the allowed origins only.
+    api = lambda_api.resource("aws_apigatewayv2_api", "http")
+    [cors] = [d["cors_configuration"] for d in api.get("dynamic", []) if "cors_configuration" in d]
+    assert ref(cors["for_each"]) == "length(var.cors_allow_origins) > 0 ? [true] : []"
+    [content] = cors["content"]
+    assert ref(content["allow_origins"]) == "var.cors_allow_origins"
+    methods = {key.split(" ", 1)[0] for keys in routes.values() for key in keys} - {"$default"}
+    assert set(content["allow_methods"]) >= methods - {"OPTIONS"} | {"PUT", "PATCH", "DELETE"}
+    assert {"authorization", "content-type"} <= {h.lower() for h in content["allow_headers"]}
+    # Tokens travel in a header, never in a cookie of another origin.
+    assert content.get("allow_credentials", False) is False
+    # The origins are the deployment's: its gallery origins, never "*".
+    call = terraform.root.modules["lambda_api"]
+    assert ref(call["cors_allow_origins"]) == "var.gallery_origins"
+    variable = lambda_api.variables["cors_allow_origins"]
+    assert variable["default"] == []
+    assert any('"*"' in ref(v["condition"]) for v in variable["validation"])

@@ -141,6 +141,22 @@ resource "aws_apigatewayv2_api" "http" {
   name          = var.name
   protocol_type = "HTTP"
   description   = "mPyCloud image service (Lambda proxy, payload format 2.0)"
+
+  # Browser apps on the deployment's other origins: API Gateway answers their preflights
+  # itself and adds the CORS headers to the function's answers. Tokens travel in the
+  # Authorization header, so no credentials (cookies) cross origins.
+  dynamic "cors_configuration" {
+    for_each = length(var.cors_allow_origins) > 0 ? [true] : []
+
+    content {
+      allow_origins     = var.cors_allow_origins
+      allow_methods     = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+      allow_headers     = ["authorization", "content-type", "idempotency-key"]
+      expose_headers    = ["etag", "location", "www-authenticate"]
+      allow_credentials = false
+      max_age           = 3600
+    }
+  }
 }
 
 resource "aws_apigatewayv2_integration" "lambda" {
@@ -171,20 +187,36 @@ resource "aws_apigatewayv2_authorizer" "jwt" {
 locals {
   # What the service serves to anyone (service/api/auth.py: the health and api-docs
   # blueprints). Swagger UI's assets come from a CDN (service/app.py), so /docs is one page.
-  public_routes = ["GET /health", "GET /health/ready", "GET /openapi.json", "GET /docs"]
+  # HEAD is GET without the body: each GET route has a HEAD twin with its authorization, or a
+  # HEAD would fall to $default and need a token where the GET does not.
+  public_routes = [
+    "GET /health",
+    "HEAD /health",
+    "GET /health/ready",
+    "HEAD /health/ready",
+    "GET /openapi.json",
+    "HEAD /openapi.json",
+    "GET /docs",
+    "HEAD /docs",
+  ]
   # Reads: open to anonymous callers when public_read is true, as the service's PUBLIC_READ
   # (GET /images/{id}, its /download and /thumbnail). Writes stay on the $default route.
-  read_routes = ["GET /images", "GET /images/{proxy+}"]
+  read_routes = ["GET /images", "HEAD /images", "GET /images/{proxy+}", "HEAD /images/{proxy+}"]
   # The gallery (service/web): its pages carry the token in a session cookie, not in an
   # Authorization header, so the service checks it (service/web/identity.py), as for ECS.
   gallery_routes = [
     "GET /",
+    "HEAD /",
     "GET /tiles",
+    "HEAD /tiles",
     "GET /sign-in",
+    "HEAD /sign-in",
     "POST /sign-in",
     "POST /sign-out",
     "GET /assets/{proxy+}",
+    "HEAD /assets/{proxy+}",
     "GET /photos/{proxy+}",
+    "HEAD /photos/{proxy+}",
     "POST /photos/{proxy+}",
     "POST /photo-uploads",
     "POST /photo-uploads/{proxy+}",
@@ -216,6 +248,17 @@ resource "aws_apigatewayv2_route" "gallery" {
 
   api_id             = aws_apigatewayv2_api.http.id
   route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "NONE"
+}
+
+# CORS preflights carry no Authorization header: behind $default's authorizer they would get a
+# 401. With cors_configuration API Gateway answers them itself; without it they reach the
+# function, which answers OPTIONS with no CORS headers, and the browser goes no further.
+resource "aws_apigatewayv2_route" "preflight" {
+  #checkov:skip=CKV_AWS_309:CORS preflight requests never carry a token (browsers send them without credentials); API Gateway answers them from cors_configuration, and every other method keeps its authorizer.
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = "OPTIONS /{proxy+}"
   target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
   authorization_type = "NONE"
 }

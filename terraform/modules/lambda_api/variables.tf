@@ -136,3 +136,14 @@ variable "role_permissions_boundary" {
   type        = string
   default     = null
 }
+
+variable "cors_allow_origins" {
+  description = "Origins (https://host, no path) of browser apps that may call the API; empty: no CORS, preflights get no CORS headers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.cors_allow_origins, "*")
+    error_message = "cors_allow_origins names origins; \"*\" would let any site call the API with its users' tokens."
+  }
+}
