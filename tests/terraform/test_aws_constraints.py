@@ -199,7 +199,7 @@ def test_lifecycle_check_would_see_a_rule_selecting_deployed_tags() -> None:
 
 # --- gunicorn keep-alive behind the ALB --------------------------------------------------
 
-GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn_conf.py"
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "entrypoints" / "gunicorn_conf.py"
 
 
 def module_constant(path: Path, name: str) -> Any:

@@ -334,7 +334,7 @@ resource "aws_lambda_function" "sweeper" {
   reserved_concurrent_executions = var.sweeper_reserved_concurrency
 
   image_config {
-    command = ["service.lambda_handler.sweep_handler"]
+    command = ["service.entrypoints.lambda_handler.sweep_handler"]
   }
 
   tracing_config {
