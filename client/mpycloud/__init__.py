@@ -12,44 +12,51 @@ Its modules, each importing only those below it (``cli`` is the command line, on
 
 Words: an *upload session* is the service's ``/uploads`` resource (the bytes go to S3
 through it); signing in gives *credentials* (a token), never called a session. This package
-never imports the service.
+never imports the service. Its public names are imported on first use: ``mpycloud``'s
+command line starts, and can be interrupted, before httpx has loaded.
 """
 
-from mpycloud.client import Client
-from mpycloud.errors import (
-    ApiError,
-    BadRequest,
-    Conflict,
-    ConnectionFailed,
-    Forbidden,
-    Gone,
-    MpycloudError,
-    NotFound,
-    PayloadTooLarge,
-    PreconditionFailed,
-    ServerError,
-    ServiceUnavailable,
-    StorageError,
-    TooManyRequests,
-    Unauthorized,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
-from mpycloud.models import (
-    BatchResult,
-    DownloadLink,
-    Health,
-    Image,
-    ImagePage,
-    Rendition,
-    RenditionLink,
-    UploadResult,
-    UploadStatus,
-    UploadTicket,
-)
-from mpycloud.resume import FileResumeStore, MemoryResumeStore, ResumeStore
-from mpycloud.retries import RetryPolicy
-from mpycloud.uploads import DIRECT_UPLOAD_LIMIT, NotAnImage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mpycloud.client import Client
+    from mpycloud.errors import (
+        ApiError,
+        BadRequest,
+        Conflict,
+        ConnectionFailed,
+        Forbidden,
+        Gone,
+        MpycloudError,
+        NotFound,
+        PayloadTooLarge,
+        PreconditionFailed,
+        ServerError,
+        ServiceUnavailable,
+        StorageError,
+        TooManyRequests,
+        Unauthorized,
+        UnsupportedMediaType,
+        ValidationFailed,
+    )
+    from mpycloud.models import (
+        BatchResult,
+        DownloadLink,
+        Health,
+        Image,
+        ImagePage,
+        Rendition,
+        RenditionLink,
+        UploadResult,
+        UploadStatus,
+        UploadTicket,
+    )
+    from mpycloud.resume import FileResumeStore, MemoryResumeStore, ResumeStore
+    from mpycloud.retries import RetryPolicy
+    from mpycloud.uploads import DIRECT_UPLOAD_LIMIT, NotAnImage
 
 __all__ = [
     "DIRECT_UPLOAD_LIMIT",
@@ -87,3 +94,15 @@ __all__ = [
     "UploadTicket",
     "ValidationFailed",
 ]
+
+# The modules the names of __all__ come from.
+_SOURCES = ("client", "errors", "models", "resume", "retries", "uploads")
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for source in _SOURCES:
+            module = vars(importlib.import_module(f"mpycloud.{source}"))
+            if name in module:
+                return module[name]
+    raise AttributeError(f"module 'mpycloud' has no attribute {name!r}")

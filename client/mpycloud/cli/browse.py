@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from mpycloud.cli.common import (
     read_ids,
     split_tags,
 )
+from mpycloud.cli.parallel import run_in_threads
 from mpycloud.cli.progress import TransferBars
 from mpycloud.client import Client
 from mpycloud.errors import MpycloudError
@@ -159,29 +159,28 @@ def readable(value: Any) -> str:
 def run_download(args: argparse.Namespace) -> int:
     ids = read_ids(args.ids)
     args.output.mkdir(parents=True, exist_ok=True)
-    failures = 0
     with (
         context(args).client() as client,
         TransferBars(err, len(ids), 0, enabled=err.is_terminal and not args.no_progress) as bars,
-        ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
     ):
 
-        def fetch(image_id: str) -> str:
+        def fetch(image_id: str) -> Path | MpycloudError | OSError:
             task = bars.start_file(image_id, 0)
             try:
-                saved = client.download(
+                return client.download(
                     image_id,
                     args.output,
                     progress=lambda done, total: bars.report(task, done, total),
                 )
-                return f"{image_id} -> {saved}"
+            except (MpycloudError, OSError) as error:
+                return error
             finally:
                 bars.finish_file(task)
 
-        for image_id, future in [(i, pool.submit(fetch, i)) for i in ids]:
-            try:
-                print(future.result())  # plain: a path is data, not rich markup
-            except MpycloudError as error:
-                failures += 1
-                err.print(f"{image_id}: {describe(error)}")
-    return 1 if failures else 0
+        outcomes = run_in_threads(fetch, ids, args.jobs)
+    for image_id, outcome in zip(ids, outcomes, strict=True):
+        if isinstance(outcome, Path):
+            print(f"{image_id} -> {outcome}")  # plain: a path is data, not rich markup
+        else:
+            err.print(f"{image_id}: {describe(outcome)}")
+    return 0 if all(isinstance(outcome, Path) for outcome in outcomes) else 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from mpycloud.cli.common import context, describe, err, split_tags
+from mpycloud.cli.parallel import run_in_threads
 from mpycloud.cli.progress import TransferBars
 from mpycloud.cli.summary import print_summary
 from mpycloud.client import Client
@@ -107,19 +107,10 @@ def upload_all(
     show: bool,
 ) -> list[Outcome]:
     sizes = {path: _size(path) for path in files}
-    with (
-        TransferBars(err, len(files), sum(sizes.values()), enabled=show) as bars,
-        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="upload") as pool,
-    ):
-        futures = [
-            pool.submit(_upload_one, client, path, sizes[path], fields, known, bars)
-            for path in files
-        ]
-        try:
-            return [future.result() for future in futures]
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    with TransferBars(err, len(files), sum(sizes.values()), enabled=show) as bars:
+        return run_in_threads(
+            lambda path: _upload_one(client, path, sizes[path], fields, known, bars), files, jobs
+        )
 
 
 def _size(path: Path) -> int:
