@@ -35,7 +35,6 @@ from service.domain.model import (
     ExifSummary,
     Image,
     ImageStatus,
-    MetadataValue,
     RenditionInfo,
     new_image_id,
     utc_now,
@@ -48,6 +47,7 @@ from service.domain.rules import (
     MAX_METADATA_VALUE_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS,
+    MetadataValue,
 )
 from service.entrypoints.provisioning import create_resources
 from service.settings import Settings

@@ -23,7 +23,8 @@ from service.domain.access import AccessPolicy
 from service.domain.cursors import CursorCodec
 from service.ports import TokenVerifier
 from service.settings import Settings, SettingsError
-from service.usecases.images import ImageService, Limits
+from service.usecases.images import ImageService
+from service.usecases.limits import Limits
 from service.usecases.sign_in import SessionService
 from service.usecases.upload_sessions import UploadLimits, UploadService
 
@@ -137,8 +138,9 @@ def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
 
 
 def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
+    """Upload sessions, publishing through ``images``' publisher."""
     return UploadService(
-        images=images,
+        publisher=images.publisher,
         store=S3UploadStore(
             lazy(lambda: s3_client(settings)),
             settings.s3_bucket_name,
@@ -147,12 +149,7 @@ def build_upload_service(settings: Settings, images: ImageService) -> UploadServ
         sessions=DynamoDBUploadSessions(
             lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
         ),
-        processor=_processor(settings),
-        limits=UploadLimits(
-            max_file_size=settings.max_file_size,
-            multipart_threshold=settings.multipart_threshold,
-            session_ttl=settings.upload_session_ttl,
-        ),
+        limits=upload_limits(settings),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
     )
 
@@ -211,19 +208,31 @@ def build_image_service(settings: Settings) -> ImageService:
         ),
         processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
-        limits=Limits(
-            max_file_size=settings.max_file_size,
-            allowed_content_types=settings.allowed_content_types,
-            download_url_ttl=settings.download_url_ttl,
-            sweep_grace_seconds=settings.sweep_grace_seconds,
-            rendition_sizes=settings.rendition_sizes,
-            # Served only if the processor can also encode them (AVIF may be missing).
-            rendition_formats=settings.rendition_formats,
-            prerender=settings.prerender,
-            strip_gps=settings.strip_gps,
-            gps_precision=settings.gps_precision,
-            thumbnail_url_ttl=settings.thumbnail_url_ttl,
-        ),
+        limits=image_limits(settings),
         access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
         dedupe=settings.dedupe == "per-user",
+    )
+
+
+def image_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_file_size=settings.max_file_size,
+        allowed_content_types=settings.allowed_content_types,
+        download_url_ttl=settings.download_url_ttl,
+        sweep_grace_seconds=settings.sweep_grace_seconds,
+        rendition_sizes=settings.rendition_sizes,
+        # Served only if the processor can also encode them (AVIF may be missing).
+        rendition_formats=settings.rendition_formats,
+        prerender=settings.prerender,
+        strip_gps=settings.strip_gps,
+        gps_precision=settings.gps_precision,
+        thumbnail_url_ttl=settings.thumbnail_url_ttl,
+    )
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(
+        max_file_size=settings.max_file_size,
+        multipart_threshold=settings.multipart_threshold,
+        session_ttl=settings.upload_session_ttl,
     )

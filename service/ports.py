@@ -243,6 +243,10 @@ class UploadStore(Protocol):
         """The object's size; None when there is none."""
         ...
 
+    def read(self, key: str) -> bytes:
+        """The whole object (uploads small enough to hold in memory)."""
+        ...
+
     def read_header(self, key: str, length: int) -> bytes:
         """The first ``length`` bytes (fewer when the object is smaller)."""
         ...

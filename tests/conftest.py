@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.bootstrap import build_image_service
+from service.bootstrap import build_image_service, image_limits
 from service.domain.cursors import CursorCodec
-from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.entrypoints.app import create_app
 from service.settings import Settings
-from service.usecases.images import ImageService, Limits
+from service.usecases.images import ImageService
+from service.usecases.limits import Limits
 from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
 from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START
@@ -65,7 +65,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def limits() -> Limits:
-    return Limits(max_file_size=512 * 1024, allowed_content_types=ACCEPTED_CONTENT_TYPES)
+    return image_limits(Settings(max_file_size=512 * 1024, rendition_formats=("jpeg",)))
 
 
 @pytest.fixture

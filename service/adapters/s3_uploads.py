@@ -130,6 +130,10 @@ class S3UploadStore:
             with translate_errors("find the uploaded object"):
                 raise
 
+    def read(self, key: str) -> bytes:
+        with translate_errors("read the uploaded object"):
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
     def read_header(self, key: str, length: int) -> bytes:
         with translate_errors("read the uploaded object"):
             response = self._client.get_object(

@@ -6,8 +6,9 @@ each), so an item is never half-applied, and one item's failure is that item's r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import msgspec
 
@@ -22,10 +23,17 @@ from service.domain.errors import (
 )
 from service.domain.model import Caller, Image, ImageChanges
 
-if TYPE_CHECKING:
-    from service.usecases.images import ImageService
-
 MAX_BATCH_IDS = 100
+
+
+class ImageEditor(Protocol):
+    """The single-image use cases a batch item runs: those of its endpoints."""
+
+    def delete(self, caller: Caller, image_id: str) -> None: ...
+
+    def update(
+        self, caller: Caller, image_id: str, changes: Callable[[Image], ImageChanges]
+    ) -> Image: ...
 
 
 class BatchVerb(StrEnum):
@@ -69,7 +77,7 @@ _RESULT_BY_ERROR: tuple[tuple[type[ImageServiceError], ItemResult], ...] = (
 
 
 def run_item(
-    service: ImageService, caller: Caller, action: BatchAction, image_id: str
+    service: ImageEditor, caller: Caller, action: BatchAction, image_id: str
 ) -> BatchResult:
     try:
         if action.verb is BatchVerb.DELETE:

@@ -1,24 +1,11 @@
-"""ImageService: the use cases. Talks to ports only; knows nothing of HTTP, boto3 or Pillow.
+"""ImageService: the use cases on images. Talks to ports only; knows nothing of HTTP, boto3 or
+Pillow.
 
-Consistency without a shared transaction between S3 and DynamoDB:
-
-* upload: bytes to S3 -> metadata READY + all its listing entries in one DynamoDB transaction
-  that creates the item (it fails if the id exists). Until that transaction the image exists
-  only as an object nothing lists. A failure on the way undoes what it can: it marks the id
-  with a tombstone (which fails if the transaction did commit after all, and then the upload
-  returns the image) and deletes the object. A crash leaves an object without metadata, which
-  the sweeper (``sweeper.py``) removes. Upload sessions publish the same way, their bytes
-  copied from ``incoming/`` first.
+* upload: through the publisher (``publishing.py``), the path upload sessions share.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
   object and renditions deleted -> item deleted. A crash leaves a DELETING item that the
-  sweeper finishes.
+  sweeper (``sweeping.py``) finishes.
 * renditions (``renditions.py``) are made on first request and stored once.
-
-Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
-them is written in the publish transaction, conditional on its absence, so two uploads of the
-same bytes racing each other still make one image; the one that loses discards what it stored
-and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
-storing the bytes of an obvious duplicate at all.
 
 No lost updates: every image carries a ``version``; a change or delete is computed from the
 version read and written on the condition that it is still the stored one (and still the
@@ -27,12 +14,9 @@ owner's), together with the listing entries it moves, so the entries always matc
 
 from __future__ import annotations
 
-import hashlib
-import io
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -41,26 +25,19 @@ from service.domain import rules
 from service.domain.access import AccessPolicy
 from service.domain.cursors import CursorCodec
 from service.domain.errors import (
-    DuplicateImage,
     ImageConflict,
     ImageNotFound,
-    ImageTooLarge,
-    InvalidImage,
     MalformedImageId,
     NotAuthenticated,
     PreconditionFailed,
-    UnsupportedImage,
 )
 from service.domain.model import (
-    DEFAULT_RENDITION_SIZES,
     Caller,
     Image,
     ImageChanges,
-    ImageInfo,
     ImageQuery,
     ImageStatus,
     NewImage,
-    Placeholder,
     is_image_id,
     new_image_id,
     utc_now,
@@ -68,44 +45,15 @@ from service.domain.model import (
 from service.domain.queries import check_query
 from service.ports import ImageProcessor, ImageRepository, ImageStore
 from service.usecases.batch import BatchAction, BatchResult, run_item
+from service.usecases.limits import Limits
+from service.usecases.publishing import Draft, Published, Publisher
 from service.usecases.renditions import RenditionLink, RenditionRef, Renditions
 from service.usecases.sweeping import Sweeper, SweepReport
 
-log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 _HASH_CHUNK = 1024 * 1024
 WRITE_ATTEMPTS = 3
-
-
-class Limits(msgspec.Struct, frozen=True):
-    """What the image service accepts and how long what it hands out lives."""
-
-    max_file_size: int
-    allowed_content_types: tuple[str, ...]
-    download_url_ttl: int = 900
-    sweep_grace_seconds: int = 900
-    # How far back beyond the grace period ``sweep`` looks for objects of uploads that never
-    # published: several runs of the 15-minute schedule, so a few missed runs lose nothing.
-    orphan_window_seconds: int = 6 * 3600
-    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
-    rendition_formats: tuple[str, ...] = ("jpeg",)
-    prerender: bool = False
-    strip_gps: bool = True
-    gps_precision: int = 2
-    thumbnail_url_ttl: int = 900
-
-    @property
-    def smallest_rendition(self) -> int:
-        return min(self.rendition_sizes)
-
-
-class Published(msgspec.Struct, frozen=True):
-    """What an upload made: a new image, or (``duplicate``) the user's image of the same
-    bytes, which the upload left as it was."""
-
-    image: Image
-    duplicate: bool = False
 
 
 class ListResult(msgspec.Struct, frozen=True):
@@ -136,10 +84,8 @@ class ImageService:
         sweep_start: Callable[[], str] | None = None,
         dedupe: bool = False,
     ) -> None:
-        self._dedupe = dedupe
         self._store = store
         self._repository = repository
-        self._processor = processor
         self._cursors = cursors
         self._limits = limits
         self._access = access or AccessPolicy()
@@ -156,139 +102,37 @@ class ImageService:
             store=store,
             repository=repository,
             grace_seconds=limits.sweep_grace_seconds,
-            orphan_window_seconds=limits.orphan_window_seconds,
             clock=clock,
             sweep_start=sweep_start,
         )
+        self.publisher = Publisher(
+            store=store,
+            repository=repository,
+            processor=processor,
+            renditions=self._renditions,
+            sweeper=self._sweeper,
+            limits=limits,
+            clock=clock,
+            dedupe=dedupe,
+        )
+        """The publishing path, which upload sessions share."""
 
     def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
-        size = _size_of(body)
-        if size == 0:
-            raise InvalidImage("The file is empty")
-        if size > self._limits.max_file_size:
-            raise ImageTooLarge(
-                f"The file is {size} bytes; the limit is {self._limits.max_file_size} bytes"
-            )
-        info, body = self.read_upload(body, new.declared_content_type)
-        size = _size_of(body)
-        smallest = self._renditions.render_smallest(body)
-        now = self._clock()
-        image_id = new_image_id(now)
-        image = Image(
+        image_id = new_image_id(self._clock())
+        draft = Draft(
             image_id=image_id,
             user_id=owner,
-            size_bytes=size,
-            sha256=_sha256_of(body),
             original_filename=rules.filename(new.original_filename, fallback=image_id),
-            created_at=now,
-            updated_at=now,
             description=new.description,
             tags=new.tags,
             metadata=dict(new.metadata),
-            **self.described(info),
         )
-        if smallest is not None:
-            placeholder = self._processor.placeholder(smallest.data)
-            image = replace(
-                image, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
-            )
-
-        published = self.publish_new(image, lambda image: self.put_original(image, body))
-        if smallest is not None and self._limits.prerender and not published.duplicate:
-            kept = self._renditions.keep(published.image, self._limits.smallest_rendition, smallest)
-            return replace(published, image=kept)
-        return published
-
-    def read_upload(
-        self, body: BinaryIO, declared_content_type: str | None
-    ) -> tuple[ImageInfo, BinaryIO]:
-        """What an upload's bytes are, checked (decoded within the limits, EXIF read), and the
-        bytes to store: without GPS when ``strip_gps`` asks, so that the size and SHA-256 of
-        the stored original describe what is stored."""
-        # A format that is not allowed is refused from the header, before it is decoded.
-        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
-        self.accept(info, declared_content_type)
-        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
-            body.seek(0)
-            stripped = self._processor.without_gps(body.read())
-            if stripped is not None:
-                return info, io.BytesIO(stripped)
-        body.seek(0)
-        return info, body
-
-    def described(self, info: ImageInfo) -> dict[str, Any]:
-        """The fields of an Image that its bytes give: sizes, EXIF and the rounded location."""
-        width, height = info.displayed_size
-        location = info.location.rounded(self._limits.gps_precision) if info.location else None
-        return {
-            "content_type": info.content_type,
-            "width": width,
-            "height": height,
-            "pixel_width": info.width,
-            "pixel_height": info.height,
-            "exif": info.exif,
-            "location": location,
-        }
-
-    def put_original(self, image: Image, body: BinaryIO) -> None:
-        body.seek(0)
-        self._store.put(
-            image.object_key, body, content_type=image.content_type, sha256=image.sha256
-        )
-
-    def accept(self, info: ImageInfo, declared_content_type: str | None) -> None:
-        """The checks on what the bytes are, shared by every way of uploading."""
-        if info.content_type not in self._limits.allowed_content_types:
-            allowed = ", ".join(self._limits.allowed_content_types)
-            raise UnsupportedImage(f"{info.content_type} is not accepted; allowed: {allowed}")
-        declared = rules.content_type(declared_content_type)
-        if declared is not None and declared != info.content_type:
-            raise UnsupportedImage(
-                f"The file was declared as {declared} but its content is {info.content_type}"
-            )
-
-    def publish_new(self, image: Image, store: Callable[[Image], None]) -> Published:
-        """``store`` the bytes of ``image`` under its object key, then publish it. A failure on
-        the way undoes what it can; ``sweep`` removes what it could not. With ``dedupe``, the
-        owner's READY image of the same bytes, if any, instead."""
-        if self._dedupe:
-            holder = self._repository.claim_of(image.user_id, image.sha256)
-            existing = self._repository.get(holder) if holder else None
-            if existing is not None and existing.status is ImageStatus.READY:
-                return Published(existing, duplicate=True)
-        store(image)
-        try:
-            try:
-                return Published(self._repository.publish(image, claim=self._dedupe))
-            except DuplicateImage as duplicate:
-                existing = self._repository.get(duplicate.image_id)
-                if existing is not None and existing.status is ImageStatus.READY:
-                    # Refused for certain: nothing was published, the object alone is left.
-                    self._delete_quietly(image)
-                    return Published(existing, duplicate=True)
-                # Claims change with their image's status, in one transaction: a claim whose
-                # image is not READY is a leftover (the table changed by hand). Free it, once.
-                log.warning("releasing claim of missing image %s", duplicate.image_id)
-                self._repository.release_claim(image.user_id, image.sha256, duplicate.image_id)
-                return Published(self._repository.publish(image, claim=self._dedupe))
-        except Exception:
-            published = self._discard_unpublished(image)
-            if published is None:
-                raise
-            return Published(published)
-
-    def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
-        """See ``Renditions.placeholder_for``."""
-        return self._renditions.placeholder_for(body)
+        return self.publisher.publish_bytes(draft, body, new.declared_content_type)
 
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)
         return self._ready(image_id)
-
-    def find(self, image_id: str) -> Image | None:
-        """The image in whatever status, for the upload sessions that made it; no caller."""
-        return self._repository.get(image_id)
 
     @property
     def rendition_sizes(self) -> tuple[int, ...]:
@@ -417,42 +261,6 @@ class ImageService:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _discard_unpublished(self, image: Image) -> Image | None:
-        """After a failed publish: the image if the transaction committed after all (its
-        outcome can be unknown); else remove the object, best effort (``sweep`` finds what is
-        left: an object without metadata, invisible) and None."""
-        try:
-            if not self._sweeper.tombstone(image.image_id):
-                stored = self._repository.get(image.image_id)
-                if stored is not None and stored.status is ImageStatus.READY:
-                    return stored
-        except Exception:
-            log.warning("could not discard unpublished image %s; sweep will", image.image_id)
-        return None
-
-    def _delete_quietly(self, image: Image) -> None:
-        """The object of an image that was not published; what is left, ``sweep`` removes."""
-        try:
-            self._store.delete(image.object_key)
-        except Exception:
-            log.warning("could not delete unpublished object %s; sweep will", image.image_id)
-
 
 def _or(value: _T | None, default: _T) -> _T:
     return default if value is None else value
-
-
-def _size_of(body: BinaryIO) -> int:
-    body.seek(0, 2)
-    size = body.tell()
-    body.seek(0)
-    return size
-
-
-def _sha256_of(body: BinaryIO) -> str:
-    body.seek(0)
-    digest = hashlib.sha256()
-    while chunk := body.read(_HASH_CHUNK):
-        digest.update(chunk)
-    body.seek(0)
-    return digest.hexdigest()

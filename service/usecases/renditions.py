@@ -12,16 +12,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import msgspec
 from msgspec.structs import replace
 
 from service.domain.access import AccessPolicy
 from service.domain.errors import (
-    DecoderBusy,
     ImageConflict,
-    ImageTooLarge,
     InvalidImage,
     InvalidInput,
     MalformedImageId,
@@ -30,16 +28,13 @@ from service.domain.errors import (
 from service.domain.model import (
     Caller,
     Image,
-    Placeholder,
     Rendition,
     RenditionInfo,
     is_image_id,
     rendition_key,
 )
 from service.ports import ImageProcessor, ImageRepository, ImageStore
-
-if TYPE_CHECKING:
-    from service.usecases.images import Limits
+from service.usecases.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +140,6 @@ class Renditions:
             format=info.format,
             cache_seconds=max(0, ttl - URL_TTL_MARGIN),
         )
-
-    def placeholder_for(self, body: BinaryIO) -> Placeholder | None:
-        """BlurHash and dominant colour of an image's bytes, or None when they cannot be
-        rendered within the decoding limits (an image without a placeholder is still fine)."""
-        try:
-            smallest = self.render_smallest(body)
-        except (ImageTooLarge, DecoderBusy):
-            return None
-        return self._processor.placeholder(smallest.data) if smallest else None
 
     def render_smallest(self, body: BinaryIO) -> Rendition | None:
         """The smallest rendition in JPEG, made in memory at upload for the placeholder (and

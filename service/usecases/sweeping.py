@@ -1,7 +1,7 @@
 """The sweeper: what interrupted uploads and deletes leave behind, cleaned up.
 
 * An upload that crashed between storing its bytes and publishing leaves an object that no item
-  lists. ``sweep`` lists the objects created between ``orphan_window_seconds`` and the grace
+  lists. ``sweep`` lists the objects created between ``ORPHAN_WINDOW_SECONDS`` and the grace
   period ago (their keys are ULIDs: a key range is a time range), puts a tombstone on each that
   has no item, so that a publish still in flight fails, and deletes the object. The tombstone
   stays until its id is older than the window (far longer than any request lives), then
@@ -35,6 +35,9 @@ from service.ports import ImageRepository, ImageStore
 
 ORPHAN_BATCH = 100  # object ids checked against the metadata per BatchGetItem
 ORPHAN_SWEEP_BATCH = 200  # rendition prefixes examined per sweep
+# How far back beyond the grace period ``sweep`` looks for objects of uploads that never
+# published: several runs of the 15-minute schedule, so a few missed runs lose nothing.
+ORPHAN_WINDOW_SECONDS = 6 * 3600
 
 
 class SweepReport(msgspec.Struct, frozen=True):
@@ -52,14 +55,12 @@ class Sweeper:
         store: ImageStore,
         repository: ImageRepository,
         grace_seconds: int,
-        orphan_window_seconds: int,
         clock: Callable[[], datetime],
         sweep_start: Callable[[], str] | None = None,
     ) -> None:
         self._store = store
         self._repository = repository
         self._grace_seconds = grace_seconds
-        self._orphan_window_seconds = orphan_window_seconds
         self._clock = clock
         # Where the orphan-rendition sweep starts: a random image id, so that successive
         # bounded runs cover the whole bucket.
@@ -69,7 +70,7 @@ class Sweeper:
         """Remove leftovers of interrupted uploads and finish interrupted deletes."""
         grace = self._grace_seconds if grace_seconds is None else grace_seconds
         cutoff = self._clock() - timedelta(seconds=grace)
-        window_start = cutoff - timedelta(seconds=self._orphan_window_seconds)
+        window_start = cutoff - timedelta(seconds=ORPHAN_WINDOW_SECONDS)
         low, high = id_time_bounds(window_start, cutoff)
         removed: set[str] = set()
         ids = (

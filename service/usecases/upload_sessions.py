@@ -1,9 +1,10 @@
 """UploadService: upload sessions, where the client sends the bytes to S3 itself.
 
 ``open`` signs a presigned POST (up to ``multipart_threshold``) or starts a multipart upload
-with presigned part URLs. ``complete`` then checks what arrived (size, header, SHA-256) and
-publishes it through ImageService's path (bytes copied under originals/ -> READY with its
-listing entries, in one transaction).
+with presigned part URLs. ``complete`` then checks what arrived (size, format, SHA-256) and
+publishes it through the publisher (``publishing.py``), the path ``POST /images`` takes: a
+single POST is read once and published as its checked bytes; a multipart upload, too large to
+read whole, is checked from its header and copied under originals/.
 
 Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
 for images, because a session's existence is nobody else's business (images are public to
@@ -19,8 +20,6 @@ import io
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
-from typing import BinaryIO
 
 import msgspec
 from msgspec.structs import replace
@@ -41,8 +40,6 @@ from service.domain.errors import (
 from service.domain.model import (
     Caller,
     Image,
-    ImageInfo,
-    ImageStatus,
     is_image_id,
     new_image_id,
     utc_now,
@@ -56,8 +53,8 @@ from service.domain.upload_sessions import (
     UploadSession,
     part_size_for,
 )
-from service.ports import ImageProcessor, UploadSessionRepository, UploadStore
-from service.usecases.images import ImageService, Published
+from service.ports import UploadSessionRepository, UploadStore
+from service.usecases.publishing import Draft, Published, Publisher
 
 log = logging.getLogger(__name__)
 # Failures that prove the bytes wrong: the upload is discarded rather than left to a retry.
@@ -65,43 +62,35 @@ _FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
 
 
 class UploadLimits(msgspec.Struct, frozen=True):
-    """How large an upload session may be, when it goes multipart, and how long it lives."""
+    """How large an upload session may be, when it goes multipart, and how long it lives:
+    settings, whose defaults ``service.settings`` spells."""
 
     max_file_size: int
-    multipart_threshold: int = 16 * 1024 * 1024
-    session_ttl: int = 3600
-
-
-class Completed(msgspec.Struct, frozen=True):
-    """A finished upload session: the image, and whether it was already stored."""
-
-    image: Image
-    duplicate: bool = False
+    multipart_threshold: int
+    session_ttl: int
 
 
 class UploadService:
     def __init__(
         self,
         *,
-        images: ImageService,
+        publisher: Publisher,
         store: UploadStore,
         sessions: UploadSessionRepository,
-        processor: ImageProcessor,
         limits: UploadLimits,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._images = images
+        self._publisher = publisher
         self._store = store
         self._sessions = sessions
-        self._processor = processor
         self._limits = limits
         self._access = access or AccessPolicy()
         self._clock = clock
 
     def open(self, caller: Caller, new: NewUpload) -> Ticket:
         owner = self._access.owner_of_upload(caller, new.user_id)
-        self._images.accept(ImageInfo(new.content_type, 0, 0), None)
+        self._publisher.check_content_type(new.content_type)
         if new.size > self._limits.max_file_size:
             raise ImageTooLarge(
                 f"The file is {new.size} bytes; the limit is {self._limits.max_file_size} bytes"
@@ -159,7 +148,7 @@ class UploadService:
 
     def complete(
         self, caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]] = ()
-    ) -> Completed:
+    ) -> Published:
         session = self._owned(caller, upload_id)
         if session.status is not SessionStatus.OPEN:
             return self._finished(session)
@@ -188,7 +177,7 @@ class UploadService:
                 duplicate=published.duplicate,
             )
             self._quietly(lambda: self._sessions.transition(started, done))
-        return Completed(published.image, duplicate=published.duplicate)
+        return published
 
     def abort(self, caller: Caller, upload_id: str) -> None:
         session = self._owned(caller, upload_id)
@@ -220,64 +209,43 @@ class UploadService:
             raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
         if size != session.size:
             raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
-        # A single POST is at most the multipart threshold: read whole, once. It is checked and
-        # stored as an upload through POST /images is (decoded, EXIF read, GPS removed) and gets
-        # the same placeholder. Larger ones are checked from their header only.
-        arrived: bytes | None = None
-        if session.multipart_id is None:
-            arrived = self._store.read_header(key, size)
-            header = arrived[:HEADER_BYTES]
-        else:
-            header = self._store.read_header(key, HEADER_BYTES)
-        info = self._processor.inspect_header(io.BytesIO(header))
-        self._images.accept(info, session.content_type)
-        if arrived is not None:
-            sha256 = hashlib.sha256(arrived).hexdigest()
-        else:
-            sha256 = self._store.sha256_of(key)
-        if session.sha256 is not None and sha256 != session.sha256:
-            raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
         assert session.image_id is not None
-        placeholder = None
-        rewritten: BinaryIO | None = None  # stored in place of a copy of what arrived
-        if arrived is not None:
-            sent = io.BytesIO(arrived)
-            info, body = self._images.read_upload(sent, session.content_type)
-            if body is not sent:  # GPS removed: size and SHA-256 describe the stored file
-                rewritten = body
-                data = body.read()
-                size, sha256 = len(data), hashlib.sha256(data).hexdigest()
-            placeholder = self._images.placeholder_for(body)
-        now = self._clock()
-        image = Image(
+        draft = Draft(
             image_id=session.image_id,
             user_id=session.user_id,
-            size_bytes=size,
-            sha256=sha256,
             original_filename=session.filename,
-            created_at=now,
-            updated_at=now,
             description=session.description,
             tags=session.tags,
             metadata=dict(session.metadata),
-            blurhash=placeholder.blurhash if placeholder else None,
-            dominant_color=placeholder.dominant_color if placeholder else None,
-            **self._images.described(info),
         )
+        if session.multipart_id is None:
+            # At most the multipart threshold: read once, and what was read is what is checked
+            # and stored, whatever lands under the incoming key meanwhile.
+            arrived = self._store.read(key)
+            self._check_sha256(session, hashlib.sha256(arrived).hexdigest())
+            return self._publisher.publish_bytes(draft, io.BytesIO(arrived), session.content_type)
+        info = self._publisher.check_header(
+            self._store.read_header(key, HEADER_BYTES), session.content_type
+        )
+        sha256 = self._store.sha256_of(key)
+        self._check_sha256(session, sha256)
 
         def copy_arrived(image: Image) -> None:
             self._store.copy(key, image.object_key, content_type=image.content_type, sha256=sha256)
 
-        store: Callable[[Image], None] = copy_arrived
-        if rewritten is not None:
-            store = partial(self._images.put_original, body=rewritten)
-        return self._images.publish_new(image, store)
+        return self._publisher.publish_copy(
+            draft, info, size=size, sha256=sha256, copy=copy_arrived
+        )
 
-    def _finished(self, session: UploadSession) -> Completed:
+    def _check_sha256(self, session: UploadSession, sha256: str) -> None:
+        if session.sha256 is not None and sha256 != session.sha256:
+            raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
+
+    def _finished(self, session: UploadSession) -> Published:
         """A complete that came second: the first one's image, once it is published."""
-        image = self._images.find(session.image_id) if session.image_id else None
-        if image is not None and image.status is ImageStatus.READY:
-            return Completed(image, duplicate=session.duplicate)
+        image = self._publisher.published(session.image_id) if session.image_id else None
+        if image is not None:
+            return Published(image, duplicate=session.duplicate)
         raise ImageConflict(f"Upload {session.upload_id} is being completed; retry shortly")
 
     def _owned(self, caller: Caller, upload_id: str) -> UploadSession:

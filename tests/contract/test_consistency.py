@@ -20,6 +20,7 @@ from msgspec import structs
 
 from service.adapters.dynamodb import items
 from service.adapters.pillow_processor import PillowImageProcessor
+from service.bootstrap import image_limits
 from service.domain.cursors import CursorCodec
 from service.domain.errors import (
     ImageConflict,
@@ -28,7 +29,6 @@ from service.domain.errors import (
     StorageUnavailable,
 )
 from service.domain.model import (
-    ACCEPTED_CONTENT_TYPES,
     ORIGINALS_PREFIX,
     Caller,
     ImageChanges,
@@ -41,7 +41,8 @@ from service.domain.model import (
     utc_now,
 )
 from service.ports import ImageRepository, ImageStore
-from service.usecases.images import ImageService, Limits
+from service.settings import Settings
+from service.usecases.images import ImageService
 from tests.support.images import jpeg
 
 ALICE = Caller(user_id="alice")
@@ -160,11 +161,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
         repository=faulty_repository,
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("consistency-secret-0123456789"),
-        limits=Limits(
-            max_file_size=1 << 20,
-            allowed_content_types=ACCEPTED_CONTENT_TYPES,
-            sweep_grace_seconds=600,
-        ),
+        limits=image_limits(Settings(max_file_size=1 << 20, sweep_grace_seconds=600)),
         clock=lambda: clock[0],
     )
     return World(service, store, faulty_repository, clock, table)

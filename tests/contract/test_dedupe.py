@@ -16,13 +16,14 @@ import pytest
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.adapters.s3_store import S3ImageStore
-from service.bootstrap import dynamodb_client, s3_client
+from service.bootstrap import dynamodb_client, image_limits, s3_client
 from service.domain.cursors import CursorCodec
 from service.domain.errors import DuplicateImage
-from service.domain.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, NewImage, utc_now
+from service.domain.model import Caller, ImageQuery, NewImage, utc_now
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings
-from service.usecases.images import ImageService, Limits, Published
+from service.usecases.images import ImageService
+from service.usecases.publishing import Published
 from tests.support.fakes import InMemoryImageStore
 from tests.support.images import jpeg, make_image
 
@@ -36,7 +37,7 @@ def build(repository: ImageRepository, store: ImageStore, *, dedupe: bool) -> Im
         repository=repository,
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("dedupe-secret-0123456789"),
-        limits=Limits(max_file_size=1 << 20, allowed_content_types=ACCEPTED_CONTENT_TYPES),
+        limits=image_limits(Settings(max_file_size=1 << 20)),
         dedupe=dedupe,
     )
 

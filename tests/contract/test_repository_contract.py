@@ -15,10 +15,9 @@ from service.domain.model import (
     Image,
     ImageQuery,
     ImageStatus,
-    MetadataValue,
     RenditionInfo,
 )
-from service.domain.rules import MAX_TAGS
+from service.domain.rules import MAX_TAGS, MetadataValue
 from service.ports import ImageRepository
 from tests.support.images import START, add_ready, make_image
 

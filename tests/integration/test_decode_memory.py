@@ -28,10 +28,10 @@ from PIL import Image as PILImage
 
 from service.adapters.dynamodb.repository import DynamoDBImageRepository
 from service.adapters.s3_store import S3ImageStore
+from service.bootstrap import image_limits
 from service.domain.cursors import CursorCodec
 from service.domain.errors import InvalidImage
 from service.domain.model import (
-    ACCEPTED_CONTENT_TYPES,
     Caller,
     ImageInfo,
     NewImage,
@@ -39,7 +39,7 @@ from service.domain.model import (
     Rendition,
 )
 from service.settings import Settings
-from service.usecases.images import ImageService, Limits
+from service.usecases.images import ImageService
 from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
 from tests.support import decode_bombs
 
@@ -164,9 +164,7 @@ def store_as_before(stack: Stack, data: bytes, filename: str) -> str:
         repository=DynamoDBImageRepository(dynamodb, stack.env["DYNAMODB_TABLE_NAME"]),
         processor=_HeaderOnlyProcessor(),
         cursors=CursorCodec(stack.env["CURSOR_SECRET"]),
-        limits=Limits(
-            max_file_size=DEFAULTS.max_file_size, allowed_content_types=ACCEPTED_CONTENT_TYPES
-        ),
+        limits=image_limits(DEFAULTS),
     )
     new = NewImage(user_id="legacy", original_filename=filename, declared_content_type=None)
     return service.upload(UNRESTRICTED, new, io.BytesIO(data)).image.image_id

@@ -289,6 +289,9 @@ class InMemoryUploadStore:
     def size_of(self, key: str) -> int | None:
         return len(self.objects[key]) if key in self.objects else None
 
+    def read(self, key: str) -> bytes:
+        return self._read(key)
+
     def read_header(self, key: str, length: int) -> bytes:
         return self._read(key)[:length]
 

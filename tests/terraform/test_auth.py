@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
+from service.bootstrap import image_limits
 from service.domain.cursors import CursorCodec
 from service.entrypoints.api.auth import COOKIE_BLUEPRINTS, PUBLIC_BLUEPRINTS
 from service.entrypoints.app import create_app
 from service.settings import Settings
-from service.usecases.images import ImageService, Limits
+from service.usecases.images import ImageService
 from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
@@ -279,7 +280,7 @@ def operations() -> list[Operation]:
         repository=InMemoryImageRepository(),
         processor=PillowImageProcessor(max_pixels=1_000, max_frames=1),
         cursors=CursorCodec("x" * 32),
-        limits=Limits(max_file_size=1_024, allowed_content_types=("image/png",)),
+        limits=image_limits(Settings(max_file_size=1_024, allowed_content_types=("image/png",))),
     )
     found = service_operations(service)
     # What the Terraform must keep public or open: if these go, the test proves little.

@@ -38,7 +38,8 @@ from service.domain.model import (
     new_image_id,
     object_key,
 )
-from service.usecases.images import WRITE_ATTEMPTS, ImageService, Limits
+from service.usecases.images import WRITE_ATTEMPTS, ImageService
+from service.usecases.limits import Limits
 from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START, encode, jpeg, make_image, png, png_declaring
 

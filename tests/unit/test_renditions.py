@@ -10,6 +10,7 @@ import pytest
 from msgspec.structs import asdict, replace
 from PIL import Image as PILImage
 
+from service.adapters.pillow_processor import PillowImageProcessor
 from service.domain.errors import (
     ImageConflict,
     ImageNotFound,
@@ -28,7 +29,8 @@ from service.domain.model import (
     rendition_key,
     rendition_prefix,
 )
-from service.usecases.images import ImageService, Limits
+from service.usecases.images import ImageService
+from service.usecases.limits import Limits
 from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
 from tests.support.images import START, has_gps, jpeg, scan_data, sideways_jpeg
 
@@ -51,7 +53,7 @@ def service_with(
     return ImageService(
         store=store,
         repository=repository,
-        processor=fake_service._processor,
+        processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=fake_service._cursors,
         limits=replace(limits, **changes),
         clock=fake_service._clock,

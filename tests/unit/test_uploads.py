@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from service.adapters.pillow_processor import PillowImageProcessor
+from service.bootstrap import image_limits, upload_limits
 from service.domain.cursors import CursorCodec
 from service.domain.errors import (
     ImageConflict,
@@ -21,10 +22,12 @@ from service.domain.errors import (
     UploadNotFound,
     UploadRejected,
 )
-from service.domain.model import ACCEPTED_CONTENT_TYPES, Caller, ImageQuery, ImageStatus, NewImage
+from service.domain.model import Caller, ImageQuery, ImageStatus, NewImage
 from service.domain.upload_sessions import MIB, NewUpload, SessionStatus, Ticket
-from service.usecases.images import ImageService, Limits
-from service.usecases.upload_sessions import UploadLimits, UploadService
+from service.ports import ImageProcessor
+from service.settings import Settings
+from service.usecases.images import ImageService
+from service.usecases.upload_sessions import UploadService
 from tests.support.aws import CURSOR_SECRET
 from tests.support.fakes import (
     FixedClock,
@@ -40,27 +43,39 @@ BOB = Caller(user_id="bob")
 
 
 class World:
-    def __init__(self, **limits: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_file_size: int = 64 * MIB,
+        session_ttl: int = 3600,
+        processor: ImageProcessor | None = None,
+        store_class: type[InMemoryUploadStore] = InMemoryUploadStore,
+    ) -> None:
         self.clock = FixedClock(START)
         self.image_store = InMemoryImageStore()
-        self.store = InMemoryUploadStore(objects=self.image_store.objects)
+        self.store = store_class(objects=self.image_store.objects)
         self.repository = InMemoryImageRepository()
         self.sessions = InMemoryUploadSessions()
-        processor = PillowImageProcessor(max_pixels=4_000_000, max_frames=10)
+        processor = processor or PillowImageProcessor(max_pixels=4_000_000, max_frames=10)
         self.images = ImageService(
             store=self.image_store,
             repository=self.repository,
             processor=processor,
             cursors=CursorCodec(CURSOR_SECRET),
-            limits=Limits(max_file_size=64 * MIB, allowed_content_types=ACCEPTED_CONTENT_TYPES),
+            limits=image_limits(Settings(max_file_size=64 * MIB)),
             clock=self.clock,
         )
         self.uploads = UploadService(
-            images=self.images,
+            publisher=self.images.publisher,
             store=self.store,
             sessions=self.sessions,
-            processor=processor,
-            limits=UploadLimits(**{"max_file_size": 64 * MIB, "multipart_threshold": MIB} | limits),
+            limits=upload_limits(
+                Settings(
+                    max_file_size=max_file_size,
+                    multipart_threshold=MIB,
+                    upload_session_ttl=session_ttl,
+                )
+            ),
             clock=self.clock,
         )
 
@@ -143,6 +158,67 @@ def test_a_posted_upload_is_read_and_stored_as_post_images_stores_it() -> None:
     assert (image.width, image.height, image.location) == (300, 600, direct.location)
     assert image.location is not None
     assert ticket.session.object_key not in world.store.objects  # the incoming copy is gone
+
+
+class OverwrittenAfterRead(InMemoryUploadStore):
+    """The uploader overwrites the incoming key (its presigned POST is still valid) right
+    after the service has read what arrived."""
+
+    def read(self, key: str) -> bytes:
+        data = super().read(key)
+        self.objects[key] = b"<html>not the checked bytes</html>"
+        return data
+
+    def read_header(self, key: str, length: int) -> bytes:
+        data = super().read_header(key, length)
+        self.objects[key] = b"<html>not the checked bytes</html>"
+        return data
+
+
+def test_a_posted_upload_stores_the_bytes_it_checked_whatever_lands_after() -> None:
+    # GIVEN a single-POST session whose bytes are replaced between the check and the store
+    world = World(store_class=OverwrittenAfterRead)
+    data = png()
+    ticket = world.open(data)
+    world.send(ticket, data)
+
+    # WHEN it completes
+    image = world.uploads.complete(ALICE, ticket.session.upload_id).image
+
+    # THEN the stored original is what was checked, and its record describes it
+    assert world.image_store.objects[image.object_key] == data
+    assert image.sha256 == hashlib.sha256(data).hexdigest()
+
+
+class CountingProcessor:
+    """Pillow, counting how often the bytes of an upload are parsed."""
+
+    def __init__(self) -> None:
+        self.pillow = PillowImageProcessor(max_pixels=4_000_000, max_frames=10)
+        self.inspections = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.pillow, name)
+
+    def inspect(self, body: io.BytesIO, *, accepted: tuple[str, ...]) -> object:
+        self.inspections += 1
+        return self.pillow.inspect(body, accepted=accepted)
+
+    def inspect_header(self, header: io.BytesIO) -> object:
+        self.inspections += 1
+        return self.pillow.inspect_header(header)
+
+
+def test_a_completed_upload_is_parsed_once() -> None:
+    for data, multipart in ((png(), False), (padded(2 * MIB), True)):
+        processor = CountingProcessor()
+        world = World(processor=processor)  # type: ignore[arg-type]
+        ticket = world.open(data)
+        parts = world.send(ticket, data)
+
+        world.uploads.complete(ALICE, ticket.session.upload_id, parts)
+
+        assert processor.inspections == 1, f"multipart={multipart}"
 
 
 def test_a_posted_upload_gets_a_placeholder_and_a_multipart_one_none() -> None:

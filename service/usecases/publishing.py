@@ -1,0 +1,259 @@
+"""Publishing: the one path from an upload's bytes to a READY image, for ``POST /images`` and
+for an upload session's ``complete`` alike.
+
+The bytes are checked once (their format read from the bytes, decoded within the limits when
+they are at hand, the content type checked against the allowed ones and the declared one), the
+image is built once, then stored and published:
+
+* the bytes go to S3 under the image's object key (put, or copied from where they arrived);
+* the metadata item, READY, and all its listing entries are written in one DynamoDB
+  transaction that creates the item (it fails if the id exists). Until then the image exists
+  only as an object nothing lists. A failure on the way undoes what it can: it marks the id
+  with a tombstone (which fails if the transaction did commit after all, and then the upload
+  returns the image) and deletes the object. A crash leaves an object without metadata, which
+  the sweeper removes.
+
+Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
+them is written in the publish transaction, conditional on its absence, so two uploads of the
+same bytes racing each other still make one image; the one that loses discards what it stored
+and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
+storing the bytes of an obvious duplicate at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import BinaryIO
+
+import msgspec
+from msgspec.structs import replace
+
+from service.domain import rules
+from service.domain.errors import (
+    DuplicateImage,
+    ImageTooLarge,
+    InvalidImage,
+    UnsupportedImage,
+)
+from service.domain.model import Image, ImageInfo, ImageStatus, Placeholder
+from service.domain.rules import MetadataValue
+from service.ports import ImageProcessor, ImageRepository, ImageStore
+from service.usecases.limits import Limits
+from service.usecases.renditions import Renditions
+from service.usecases.sweeping import Sweeper
+
+log = logging.getLogger(__name__)
+
+_HASH_CHUNK = 1024 * 1024
+
+
+class Published(msgspec.Struct, frozen=True):
+    """What an upload made: a new image, or (``duplicate``) the user's image of the same
+    bytes, which the upload left as it was."""
+
+    image: Image
+    duplicate: bool = False
+
+
+class Draft(msgspec.Struct, frozen=True):
+    """What the uploader said of an image, validated, with its id and owner: all of an
+    ``Image`` but what its bytes tell."""
+
+    image_id: str
+    user_id: str
+    original_filename: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
+
+
+class Publisher:
+    def __init__(
+        self,
+        *,
+        store: ImageStore,
+        repository: ImageRepository,
+        processor: ImageProcessor,
+        renditions: Renditions,
+        sweeper: Sweeper,
+        limits: Limits,
+        clock: Callable[[], datetime],
+        dedupe: bool,
+    ) -> None:
+        self._store = store
+        self._repository = repository
+        self._processor = processor
+        self._renditions = renditions
+        self._sweeper = sweeper
+        self._limits = limits
+        self._clock = clock
+        self._dedupe = dedupe
+
+    def check_content_type(self, content_type: str, declared: str | None = None) -> None:
+        """Whether images of ``content_type`` are accepted, and are what was ``declared``."""
+        if content_type not in self._limits.allowed_content_types:
+            allowed = ", ".join(self._limits.allowed_content_types)
+            raise UnsupportedImage(f"{content_type} is not accepted; allowed: {allowed}")
+        declared = rules.content_type(declared)
+        if declared is not None and declared != content_type:
+            raise UnsupportedImage(
+                f"The file was declared as {declared} but its content is {content_type}"
+            )
+
+    def check_header(self, header: bytes, declared: str | None) -> ImageInfo:
+        """What the first bytes of an image say it is, checked; for bytes too large to read
+        whole (multipart uploads)."""
+        info = self._processor.inspect_header(io.BytesIO(header))
+        self.check_content_type(info.content_type, declared)
+        return info
+
+    def publish_bytes(self, draft: Draft, body: BinaryIO, declared: str | None) -> Published:
+        """Check ``body`` whole (decoded within the limits, EXIF read), remove its GPS when
+        ``strip_gps`` asks, and publish it with its placeholder: the size and SHA-256 of the
+        image describe the bytes stored."""
+        size = _size_of(body)
+        if size == 0:
+            raise InvalidImage("The file is empty")
+        if size > self._limits.max_file_size:
+            raise ImageTooLarge(
+                f"The file is {size} bytes; the limit is {self._limits.max_file_size} bytes"
+            )
+        # A format that is not allowed is refused from the header, before it is decoded.
+        info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
+        self.check_content_type(info.content_type, declared)
+        body.seek(0)
+        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
+            stripped = self._processor.without_gps(body.read())
+            body = io.BytesIO(stripped) if stripped is not None else body
+            body.seek(0)
+        smallest = self._renditions.render_smallest(body)
+        placeholder = self._processor.placeholder(smallest.data) if smallest else None
+        image = self._image(draft, info, _size_of(body), _sha256_of(body), placeholder)
+
+        def put(image: Image) -> None:
+            body.seek(0)
+            self._store.put(
+                image.object_key, body, content_type=image.content_type, sha256=image.sha256
+            )
+
+        published = self._publish(image, put)
+        if smallest is not None and self._limits.prerender and not published.duplicate:
+            kept = self._renditions.keep(published.image, self._limits.smallest_rendition, smallest)
+            return replace(published, image=kept)
+        return published
+
+    def publish_copy(
+        self,
+        draft: Draft,
+        info: ImageInfo,
+        *,
+        size: int,
+        sha256: str,
+        copy: Callable[[Image], None],
+    ) -> Published:
+        """Publish bytes already checked from their header, which ``copy`` puts under the
+        image's object key (too large to read whole: no placeholder, GPS as sent)."""
+        return self._publish(self._image(draft, info, size, sha256, None), copy)
+
+    def published(self, image_id: str) -> Image | None:
+        """The READY image of ``image_id``, if it was published."""
+        image = self._repository.get(image_id)
+        return image if image is not None and image.status is ImageStatus.READY else None
+
+    def _image(
+        self,
+        draft: Draft,
+        info: ImageInfo,
+        size: int,
+        sha256: str,
+        placeholder: Placeholder | None,
+    ) -> Image:
+        width, height = info.displayed_size
+        location = info.location.rounded(self._limits.gps_precision) if info.location else None
+        now = self._clock()
+        return Image(
+            image_id=draft.image_id,
+            user_id=draft.user_id,
+            original_filename=draft.original_filename,
+            description=draft.description,
+            tags=draft.tags,
+            metadata=dict(draft.metadata),
+            size_bytes=size,
+            sha256=sha256,
+            created_at=now,
+            updated_at=now,
+            content_type=info.content_type,
+            width=width,
+            height=height,
+            pixel_width=info.width,
+            pixel_height=info.height,
+            exif=info.exif,
+            location=location,
+            blurhash=placeholder.blurhash if placeholder else None,
+            dominant_color=placeholder.dominant_color if placeholder else None,
+        )
+
+    def _publish(self, image: Image, store: Callable[[Image], None]) -> Published:
+        if self._dedupe:
+            holder = self._repository.claim_of(image.user_id, image.sha256)
+            existing = self.published(holder) if holder else None
+            if existing is not None:
+                return Published(existing, duplicate=True)
+        store(image)
+        try:
+            try:
+                return Published(self._repository.publish(image, claim=self._dedupe))
+            except DuplicateImage as duplicate:
+                existing = self.published(duplicate.image_id)
+                if existing is not None:
+                    # Refused for certain: nothing was published, the object alone is left.
+                    self._delete_quietly(image)
+                    return Published(existing, duplicate=True)
+                # Claims change with their image's status, in one transaction: a claim whose
+                # image is not READY is a leftover (the table changed by hand). Free it, once.
+                log.warning("releasing claim of missing image %s", duplicate.image_id)
+                self._repository.release_claim(image.user_id, image.sha256, duplicate.image_id)
+                return Published(self._repository.publish(image, claim=self._dedupe))
+        except Exception:
+            published = self._discard_unpublished(image)
+            if published is None:
+                raise
+            return Published(published)
+
+    def _discard_unpublished(self, image: Image) -> Image | None:
+        """After a failed publish: the image if the transaction committed after all (its
+        outcome can be unknown); else remove the object, best effort (``sweep`` finds what is
+        left: an object without metadata, invisible) and None."""
+        try:
+            if not self._sweeper.tombstone(image.image_id):
+                return self.published(image.image_id)
+        except Exception:
+            log.warning("could not discard unpublished image %s; sweep will", image.image_id)
+        return None
+
+    def _delete_quietly(self, image: Image) -> None:
+        """The object of an image that was not published; what is left, ``sweep`` removes."""
+        try:
+            self._store.delete(image.object_key)
+        except Exception:
+            log.warning("could not delete unpublished object %s; sweep will", image.image_id)
+
+
+def _size_of(body: BinaryIO) -> int:
+    body.seek(0, 2)
+    size = body.tell()
+    body.seek(0)
+    return size
+
+
+def _sha256_of(body: BinaryIO) -> str:
+    body.seek(0)
+    digest = hashlib.sha256()
+    while chunk := body.read(_HASH_CHUNK):
+        digest.update(chunk)
+    body.seek(0)
+    return digest.hexdigest()
