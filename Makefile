@@ -56,10 +56,11 @@ pytest: $(STAMP) ## every test, with coverage (container tests skip without a Do
 unit: $(STAMP) ## the unit tests alone (no I/O), in seconds
 	$(BIN)/python -m pytest tests/unit -q --no-cov $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, ruff format --check and mypy --strict on the Python sources (client/ too)
+lint: $(STAMP) ## ruff, ruff format --check, mypy --strict, and the import rules between layers
 	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## reformat the Python sources and apply ruff's safe fixes
 	$(BIN)/ruff format $(PYTHON_SOURCES)
