@@ -40,3 +40,68 @@ def test_the_doc_describes_the_variables_that_change_what_is_deployed(terraform:
     ):
         assert name in terraform.root.variables, name
         assert f"`{name}" in text, f"docs/deploy.md does not mention {name}"
+
+
+# --- The doc against the code ------------------------------------------------------------
+
+TERRAFORM_DIR = DEPLOY_DOC.parents[1] / "terraform"
+IDENTITY = DEPLOY_DOC.parents[1] / "service" / "entrypoints" / "web" / "identity.py"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [part for part in re.split(r"\n\s*\n", text) if part.strip()]
+
+
+def test_the_doc_says_the_gallery_needs_https_on_ecs() -> None:
+    """Browsers refuse __Host- (Secure) cookies over plain HTTP from anything but localhost:
+    on ECS without a certificate the gallery cannot sign anyone in."""
+    [cookie] = re.findall(r'^COOKIE = "(__Host-[^"]+)"', IDENTITY.read_text(encoding="utf-8"), re.M)
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    assert any(
+        "__Host-" in part and "plain HTTP" in part and "alb_certificate_arn" in part
+        for part in paragraphs(text)
+    ), f"docs/deploy.md: the gallery's {cookie} cookie over plain HTTP"
+
+
+def test_the_doc_names_every_prefix_the_service_may_write(terraform: Any) -> None:
+    policy = terraform.modules["storage"].data[("aws_iam_policy_document", "service_data_access")]
+    prefixes = {
+        match
+        for statement in policy["statement"]
+        for resource in statement["resources"]
+        for match in re.findall(r"^\$\{aws_s3_bucket\.images\.arn\}/([a-z]+/)\*$", resource)
+    }
+    assert prefixes >= {"originals/", "renditions/", "incoming/"}
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    [iam] = re.findall(r"^- \*\*IAM\*\*.*?(?=^- |\n\n)", text, re.M | re.S)
+    for prefix in prefixes:
+        assert f"`{prefix}*`" in iam, prefix
+
+
+def test_the_doc_shows_every_terraform_directory() -> None:
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    [tree] = re.findall(r"```\n(terraform/ .*?)```", text, re.S)
+    directories = {
+        path.parent.relative_to(TERRAFORM_DIR).as_posix()
+        for path in TERRAFORM_DIR.rglob("*.tf")
+        if ".terraform" not in path.parts and path.parent != TERRAFORM_DIR
+    }
+    assert "github_deploy" in directories
+    for directory in directories:
+        assert re.search(rf"^\s+{re.escape(directory)}\s", tree, re.M), directory
+
+
+def test_the_doc_lists_every_checkov_skip() -> None:
+    """The table of skipped checks: each check, as many times as terraform/ skips it."""
+    skipped: dict[str, int] = {}
+    for path in TERRAFORM_DIR.rglob("*.tf"):
+        for check in re.findall(
+            r"#checkov:skip=(CKV2?_AWS_\d+):", path.read_text(encoding="utf-8")
+        ):
+            skipped[check] = skipped.get(check, 0) + 1
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    listed: dict[str, int] = {}
+    for row in re.findall(r"^\| (CKV[^|]+)\|", text, re.M):
+        for check, times in re.findall(r"(CKV2?_AWS_\d+)(?: \(x(\d+)\))?", row):
+            listed[check] = listed.get(check, 0) + int(times or 1)
+    assert listed == skipped
