@@ -10,17 +10,21 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from PIL import Image
 
+from devtools.dev_tokens import DEV_PASSWORD
 from mpycloud import Client, MemoryResumeStore
 from mpycloud.config import CognitoApp
 from mpycloud.signin import refresh
 from tests.integration.processes import BIN, LocalRun, coverage_env, started_run_local
 from tests.support.images import jpeg
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
@@ -88,6 +92,17 @@ def mpycloud(service: LocalRun, tmp_path_factory: pytest.TempPathFactory) -> Com
     assert signed_in.returncode == 0, signed_in.stderr
     assert "signed in" in signed_in.stdout
     return command
+
+
+def emulator_admin(service: LocalRun) -> CognitoIdentityProviderClient:
+    """The Cognito API of make run's emulator, with the placeholder credentials it takes."""
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=service.emulator,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 def noise_png(path: Path, side: int) -> Path:
@@ -203,6 +218,22 @@ def test_ls_get_tag_download_and_rm_through_the_command(mpycloud: Command, tmp_p
     assert "404" in gone.stderr
 
 
+def test_signing_in_from_the_command_leaves_the_gallery_password_working(
+    mpycloud: Command, service: LocalRun
+) -> None:
+    # GIVEN user123 signed in with `mpycloud login --emulator` (the module's fixture)
+    admin = emulator_admin(service)
+    client_id = mpycloud.saved()["cognito"]["client_id"]
+
+    # THEN the password make run prints for the gallery still signs user123 in
+    answer = admin.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "user123", "PASSWORD": DEV_PASSWORD},
+    )
+    assert answer["AuthenticationResult"]["AccessToken"]
+
+
 def test_without_a_login_the_command_says_how_to_sign_in(service: LocalRun, tmp_path: Path) -> None:
     anonymous = Command(service, tmp_path)("ls")
 
@@ -214,13 +245,7 @@ def test_login_with_a_cognito_password_keeps_a_token_that_renews(
     service: LocalRun, tmp_path: Path
 ) -> None:
     # GIVEN a user with a password in the user pool (make run's Cognito stands in for AWS's)
-    admin = boto3.client(
-        "cognito-idp",
-        endpoint_url=service.emulator,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    admin = emulator_admin(service)
     (pool_id,) = [
         p["Id"]
         for p in admin.list_user_pools(MaxResults=60)["UserPools"]
