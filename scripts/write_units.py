@@ -27,7 +27,7 @@ from typing import Any
 from moto import mock_aws
 from msgspec.structs import replace
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.adapters.dynamodb.sizes import item_size, write_units
 from service.bootstrap import dynamodb_client
 from service.domain import rules

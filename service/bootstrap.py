@@ -13,19 +13,19 @@ from botocore.config import Config
 
 from service.adapters.cognito_sign_in import CognitoSignIn
 from service.adapters.decode_slots import DecodeSlots
-from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.adapters.dynamodb.uploads import DynamoDBUploadSessions
+from service.adapters.dynamodb.idempotency_store import DynamoDBIdempotencyStore
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
+from service.adapters.dynamodb.session_repository import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
-from service.adapters.s3_store import S3ImageStore
-from service.adapters.s3_uploads import S3UploadStore
+from service.adapters.s3_image_store import S3ImageStore
+from service.adapters.s3_upload_store import S3UploadStore
 from service.domain.access import AccessPolicy
 from service.domain.cursors import CursorCodec
 from service.ports import TokenVerifier
 from service.settings import Settings, SettingsError
 from service.usecases.images import ImageService
 from service.usecases.limits import Limits
-from service.usecases.sign_in import SessionService
+from service.usecases.sign_in import SignInService
 from service.usecases.upload_sessions import UploadLimits, UploadService
 
 if TYPE_CHECKING:
@@ -120,11 +120,11 @@ def build_token_verifier(settings: Settings) -> JwtVerifier:
     )
 
 
-def build_sessions(settings: Settings, verifier: TokenVerifier) -> SessionService:
+def build_sign_in(settings: Settings, verifier: TokenVerifier) -> SignInService:
     """The gallery's sign-in, through the first of AUTH_CLIENT_IDS (a public app client)."""
     if not settings.auth_client_ids:
         raise SettingsError("AUTH_MODE=jwt needs AUTH_CLIENT_IDS")
-    return SessionService(
+    return SignInService(
         CognitoSignIn(lazy(lambda: cognito_client(settings)), settings.auth_client_ids[0]),
         verifier,
         token_use=settings.auth_token_use,

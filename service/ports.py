@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from service.domain.idempotency import StoredResponse
+from service.domain.idempotency_keys import StoredResponse
 from service.domain.model import (
     Caller,
     Image,
@@ -22,7 +22,7 @@ from service.domain.model import (
     RenditionInfo,
     Tokens,
 )
-from service.domain.upload_sessions import PresignedPost, UploadedPart, UploadSession
+from service.domain.sessions import PresignedPost, UploadedPart, UploadSession
 
 
 class ImageStore(Protocol):
@@ -176,7 +176,7 @@ class ImageProcessor(Protocol):
 
 class IdempotencyStore(Protocol):
     """Records of ``Idempotency-Key`` requests, each kept for a day (see
-    service/domain/idempotency.py).
+    service/domain/idempotency_keys.py).
     Every write is conditional, so of two requests with one key exactly one runs."""
 
     def begin(self, owner: str, key: str, request_hash: str) -> StoredResponse | None:

@@ -9,7 +9,7 @@ from flask import Flask, request
 from service.bootstrap import (
     build_idempotency_store,
     build_image_service,
-    build_sessions,
+    build_sign_in,
     build_token_verifier,
     build_upload_service,
 )
@@ -25,7 +25,7 @@ from service.entrypoints.api.url_rules import LazyBuilderRule
 from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
 from service.settings import Settings
 from service.usecases.images import ImageService
-from service.usecases.sign_in import SessionService
+from service.usecases.sign_in import SignInService
 from service.usecases.upload_sessions import UploadService
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def create_app(
     register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
     _limit_bodies(app, upload_limit)
     request_ids.init_app(app)
-    sessions: SessionService | None = None
+    sign_in: SignInService | None = None
     if settings.auth_mode == "none":
         auth.init_app(app, None)
         app.config["READINESS_WARNINGS"] = [AUTH_NONE_WARNING]
@@ -87,12 +87,12 @@ def create_app(
     else:
         verifier = token_verifier or build_token_verifier(settings)
         auth.init_app(app, verifier, anonymous_reads=settings.public_read)
-        sessions = (
-            SessionService(credentials, verifier, token_use=settings.auth_token_use)
+        sign_in = (
+            SignInService(credentials, verifier, token_use=settings.auth_token_use)
             if credentials is not None
-            else build_sessions(settings, verifier)
+            else build_sign_in(settings, verifier)
         )
-    web.init_app(app, settings, sessions)
+    web.init_app(app, settings, sign_in)
     if settings.cursor_secret is None:
         log.warning("CURSOR_SECRET is not set: cursors only work within this process")
     return app

@@ -1,9 +1,9 @@
-"""SessionService: signing in with a user name and password, for the gallery's session cookie.
+"""SignInService: signing in with a user name and password, for the gallery's sign-in cookie.
 
 The identity provider (Cognito) checks the credentials and issues the tokens; the service then
-verifies the token it keeps exactly as it verifies a bearer token, so a session is never trusted
-more than the API would trust the same token. Nothing is stored server-side: the token is the
-session, and it ends when the token expires.
+verifies the token it keeps exactly as it verifies a bearer token, so a signed-in visitor is
+never trusted more than the API would trust the same token. Nothing is stored server-side: the
+token is the sign-in, and it ends when the token expires.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class SignedIn(msgspec.Struct, frozen=True):
         return f"SignedIn(caller={self.caller!r}, expires_in={self.expires_in})"
 
 
-class SessionService:
+class SignInService:
     def __init__(
         self,
         exchange: CredentialExchange,

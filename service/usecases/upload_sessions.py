@@ -44,7 +44,7 @@ from service.domain.model import (
     new_image_id,
     utc_now,
 )
-from service.domain.upload_sessions import (
+from service.domain.sessions import (
     HEADER_BYTES,
     NewUpload,
     SessionStatus,

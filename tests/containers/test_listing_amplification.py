@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.adapters.dynamodb.table import table_definition
 from tests.containers.harness import REGION, Emulator
 from tests.support import amplification

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.adapters.s3_store import S3ImageStore
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
+from service.adapters.s3_image_store import S3ImageStore
 from service.bootstrap import dynamodb_client, s3_client
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings

@@ -148,7 +148,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
     if type(repository).__name__.startswith("InMemory"):
         inner_store = request.getfixturevalue("fake_store")
     else:
-        from service.adapters.s3_store import S3ImageStore
+        from service.adapters.s3_image_store import S3ImageStore
         from service.bootstrap import s3_client
 
         settings = request.getfixturevalue("aws")

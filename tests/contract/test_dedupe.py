@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.adapters.pillow_processor import PillowImageProcessor
-from service.adapters.s3_store import S3ImageStore
+from service.adapters.s3_image_store import S3ImageStore
 from service.bootstrap import dynamodb_client, image_limits, s3_client
 from service.domain.cursors import CursorCodec
 from service.domain.errors import DuplicateImage

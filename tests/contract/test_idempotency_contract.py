@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
+from service.adapters.dynamodb.idempotency_store import DynamoDBIdempotencyStore
 from service.bootstrap import dynamodb_client
 from service.domain.errors import IdempotencyKeyReused, ImageConflict, RequestInProgress
-from service.domain.idempotency import IN_PROGRESS_SECONDS, RETENTION_SECONDS, StoredResponse
+from service.domain.idempotency_keys import IN_PROGRESS_SECONDS, RETENTION_SECONDS, StoredResponse
 from service.ports import IdempotencyStore
 from service.settings import Settings
 from tests.support.fakes import InMemoryIdempotencyStore

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
-from service.domain.idempotency import StoredResponse
+from service.domain.idempotency_keys import StoredResponse
 from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.aws import small_settings

@@ -184,7 +184,7 @@ class TestWithoutCursorSecretOrSignIn:
 
         assert response.status_code == 302
         assert urlsplit(response.headers["Location"]).path == "/"
-        assert "__Host-mpycloud-session" not in response.headers.get("Set-Cookie", "")
+        assert "__Host-mpycloud-sign-in" not in response.headers.get("Set-Cookie", "")
 
 
 class TestCognitoDown:
@@ -214,4 +214,4 @@ class TestCognitoDown:
 
         assert response.status_code == 503
         assert "Could not sign in (EndpointConnectionError)" in response.get_data(as_text=True)
-        assert "__Host-mpycloud-session" not in response.headers.get("Set-Cookie", "")
+        assert "__Host-mpycloud-sign-in" not in response.headers.get("Set-Cookie", "")

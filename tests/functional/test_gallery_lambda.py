@@ -72,7 +72,7 @@ def test_sign_in_and_browse_on_a_named_stage(handler: Handler) -> None:
     assert signed_in["statusCode"] == 302, body_bytes(signed_in)
     assert header(signed_in, "Location").endswith("/prod/")
     jar += cookie_pairs(signed_in)
-    assert any(pair.startswith("__Host-mpycloud-session=") for pair in jar)
+    assert any(pair.startswith("__Host-mpycloud-sign-in=") for pair in jar)
 
     grid = handler(event("GET", "/", jar), None)
     assert grid["statusCode"] == 200

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.adapters.dynamodb.idempotency import DynamoDBIdempotencyStore
-from service.domain.idempotency import RETENTION_SECONDS
+from service.adapters.dynamodb.idempotency_store import DynamoDBIdempotencyStore
+from service.domain.idempotency_keys import RETENTION_SECONDS
 from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.functional.test_sign_in import ISSUER_KEYS, bearer, jwt_settings

@@ -52,8 +52,8 @@ from schemathesis.transport.serialization import Binary
 from werkzeug.serving import make_server
 
 from devtools import emulator
-from service.domain.idempotency import HEADER as IDEMPOTENCY_HEADER
-from service.domain.idempotency import KEY_PATTERN
+from service.domain.idempotency_keys import HEADER as IDEMPOTENCY_HEADER
+from service.domain.idempotency_keys import KEY_PATTERN
 from service.domain.rules import MAX_JSON_BODY_BYTES, MAX_METADATA_KEYS, MAX_TAG_LENGTH, TAG_PATTERN
 from service.entrypoints.api.auth import BEARER_SCHEME
 from service.entrypoints.app import create_app

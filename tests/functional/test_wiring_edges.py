@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.bootstrap import build_image_service, build_sessions, dynamodb_client
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
+from service.bootstrap import build_image_service, build_sign_in, dynamodb_client
 from service.domain.model import NewImage
 from service.entrypoints.api.auth import UNRESTRICTED
 from service.entrypoints.app import create_app
@@ -130,4 +130,4 @@ def test_sign_in_without_an_issuer_stops_the_start_naming_what_is_missing() -> N
 
 def test_the_gallerys_sign_in_needs_an_app_client() -> None:
     with pytest.raises(SettingsError, match="AUTH_CLIENT_IDS"):
-        build_sessions(small_settings(auth_mode="jwt"), verifier_for(KEYS))
+        build_sign_in(small_settings(auth_mode="jwt"), verifier_for(KEYS))

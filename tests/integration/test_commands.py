@@ -17,7 +17,7 @@ import pytest
 import requests
 from msgspec.structs import replace
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.bootstrap import build_image_service, dynamodb_client, s3_client
 from service.domain.model import ImageStatus, NewImage, new_image_id, utc_now
 from service.entrypoints.api.auth import UNRESTRICTED
@@ -330,9 +330,9 @@ def test_make_run_prints_a_gallery_sign_in_that_works(signed_in_run: LocalRun) -
 
     # THEN the session cookie names the user on the gallery's pages
     assert signed_in.status_code == 302, signed_in.text
-    session = signed_in.cookies["__Host-mpycloud-session"]
+    session = signed_in.cookies["__Host-mpycloud-sign-in"]
     grid = requests.get(
-        f"{base}/", headers={"Cookie": f"__Host-mpycloud-session={session}"}, timeout=30
+        f"{base}/", headers={"Cookie": f"__Host-mpycloud-sign-in={session}"}, timeout=30
     )
     assert grid.status_code == 200
     assert f'id="viewer">{user}<' in grid.text

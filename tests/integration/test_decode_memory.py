@@ -26,8 +26,8 @@ import pytest
 import requests
 from PIL import Image as PILImage
 
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
-from service.adapters.s3_store import S3ImageStore
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
+from service.adapters.s3_image_store import S3ImageStore
 from service.bootstrap import image_limits
 from service.domain.cursors import CursorCodec
 from service.domain.errors import InvalidImage

@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MIB = 1024 * 1024
-SESSION_COOKIE = "__Host-mpycloud-session"
+SIGN_IN_COOKIE = "__Host-mpycloud-sign-in"
 
 
 def chromium() -> Path:
@@ -175,7 +175,7 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
     page.click("form.sign-in button[type=submit]")
     expect(page.locator("#viewer")).to_have_text("alice")
     cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
-    session = cookies[SESSION_COOKIE]
+    session = cookies[SIGN_IN_COOKIE]
     assert (session["httpOnly"], session["secure"], session["sameSite"]) == (True, True, "Lax")
     assert page.evaluate("document.cookie") == ""  # no script can read either cookie
 
@@ -249,7 +249,7 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
     # 7. sign out: the cookie is gone and the gallery asks to sign in again
     page.click("#sign-out")
     expect(page).to_have_url(re.compile(r"/sign-in$"))
-    assert SESSION_COOKIE not in {cookie["name"] for cookie in page.context.cookies()}
+    assert SIGN_IN_COOKIE not in {cookie["name"] for cookie in page.context.cookies()}
     page.goto(f"{gallery}/")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=/$"))
 

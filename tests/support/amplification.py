@@ -21,7 +21,7 @@ import pytest
 from msgspec.structs import replace
 
 from service.adapters.dynamodb import items, keys
-from service.adapters.dynamodb.repository import DynamoDBImageRepository
+from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.adapters.dynamodb.search import PROBE_PAGE_SIZE, RESIDUAL_READ_BUDGET
 from service.domain.model import ExifSummary, Image, ImageQuery, ImageStatus
 from tests.support.images import START, make_image

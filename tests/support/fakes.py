@@ -20,7 +20,7 @@ from service.domain.errors import (
     StorageUnavailable,
     UploadIncomplete,
 )
-from service.domain.idempotency import (
+from service.domain.idempotency_keys import (
     IN_PROGRESS_SECONDS,
     RETENTION_SECONDS,
     Record,
@@ -36,7 +36,7 @@ from service.domain.model import (
     RenditionInfo,
     id_time_bounds,
 )
-from service.domain.upload_sessions import PresignedPost, SessionStatus, UploadedPart, UploadSession
+from service.domain.sessions import PresignedPost, SessionStatus, UploadedPart, UploadSession
 
 
 @dataclass

@@ -21,7 +21,7 @@ from tests.support.tokens import CLIENT_ID, ISSUER, IssuerCredentials, TokenIssu
 
 KEYS = TokenIssuer()
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-12"}
-SESSION_COOKIE = "__Host-mpycloud-session"
+SIGN_IN_COOKIE = "__Host-mpycloud-sign-in"
 BASE = "https://gallery.test"
 
 

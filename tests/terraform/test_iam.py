@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 
 from service.domain.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
-from service.domain.upload_sessions import INCOMING_PREFIX
+from service.domain.sessions import INCOMING_PREFIX
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {

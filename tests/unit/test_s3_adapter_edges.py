@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from service.adapters.s3_store import S3ImageStore
-from service.adapters.s3_uploads import S3UploadStore
+from service.adapters.s3_image_store import S3ImageStore
+from service.adapters.s3_upload_store import S3UploadStore
 from service.domain.errors import StorageUnavailable, UploadIncomplete
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from service.domain.errors import (
     UploadRejected,
 )
 from service.domain.model import Caller, ImageQuery, ImageStatus, NewImage
-from service.domain.upload_sessions import MIB, NewUpload, SessionStatus, Ticket
+from service.domain.sessions import MIB, NewUpload, SessionStatus, Ticket
 from service.ports import ImageProcessor
 from service.settings import Settings
 from service.usecases.images import ImageService

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` on the POSTs that create things: a decorator over their views.
 
-The rules are in ``service/domain/idempotency.py``; this module reads the header, says who the
+The rules are in ``service/domain/idempotency_keys.py``; this module reads the header, says who the
 request's owner is and what "the same request" is, and replays a kept answer. The same request
 is the same method and path, the same form fields in the same order and the same file bytes
 (their SHA-256, not the multipart encoding, whose boundary differs from one client run to the
@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, make_response, request
 
-from service.domain.idempotency import HEADER, KEY_PATTERN, StoredResponse, checked_key
+from service.domain.idempotency_keys import HEADER, KEY_PATTERN, StoredResponse, checked_key
 from service.domain.rules import USER_ID_PATTERN
 from service.entrypoints.api.auth import caller
 from service.ports import IdempotencyStore

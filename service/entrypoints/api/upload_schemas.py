@@ -6,7 +6,7 @@ from marshmallow import RAISE, fields, validate
 
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
-from service.domain.upload_sessions import MAX_PART_SIZE
+from service.domain.sessions import MAX_PART_SIZE
 from service.entrypoints.api.api_schema import ApiSchema
 from service.entrypoints.api.schemas import JsonObject, json_tags, user_id_field
 from service.settings import MAX_FILE_SIZE_LIMIT

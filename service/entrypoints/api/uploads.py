@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from service.domain import rules
 from service.domain.errors import InvalidInput
-from service.domain.upload_sessions import NewUpload, Ticket, UploadedPart, UploadSession
+from service.domain.sessions import NewUpload, Ticket, UploadedPart, UploadSession
 from service.entrypoints.api import inputs
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service

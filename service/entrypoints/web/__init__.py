@@ -17,17 +17,17 @@ from flask import Flask
 # First: the API package imports marshmallow as it must be
 # (service.entrypoints.api.deferred_patterns).
 from service.entrypoints import api  # noqa: F401
-from service.entrypoints.web import account, identity, pages, security, uploads
+from service.entrypoints.web import account, gallery_uploads, identity, pages, security
 from service.entrypoints.web.blueprint import bp
 from service.settings import Settings
-from service.usecases.sign_in import SessionService
+from service.usecases.sign_in import SignInService
 
-__all__ = ["account", "init_app", "pages", "uploads"]
+__all__ = ["account", "gallery_uploads", "init_app", "pages"]
 
 
-def init_app(app: Flask, settings: Settings, sessions: SessionService | None) -> None:
-    """``sessions`` None: sign-in is off (``AUTH_MODE=none``) and every visitor may do
+def init_app(app: Flask, settings: Settings, sign_in: SignInService | None) -> None:
+    """``sign_in`` None: sign-in is off (``AUTH_MODE=none``) and every visitor may do
     anything, as with the API."""
-    identity.init_app(app, sessions)
+    identity.init_app(app, sign_in)
     security.init_app(app, settings)
     app.register_blueprint(bp)

@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from service.domain.errors import InvalidInput, SignInFailed
 from service.entrypoints.web.blueprint import bp
-from service.entrypoints.web.identity import forget, remember, sessions
+from service.entrypoints.web.identity import forget, remember, sign_in_service
 
 
 def safe_next(target: str | None) -> str:
@@ -21,14 +21,14 @@ def safe_next(target: str | None) -> str:
 
 @bp.get("/sign-in")
 def sign_in_form() -> Any:
-    if sessions() is None:
+    if sign_in_service() is None:
         return redirect(url_for("web.grid"))
     return render_template("sign_in.html", next=safe_next(request.args.get("next")))
 
 
 @bp.post("/sign-in")
 def sign_in() -> Any:
-    service = sessions()
+    service = sign_in_service()
     if service is None:
         return redirect(url_for("web.grid"))
     target = safe_next(request.form.get("next"))

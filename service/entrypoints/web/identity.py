@@ -17,22 +17,22 @@ from werkzeug.wrappers import Response
 from service.domain.errors import NotAuthenticated
 from service.entrypoints.api.auth import ANONYMOUS, UNRESTRICTED, caller
 from service.entrypoints.web.blueprint import bp
-from service.usecases.sign_in import SessionService, SignedIn
+from service.usecases.sign_in import SignedIn, SignInService
 
-COOKIE = "__Host-mpycloud-session"
-EXTENSION = "web_sessions"
-
-
-def init_app(app: Flask, sessions: SessionService | None) -> None:
-    app.extensions[EXTENSION] = sessions
+COOKIE = "__Host-mpycloud-sign-in"
+EXTENSION = "web_sign_in"
 
 
-def sessions() -> SessionService | None:
-    return cast(SessionService | None, current_app.extensions[EXTENSION])
+def init_app(app: Flask, sign_in: SignInService | None) -> None:
+    app.extensions[EXTENSION] = sign_in
+
+
+def sign_in_service() -> SignInService | None:
+    return cast(SignInService | None, current_app.extensions[EXTENSION])
 
 
 def sign_in_enabled() -> bool:
-    return sessions() is not None
+    return sign_in_service() is not None
 
 
 def viewer() -> str | None:
@@ -58,7 +58,7 @@ def forget(response: Response) -> None:
 
 @bp.before_request
 def _resolve_caller() -> None:
-    service = sessions()
+    service = sign_in_service()
     if service is None:
         g.caller = UNRESTRICTED
         return

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
 from service.domain.errors import UploadIncomplete
-from service.domain.upload_sessions import PresignedPost, UploadedPart
+from service.domain.sessions import PresignedPost, UploadedPart
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

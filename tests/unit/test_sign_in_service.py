@@ -1,4 +1,4 @@
-"""SessionService: credentials for a verified token, on a fake exchange and the real verifier."""
+"""SignInService: credentials for a verified token, on a fake exchange and the real verifier."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from service.domain.errors import InvalidInput, InvalidToken, SignInFailed
 from service.domain.model import Tokens
-from service.usecases.sign_in import MAX_PASSWORD_LENGTH, SessionService
+from service.usecases.sign_in import MAX_PASSWORD_LENGTH, SignInService
 from tests.support.tokens import IssuerCredentials, TokenIssuer, verifier_for
 
 KEYS = TokenIssuer()
@@ -20,9 +20,9 @@ class CountingCredentials(IssuerCredentials):
         return super().sign_in(username, password)
 
 
-def service(token_use: str = "access") -> tuple[SessionService, CountingCredentials]:
+def service(token_use: str = "access") -> tuple[SignInService, CountingCredentials]:
     credentials = CountingCredentials(KEYS, {"alice": "alice-password-1"}, expires_in=900)
-    sessions = SessionService(credentials, verifier_for(KEYS, token_use), token_use=token_use)
+    sessions = SignInService(credentials, verifier_for(KEYS, token_use), token_use=token_use)
     return sessions, credentials
 
 

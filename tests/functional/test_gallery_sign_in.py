@@ -14,7 +14,7 @@ from service.settings import Settings
 from tests.support.gallery import (
     KEYS,
     PASSWORDS,
-    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
     csrf_of,
     get,
     post,
@@ -36,7 +36,7 @@ class TestSignIn:
 
         assert response.status_code == 302
         assert response.headers["Location"] == "/"
-        cookie = set_cookies(response)[SESSION_COOKIE]
+        cookie = set_cookies(response)[SIGN_IN_COOKIE]
         flags = {part.strip().lower() for part in cookie.split(";")}
         assert {"httponly", "secure", "samesite=lax", "path=/", "max-age=3600"} <= flags
         assert not any(flag.startswith("domain") for flag in flags)
@@ -54,7 +54,7 @@ class TestSignIn:
 
         assert response.status_code == 401
         assert "Wrong user name or password" in response.get_data(as_text=True)
-        assert SESSION_COOKIE not in set_cookies(response)
+        assert SIGN_IN_COOKIE not in set_cookies(response)
 
     @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
     def test_next_never_leaves_the_site(self, browser: FlaskClient, target: str) -> None:
@@ -71,18 +71,18 @@ class TestSignIn:
         response = post(browser, "/sign-out", data={"csrf_token": token})
 
         assert response.status_code == 302
-        cookie = set_cookies(response)[SESSION_COOKIE]
-        assert cookie.startswith(f"{SESSION_COOKIE}=;")
+        cookie = set_cookies(response)[SIGN_IN_COOKIE]
+        assert cookie.startswith(f"{SIGN_IN_COOKIE}=;")
         assert "max-age=0" in cookie.lower()
         assert get(browser, "/").status_code == 302
 
     def test_an_expired_token_signs_the_visitor_out(self, browser: FlaskClient) -> None:
-        browser.set_cookie(SESSION_COOKIE, KEYS.token("alice", exp=1), domain="gallery.test")
+        browser.set_cookie(SIGN_IN_COOKIE, KEYS.token("alice", exp=1), domain="gallery.test")
 
         response = get(browser, "/")
 
         assert response.status_code == 302
-        assert set_cookies(response)[SESSION_COOKIE].startswith(f"{SESSION_COOKIE}=;")
+        assert set_cookies(response)[SIGN_IN_COOKIE].startswith(f"{SIGN_IN_COOKIE}=;")
 
 
 class TestCsrf:

@@ -17,7 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import keys
 from service.adapters.dynamodb.table import SWEEP_INDEX
-from service.domain.upload_sessions import SessionStatus, UploadSession
+from service.domain.sessions import SessionStatus, UploadSession
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

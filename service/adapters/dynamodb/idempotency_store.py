@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import keys
 from service.domain.errors import ImageConflict, RequestInProgress
-from service.domain.idempotency import (
+from service.domain.idempotency_keys import (
     IN_PROGRESS_SECONDS,
     RETENTION_SECONDS,
     Record,
