@@ -89,7 +89,7 @@ class ImageRepository(Protocol):
         ...
 
     def tombstone(self, image_id: str) -> Image:
-        """Record an upload that never published (no item, or a PENDING one) as a DELETING
+        """Record an upload that never published (no item) as a DELETING
         tombstone, so that a publish still in flight fails; ImageConflict if the image exists
         otherwise (it was published meanwhile). Returns the tombstone, which ``unfinished``
         does not list: it stays until ``forget_tombstones``."""
@@ -126,9 +126,8 @@ class ImageRepository(Protocol):
         """Newest first, ``query.limit`` at most, READY only."""
         ...
 
-    def unfinished(self, older_than: datetime) -> Iterable[Image]:
-        """Every DELETING image, and PENDING images created before ``older_than`` (written only
-        by versions before uploads stopped writing a PENDING item)."""
+    def unfinished(self) -> Iterable[Image]:
+        """Every DELETING image but tombstones: deletes that were interrupted."""
         ...
 
     def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:

@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import BinaryIO
 
 from msgspec.structs import replace
-from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
 from service.adapters import exif_data, pillow_renditions
@@ -162,37 +162,6 @@ class PillowImageProcessor:
             raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
         except Exception as error:
             raise InvalidImage(f"The image header is unreadable ({error})") from None
-
-    def thumbnail(self, body: BinaryIO, longest_side: int) -> Rendition:
-        """Upright (EXIF orientation applied), re-encoded without metadata: JPEG, or PNG when
-        the image has transparency. Only the first frame of an animation is used."""
-        with self._opened(body, RENDERABLE_FORMATS, "The image cannot be rendered") as image:
-            self._check_pixels(image)
-            full_size = width, height = image.size
-            # Decoding at a reduced scale where the format allows (JPEG's DCT scaling): the
-            # smallest that keeps both sides at twice the thumbnail's or more, as
-            # Image.thumbnail would choose, but chosen before the decoded bytes are checked.
-            scale = 2 * longest_side / max(width, height)
-            image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
-            self._check_decoded_bytes(image, body, full_size)
-            with self._slot():
-                # Scaled down in place first, so that only the small copy is turned upright.
-                image.thumbnail((longest_side, longest_side))
-                upright = ImageOps.exif_transpose(image)
-                transparent = upright.mode in ("RGBA", "LA", "PA") or (
-                    upright.mode == "P" and "transparency" in upright.info
-                )
-                out = io.BytesIO()
-                if transparent:
-                    upright.convert("RGBA").save(out, format="PNG", optimize=True)
-                else:
-                    upright.convert("RGB").save(out, format="JPEG", quality=85)
-            return Rendition(
-                content_type="image/png" if transparent else "image/jpeg",
-                data=out.getvalue(),
-                width=upright.width,
-                height=upright.height,
-            )
 
     @contextmanager
     def _opened(

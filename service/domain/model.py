@@ -38,7 +38,6 @@ RENDITIONS_PREFIX = "renditions/"
 
 
 class ImageStatus(StrEnum):
-    PENDING = "PENDING"  # bytes may be on their way to the store; invisible to users
     READY = "READY"
     DELETING = "DELETING"  # hidden from listings; bytes and metadata on their way out
 
@@ -143,7 +142,7 @@ class Image(msgspec.Struct, frozen=True):
     description: str = ""
     tags: tuple[str, ...] = ()
     metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
-    status: ImageStatus = ImageStatus.PENDING
+    status: ImageStatus = ImageStatus.READY
     # Bumped by every change of the metadata; every write is conditional on the version read.
     version: int = 1
     # Derived at upload from the bytes. ``width``/``height`` are as displayed (EXIF orientation

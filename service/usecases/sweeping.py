@@ -43,7 +43,7 @@ ORPHAN_WINDOW_SECONDS = 6 * 3600
 class SweepReport(msgspec.Struct, frozen=True):
     """What one run of the sweeper cleaned up."""
 
-    removed_pending: int
+    removed_unpublished: int
     finished_deletes: int
     orphan_renditions: int = 0
 
@@ -81,24 +81,20 @@ class Sweeper:
             known = {image.image_id: image for image in self._repository.get_many(batch)}
             for image_id in batch:
                 found = known.get(image_id)
-                if found is None or found.status is ImageStatus.PENDING:
+                if found is None:
                     if self.tombstone(image_id):
                         removed.add(image_id)
                 elif found.status is ImageStatus.DELETING:
                     # a tombstone whose object outlived it (or a delete, finished below)
                     self._store.delete(object_key(image_id))
         finished = 0
-        for image in self._repository.unfinished(older_than=cutoff):
-            if image.status is ImageStatus.PENDING:
-                if self.tombstone(image.image_id):
-                    removed.add(image.image_id)
-                continue
+        for image in self._repository.unfinished():
             finished += 1
             self.finish_delete(image)
         # A tombstone outlives any request that could still publish its id; then it goes.
         self._repository.forget_tombstones(older_than=window_start)
         return SweepReport(
-            removed_pending=len(removed),
+            removed_unpublished=len(removed),
             finished_deletes=finished,
             orphan_renditions=self._sweep_orphan_renditions(),
         )

@@ -128,8 +128,7 @@ class World:
     def leftovers(self) -> int:
         """Unfinished images, and objects that no READY image owns (uploads that never
         published)."""
-        later = self.clock[0] + timedelta(hours=1)
-        unfinished = {image.image_id for image in self.repository.unfinished(older_than=later)}
+        unfinished = {image.image_id for image in self.repository.unfinished()}
         low, high = id_time_bounds(None, None)
         for key in self.store.keys_between(object_key(low), object_key(high)):
             image = self.repository.get(key.removeprefix(ORIGINALS_PREFIX))
@@ -203,9 +202,9 @@ def test_an_upload_that_cannot_clean_up_is_invisible_then_swept(world: World) ->
     # THEN an object without metadata is left: invisible, and swept past the grace period
     assert world.visible() == []
     assert world.leftovers() == 1
-    assert world.service.sweep().removed_pending == 0
+    assert world.service.sweep().removed_unpublished == 0
     world.later(601)
-    assert world.service.sweep().removed_pending == 1
+    assert world.service.sweep().removed_unpublished == 1
     assert world.leftovers() == 0
 
 
@@ -225,7 +224,7 @@ def test_a_publish_whose_answer_is_lost_returns_the_whole_image(world: World) ->
     assert world.service.download_link(ALICE, image.image_id).url
     assert world.orphaned_entries() == []
     world.later(601)
-    assert world.service.sweep().removed_pending == 0
+    assert world.service.sweep().removed_unpublished == 0
     assert world.leftovers() == 0
 
 
@@ -236,10 +235,10 @@ def test_crash_after_the_object_is_written_is_invisible_then_swept(world: World)
     world.repository.heal()
     assert world.visible() == []
     assert world.leftovers() == 1
-    assert world.service.sweep().removed_pending == 0  # still within the grace period
+    assert world.service.sweep().removed_unpublished == 0  # still within the grace period
     world.later(601)
     report = world.service.sweep()
-    assert (report.removed_pending, report.finished_deletes) == (1, 0)
+    assert (report.removed_unpublished, report.finished_deletes) == (1, 0)
     assert world.leftovers() == 0
 
 
@@ -251,7 +250,7 @@ def test_crash_before_the_object_is_written_leaves_nothing(world: World) -> None
     world.later(601)
     assert world.visible() == []
     assert world.leftovers() == 0
-    assert world.service.sweep().removed_pending == 0
+    assert world.service.sweep().removed_unpublished == 0
 
 
 @pytest.mark.parametrize(
@@ -307,7 +306,7 @@ def stalled_upload(world: World) -> Any:
 def test_sweep_marks_a_slow_upload_so_it_cannot_publish_afterwards(world: World) -> None:
     pending = stalled_upload(world)
     # WHEN the sweeper runs, and only then the slow upload tries to publish
-    assert world.service.sweep().removed_pending == 1
+    assert world.service.sweep().removed_unpublished == 1
     with pytest.raises(ImageConflict):
         world.repository.publish(pending)
     # THEN nothing is visible and nothing is left
@@ -324,7 +323,7 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(world: World) -> None:
         return mark(image_id)
 
     world.repository.intercept("tombstone", publish_first)
-    assert world.service.sweep().removed_pending == 0
+    assert world.service.sweep().removed_unpublished == 0
     assert world.visible() == [pending.image_id] * 3
     assert world.service.download_link(ALICE, pending.image_id).url
 

@@ -59,7 +59,7 @@ def test_the_scheduled_sweep_finishes_an_interrupted_delete(
 
     # THEN the delete is finished and the report says what was done
     assert report == {
-        "removed_pending": 0,
+        "removed_unpublished": 0,
         "finished_deletes": 1,
         "orphan_renditions": 0,
         "expired_uploads": 0,

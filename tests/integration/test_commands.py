@@ -66,7 +66,7 @@ def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(
     # THEN both leftovers are gone: metadata and bytes
     assert swept.returncode == 0, swept.stderr
     report = json.loads(swept.stdout.strip().splitlines()[-1])
-    assert report["removed_pending"] >= 1
+    assert report["removed_unpublished"] >= 1
     assert report["finished_deletes"] >= 1
     bucket = s3_client(settings)
     # (the crashed upload's id keeps a tombstone, so that it can never publish)

@@ -141,7 +141,7 @@ class InMemoryImageRepository:
 
     def tombstone(self, image_id: str) -> Image:
         current = self.images.get(image_id)
-        if current is not None and current.status is not ImageStatus.PENDING:
+        if current is not None:
             raise ImageConflict(f"Image {image_id} exists")
         created = ULID.from_str(image_id).datetime
         tombstone = Image(image_id, "", "", 0, 0, 0, "", "", created, created)
@@ -207,14 +207,9 @@ class InMemoryImageRepository:
             renditions = sorted((*current.renditions, rendition), key=lambda r: (r.size, r.format))
             self.images[image_id] = replace(current, renditions=tuple(renditions))
 
-    def unfinished(self, older_than: datetime) -> Iterator[Image]:
-        _, newest_stale = id_time_bounds(None, older_than)
+    def unfinished(self) -> Iterator[Image]:
         for image in list(self.images.values()):
-            if image.image_id in self.tombstones:
-                continue
-            if image.status is ImageStatus.DELETING or (
-                image.status is ImageStatus.PENDING and image.image_id <= newest_stale
-            ):
+            if image.image_id not in self.tombstones and image.status is ImageStatus.DELETING:
                 yield image
 
     def check(self) -> None:

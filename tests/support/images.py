@@ -123,7 +123,7 @@ def make_image(
     user: str = "alice",
     tags: tuple[str, ...] = (),
     content_type: str = "image/jpeg",
-    status: ImageStatus = ImageStatus.PENDING,
+    status: ImageStatus = ImageStatus.READY,
 ) -> Image:
     created = START + timedelta(minutes=minutes)
     return Image(

@@ -104,9 +104,9 @@ def test_a_format_that_is_not_accepted_is_refused_before_any_pixel_is_read(
         processor().inspect(io.BytesIO(data), accepted=ACCEPTED_CONTENT_TYPES)
 
 
-def test_a_thumbnail_is_never_rendered_from_a_format_that_cannot_be_stored() -> None:
+def test_a_rendition_is_never_made_from_a_format_that_cannot_be_stored() -> None:
     with pytest.raises(InvalidImage, match="not an image in a recognised format"):
-        processor().thumbnail(io.BytesIO(decode_bombs.rle_bmp(64, 64)), 64)
+        processor().render(io.BytesIO(decode_bombs.rle_bmp(64, 64)), 64, "jpeg")
 
 
 # -- frames are counted up to the cap + 1 -----------------------------------------------------
@@ -184,7 +184,7 @@ def test_a_lossless_webp_over_the_budget_is_refused_from_its_header(no_decoding:
     with pytest.raises(ImageTooLarge, match="for lossless images") as refused:
         processor().inspect(io.BytesIO(data), accepted=ACCEPTED_CONTENT_TYPES)
     with pytest.raises(ImageTooLarge, match="for lossless images"):
-        processor().thumbnail(io.BytesIO(data), 512)
+        processor().render(io.BytesIO(data), 512, "jpeg")
 
     assert f"takes {3000 * 3000 * WEBP_BYTES_PER_PIXEL} bytes" in refused.value.message
 
@@ -245,9 +245,9 @@ def test_a_large_jpeg_counts_at_its_draft_scale() -> None:
     rendering = processor(max_decoded_bytes=2000 * 1500 * 3)
 
     assert checking.inspect(io.BytesIO(data), accepted=ACCEPTED_CONTENT_TYPES).width == 4000
-    assert rendering.thumbnail(io.BytesIO(data), 512).width == 512
+    assert rendering.render(io.BytesIO(data), 512, "jpeg").width == 512
     with pytest.raises(ImageTooLarge, match="4000x3000 pixels"):
-        checking.thumbnail(io.BytesIO(data), 512)
+        checking.render(io.BytesIO(data), 512, "jpeg")
 
 
 def test_a_progressive_jpeg_also_counts_its_full_size_coefficients(no_decoding: None) -> None:
@@ -306,7 +306,7 @@ def held() -> Iterator[DecodeSlots]:
 
 def test_a_decode_beyond_the_slots_is_told_to_come_back(held: DecodeSlots) -> None:
     with pytest.raises(DecoderBusy) as busy:
-        processor(decode_slots=held).thumbnail(io.BytesIO(jpeg((64, 64))), 64)
+        processor(decode_slots=held).render(io.BytesIO(jpeg((64, 64))), 64, "jpeg")
 
     assert busy.value.retry_after == 1
     assert "busy" in busy.value.message
@@ -329,7 +329,7 @@ def test_a_slot_is_given_back_after_a_decode_that_failed() -> None:
                 io.BytesIO(broken), accepted=ACCEPTED_CONTENT_TYPES
             )
 
-    assert processor(decode_slots=slots).thumbnail(io.BytesIO(jpeg((64, 64))), 32).width == 32
+    assert processor(decode_slots=slots).render(io.BytesIO(jpeg((64, 64))), 32, "jpeg").width == 32
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")

@@ -93,6 +93,12 @@ def seed(store: InMemoryImageStore, repository: InMemoryImageRepository, image: 
     return image
 
 
+def orphan(store: InMemoryImageStore, image: Image) -> Image:
+    """An upload that crashed before publishing: its bytes stored, no item."""
+    store.objects[image.object_key] = b"bytes"
+    return image
+
+
 def failing(error: Exception) -> Callable[..., object]:
     """A stand-in for a method of a port that raises ``error``."""
 
@@ -342,14 +348,12 @@ def test_get_of_an_unknown_id_is_not_found(fake_service: ImageService) -> None:
         fake_service.get(ALICE, new_image_id(START))
 
 
-@pytest.mark.parametrize("status", [ImageStatus.PENDING, ImageStatus.DELETING])
-def test_image_that_is_not_ready_is_not_found(
+def test_an_image_being_deleted_is_not_found(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
-    status: ImageStatus,
 ) -> None:
-    image = seed(fake_store, fake_repository, make_image(status=status))
+    image = seed(fake_store, fake_repository, make_image(status=ImageStatus.DELETING))
     with pytest.raises(ImageNotFound):
         fake_service.get(ALICE, image.image_id)
 
@@ -482,12 +486,12 @@ def test_update_of_an_unknown_image_is_not_found(fake_service: ImageService) -> 
         fake_service.update(ALICE, new_image_id(START), ImageChanges(description="x"))
 
 
-def test_update_of_a_pending_image_is_not_found(
+def test_update_of_an_image_being_deleted_is_not_found(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
 ) -> None:
-    image = seed(fake_store, fake_repository, make_image(status=ImageStatus.PENDING))
+    image = seed(fake_store, fake_repository, make_image(status=ImageStatus.DELETING))
     with pytest.raises(ImageNotFound):
         fake_service.update(ALICE, image.image_id, ImageChanges(description="x"))
     assert fake_repository.images[image.image_id] == image
@@ -610,7 +614,7 @@ def test_download_link_of_an_unknown_image_is_not_found(fake_service: ImageServi
 # --- sweep ----------------------------------------------------------------------------------
 
 
-def test_sweep_removes_pending_images_past_the_grace_period_only(
+def test_sweep_removes_unpublished_uploads_past_the_grace_period_only(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
@@ -619,16 +623,16 @@ def test_sweep_removes_pending_images_past_the_grace_period_only(
 ) -> None:
     # GIVEN uploads interrupted before publishing: one past the grace period, one within it
     grace_minutes = limits.sweep_grace_seconds // 60
-    stale = seed(fake_store, fake_repository, make_image(-grace_minutes - 1))
-    recent = seed(fake_store, fake_repository, make_image(-grace_minutes + 1))
+    stale = orphan(fake_store, make_image(-grace_minutes - 1))
+    recent = orphan(fake_store, make_image(-grace_minutes + 1))
     assert clock.now == START
     # WHEN sweep runs
     report = fake_service.sweep()
     # THEN only the stale one is gone: its bytes deleted, its id marked
-    assert (report.removed_pending, report.finished_deletes) == (1, 0)
+    assert (report.removed_unpublished, report.finished_deletes) == (1, 0)
     assert stale.image_id in fake_repository.tombstones  # it can never publish
     assert stale.object_key not in fake_store.objects
-    assert fake_repository.images[recent.image_id] == recent
+    assert recent.image_id not in fake_repository.images
     assert recent.object_key in fake_store.objects
 
 
@@ -637,9 +641,9 @@ def test_sweep_grace_period_can_be_given(
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
 ) -> None:
-    seed(fake_store, fake_repository, make_image(-2))
-    assert fake_service.sweep(grace_seconds=180).removed_pending == 0
-    assert fake_service.sweep(grace_seconds=60).removed_pending == 1
+    orphan(fake_store, make_image(-2))
+    assert fake_service.sweep(grace_seconds=180).removed_unpublished == 0
+    assert fake_service.sweep(grace_seconds=60).removed_unpublished == 1
     assert nothing_left(fake_store, fake_repository)
 
 
@@ -652,7 +656,7 @@ def test_sweep_finishes_interrupted_deletes_whatever_their_age(
     seed(fake_store, fake_repository, make_image(0, status=ImageStatus.DELETING))
     # WHEN sweep runs, THEN it finishes it
     report = fake_service.sweep()
-    assert (report.removed_pending, report.finished_deletes) == (0, 1)
+    assert (report.removed_unpublished, report.finished_deletes) == (0, 1)
     assert nothing_left(fake_store, fake_repository)
 
 
@@ -662,7 +666,7 @@ def test_sweep_leaves_ready_images_alone(
     image = upload(fake_service)
     clock.advance(limits.sweep_grace_seconds * 10)
     report = fake_service.sweep()
-    assert (report.removed_pending, report.finished_deletes) == (0, 0)
+    assert (report.removed_unpublished, report.finished_deletes) == (0, 0)
     assert fake_service.get(ALICE, image.image_id) == image
 
 
@@ -685,19 +689,19 @@ def test_sweep_leaves_an_upload_that_published_meanwhile(
     # WHEN sweep runs
     report = fake_service.sweep()
     # THEN the image is not a leftover: it stays, READY, with its bytes
-    assert report.removed_pending == 0
+    assert report.removed_unpublished == 0
     assert fake_service.get(ALICE, slow.image_id).status is ImageStatus.READY
     assert slow.object_key in fake_store.objects
 
 
-def test_sweep_marks_a_pending_image_before_deleting_its_bytes(
+def test_sweep_marks_an_unpublished_upload_before_deleting_its_bytes(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN a stale pending image
-    stale = seed(fake_store, fake_repository, make_image(-60))
+    # GIVEN the bytes of a stale upload that never published
+    stale = orphan(fake_store, make_image(-60))
     seen: list[tuple[ImageStatus, bool]] = []
     delete = fake_store.delete
 

@@ -136,37 +136,29 @@ def rendered(data: bytes) -> Image.Image:
     [((800, 600), 256, (256, 192)), ((600, 800), 128, (96, 128)), ((40, 30), 256, (40, 30))],
     ids=["landscape", "portrait", "never-upscaled"],
 )
-def test_a_thumbnail_fits_the_longest_side_and_keeps_the_aspect(
+def test_a_rendition_fits_the_longest_side_and_keeps_the_aspect(
     processor: PillowImageProcessor,
     size: tuple[int, int],
     longest: int,
     expected: tuple[int, int],
 ) -> None:
-    thumbnail = processor.thumbnail(io.BytesIO(jpeg(size)), longest)
-    assert thumbnail.content_type == "image/jpeg"
-    assert (thumbnail.width, thumbnail.height) == expected
-    assert rendered(thumbnail.data).size == expected
+    rendition = processor.render(io.BytesIO(jpeg(size)), longest, "jpeg")
+    assert rendition.content_type == "image/jpeg"
+    assert (rendition.width, rendition.height) == expected
+    assert rendered(rendition.data).size == expected
 
 
-def test_a_thumbnail_is_upright_and_carries_no_exif(processor: PillowImageProcessor) -> None:
+def test_a_rendition_is_upright_and_carries_no_exif(processor: PillowImageProcessor) -> None:
     # GIVEN a landscape JPEG whose EXIF says "rotate 90°" (orientation 6) and holds a GPS tag
     exif = Image.Exif()
     exif[0x0112] = 6
     exif[0x8825] = {2: (48.0, 51.0, 24.0)}
     buffer = io.BytesIO()
     Image.new("RGB", (400, 200), "red").save(buffer, format="JPEG", exif=exif)
-    # WHEN a thumbnail is made THEN it is portrait, as shown by viewers, and has no EXIF at all
-    thumbnail = processor.thumbnail(io.BytesIO(buffer.getvalue()), 128)
-    assert (thumbnail.width, thumbnail.height) == (64, 128)
-    assert not rendered(thumbnail.data).getexif()
-
-
-def test_a_transparent_image_gives_a_png_thumbnail(processor: PillowImageProcessor) -> None:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (300, 300), (0, 0, 255, 0)).save(buffer, format="PNG")
-    thumbnail = processor.thumbnail(io.BytesIO(buffer.getvalue()), 64)
-    assert thumbnail.content_type == "image/png"
-    assert rendered(thumbnail.data).mode == "RGBA"
+    # WHEN a rendition is made THEN it is portrait, as shown by viewers, and has no EXIF at all
+    rendition = processor.render(io.BytesIO(buffer.getvalue()), 128, "jpeg")
+    assert (rendition.width, rendition.height) == (64, 128)
+    assert not rendered(rendition.data).getexif()
 
 
 @pytest.mark.parametrize(
@@ -177,17 +169,17 @@ def test_a_transparent_image_gives_a_png_thumbnail(processor: PillowImageProcess
 def test_other_inputs_give_a_jpeg_of_the_first_frame(
     processor: PillowImageProcessor, data: bytes
 ) -> None:
-    thumbnail = processor.thumbnail(io.BytesIO(data), 64)
-    assert thumbnail.content_type == "image/jpeg"
-    assert rendered(thumbnail.data).size == (64, 43)
+    rendition = processor.render(io.BytesIO(data), 64, "jpeg")
+    assert rendition.content_type == "image/jpeg"
+    assert rendered(rendition.data).size == (64, 43)
 
 
-def test_a_grayscale_jpeg_gives_a_thumbnail(processor: PillowImageProcessor) -> None:
+def test_a_grayscale_jpeg_gives_a_rendition(processor: PillowImageProcessor) -> None:
     buffer = io.BytesIO()
     Image.new("L", (500, 500), 128).save(buffer, format="JPEG")
-    assert processor.thumbnail(io.BytesIO(buffer.getvalue()), 64).width == 64
+    assert processor.render(io.BytesIO(buffer.getvalue()), 64, "jpeg").width == 64
 
 
-def test_broken_bytes_give_no_thumbnail(processor: PillowImageProcessor) -> None:
+def test_broken_bytes_give_no_rendition(processor: PillowImageProcessor) -> None:
     with pytest.raises(InvalidImage):
-        processor.thumbnail(io.BytesIO(jpeg((300, 300))[:300]), 64)
+        processor.render(io.BytesIO(jpeg((300, 300))[:300]), 64, "jpeg")

@@ -1,9 +1,9 @@
 """ImageRepository on one DynamoDB table, through an injected boto3 client.
 
-An image is created READY, with all its entries, in one transaction (the upload writes no
-PENDING item first); status changes, PATCHes and renditions rewrite the entries, which carry the
-listing projection, in the same transaction as the metadata item. So a listing shows an image
-exactly when its metadata says READY, and shows it as stored.
+An image is created READY, with all its entries, in one transaction; status changes, PATCHes
+and renditions rewrite the entries, which carry the listing projection, in the same transaction
+as the metadata item. So a listing shows an image exactly when its metadata says READY, and
+shows it as stored.
 
 Transactions hold at most ``MAX_TRANSACTION_ITEMS``. Publish and delete touch the metadata item,
 ``4 + 3 x tags`` listing entries, 2 capture-time entries when the image records a capture time,
@@ -164,9 +164,7 @@ class DynamoDBImageRepository:
             self._client.put_item(
                 TableName=self._table,
                 Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR #s = :pending",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":pending": {"S": ImageStatus.PENDING.value}},
+                ConditionExpression="attribute_not_exists(pk)",
             )
         return tombstone
 
@@ -197,18 +195,14 @@ class DynamoDBImageRepository:
     def search(self, query: ImageQuery, position: dict[str, str] | None) -> Page:
         return self._reader.search(query, position)
 
-    def unfinished(self, older_than: datetime) -> Iterator[Image]:
-        _, newest_stale = id_time_bounds(None, older_than)
-        low, high = keys.pending_range(newest_stale)
+    def unfinished(self) -> Iterator[Image]:
         for shard in range(keys.SWEEP_SHARDS):
-            for condition, values in (
-                ("sweep_sk BETWEEN :lo AND :hi", {":lo": low, ":hi": high}),
-                ("begins_with(sweep_sk, :d)", {":d": keys.SWEEP_DELETING}),
-            ):
-                for key in self._sweep_keys(keys.sweep_partition(shard), condition, values):
-                    image = self.get(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
-                    if image is not None and image.status is not ImageStatus.READY:
-                        yield image
+            condition = "begins_with(sweep_sk, :d)"
+            values = {":d": keys.SWEEP_DELETING}
+            for key in self._sweep_keys(keys.sweep_partition(shard), condition, values):
+                image = self.get(keys.image_id_of_sweep_key(key["sweep_sk"]["S"]))
+                if image is not None and image.status is ImageStatus.DELETING:
+                    yield image
 
     def forget_tombstones(self, older_than: datetime) -> int:
         _, newest = id_time_bounds(None, older_than)
@@ -290,17 +284,13 @@ class DynamoDBImageRepository:
         image: Image,
         *,
         expected: ImageStatus,
-        remove_sweep: bool = False,
         unchanged_since: Image | None = None,
     ) -> dict[str, Any]:
         condition = conditions.condition_on(expected, unchanged_since)
         values = condition.values | {":new": {"S": image.status.value}}
-        if remove_sweep:
-            expression = "SET #s = :new REMOVE sweep_pk, sweep_sk"
-        else:
-            expression = "SET #s = :new, sweep_pk = :spk, sweep_sk = :ssk"
-            sweep = items.sweep_keys(image)
-            values |= {":spk": {"S": sweep["sweep_pk"]}, ":ssk": {"S": sweep["sweep_sk"]}}
+        expression = "SET #s = :new, sweep_pk = :spk, sweep_sk = :ssk"
+        sweep = items.sweep_keys(image)
+        values |= {":spk": {"S": sweep["sweep_pk"]}, ":ssk": {"S": sweep["sweep_sk"]}}
         return {
             "Update": {
                 "TableName": self._table,

@@ -104,12 +104,10 @@ def claim_item(image: Image) -> Item:
 
 
 def sweep_keys(image: Image) -> dict[str, str]:
-    """Index keys that put a not-READY image in the sparse ``sweep`` index."""
+    """Index keys that put a DELETING image in the sparse ``sweep`` index."""
     return {
         "sweep_pk": keys.sweep_partition(keys.sweep_shard(image.image_id)),
-        "sweep_sk": keys.sweep_sort_key(
-            image.image_id, pending=image.status is ImageStatus.PENDING
-        ),
+        "sweep_sk": keys.deleting_sort_key(image.image_id),
     }
 
 

@@ -33,8 +33,7 @@ transactions as the listing entries.
 
 Sparse ``sweep`` index, only on items that are not READY: ``sweep_pk`` is ``SWEEP#<shard>``
 (crc32 of the id over ``SWEEP_SHARDS``, so a burst of uploads makes no hot key) and
-``sweep_sk`` is ``D#<id>`` for a DELETING image, or ``P#<id>`` for a PENDING upload (written
-only by versions before uploads stopped writing a PENDING item first), or ``X#<id>`` for the
+``sweep_sk`` is ``D#<id>`` for a DELETING image, or ``X#<id>`` for the
 tombstone the sweeper leaves on the id of an upload that never published (so that it can never
 publish later), forgotten once older than any request can live. An upload session that is not
 DONE is in it too, with ``sweep_sk`` ``S#<expires at>#<upload id>`` (UTC,
@@ -68,7 +67,6 @@ USER_CONTENT_TYPE = "UC#"
 DAY = "A#"
 DAYS = "DAYS"
 SWEEP = "SWEEP#"
-SWEEP_PENDING = "P#"
 SWEEP_DELETING = "D#"
 SWEEP_TOMBSTONE = "X#"
 SWEEP_SESSION = "S#"
@@ -95,7 +93,6 @@ SPELLINGS = (
     DAY,
     DAYS,
     SWEEP,
-    SWEEP_PENDING,
     SWEEP_DELETING,
     SWEEP_TOMBSTONE,
     SWEEP_SESSION,
@@ -187,14 +184,8 @@ def sweep_shard(image_id: str) -> int:
     return zlib.crc32(image_id.encode()) % SWEEP_SHARDS
 
 
-def sweep_sort_key(image_id: str, *, pending: bool) -> str:
-    return f"{SWEEP_PENDING if pending else SWEEP_DELETING}{image_id}"
-
-
-def pending_range(newest_id: str) -> tuple[str, str]:
-    """``BETWEEN`` bounds of the sweep sort keys of uploads pending since ``newest_id`` or
-    before."""
-    return SWEEP_PENDING, f"{SWEEP_PENDING}{newest_id}"
+def deleting_sort_key(image_id: str) -> str:
+    return f"{SWEEP_DELETING}{image_id}"
 
 
 def tombstone_sort_key(image_id: str) -> str:
@@ -207,7 +198,7 @@ def tombstone_range(newest_id: str) -> tuple[str, str]:
 
 
 def image_id_of_sweep_key(sort_key: str) -> str:
-    for prefix in (SWEEP_PENDING, SWEEP_DELETING, SWEEP_TOMBSTONE):
+    for prefix in (SWEEP_DELETING, SWEEP_TOMBSTONE):
         sort_key = sort_key.removeprefix(prefix)
     return sort_key
 
