@@ -3,8 +3,8 @@
 ``main`` loads the rest only once it can report a Ctrl+C. ``commands`` holds the parser;
 one module per group of commands (``login``, ``upload``, ``browse``, ``edit``), each with its
 ``register`` (its options) and its ``run`` functions; ``common`` (the server, the token, how
-answers print), ``parallel``, ``progress`` and ``summary`` serve them. These modules may import anything of
-``mpycloud``; nothing outside ``mpycloud.cli`` imports them.
+answers print), ``parallel``, ``progress`` and ``summary`` serve them. These modules may import
+anything of ``mpycloud``; nothing outside ``mpycloud.cli`` imports them.
 """
 
 from __future__ import annotations
