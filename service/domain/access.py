@@ -20,22 +20,20 @@ class AccessPolicy(msgspec.Struct, frozen=True):
     public_read: bool = False
 
     def check_read(self, caller: Caller) -> None:
-        if caller.unrestricted or caller.user_id is not None or self.public_read:
-            return
-        raise NotAuthenticated("Sign in to see images")
+        if not self.public_read:
+            self.check_signed_in(caller, "see images")
 
-    def check_signed_in(self, caller: Caller) -> None:
+    def check_signed_in(self, caller: Caller, to: str = "change images") -> None:
         """Writes need a caller: checked before anything is read, so that an anonymous write
         is a 401 whether the image exists or not."""
-        if not caller.unrestricted and caller.user_id is None:
-            raise NotAuthenticated("Sign in to change images")
+        if not caller.signed_in:
+            raise NotAuthenticated(f"Sign in to {to}")
 
     def check_write(self, caller: Caller, image: Image) -> None:
         """PATCH, DELETE and batch writes: the owner, or a moderator."""
+        self.check_signed_in(caller)
         if caller.unrestricted:
             return
-        if caller.user_id is None:
-            raise NotAuthenticated("Sign in to change images")
         if caller.user_id != image.user_id and self.admin_group not in caller.groups:
             raise Forbidden(f"Image {image.image_id} belongs to another user")
 
@@ -45,6 +43,10 @@ class AccessPolicy(msgspec.Struct, frozen=True):
         except (NotAuthenticated, Forbidden):
             return False
         return True
+
+    def owns(self, caller: Caller, user_id: str) -> bool:
+        """Whether ``caller`` acts as ``user_id`` (an upload session is its owner's alone)."""
+        return caller.unrestricted or caller.user_id == user_id
 
     def may_see_location(self, caller: Caller, image: Image) -> bool:
         """Where a photo was taken is the owner's to see: no one else, moderators included.
@@ -59,8 +61,8 @@ class AccessPolicy(msgspec.Struct, frozen=True):
                     "user_id is required", {"user_id": ["Missing data for required field."]}
                 )
             return claimed_user_id
-        if caller.user_id is None:
-            raise NotAuthenticated("Sign in to upload images")
+        self.check_signed_in(caller, "upload images")
+        assert caller.user_id is not None
         if claimed_user_id is not None and claimed_user_id != caller.user_id:
             raise Forbidden("user_id names another user; uploads belong to the signed-in user")
         return caller.user_id

@@ -244,6 +244,11 @@ class Caller(msgspec.Struct, frozen=True):
     groups: frozenset[str] = frozenset()
     unrestricted: bool = False
 
+    @property
+    def signed_in(self) -> bool:
+        """Whether the caller may act as a user: signed in, or naming users freely."""
+        return self.unrestricted or self.user_id is not None
+
 
 class Tokens(msgspec.Struct, frozen=True):
     """What the identity provider answers a sign-in with; ``expires_in`` in seconds."""

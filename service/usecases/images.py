@@ -28,7 +28,6 @@ from service.domain.errors import (
     ImageConflict,
     ImageNotFound,
     MalformedImageId,
-    NotAuthenticated,
     PreconditionFailed,
 )
 from service.domain.model import (
@@ -219,8 +218,7 @@ class ImageService:
 
     def batch(self, caller: Caller, action: BatchAction) -> list[BatchResult]:
         """One action on many images, each on its own: one item's failure blocks no other."""
-        if not caller.unrestricted and caller.user_id is None:
-            raise NotAuthenticated("Sign in to change images")
+        self._access.check_signed_in(caller)
         return [run_item(self, caller, action, image_id) for image_id in action.image_ids]
 
     def check_ready(self) -> None:

@@ -249,10 +249,9 @@ class UploadService:
         raise ImageConflict(f"Upload {session.upload_id} is being completed; retry shortly")
 
     def _owned(self, caller: Caller, upload_id: str) -> UploadSession:
-        if caller.user_id is None and not caller.unrestricted:
-            self._access.owner_of_upload(caller, None)  # raises NotAuthenticated
+        self._access.check_signed_in(caller, "upload images")
         session = self._sessions.get(upload_id) if is_image_id(upload_id) else None
-        if session is None or not (caller.unrestricted or caller.user_id == session.user_id):
+        if session is None or not self._access.owns(caller, session.user_id):
             raise UploadNotFound(upload_id)
         return session
 

@@ -65,7 +65,7 @@ def idempotent(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get(HEADER)
         who = caller()
-        if header is None or (who.user_id is None and not who.unrestricted):
+        if header is None or not who.signed_in:
             # No key, or no one signed in: the view answers (a 401), and nothing is kept.
             return view(*args, **kwargs)
         key = checked_key(header)

@@ -28,7 +28,7 @@ def _page_context() -> dict[str, Any]:
     return {
         "viewer": viewer(),
         "sign_in_enabled": sign_in_enabled(),
-        "may_upload": who.unrestricted or who.user_id is not None,
+        "may_upload": who.signed_in,
         "small_size": min(image_service().rendition_sizes),
     }
 
