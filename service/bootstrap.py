@@ -132,25 +132,17 @@ def build_sign_in(settings: Settings, verifier: TokenVerifier) -> SignInService:
 
 
 def build_idempotency_store(settings: Settings) -> DynamoDBIdempotencyStore:
-    return DynamoDBIdempotencyStore(
-        lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
-    )
+    return DynamoDBIdempotencyStore(*_table(settings))
 
 
 def build_upload_service(settings: Settings, images: ImageService) -> UploadService:
     """Upload sessions, publishing through ``images``' publisher."""
     return UploadService(
         publisher=images.publisher,
-        store=S3UploadStore(
-            lazy(lambda: s3_client(settings)),
-            settings.s3_bucket_name,
-            presign_client=_presign_client(settings),
-        ),
-        sessions=DynamoDBUploadSessions(
-            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
-        ),
+        store=S3UploadStore(*_bucket(settings), presign_client=_presign_client(settings)),
+        sessions=DynamoDBUploadSessions(*_table(settings)),
         limits=upload_limits(settings),
-        access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+        access=_access_policy(settings),
     )
 
 
@@ -198,18 +190,12 @@ def _decode_slots(count: int, wait_seconds: float) -> DecodeSlots:
 
 def build_image_service(settings: Settings) -> ImageService:
     return ImageService(
-        store=S3ImageStore(
-            lazy(lambda: s3_client(settings)),
-            settings.s3_bucket_name,
-            presign_client=_presign_client(settings),
-        ),
-        repository=DynamoDBImageRepository(
-            lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
-        ),
+        store=S3ImageStore(*_bucket(settings), presign_client=_presign_client(settings)),
+        repository=DynamoDBImageRepository(*_table(settings)),
         processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=image_limits(settings),
-        access=AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read),
+        access=_access_policy(settings),
         dedupe=settings.dedupe == "per-user",
     )
 
@@ -236,3 +222,15 @@ def upload_limits(settings: Settings) -> UploadLimits:
         multipart_threshold=settings.multipart_threshold,
         session_ttl=settings.upload_session_ttl,
     )
+
+
+def _bucket(settings: Settings) -> tuple[S3Client, str]:
+    return lazy(lambda: s3_client(settings)), settings.s3_bucket_name
+
+
+def _table(settings: Settings) -> tuple[DynamoDBClient, str]:
+    return lazy(lambda: dynamodb_client(settings)), settings.dynamodb_table_name
+
+
+def _access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(admin_group=settings.admin_group, public_read=settings.public_read)

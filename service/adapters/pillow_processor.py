@@ -130,38 +130,24 @@ class PillowImageProcessor:
         """Format, dimensions and frames from the first bytes of a file, no pixel decoded.
         Frames are counted as far as the header reaches: a frame cap is enforced on what it
         shows (a GIF's later frames lie beyond it)."""
-        header.seek(0)
-        try:
-            with Image.open(header, formats=IDENTIFIABLE_FORMATS) as image:
-                width, height = image.size
-                if width * height > self._max_pixels:
-                    raise ImageTooLarge(
-                        f"The image is {width}x{height} pixels; the limit is "
-                        f"{self._max_pixels} pixels"
-                    )
-                try:
-                    frames = int(getattr(image, "n_frames", 1))
-                except Exception:  # the frames run past the header: counted on what is seen
-                    frames = 1
-                if frames > self._max_frames:
-                    raise ImageTooLarge(
-                        f"The image has {frames} frames; the limit is {self._max_frames} frames"
-                    )
-                fmt = image.format or ""
-                return ImageInfo(
-                    content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
-                    width=width,
-                    height=height,
-                    frames=frames,
+        with self._opened(header, IDENTIFIABLE_FORMATS, "The image header is unreadable") as image:
+            self._check_pixels(image)
+            try:
+                frames = int(getattr(image, "n_frames", 1))
+            except Exception:  # the frames run past the header: counted on what is seen
+                frames = 1
+            if frames > self._max_frames:
+                raise ImageTooLarge(
+                    f"The image has {frames} frames; the limit is {self._max_frames} frames"
                 )
-        except ImageTooLarge:
-            raise
-        except UnidentifiedImageError:
-            raise InvalidImage("The file is not an image in a recognised format") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(f"The image has more than {self._max_pixels} pixels") from None
-        except Exception as error:
-            raise InvalidImage(f"The image header is unreadable ({error})") from None
+            fmt = image.format or ""
+            width, height = image.size
+            return ImageInfo(
+                content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
+                width=width,
+                height=height,
+                frames=frames,
+            )
 
     @contextmanager
     def _opened(

@@ -11,23 +11,14 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
+from service.adapters.s3_bucket import S3Bucket
 from service.domain import rules
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
-class S3ImageStore:
-    def __init__(
-        self, client: S3Client, bucket: str, *, presign_client: S3Client | None = None
-    ) -> None:
-        self._client = client
-        self._bucket = bucket
-        # Presigned URLs are signed for the endpoint the *client* will use, which can differ
-        # from the one this process reaches S3 on (docker compose: localstack vs localhost).
-        self._presign_client = presign_client or client
-
+class S3ImageStore(S3Bucket):
     def put(self, key: str, body: BinaryIO, *, content_type: str, sha256: str) -> None:
         with translate_errors("store the image"):
             self._client.put_object(

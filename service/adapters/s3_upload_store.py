@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
+from service.adapters.s3_bucket import S3Bucket
 from service.domain.errors import UploadIncomplete
 from service.domain.sessions import PresignedPost, UploadedPart
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
 _CHUNK = 1024 * 1024
 _GONE = {"NoSuchUpload", "NoSuchKey", "404"}
@@ -23,15 +24,7 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-class S3UploadStore:
-    def __init__(
-        self, client: S3Client, bucket: str, *, presign_client: S3Client | None = None
-    ) -> None:
-        self._client = client
-        self._bucket = bucket
-        # Signed for the endpoint the client will use (see S3ImageStore).
-        self._presign_client = presign_client or client
-
+class S3UploadStore(S3Bucket):
     def presigned_post(
         self, key: str, *, size: int, content_type: str, expires_in: int
     ) -> PresignedPost:
