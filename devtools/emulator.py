@@ -2,10 +2,10 @@
 
     python -m devtools.emulator [-H HOST] [-p PORT]
 
-moto's server (5.2.5, the newest release) falls over as the table grows and under concurrent
-writers, in ways real DynamoDB and LocalStack do not. This module starts the same server with
-its DynamoDB transaction handling corrected, in the emulator's own process only (the service
-never imports it; the tests' in-process moto is left as it is):
+moto's server (the version pinned in requirements-emulator.txt) falls over as the table grows
+and under concurrent writers, in ways real DynamoDB and LocalStack do not. This module starts
+the same server with its DynamoDB transaction handling corrected, in the emulator's own process
+only (the service never imports it; the tests' in-process moto is left as it is):
 
 1. **Requests are serialised** (:class:`Serialised`). moto's backends are not thread-safe: a
    transaction iterating a table while another request inserts into it raises ``RuntimeError:

@@ -1,6 +1,6 @@
 """Runtime settings: the only module that reads ``os.environ``.
 
-Names are the ones the API has always used (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
+Names are those of the original API contract (``S3_BUCKET_NAME``, ``DYNAMODB_TABLE_NAME``, ...).
 A bad value fails at start-up with a message that names the setting.
 """
 

@@ -107,7 +107,8 @@ class DecoderBusy(ImageServiceError):
 
 
 class UploadNotFound(ImageServiceError):
-    """No such upload session, or not the caller's (sessions are private: see uploads.py)."""
+    """No such upload session, or not the caller's (sessions are private: see
+    usecases/upload_sessions.py)."""
 
     def __init__(self, upload_id: str) -> None:
         super().__init__(f"Upload {upload_id} not found")

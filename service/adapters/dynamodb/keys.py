@@ -15,7 +15,7 @@ pk                         sk                       what
 ``UC#<user>#<type>``       ``<id>``                 listing entry: a user's images of a type
 ``A#<yyyy-mm-dd>``         ``<id>``                 listing entry: all images, by day bucket
 ``DAYS``                   ``<yyyy-mm-dd>``         the day buckets that hold images
-``UP#<upload id>``         ``META``                 an upload session (``dynamodb/uploads.py``)
+``UP#<upload id>``         ``META``                 an upload session (``session_repository.py``)
 ``K#<yyyy-mm>``            ``<taken>#<id>``         capture-time entry: all images, by month
 ``UK#<user>``              ``<taken>#<id>``         capture-time entry: a user's images
 ``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them

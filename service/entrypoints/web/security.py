@@ -7,7 +7,7 @@ session cookie (``__Host-``, HttpOnly, Secure, SameSite=Lax), signed with a key 
 CURSOR_SECRET, which every instance shares.
 
 flask-wtf is imported by the gallery's first form or POST, not with the app: it brings all of
-WTForms (about 9 ms of a Lambda cold start) and no API request needs it. Its settings are
+WTForms, which a Lambda cold start would pay for, and no API request needs it. Its settings are
 therefore all stated here, and CSRFProtect is used without ``init_app``.
 
 CSP: scripts from the app's own origin only (no inline script, no eval); images and the
