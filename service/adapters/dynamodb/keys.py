@@ -172,10 +172,6 @@ def taken_range(start: datetime | None, end: datetime | None) -> tuple[str, str]
     return low, high
 
 
-def image_id_of_taken_key(sort_key: str) -> str:
-    return sort_key.rsplit("#", 1)[-1]
-
-
 def sweep_partition(shard: int) -> str:
     return f"{SWEEP}{shard}"
 
