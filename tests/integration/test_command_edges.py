@@ -1,6 +1,6 @@
 """The command line and ``make run`` at their edges: ``create-resources`` on an emulator with
 sign-in on (the user pool and the settings that trust it), run twice; a busy port; an emulator
-that cannot start."""
+that cannot start; a dev token for a user whose password was changed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.dev_tokens import dev_token
+from devtools.dev_tokens import PasswordChanged, dev_token
 from devtools.run_local import free_port, start_emulator
 from service.bootstrap import build_token_verifier, cognito_client
 from service.domain.model import Caller
@@ -110,3 +110,26 @@ def test_an_emulator_that_cannot_start_is_reported_not_waited_for() -> None:
 
         with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
             start_emulator("127.0.0.1", port)
+
+
+def test_a_dev_token_never_resets_a_password_that_was_changed(
+    emulator_env: dict[str, str],
+) -> None:
+    settings = Settings.from_env(emulator_env)
+    client, pool = cognito_client(settings), create_user_pool(settings)
+    user = f"dana-{uuid.uuid4().hex[:6]}"
+    dev_token(client, pool, user)  # makes dana, with make run's password
+    changed = "Dana-changed-it-1"
+    client.admin_set_user_password(
+        UserPoolId=pool.pool_id, Username=user, Password=changed, Permanent=True
+    )
+
+    with pytest.raises(PasswordChanged, match=user):
+        dev_token(client, pool, user)
+
+    signed_in = client.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user, "PASSWORD": changed},
+    )
+    assert signed_in["AuthenticationResult"]["AccessToken"]
