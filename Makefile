@@ -45,8 +45,8 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 venv: $(STAMP) ## create .venv from the requirements files (done by every target that needs it)
 
-run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB
-	$(BIN)/python -m devtools run-local
+run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 + DynamoDB (PORT=, EMULATOR_PORT=)
+	$(BIN)/python -m devtools run-local $(if $(PORT),--port $(PORT)) $(if $(EMULATOR_PORT),--emulator-port $(EMULATOR_PORT))
 
 test: lint terraform-check workflows-check pytest ## lint, check the Terraform and the workflows, run every test
 
@@ -103,9 +103,9 @@ bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the sam
 
 # USER names the user on make's command line only: the shell's own $USER is not meant.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),user123)
+# make run's emulator, wherever it listens (or EMULATOR_URL's): not the shell's AWS endpoints.
 token: $(STAMP) ## print an access token for USER (default user123) from make run's emulator
-	AWS_ENDPOINT_URL=$${EMULATOR_URL:-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=test \
-	  AWS_SECRET_ACCESS_KEY=test $(BIN)/python -m devtools dev-token $(TOKEN_USER)
+	@env -u AWS_ENDPOINT_URL -u COGNITO_ENDPOINT_URL $(BIN)/python -m devtools dev-token $(TOKEN_USER)
 bench-embedded: $(STAMP) ## make run's emulator filled with 10,000 images by 16 writers (minutes)
 	$(BIN)/python bench/bench_embedded.py $(BENCH_ARGS)
 

@@ -4,11 +4,17 @@ The emulator is moto's server with its DynamoDB transactions corrected (``devtoo
 serialised requests, journaled rollback, ``ClientRequestToken``), so that it holds thousands of
 images and concurrent writers. Nothing is persisted: the emulator's state lives as long as the
 command. It runs in its own process so that its request log does not drown the API's.
+
+The API's port is taken before anything starts or prints: a port in use is one line, and the
+token is printed only by a run that serves. The emulator's URL is recorded
+(``devtools.emulator_address``) for ``make token`` to find it on whatever port it got.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -18,9 +24,59 @@ import time
 import urllib.request
 from dataclasses import replace
 
+from devtools import emulator_address
 from service.settings import Settings
 
 EMULATOR_START_SECONDS = 30
+DEFAULT_EMULATOR_PORT = 5000
+TERMINAL_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PortTaken(Exception):
+    """A port ``make run`` needs is not free; says which, and how to choose another."""
+
+    def __init__(self, host: str, port: int, reason: str, setting: str) -> None:
+        super().__init__(
+            f"make run cannot listen on {host}:{port} ({reason}): stop what uses it, or choose "
+            f"another port, e.g. make run {setting}={port + 1}"
+        )
+
+
+class Uncoloured(logging.Filter):
+    """Werkzeug styles its request lines for a terminal; in JSON lines the escapes are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        plain = TERMINAL_STYLE.sub("", message)
+        if plain != message:
+            record.msg, record.args = plain, ()
+        return True
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The API's listening socket, taken before anything starts or prints."""
+    try:
+        return socket.create_server((host, port), family=_family(host))
+    except OSError as error:
+        raise PortTaken(host, port, error.strerror or str(error), "PORT") from error
+
+
+def choose_emulator_port(host: str, asked: int | None) -> int:
+    """The port asked for, which must be free; else 5000, or any free one if 5000 is taken."""
+    if asked is None:
+        return free_port(host, DEFAULT_EMULATOR_PORT)
+    with socket.socket(_family(host)) as probe:
+        # As the emulator's server binds: a port left in TIME_WAIT by a last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, asked))
+        except OSError as error:
+            raise PortTaken(host, asked, error.strerror or str(error), "EMULATOR_PORT") from error
+    return asked
 
 
 def free_port(host: str, preferred: int) -> int:
@@ -69,16 +125,24 @@ def sign_in_on_the_emulator(settings: Settings) -> tuple[Settings, str | None]:
     return trusted, tokens[0]
 
 
-def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> None:
+def run_local(settings: Settings, host: str, port: int, asked_emulator_port: int | None) -> None:
+    from werkzeug.serving import make_server
+
     from service.entrypoints.app import create_app
     from service.entrypoints.provisioning import create_resources
 
-    emulator_port = free_port(host, emulator_port)
-    emulator = start_emulator(host, emulator_port)
+    api_socket = listen(host, port)
+    try:
+        emulator_port = choose_emulator_port(host, asked_emulator_port)
+        emulator = start_emulator(host, emulator_port)
+    except BaseException:
+        api_socket.close()
+        raise
+    endpoint = f"http://{host}:{emulator_port}"
+    emulator_address.record(endpoint)
     # Stopped by SIGTERM (not only Ctrl+C): unwind, so the emulator process goes too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
-        endpoint = f"http://{host}:{emulator_port}"
         # The emulator accepts any credentials; boto3 still insists on having some.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -91,22 +155,32 @@ def run_local(settings: Settings, host: str, port: int, emulator_port: int) -> N
         )
         create_resources(local_settings)
         local_settings, token = sign_in_on_the_emulator(local_settings)
-        app = create_app(local_settings)
-        print(f"mPyCloud API:  http://{host}:{port}/images", flush=True)
-        print(f"API docs:      http://{host}:{port}/docs", flush=True)
-        print(f"Gallery:       http://{host}:{port}/", flush=True)
-        print(f"embedded S3 + DynamoDB + Cognito (moto): {endpoint}  (in memory)", flush=True)
-        if token:
-            from devtools.dev_tokens import DEMO_USERS, DEV_PASSWORD
-
-            users = " or ".join(DEMO_USERS)
-            print(f"Gallery sign-in: {users}, password {DEV_PASSWORD}", flush=True)
-            print(f"export TOKEN={token}", flush=True)
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        logging.getLogger("werkzeug").addFilter(Uncoloured())
+        with api_socket:
+            server = make_server(
+                host, port, create_app(local_settings), threaded=True, fd=api_socket.fileno()
+            )
+        _print_banner(f"http://{host}:{server.port}", endpoint, token)
+        server.serve_forever()
     finally:
+        api_socket.close()
+        emulator_address.forget(endpoint)
         emulator.terminate()
         try:
             emulator.wait(timeout=10)
         except subprocess.TimeoutExpired:
             emulator.kill()
             emulator.wait()
+
+
+def _print_banner(api: str, emulator: str, token: str | None) -> None:
+    print(f"mPyCloud API:  {api}/images", flush=True)
+    print(f"API docs:      {api}/docs", flush=True)
+    print(f"Gallery:       {api}/", flush=True)
+    print(f"embedded S3 + DynamoDB + Cognito (moto): {emulator}  (in memory)", flush=True)
+    if token:
+        from devtools.dev_tokens import DEMO_USERS, DEV_PASSWORD
+
+        users = " or ".join(DEMO_USERS)
+        print(f"Gallery sign-in: {users}, password {DEV_PASSWORD}", flush=True)
+        print(f"export TOKEN={token}", flush=True)

@@ -35,8 +35,8 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) ->
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or listening but not yet serving
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
@@ -121,12 +121,15 @@ class LocalRun:
     url: str
     emulator: str
     output: str
+    emulator_record: Path  # where it records its emulator's URL (EMULATOR_URL_FILE)
 
 
 @contextmanager
 def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
-    """``make run``'s command, as a user starts it: no AWS account, no Docker."""
+    """``make run``'s command, as a user starts it: no AWS account, no Docker. It records its
+    emulator's URL next to ``log``, not in the repository (a developer's own make run's)."""
     port, emulator_port = free_port(), free_port()
+    record = log.parent / "emulator-url"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [
@@ -140,7 +143,13 @@ def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
                 str(emulator_port),
             ],
             cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **coverage_env(), **env},
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(ROOT),
+                "EMULATOR_URL_FILE": str(record),
+                **coverage_env(),
+                **env,
+            },
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -148,6 +157,8 @@ def started_run_local(log: Path, **env: str) -> Iterator[LocalRun]:
             wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
             output = Path(log).read_text()
             assert f"http://127.0.0.1:{port}/docs" in output
-            yield LocalRun(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output)
+            yield LocalRun(
+                f"http://127.0.0.1:{port}", f"http://127.0.0.1:{emulator_port}", output, record
+            )
         finally:
             stop(process)
