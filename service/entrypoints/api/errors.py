@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from service.domain import errors
 from service.entrypoints.api.auth import www_authenticate
 from service.entrypoints.api.context import UPLOAD_ENDPOINT
-from service.entrypoints.api.forms import FormFieldTooLarge, TooManyFormParts
+from service.entrypoints.api.forms import FormTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        # The form's own limits say which one was hit; werkzeug's bare 413 is the body size.
-        if isinstance(error, TooManyFormParts | FormFieldTooLarge):
+        # The form's own refusal names its limits; werkzeug's bare 413 is the body's size.
+        if isinstance(error, FormTooLarge):
             message = str(error.description)
         else:
             limit = request.max_content_length

@@ -1,135 +1,79 @@
-"""multipart/form-data parsing whose refusals say which limit or which bytes were the problem.
+"""Form parsing whose refusals say what was refused.
 
-werkzeug raises the same bare 413 for three limits (the body size, a text field over the
-form-memory cap, too many parts) and, by default, drops the whole form when a part's header
-is not UTF-8 - the client is then told that required fields are missing. Here each limit
-has its own 413 message and a non-UTF-8 name or filename is a 400 that says so.
+werkzeug enforces the form's limits (Flask's ``MAX_FORM_MEMORY_SIZE`` and ``MAX_FORM_PARTS``)
+with the same bare 413 it raises for a body over ``MAX_CONTENT_LENGTH``, and by default drops
+the whole form when a part's name or filename is not UTF-8: the client is then told that
+required fields are missing. Here a form over its limits is a 413 that names them, and text
+that is not UTF-8 is a 400 that says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import IO, Any
 
 from flask import Request
-from werkzeug.datastructures import FileStorage, Headers, MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser, MultiPartParser
-from werkzeug.sansio.multipart import (
-    Data,
-    Epilogue,
-    Event,
-    Field,
-    File,
-    MultipartDecoder,
-    NeedData,
-)
+from werkzeug.formparser import FormDataParser
+from werkzeug.wsgi import LimitedStream
 
 
-class TooManyFormParts(RequestEntityTooLarge):
-    def __init__(self, limit: int | None) -> None:
-        super().__init__(f"The form has more than {limit} parts")
+class FormTooLarge(RequestEntityTooLarge):
+    def __init__(self, memory_limit: int | None, parts_limit: int | None) -> None:
+        # werkzeug's refusal does not say which limit was hit: the message names both.
+        super().__init__(
+            f"The form is over one of its limits: at most {parts_limit} parts, and at most "
+            f"{memory_limit} bytes (the form-memory limit) for a text field or a part's headers"
+        )
 
 
-class FormFieldTooLarge(RequestEntityTooLarge):
-    def __init__(self, limit: int | None, what: str = "A text field of the form") -> None:
-        super().__init__(f"{what} is larger than the form-memory limit of {limit} bytes")
-
-
-class PartHeaderNotUtf8(BadRequest):
+class FormNotUtf8(BadRequest):
     def __init__(self) -> None:
-        super().__init__("A part of the form has a name or filename that is not UTF-8")
+        super().__init__("The form has a name, filename or field that is not UTF-8")
 
 
-class _Decoder(MultipartDecoder):
-    def receive_data(self, data: bytes | None) -> None:
-        try:
-            super().receive_data(data)
-        except RequestEntityTooLarge:
-            # Its buffer only grows past the cap on a part's headers (or text) without an end.
-            raise FormFieldTooLarge(self.max_form_memory_size, "A part's headers") from None
+class ImageFormParser(FormDataParser):
+    """werkzeug's form parser, with the refusals above. A form refused half-way closes the
+    files it opened for its file parts (werkzeug leaves them to the garbage collector)."""
 
-    def next_event(self) -> Event:
-        try:
-            return super().next_event()
-        except RequestEntityTooLarge:
-            raise TooManyFormParts(self.max_parts) from None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "silent": False})
+        self._files_opened: list[IO[bytes]] = []
+        open_file = self.stream_factory
 
-    def _parse_headers(self, data: bytes | bytearray) -> Headers:
-        try:
-            return super()._parse_headers(data)
-        except UnicodeDecodeError:
-            raise PartHeaderNotUtf8() from None
+        def opening(*args: Any, **kwargs: Any) -> IO[bytes]:
+            self._files_opened.append(open_file(*args, **kwargs))
+            return self._files_opened[-1]
 
+        self.stream_factory = opening
 
-class _MultiPartParser(MultiPartParser):
     def parse(
-        self, stream: IO[bytes], boundary: bytes, content_length: int | None
-    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
-        # werkzeug 3.1's loop (MultiPartParser.parse), with the decoder above and its own
-        # field-size check raising FormFieldTooLarge.
-        parser = _Decoder(
-            boundary, max_form_memory_size=self.max_form_memory_size, max_parts=self.max_form_parts
-        )
-        fields: list[tuple[str, str]] = []
-        files: list[tuple[str, FileStorage]] = []
-        part: Field | File | None = None
-        text: list[bytes] = []
-        container: IO[bytes] | None = None
-        field_size = 0
-        for data in _chunks(stream, self.buffer_size):
-            parser.receive_data(data)
-            event = parser.next_event()
-            while not isinstance(event, Epilogue | NeedData):
-                if isinstance(event, Field):
-                    part, text, field_size = event, [], 0
-                elif isinstance(event, File):
-                    part, container = event, self.start_file_streaming(event, content_length)
-                elif isinstance(event, Data) and isinstance(part, Field):
-                    field_size += len(event.data)
-                    limit = self.max_form_memory_size
-                    if limit is not None and field_size > limit:
-                        raise FormFieldTooLarge(limit)
-                    text.append(event.data)
-                    if not event.more_data:
-                        charset = self.get_part_charset(part.headers)
-                        fields.append((part.name, b"".join(text).decode(charset, "replace")))
-                elif isinstance(event, Data) and isinstance(part, File) and container:
-                    container.write(event.data)
-                    if not event.more_data:
-                        container.seek(0)
-                        storage = FileStorage(
-                            container, part.filename, part.name, headers=part.headers
-                        )
-                        files.append((part.name, storage))
-                event = parser.next_event()
-        return self.cls(fields), self.cls(files)
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str] | None = None,
+    ) -> tuple[IO[bytes], Any, Any]:
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except Exception as error:
+            for file in self._files_opened:
+                file.close()
+            if isinstance(error, UnicodeDecodeError):
+                raise FormNotUtf8() from None
+            if isinstance(error, ValueError):
+                # A malformed form (no boundary, cut short): empty, as werkzeug's default has it.
+                return stream, self.cls(), self.cls()
+            body_limit = content_length is None and _read_to_its_limit(stream)
+            if isinstance(error, RequestEntityTooLarge) and not body_limit:
+                raise FormTooLarge(self.max_form_memory_size, self.max_form_parts) from None
+            raise  # the body's own limit (a body sent without a length), a disconnection...
 
 
-def _chunks(stream: IO[bytes], size: int) -> Iterator[bytes | None]:
-    while data := stream.read(size):
-        yield data
-    yield None
-
-
-class _FormDataParser(FormDataParser):
-    def _parse_multipart(
-        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
-    ) -> tuple[IO[bytes], MultiDict[str, Any], MultiDict[str, Any]]:
-        parser = _MultiPartParser(
-            stream_factory=self.stream_factory,
-            max_form_memory_size=self.max_form_memory_size,
-            max_form_parts=self.max_form_parts,
-            cls=self.cls,
-        )
-        boundary = options.get("boundary", "").encode("ascii")
-        if not boundary:
-            raise ValueError("Missing boundary")
-        form, files = parser.parse(stream, boundary, content_length)
-        return stream, form, files
+def _read_to_its_limit(stream: IO[bytes]) -> bool:
+    return isinstance(stream, LimitedStream) and stream.is_exhausted
 
 
 class ImageRequest(Request):
     """Flask's request, with the form parser above."""
 
-    form_data_parser_class = _FormDataParser
+    form_data_parser_class = ImageFormParser
