@@ -8,6 +8,7 @@ whole ``multipart/form-data`` body.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Request
@@ -22,11 +23,11 @@ from service.entrypoints.api.schemas import json_value
 
 class ImagesParser(FlaskParser):
     def load_files(self, req: Request, schema: Any) -> MultiDictProxy:
-        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+        return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def load_querystring(self, req: Request, schema: Any) -> MultiDictProxy:
         # A scalar given twice (limit=1&limit=2) is refused, not read first-wins.
-        proxy = self._makeproxy(req.args, schema)
+        proxy = MultiDictProxy(req.args, schema)
         repeated = sorted(
             name
             for name in req.args
@@ -40,11 +41,16 @@ class ImagesParser(FlaskParser):
             )
         return proxy
 
-    def _raw_load_json(self, req: Request) -> Any:
+    def load_json(self, req: Request, schema: Any) -> Any:
         # A JSON body Python cannot hold (deep nesting, a huge integer) is a 422, not a 500.
         if not is_json_request(req):
             return core.missing
-        return json_value(req.get_data(cache=True).decode("utf-8"))
+        try:
+            return json_value(req.get_data(cache=True).decode("utf-8"))
+        except ValueError as error:  # not JSON, or not UTF-8
+            if isinstance(error, json.JSONDecodeError) and not error.doc:
+                return core.missing  # no body at all, as webargs has it
+            abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
 
 
 class ImagesBlueprint(Blueprint):  # type: ignore[misc]
