@@ -5,7 +5,3 @@ domain error is in ``errors``, who the caller is in ``auth``. Like every entry p
 import the layers below (use cases, ports, domain, settings); the gallery (``web``) builds on
 it, and it never imports the gallery.
 """
-
-from service.entrypoints.api.deferred_patterns import import_marshmallow
-
-import_marshmallow()  # before any schema: see deferred_patterns

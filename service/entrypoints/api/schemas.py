@@ -12,6 +12,7 @@ from flask_smorest.fields import Upload
 from marshmallow import (
     INCLUDE,
     RAISE,
+    Schema,
     ValidationError,
     fields,
     post_dump,
@@ -49,7 +50,6 @@ from service.domain.rules import (
     TAG_AS_SENT_PATTERN,
     USER_ID_PATTERN,
 )
-from service.entrypoints.api.api_schema import ApiSchema
 from service.usecases.batch import MAX_BATCH_IDS, BatchVerb, ItemResult
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ class ImageFile(Upload):  # type: ignore[misc]
         return value
 
 
-class UploadSchema(ApiSchema):
+class UploadSchema(Schema):
     """The multipart/form-data body of an upload."""
 
     class Meta:
@@ -289,7 +289,7 @@ class UploadSchema(ApiSchema):
     )
 
 
-class ImageChangesSchema(ApiSchema):
+class ImageChangesSchema(Schema):
     class Meta:
         unknown = RAISE
         openapi: ClassVar[dict[str, Any]] = {
@@ -307,7 +307,7 @@ class ImageChangesSchema(ApiSchema):
             raise ValidationError("give at least one of description, tags, metadata")
 
 
-class ImageQuerySchema(ApiSchema):
+class ImageQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -353,14 +353,14 @@ class ImageQuerySchema(ApiSchema):
     )
 
 
-class DownloadQuerySchema(ApiSchema):
+class DownloadQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
     redirect = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
 
 
-class ThumbnailQuerySchema(ApiSchema):
+class ThumbnailQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -378,7 +378,7 @@ class ThumbnailQuerySchema(ApiSchema):
     )
 
 
-class RenditionLinkSchema(ApiSchema):
+class RenditionLinkSchema(Schema):
     url = fields.String()
     expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
     width = fields.Integer()
@@ -386,7 +386,7 @@ class RenditionLinkSchema(ApiSchema):
     format = fields.String()
 
 
-class ExifSchema(ApiSchema):
+class ExifSchema(Schema):
     taken_at = fields.String(
         allow_none=True, metadata={"description": "DateTimeOriginal, with its offset if known"}
     )
@@ -400,19 +400,19 @@ class ExifSchema(ApiSchema):
     gps_present = fields.Boolean(metadata={"description": "the upload carried GPS data"})
 
 
-class LocationSchema(ApiSchema):
+class LocationSchema(Schema):
     latitude = fields.Float()
     longitude = fields.Float()
 
 
-class RenditionSchema(ApiSchema):
+class RenditionSchema(Schema):
     size = fields.Integer()
     format = fields.String()
     width = fields.Integer()
     height = fields.Integer()
 
 
-class ImageSchema(ApiSchema):
+class ImageSchema(Schema):
     """Dumps an Image (service.domain.model); field order is the order of the JSON answer."""
 
     image_id = fields.String()
@@ -467,26 +467,26 @@ class ImageSchema(ApiSchema):
         return data
 
 
-class ImageListSchema(ApiSchema):
+class ImageListSchema(Schema):
     """Dumps a ListResult (service.usecases.images)."""
 
     items = fields.List(fields.Nested(ImageSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class DownloadLinkSchema(ApiSchema):
+class DownloadLinkSchema(Schema):
     """Dumps a DownloadLink (service.usecases.images)."""
 
     download_url = fields.String(attribute="url")
     expires_in = fields.Integer(metadata={"description": "seconds the URL stays valid"})
 
 
-class HealthSchema(ApiSchema):
+class HealthSchema(Schema):
     status = fields.String()
     warnings = fields.List(fields.String())
 
 
-class BatchSchema(ApiSchema):
+class BatchSchema(Schema):
     class Meta:
         unknown = RAISE
         # add_tags and remove_tags need a tag; ImageApi's converter adds this to the document.
@@ -506,11 +506,11 @@ class BatchSchema(ApiSchema):
     tags = json_tags(load_default=list, metadata={"description": "for add_tags and remove_tags"})
 
 
-class BatchResultSchema(ApiSchema):
+class BatchResultSchema(Schema):
     image_id = fields.String()
     result = fields.String(metadata={"description": ", ".join(r.value for r in ItemResult)})
     message = fields.String(allow_none=True)
 
 
-class BatchResultsSchema(ApiSchema):
+class BatchResultsSchema(Schema):
     results = fields.List(fields.Nested(BatchResultSchema))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
 from service.domain.sessions import MAX_PART_SIZE
-from service.entrypoints.api.api_schema import ApiSchema
 from service.entrypoints.api.schemas import JsonObject, json_tags, user_id_field
 from service.settings import MAX_FILE_SIZE_LIMIT
 
 MAX_PARTS = -(-MAX_FILE_SIZE_LIMIT // MAX_PART_SIZE) * 8  # generous: part sizes start at 8 MiB
 
 
-class NewUploadSchema(ApiSchema):
+class NewUploadSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -41,12 +40,12 @@ class NewUploadSchema(ApiSchema):
     metadata = JsonObject(load_default=dict)
 
 
-class SignedPartSchema(ApiSchema):
+class SignedPartSchema(Schema):
     part_number = fields.Integer()
     url = fields.String()
 
 
-class TicketSchema(ApiSchema):
+class TicketSchema(Schema):
     upload_id = fields.String()
     expires_at = fields.DateTime()
     method = fields.String(metadata={"description": "POST (a form upload) or PUT (each part)"})
@@ -58,13 +57,13 @@ class TicketSchema(ApiSchema):
     parts = fields.List(fields.Nested(SignedPartSchema))
 
 
-class ReceivedPartSchema(ApiSchema):
+class ReceivedPartSchema(Schema):
     part_number = fields.Integer()
     etag = fields.String()
     size = fields.Integer()
 
 
-class SessionSchema(ApiSchema):
+class SessionSchema(Schema):
     upload_id = fields.String()
     status = fields.String()
     expires_at = fields.DateTime()
@@ -77,7 +76,7 @@ class SessionSchema(ApiSchema):
     image_id = fields.String(allow_none=True)
 
 
-class PartNumbersSchema(ApiSchema):
+class PartNumbersSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -88,11 +87,11 @@ class PartNumbersSchema(ApiSchema):
     )
 
 
-class SignedPartsSchema(ApiSchema):
+class SignedPartsSchema(Schema):
     parts = fields.List(fields.Nested(SignedPartSchema))
 
 
-class CompletedPartSchema(ApiSchema):
+class CompletedPartSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -100,7 +99,7 @@ class CompletedPartSchema(ApiSchema):
     etag = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class CompleteSchema(ApiSchema):
+class CompleteSchema(Schema):
     class Meta:
         unknown = RAISE
 

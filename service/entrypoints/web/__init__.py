@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-# First: the API package imports marshmallow as it must be
-# (service.entrypoints.api.deferred_patterns).
-from service.entrypoints import api  # noqa: F401
 from service.entrypoints.web import account, gallery_uploads, identity, pages, security
 from service.entrypoints.web.blueprint import bp
 from service.settings import Settings
