@@ -21,7 +21,6 @@ from service.entrypoints.api.errors import register_error_handlers
 from service.entrypoints.api.forms import ImageRequest
 from service.entrypoints.api.image_api import ImageApi
 from service.entrypoints.api.image_ids import ImageIdConverter
-from service.entrypoints.api.url_rules import LazyBuilderRule
 from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
 from service.settings import Settings
 from service.usecases.images import ImageService
@@ -46,9 +45,8 @@ def create_app(
     """Services and adapters not given are built from ``settings``; ``credentials`` is the
     gallery's sign-in (Cognito's by default)."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the gallery serves its own (/assets)
     app.request_class = ImageRequest
-    app.url_rule_class = LazyBuilderRule
     upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)
