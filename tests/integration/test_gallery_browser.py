@@ -1,10 +1,6 @@
-"""The gallery in a real browser: Debian's headless Chromium, driven by Playwright, against
-gunicorn serving the app on moto's server (S3, DynamoDB and Cognito), signed in through the
-sign-in form. Screenshots of the grid and of an image's page go to test-output/browser/.
-
-Without Chromium the test is skipped; with REQUIRE_BROWSER=1 (``.ci/run``) it fails instead.
-Playwright only drives the browser: its own browser downloads are never used.
-"""
+"""The gallery in a real browser (tests/integration/browser.py), signed in through the
+sign-in form: upload, browse, edit, delete, sign out; the grid's infinite scroll. Screenshots of
+the grid and of an image's page go to test-output/browser/."""
 
 from __future__ import annotations
 
@@ -12,9 +8,7 @@ import base64
 import io
 import os
 import re
-import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,64 +16,39 @@ import blurhash
 import pytest
 import requests
 from PIL import Image as PILImage
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from devtools.dev_tokens import DEV_PASSWORD
-from tests.integration.processes import ROOT, Stack, gunicorn_serving, gunicorn_stack
+from tests.integration.browser import (
+    browser_page,
+    gradient_jpeg,
+    problems_of,
+    sign_in,
+    signed_in_gallery,
+)
+from tests.integration.processes import ROOT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 OUTPUT = ROOT / "test-output" / "browser"
-# The machine has no network to speak of: Chromium must not try to reach Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MIB = 1024 * 1024
 SIGN_IN_COOKIE = "__Host-mpycloud-sign-in"
-
-
-def chromium() -> Path:
-    found = shutil.which("chromium")
-    if found is None:
-        reason = "no chromium on PATH (apt-get install chromium)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return Path(found)
 
 
 @pytest.fixture(scope="module")
 def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """gunicorn with sign-in on, trusting moto's Cognito pool, which has the users alice and
     bob (their password: DEV_PASSWORD)."""
-    chromium()  # skip (or fail) before starting anything
-    folder = tmp_path_factory.mktemp("gallery")
-    stack = gunicorn_stack(
+    with signed_in_gallery(
         moto_server,
-        "gallery",
-        folder / "gunicorn.log",
+        tmp_path_factory.mktemp("gallery"),
+        ("alice", "bob"),
         # One of the three uploads is above the threshold: the page sends it in parts.
         MULTIPART_THRESHOLD=str(5 * MIB),
         MAX_FILE_SIZE=str(16 * MIB),
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS="4",
-    )
-    auth_env = folder / "auth.env"
-    created = stack.run("create-resources", "--auth-env", str(auth_env))
-    assert created.returncode == 0, created.stderr
-    auth = dict(line.split("=", 1) for line in auth_env.read_text().splitlines() if line)
-    stack = replace(stack, env=stack.env | auth)
-    for user in ("alice", "bob"):
-        made = stack.run("dev-token", user)  # makes the user, whose password is DEV_PASSWORD
-        assert made.returncode == 0, made.stderr
-    with gunicorn_serving(stack):
+    ) as stack:
         yield stack
 
 
@@ -90,30 +59,8 @@ def gallery(stack: Stack) -> str:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),  # a fresh profile for every test
-            executable_path=str(executable),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
-
-
-def gradient_jpeg(size: tuple[int, int], start: str, end: str) -> bytes:
-    """A JPEG fading from ``start`` (top left) to ``end``: a placeholder worth looking at."""
-    mask = PILImage.linear_gradient("L").rotate(45, expand=True).resize(size)
-    picture = PILImage.composite(
-        PILImage.new("RGB", size, end), PILImage.new("RGB", size, start), mask
-    )
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+    with browser_page(tmp_path / "profile") as page:  # a fresh profile for every test
+        yield page
 
 
 def noise_png(size: tuple[int, int]) -> bytes:
@@ -144,27 +91,8 @@ def drop(page: Page, files: list[tuple[str, bytes, str]]) -> None:
         page.dispatch_event("#dropzone", event, {"dataTransfer": transfer})
 
 
-def sign_in(page: Page, gallery: str, user: str) -> None:
-    page.goto(f"{gallery}/sign-in")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", DEV_PASSWORD)
-    page.click("form.sign-in button[type=submit]")
-    expect(page.locator("#viewer")).to_have_text(user)
-
-
 def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) -> None:
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: problems.append(message.text) if message.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "response",
-        lambda answer: (
-            problems.append(f"{answer.status} {answer.url}") if answer.status >= 400 else None
-        ),
-    )
+    problems = problems_of(page)
     OUTPUT.mkdir(parents=True, exist_ok=True)
 
     # 1. sign in: the gallery sends a visitor to the form, the form back to the gallery
@@ -241,8 +169,9 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
     page.click("form.edit-tags button[type=submit]")
     expect(page.locator("#tags li")).to_have_text(["city", "night"])
 
-    # 6. delete it: back on the grid, two images left
+    # 6. delete it, and confirm: back on the grid, two images left
     page.click("#delete")
+    page.click("#delete-confirm")
     expect(page).to_have_url(f"{gallery}/")
     expect(tiles).to_have_count(2)
 

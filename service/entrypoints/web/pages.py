@@ -20,6 +20,7 @@ from service.entrypoints.api.context import image_service
 from service.entrypoints.web.blueprint import bp
 from service.entrypoints.web.browse import Browse
 from service.entrypoints.web.identity import sign_in_enabled, viewer
+from service.entrypoints.web.photo_details import camera_name, capture_moment, moment
 
 
 @bp.context_processor
@@ -128,6 +129,10 @@ def _photo_page(image: Image, problem: str | None = None) -> str:
         location=image.location if service.sees_location(who, image) else None,
         large=large,
         shown=(round(image.width * scale), round(image.height * scale)),
+        uploaded=moment(image.created_at),
+        changed=moment(image.updated_at) if image.updated_at != image.created_at else None,
+        camera=camera_name(image.exif) if image.exif else None,
+        taken=capture_moment(image.exif) if image.exif else None,
     )
 
 

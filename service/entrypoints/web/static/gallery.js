@@ -1,6 +1,7 @@
 /*
  * The gallery's behaviour, on top of pages that work without it: BlurHash placeholders,
- * infinite scroll, and drag-and-drop upload straight to S3 through upload sessions.
+ * times in the viewer's own time zone, infinite scroll, and drag-and-drop upload straight to S3
+ * through upload sessions.
  */
 (function () {
   "use strict";
@@ -32,6 +33,22 @@
       if (!image) { return; }
       var shown = function () { element.classList.add("loaded"); };
       if (image.complete && image.naturalWidth) { shown(); } else { image.addEventListener("load", shown); }
+    });
+  }
+
+  // Each <time datetime> in the viewer's time zone and language; the server's words stay as the
+  // tooltip. A time without a zone (a camera's clock) is shown as it was recorded.
+  function localTimes(root) {
+    if (!window.Intl) { return; }
+    root.querySelectorAll("time[datetime]").forEach(function (element) {
+      var value = element.getAttribute("datetime");
+      var zoned = /(Z|[+-]\d\d:\d\d)$/.test(value);
+      var moment = new Date(zoned ? value : value + "Z");
+      if (isNaN(moment.getTime())) { return; }
+      var options = { dateStyle: "medium", timeStyle: "short" };
+      if (!zoned) { options.timeZone = "UTC"; }
+      element.title = element.textContent;
+      element.textContent = new Intl.DateTimeFormat(undefined, options).format(moment);
     });
   }
 
@@ -200,6 +217,7 @@
 
   document.documentElement.classList.add("js");
   paint(document);
+  localTimes(document);
   infiniteScroll();
   dropzone();
 })();
