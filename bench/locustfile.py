@@ -7,8 +7,8 @@ Each user uploads and works on images of its own (``user_id`` of its own), so no
 over another's deletes. Weights: 70% listings and gets, 20% uploads, 10% PATCH and DELETE.
 If the API asks for sign-in (``make run``'s default), every request carries an access token and
 uploads leave the owner to it instead of naming a ``user_id``: ``TOKEN`` if exported, else one
-for ``LOAD_TOKEN_USER`` (default user123) from ``make run``'s emulator (``EMULATOR_URL``,
-default http://127.0.0.1:5000), as ``make token`` gets it. Elsewhere, export ``TOKEN``.
+for ``LOAD_TOKEN_USER`` (default user123) from ``make run``'s emulator, wherever it listens, or
+``EMULATOR_URL``'s, as ``make token`` gets it. Elsewhere, export ``TOKEN``.
 Every answer that is not the expected status counts as an error. At the end, besides locust's
 own tables, one line gives requests/s, the 50th/95th/99th percentiles and the errors.
 """
@@ -63,16 +63,12 @@ def _sign_in_when_asked(environment: Any, **_: Any) -> None:
     probe = requests.get(f"{environment.host}/images", params={"limit": 1}, timeout=30)
     if probe.status_code != 401:
         return
-    emulator = os.environ.get("EMULATOR_URL", "http://127.0.0.1:5000")
     user = os.environ.get("LOAD_TOKEN_USER", "user123")
+    # As make token: make run's emulator (or EMULATOR_URL's), not the shell's AWS endpoints.
+    endpoints = ("AWS_ENDPOINT_URL", "COGNITO_ENDPOINT_URL")
     made = subprocess.run(  # noqa: S603 - this interpreter, the project's own command
         [sys.executable, "-m", "devtools", "dev-token", user],
-        env=os.environ
-        | {
-            "AWS_ENDPOINT_URL": emulator,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-        },
+        env={name: value for name, value in os.environ.items() if name not in endpoints},
         capture_output=True,
         text=True,
         timeout=60,
@@ -81,7 +77,7 @@ def _sign_in_when_asked(environment: Any, **_: Any) -> None:
     if made.returncode != 0 or not made.stdout.strip():
         reason = (made.stderr.strip().splitlines() or ["(no output)"])[-1]
         print(
-            f"{environment.host} asks for sign-in and no token came from {emulator}: "
+            f"{environment.host} asks for sign-in and no token came from make run's emulator: "
             f"export TOKEN=<an access token> and run again\n{reason}",
             file=sys.stderr,
             flush=True,

@@ -1,10 +1,11 @@
 """``make token`` and ``python -m devtools dev-token`` as a new user meets them: ``make run``'s
-emulator found on whatever port it got, no AWS credentials needed, and one line saying what to
-set when there is no emulator to ask."""
+emulator found on whatever port it got (by ``make load`` too), no AWS credentials needed, and
+one line saying what to set when there is no emulator to ask."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from tests.integration.processes import ROOT, LocalRun, coverage_env, started_run_local
+from tests.integration.test_commands import load_run
 from tests.integration.test_make_run import make_command
 from tests.support.ports import free_port
 
@@ -59,6 +61,13 @@ def test_make_token_finds_make_runs_emulator_wherever_it_is(make_run: LocalRun) 
 
     assert done.returncode == 0, done.stderr
     assert signs_in(make_run, done.stdout.strip())
+
+
+def test_make_load_finds_make_runs_emulator_too(make_run: LocalRun) -> None:
+    done = load_run(make_run, EMULATOR_URL_FILE=str(make_run.emulator_record))
+
+    (summary,) = re.findall(r"^SUMMARY (\d+) requests.* errors (\d+) ", done.stdout, re.MULTILINE)
+    assert (done.returncode, int(summary[1])) == (0, 0), done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def test_dev_token_needs_no_aws_credentials(make_run: LocalRun) -> None:
