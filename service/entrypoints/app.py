@@ -15,11 +15,18 @@ from service.bootstrap import (
 )
 from service.domain.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES, MAX_JSON_BODY_BYTES
 from service.entrypoints import web
-from service.entrypoints.api import auth, health, idempotency, request_ids, resources, uploads
+from service.entrypoints.api import (
+    auth,
+    health,
+    idempotency,
+    openapi,
+    request_ids,
+    resources,
+    uploads,
+)
 from service.entrypoints.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.entrypoints.api.errors import register_error_handlers
 from service.entrypoints.api.forms import ImageRequest
-from service.entrypoints.api.image_api import ImageApi
 from service.entrypoints.api.image_ids import ImageIdConverter
 from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
 from service.settings import Settings
@@ -51,14 +58,6 @@ def create_app(
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)
     app.config.update(
-        API_TITLE="mPyCloud image service",
-        API_VERSION="1.0",
-        OPENAPI_VERSION="3.1.0",
-        API_SPEC_OPTIONS=_security(settings),
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         # Every body but an upload's is JSON: _limit_bodies raises the cap for uploads only.
         MAX_CONTENT_LENGTH=MAX_JSON_BODY_BYTES,
         MAX_FORM_MEMORY_SIZE=FORM_MEMORY_BYTES,
@@ -68,12 +67,13 @@ def create_app(
     app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["image_id"] = ImageIdConverter
-    api = ImageApi(
-        app, rendition_sizes=settings.rendition_sizes, max_file_size=settings.max_file_size
+    openapi.init_app(
+        app,
+        (resources.blp, uploads.blp, health.blp),
+        spec_options=_security(settings),
+        rendition_sizes=settings.rendition_sizes,
+        max_file_size=settings.max_file_size,
     )
-    api.register_blueprint(resources.blp)
-    api.register_blueprint(uploads.blp)
-    api.register_blueprint(health.blp)
     register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
     _limit_bodies(app, upload_limit)
     request_ids.init_app(app)
@@ -106,8 +106,7 @@ def _limit_bodies(app: Flask, upload_limit: int) -> None:
 
 def _security(settings: Settings) -> dict[str, object]:
     """With sign-in, every operation needs a bearer token unless it says otherwise (health:
-    none); with AUTH_MODE=none, none does. Given as options, not through api.spec: the
-    document is built on first read."""
+    none); with AUTH_MODE=none, none does."""
     if settings.auth_mode == "none":
         return {}
     scheme = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -1,4 +1,4 @@
-"""What importing the Lambda handler leaves for later: boto3 clients, the OpenAPI spec, and the
+"""What importing the Lambda handler leaves for later: boto3 clients, the OpenAPI document, and the
 libraries only some requests need (Pillow, PyJWT and cryptography)."""
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-
 from service.bootstrap import LazyClient
+from service.entrypoints.api.openapi import document_of
 from service.entrypoints.app import create_app
 from service.settings import Settings
 from tests.support.concurrency import all_at_once
@@ -31,10 +30,6 @@ def settings() -> Settings:
         auth_issuer=ISSUER,
         auth_client_ids=("cold-start-client",),
     )
-
-
-def api_of(app: Flask) -> Any:
-    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
 
 
 def test_a_lazy_client_is_created_once_by_the_first_of_many_threads() -> None:
@@ -59,21 +54,22 @@ def test_a_lazy_client_passes_attributes_to_the_client_it_makes() -> None:
     assert lazy.created
 
 
-def test_the_app_is_made_without_building_the_openapi_document() -> None:
+def test_the_app_is_made_without_writing_the_openapi_document() -> None:
     app = create_app(settings())
 
-    assert api_of(app)._spec is None
+    assert not document_of(app).written
     document = app.test_client().get("/openapi.json").get_json()
+    assert document_of(app).written
     assert {"/images", "/images/{image_id}", "/health"} <= set(document["paths"])
     assert [tag["name"] for tag in document["tags"]] == ["images", "uploads", "health"]
 
 
-def test_the_openapi_document_is_built_once_whichever_threads_ask() -> None:
-    api = api_of(create_app(settings()))
-    documents = all_at_once(8, lambda: api.spec)
+def test_the_openapi_document_is_written_once_whichever_threads_ask() -> None:
+    document = document_of(create_app(settings()))
+    documents = all_at_once(8, document.get)
 
-    assert all(document is documents[0] for document in documents)
-    assert len(documents[0].to_dict()["paths"]) >= 5
+    assert all(written is documents[0] for written in documents)
+    assert len(documents[0]["paths"]) >= 5
 
 
 # Pillow, BlurHash, PyJWT and cryptography wait for a request that reads image bytes or carries
@@ -93,13 +89,13 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
         "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info))\n"
         "import service.entrypoints.lambda_handler as handler\n"
         "during_import = len(collections)\n"
-        "api = handler.app.extensions['flask-smorest']['apis']['']['ext_obj']\n"
+        "from service.entrypoints.api.openapi import document_of\n"
         "loaded = sorted({name.split('.')[0] for name in sys.modules})\n"
         "dataclasses = sorted(f'{module.__name__}.{name}' for module in list(sys.modules.values())"
         " if module.__name__.startswith('service') for name, value in vars(module).items()"
         " if isinstance(value, type) and value.__module__ == module.__name__"
         " and '__dataclass_fields__' in vars(value))\n"
-        "print(json.dumps({'clients': len(made), 'spec': api._spec is not None,"
+        "print(json.dumps({'clients': len(made), 'document': document_of(handler.app).written,"
         " 'loaded': loaded, 'dataclasses': dataclasses, 'collections': during_import,"
         " 'collecting': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
     )
@@ -124,7 +120,7 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
     )
 
     found = json.loads(done.stdout.splitlines()[-1])
-    assert (found["clients"], found["spec"]) == (0, False)
+    assert (found["clients"], found["document"]) == (0, False)
     # Only requests that read image bytes or carry a token load these.
     assert set(DEFERRED_LIBRARIES).isdisjoint(found["loaded"])
     # Python writes and compiles a dataclass's methods as it is defined (about 0.7 ms each in the

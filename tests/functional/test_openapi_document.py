@@ -130,3 +130,13 @@ def test_the_document_asks_for_a_token_only_when_sign_in_is_on(spec: dict[str, A
     # The spec fixture's app runs with AUTH_MODE=none, as make run's examples do.
     assert "security" not in spec
     assert "securitySchemes" not in spec.get("components", {})
+
+
+def test_the_document_states_this_deployments_rendition_sizes_and_file_size_limit() -> None:
+    settings = small_settings(rendition_sizes=(128, 512), max_file_size=1000)
+    with moto_environment(settings):
+        document = create_app(settings).test_client().get("/openapi.json").get_json()
+
+    size = parameters(document, "/images/{image_id}/thumbnail")["size"]
+    assert size["enum"] == [128, 512]
+    assert document["components"]["schemas"]["NewUpload"]["properties"]["size"]["maximum"] == 1000

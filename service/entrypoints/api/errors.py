@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service.domain import errors
 from service.entrypoints.api.auth import www_authenticate
@@ -80,6 +80,21 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
             response.headers["Retry-After"] = str(error.retry_after)
         return response, code
 
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response, int]:
+        # webargs' abort (which flask-smorest's views use) leaves its message, the validation
+        # errors and any headers in ``error.data``.
+        data: dict[str, Any] = getattr(error, "data", None) or {}
+        details = data.get("errors", data.get("messages"))
+        message = data.get("message") or (
+            "Invalid request parameters" if details else str(error.description)
+        )
+        response, code = error_response(HTTPStatus(error.code or 500), message, details)
+        response.headers.update(data.get("headers") or {})
+        if code == HTTPStatus.METHOD_NOT_ALLOWED:  # werkzeug's header naming the methods
+            response.headers.update((k, v) for k, v in error.get_headers() if k.lower() == "allow")
+        return response, code
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
         # The form's own refusal names its limits; werkzeug's bare 413 is the body's size.
@@ -94,6 +109,6 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:
-        # HTTPExceptions never get here: flask-smorest's more specific handler formats them.
+        # HTTPExceptions never get here: _http_error, more specific, formats them.
         log.exception("unexpected error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")

@@ -1,77 +1,199 @@
-"""The OpenAPI document, built on first use rather than at start-up."""
+"""The OpenAPI document (``/openapi.json``) and its Swagger UI page (``/docs``).
+
+flask-smorest writes the document as blueprints are registered with its ``Api``, resolving every
+view's schemas into JSON Schema: longer than the rest of making the app. Only these two pages
+read it, so the service's app registers the API's blueprints with Flask alone, and the
+document is written when it is first asked for, by an ``Api`` on a Flask app of its own that
+holds the same blueprints only to describe them.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask
-from flask_smorest import Blueprint
-from flask_smorest.spec import APISpecMixin, openapi_cli
+from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, url_for
+from flask_smorest import Api
+from marshmallow import fields, validate
+from werkzeug.routing import BaseConverter
+
+TITLE = "mPyCloud image service"
+EXTENSION = "openapi_document"
+SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+THUMBNAIL_PATH = "/images/{image_id}/thumbnail"
+
+# Python's re and the document's regular expressions (ECMA 262, as JSON Schema reads them)
+# agree on everything rules.py's patterns use but one class: ECMA's \w is ASCII only. Python's
+# [^\W_] is exactly Unicode's letters and digits (str.isalnum: categories L and N).
+_ECMA_SPELLINGS = ((r"[^\W_]", r"[\p{L}\p{N}]"), (r"\w", r"\p{L}\p{N}_"))
+
+docs = Blueprint("api-docs", __name__, template_folder="templates")
 
 
-class DeferredSpec:
-    """A mixin for flask-smorest's ``Api``: the OpenAPI document is built when first read.
+def init_app(
+    app: Flask,
+    blueprints: Sequence[Blueprint],
+    *,
+    spec_options: dict[str, Any],
+    rendition_sizes: tuple[int, ...],
+    max_file_size: int,
+) -> None:
+    """Registers ``blueprints`` (flask-smorest's) and the two pages that describe them."""
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(docs)
+    limits = DeploymentLimits(rendition_sizes, max_file_size)
+    app.extensions[EXTENSION] = OpenApiDocument(
+        blueprints,
+        converters=dict(app.url_map.converters),
+        spec_options=spec_options,
+        limits=limits,
+    )
 
-    flask-smorest builds the document as the app is made: its plugins, then every view's
-    schemas resolved into it. Only ``/openapi.json``, ``/docs`` and ``flask openapi`` read it,
-    so here it is built the first time ``spec`` is read (once, whichever thread asks first),
-    and a cold start that serves other requests never pays for it. The document is the same.
-    """
 
-    _app: Flask
+def document_of(app: Flask) -> OpenApiDocument:
+    document: OpenApiDocument = app.extensions[EXTENSION]
+    return document
 
-    def __init__(self, app: Flask | None = None, **kwargs: Any) -> None:
-        self._spec: Any = None
-        self._spec_options: dict[str, Any] | None = None
-        self._spec_blueprints: list[tuple[Blueprint, str, Any]] = []
-        self._spec_ready = False
-        self._spec_building = False
-        self._spec_lock = threading.RLock()
-        super().__init__(app, **kwargs)  # type: ignore[call-arg]
+
+@docs.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(document_of(current_app).get())
+
+
+@docs.get("/docs")
+def swagger_ui() -> str:
+    return render_template(
+        "swagger_ui.html",
+        title=TITLE,
+        swagger_ui_url=SWAGGER_UI_URL,
+        spec_url=url_for(".openapi_json"),
+    )
+
+
+class OpenApiDocument:
+    """The document of the API's blueprints, written once, by whichever thread asks first."""
+
+    def __init__(
+        self,
+        blueprints: Sequence[Blueprint],
+        *,
+        converters: dict[str, type[BaseConverter]],
+        spec_options: dict[str, Any],
+        limits: DeploymentLimits,
+    ) -> None:
+        self._blueprints = tuple(blueprints)
+        self._converters = converters
+        self._spec_options = spec_options
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._document: dict[str, Any] | None = None
 
     @property
-    def spec(self) -> Any:
-        if not self._spec_ready:
-            with self._spec_lock:
-                # The building thread reads ``spec`` too while it builds: it gets the part
-                # built so far. Other threads wait on the lock for the whole document.
-                if not self._spec_ready and not self._spec_building:
-                    self._build_spec()
-        return self._spec
+    def written(self) -> bool:
+        return self._document is not None
 
-    @spec.setter
-    def spec(self, value: Any) -> None:
-        self._spec = value
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            if self._document is None:
+                self._document = self._write()
+            return self._document
 
-    def _init_spec(self, **options: Any) -> None:
-        """Called by ``Api.init_app``: keep the options; the document is built on first use."""
-        self._spec_options = options
-        self._app.cli.add_command(openapi_cli)
+    def _write(self) -> dict[str, Any]:
+        describer = Flask(__name__)
+        describer.config.update(
+            API_TITLE=TITLE,
+            API_VERSION="1.0",
+            OPENAPI_VERSION="3.1.0",
+            API_SPEC_OPTIONS=self._spec_options,
+        )
+        describer.url_map.converters.update(self._converters)
+        api = Api(
+            describer,
+            spec_kwargs={"marshmallow_plugin": ImagePlugin(), "extra_plugins": [self._limits]},
+        )
+        for blueprint in self._blueprints:
+            api.register_blueprint(blueprint)
+        document: dict[str, Any] = api.spec.to_dict()
+        return document
 
-    def register_blueprint(self, blp: Blueprint, *, parameters: Any = None, **options: Any) -> None:
-        """flask-smorest's ``register_blueprint``, with the blueprint documented later."""
-        name = options.get("name", blp.name)
-        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
-        self._app.register_blueprint(blp, **options)
-        with self._spec_lock:
-            self._spec_blueprints.append((blp, name, parameters))
-            if self._spec_ready:
-                self._document_blueprints()
 
-    def _build_spec(self) -> None:
-        if self._spec_options is None:  # init_app has not run: nothing to build yet
+class DeploymentLimits(BasePlugin):
+    """Two limits are settings (RENDITION_SIZES, MAX_FILE_SIZE): the document states this
+    deployment's, where the schemas can only state the widest."""
+
+    def __init__(self, rendition_sizes: tuple[int, ...], max_file_size: int) -> None:
+        self._rendition_sizes = rendition_sizes
+        self._max_file_size = max_file_size
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if path != THUMBNAIL_PATH or not operations or not self._rendition_sizes:
             return
-        self._spec_building = True
-        try:
-            APISpecMixin._init_spec(self, **self._spec_options)
-            self._document_blueprints()
-        finally:
-            self._spec_building = False
-        self._spec_ready = True
+        for parameter in operations.get("get", {}).get("parameters", []):
+            if parameter.get("name") == "size":
+                parameter["schema"]["enum"] = list(self._rendition_sizes)
 
-    def _document_blueprints(self) -> None:
-        while self._spec_blueprints:
-            blp, name, parameters = self._spec_blueprints.pop(0)
-            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-            self._spec.tag({"name": name, "description": blp.description})
+    def schema_helper(
+        self, name: str, definition: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any] | None:
+        if name != "NewUpload":
+            return None
+        properties = definition["properties"]
+        size = {**properties["size"], "maximum": self._max_file_size}
+        return {"properties": {**properties, "size": size}}
+
+
+def openapi_pattern(pattern: str) -> str:
+    """A pattern of rules.py as the OpenAPI document spells it (``\\w`` only inside a class)."""
+    for python, ecma in _ECMA_SPELLINGS:
+        pattern = pattern.replace(python, ecma)
+    return pattern
+
+
+class ImageConverter(OpenAPIConverter):
+    """Documents what the schemas' validators enforce and apispec leaves out or misnames:
+    Regexp patterns in the document's dialect, a Dict's Length as maxProperties (not
+    maxLength) and its keys' rules as propertyNames, and schema-level keywords from
+    ``Meta.openapi``."""
+
+    def init_attribute_functions(self) -> None:
+        super().init_attribute_functions()  # type: ignore[no-untyped-call]
+        self.attribute_functions.append(self.rules2properties)
+
+    def rules2properties(
+        self,
+        field: fields.Field[Any],
+        ret: dict[str, Any],
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        patterns = [v for v in field.validators if isinstance(v, validate.Regexp)]
+        if patterns:
+            extra["pattern"] = openapi_pattern(str(patterns[0].regex.pattern))
+        if isinstance(field, fields.Dict):
+            for length, properties in (
+                ("minLength", "minProperties"),
+                ("maxLength", "maxProperties"),
+            ):
+                if length in ret:
+                    extra[properties] = ret.pop(length)
+            if field.key_field is not None:
+                extra["propertyNames"] = self.field2property(field.key_field)
+        return extra
+
+    def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
+        for keyword, value in getattr(getattr(schema, "Meta", None), "openapi", {}).items():
+            is_field = isinstance(value, fields.Field)
+            jsonschema[keyword] = self.field2property(value) if is_field else value
+        return jsonschema
+
+
+class ImagePlugin(MarshmallowPlugin):
+    Converter = ImageConverter

@@ -254,7 +254,7 @@ class UploadSchema(Schema):
 
     class Meta:
         # Extra form fields are kept as custom metadata (see README): strings, under the names
-        # metadata keys may have. ImageApi's converter adds these keywords to the document.
+        # metadata keys may have. openapi.ImageConverter adds these keywords to the document.
         unknown = INCLUDE
         openapi: ClassVar[dict[str, Any]] = {
             "propertyNames": fields.String(
@@ -489,7 +489,7 @@ class HealthSchema(Schema):
 class BatchSchema(Schema):
     class Meta:
         unknown = RAISE
-        # add_tags and remove_tags need a tag; ImageApi's converter adds this to the document.
+        # add_tags and remove_tags need a tag; openapi.ImageConverter adds this to the document.
         openapi: ClassVar[dict[str, Any]] = {
             "if": {"properties": {"action": {"const": BatchVerb.DELETE.value}}},
             "else": {"required": ["tags"], "properties": {"tags": {"minItems": 1}}},
