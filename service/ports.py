@@ -22,7 +22,14 @@ from service.domain.model import (
     RenditionInfo,
     Tokens,
 )
+from service.domain.scrub import Scrubbed
 from service.domain.sessions import PresignedPost, UploadedPart, UploadSession
+
+
+class Readable(Protocol):
+    """A stream of bytes read front to back: a file, or an object streamed from the store."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class ImageStore(Protocol):
@@ -163,8 +170,11 @@ class ImageProcessor(Protocol):
         """BlurHash and dominant colour of a (small) rendition."""
         ...
 
-    def without_gps(self, data: bytes) -> bytes | None:
-        """``data`` without GPS, the image data untouched; None when there is none to remove."""
+    def without_location(self, body: Readable) -> Scrubbed:
+        """How to store the upload read from ``body`` (read once, to its end) without any
+        location it carries, the image data as it is (``removed`` empty: it has none).
+        LocationNotRemovable where that cannot be done; InvalidImage where its structure is
+        broken."""
         ...
 
     def formats(self) -> tuple[str, ...]:

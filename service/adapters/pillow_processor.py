@@ -27,7 +27,7 @@ from msgspec.structs import replace
 from PIL import Image, ImageMode, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
-from service.adapters import exif_data, pillow_renditions
+from service.adapters import exif_data, location_scrub, pillow_renditions
 from service.adapters.decode_slots import DecodeSlots
 from service.domain.errors import (
     ImageServiceError,
@@ -36,6 +36,8 @@ from service.domain.errors import (
     UnsupportedImage,
 )
 from service.domain.model import ImageInfo, Placeholder, Rendition
+from service.domain.scrub import Scrubbed
+from service.ports import Readable
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
 # BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
@@ -193,13 +195,15 @@ class PillowImageProcessor:
         except Exception as error:
             raise InvalidImage(f"The image cannot be rendered ({error})") from None
 
-    def without_gps(self, data: bytes) -> bytes | None:
-        """The same bytes without GPS (lossless: only the EXIF block is rewritten), or None when
-        there is no GPS to remove."""
+    def without_location(self, body: Readable) -> Scrubbed:
+        """The upload without its location, the image data untouched (see
+        ``service.adapters.location_scrub``)."""
         try:
-            return exif_data.without_gps(data)
+            return location_scrub.without_location(body)
+        except ImageServiceError:
+            raise
         except Exception as error:
-            raise InvalidImage(f"The image's EXIF cannot be rewritten ({error})") from None
+            raise InvalidImage(f"The image's metadata cannot be read ({error})") from None
 
     def formats(self) -> tuple[str, ...]:
         return pillow_renditions.supported_formats()

@@ -39,6 +39,11 @@ class ImageTooLarge(ImageServiceError):
     """Bigger than the byte, pixel or frame limits."""
 
 
+class LocationNotRemovable(ImageServiceError):
+    """With ``STRIP_GPS`` on, the upload carries a location (or metadata that may hold one) that
+    cannot be removed without re-encoding the image: it is refused rather than stored with it."""
+
+
 class InvalidInput(ImageServiceError):
     """Well-formed request with values the service does not accept."""
 

@@ -41,7 +41,8 @@ from service.domain.errors import (
 )
 from service.domain.model import Image, ImageInfo, ImageStatus, Placeholder
 from service.domain.rules import MetadataValue
-from service.ports import ImageProcessor, ImageRepository, ImageStore
+from service.domain.scrub import Scrubbed
+from service.ports import ImageProcessor, ImageRepository, ImageStore, Readable
 from service.usecases.limits import Limits
 from service.usecases.renditions import Renditions
 from service.usecases.sweeping import Sweeper
@@ -111,10 +112,21 @@ class Publisher:
         self.check_content_type(info.content_type, declared)
         return info
 
+    def without_location(self, body: Readable) -> Scrubbed | None:
+        """How the upload read from ``body`` is stored without its location when
+        ``strip_gps`` asks (every upload path stores what this says); None: as it is.
+        LocationNotRemovable when it carries a location that cannot be removed."""
+        if not self._limits.strip_gps:
+            return None
+        scrubbed = self._processor.without_location(body)
+        if scrubbed.removed:
+            log.info("location removed from an upload: %s", "; ".join(scrubbed.removed))
+        return scrubbed
+
     def publish_bytes(self, draft: Draft, body: BinaryIO, declared: str | None) -> Published:
-        """Check ``body`` whole (decoded within the limits, EXIF read), remove its GPS when
-        ``strip_gps`` asks, and publish it with its placeholder: the size and SHA-256 of the
-        image describe the bytes stored."""
+        """Check ``body`` whole (decoded within the limits, EXIF read), remove its location
+        when ``strip_gps`` asks, and publish it with its placeholder: the size and SHA-256 of
+        the image describe the bytes stored."""
         size = _size_of(body)
         if size == 0:
             raise InvalidImage("The file is empty")
@@ -126,10 +138,10 @@ class Publisher:
         info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
         self.check_content_type(info.content_type, declared)
         body.seek(0)
-        if self._limits.strip_gps and info.exif is not None and info.exif.gps_present:
-            stripped = self._processor.without_gps(body.read())
-            body = io.BytesIO(stripped) if stripped is not None else body
-            body.seek(0)
+        scrubbed = self.without_location(body)
+        body.seek(0)
+        if scrubbed is not None and scrubbed.removed:
+            body = io.BytesIO(scrubbed.apply(body.read()))
         smallest = self._renditions.render_smallest(body)
         placeholder = self._processor.placeholder(smallest.data) if smallest else None
         image = self._image(draft, info, _size_of(body), _sha256_of(body), placeholder)

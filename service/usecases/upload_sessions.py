@@ -31,6 +31,7 @@ from service.domain.errors import (
     ImageTooLarge,
     InvalidImage,
     InvalidInput,
+    LocationNotRemovable,
     UnsupportedImage,
     UploadExpired,
     UploadIncomplete,
@@ -58,7 +59,7 @@ from service.usecases.publishing import Draft, Published, Publisher
 
 log = logging.getLogger(__name__)
 # Failures that prove the bytes wrong: the upload is discarded rather than left to a retry.
-_FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected)
+_FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected, LocationNotRemovable)
 
 
 class UploadLimits(msgspec.Struct, frozen=True):

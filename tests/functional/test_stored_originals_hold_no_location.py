@@ -9,12 +9,24 @@ which moto intercepts. Ids start with the letter of the case in the issue they c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import boto3
 import pytest
+import requests
+from flask.testing import FlaskClient
+from PIL import Image
 
+from service.entrypoints.app import create_app
 from tests.support import located_images as located
+from tests.support.aws import moto_environment, small_settings
 from tests.support.exiftool import exiftool, locations
+from tests.support.forms import upload_form
+
+MIB = 1024 * 1024
 
 LOCATED: dict[str, Callable[[], bytes]] = {
     "jpeg-exif-gps": lambda: located.jpeg(exif=located.exif_block()),
@@ -37,6 +49,7 @@ LOCATED: dict[str, Callable[[], bytes]] = {
     "e-jpeg-second-exif-segment": located.jpeg_with_two_exif_segments,
     "f-jpeg-motion-photo-trailer": located.jpeg_with_motion_photo_trailer,
 }
+CONTENT_TYPES = {b"\xff\xd8": "image/jpeg", b"\x89P": "image/png", b"RI": "image/webp"}
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +58,119 @@ def _exiftool() -> None:
     exiftool()
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[FlaskClient]:
+    settings = small_settings(max_file_size=64 * MIB, multipart_threshold=5 * MIB)
+    with moto_environment(settings):
+        yield create_app(settings).test_client()
+
+
+def content_type(data: bytes) -> str:
+    return CONTENT_TYPES[data[:2]]
+
+
+def downloaded(client: FlaskClient, image: dict[str, Any]) -> bytes:
+    link = client.get(f"/images/{image['image_id']}/download").get_json()["download_url"]
+    stored = requests.get(link, timeout=30).content
+    assert (len(stored), hashlib.sha256(stored).hexdigest()) == (
+        image["size_bytes"],
+        image["sha256"],
+    )
+    return stored
+
+
+def assert_same_pixels(stored: bytes, sent: bytes) -> None:
+    with Image.open(io.BytesIO(stored)) as after, Image.open(io.BytesIO(sent)) as before:
+        assert (after.format, after.size) == (before.format, before.size)
+        assert after.tobytes() == before.tobytes()
+
+
+def posted(client: FlaskClient, data: bytes) -> dict[str, Any]:
+    form = upload_form(data, filename="located", file_content_type=content_type(data))
+    response = client.post("/images", data=form, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    image: dict[str, Any] = response.get_json()
+    return image
+
+
+def session_upload(client: FlaskClient, data: bytes) -> dict[str, Any]:
+    """Through an upload session: a single POST up to the threshold, parts above it."""
+    body = {"filename": "located", "content_type": content_type(data), "size": len(data)}
+    ticket = client.post("/uploads", json=body | {"user_id": "alice"}).get_json()
+    parts: list[dict[str, Any]] = []
+    if ticket["method"] == "POST":
+        files = {"file": ("located", data)}
+        sent = requests.post(ticket["url"], data=ticket["fields"], files=files, timeout=30)
+        assert sent.status_code in (200, 204), sent.text
+    else:
+        size = ticket["part_size"]
+        for part in ticket["parts"]:
+            number = part["part_number"]
+            chunk = data[(number - 1) * size : number * size]
+            sent = requests.put(part["url"], data=chunk, timeout=30)
+            assert sent.status_code == 200, sent.text
+            parts.append({"part_number": number, "etag": sent.headers["ETag"]})
+    done = client.post(f"/uploads/{ticket['upload_id']}/complete", json={"parts": parts})
+    assert done.status_code == 201, done.get_json()
+    image: dict[str, Any] = done.get_json()
+    return image
+
+
 @pytest.mark.parametrize("name", LOCATED)
 def test_exiftool_finds_the_location_of_every_fixture(name: str) -> None:
     assert locations(LOCATED[name]())
+
+
+@pytest.mark.parametrize("name", LOCATED)
+def test_an_image_posted_is_stored_without_its_location(client: FlaskClient, name: str) -> None:
+    sent = LOCATED[name]()
+
+    stored = downloaded(client, posted(client, sent))
+
+    assert locations(stored) == []
+    assert_same_pixels(stored, sent)
+
+
+@pytest.mark.parametrize("name", LOCATED)
+def test_a_posted_upload_session_is_stored_without_its_location(
+    client: FlaskClient, name: str
+) -> None:
+    sent = LOCATED[name]()
+
+    stored = downloaded(client, session_upload(client, sent))
+
+    assert locations(stored) == []
+    assert_same_pixels(stored, sent)
+
+
+def stored_keys() -> list[str]:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    listed = s3.list_objects_v2(Bucket="test-images-bucket")
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def test_a_location_that_cannot_be_removed_is_refused_and_nothing_is_stored(
+    client: FlaskClient,
+) -> None:
+    # XMP that is not well-formed (its prefixes are bound to nothing) cannot be edited.
+    broken = b"<x:xmpmeta><exif:GPSLatitude>48,51.4917N</exif:GPSLatitude></x:xmpmeta>"
+    sent = located.after_segments(
+        located.jpeg(), 1, located.segment(0xE1, located.XMP_HEADER + broken)
+    )
+    assert locations(sent)
+    before = stored_keys()
+
+    posted_answer = client.post(
+        "/images", data=upload_form(sent, filename="x.jpg"), content_type="multipart/form-data"
+    )
+    body = {"filename": "x.jpg", "content_type": "image/jpeg", "size": len(sent)}
+    ticket = client.post("/uploads", json=body | {"user_id": "alice"}).get_json()
+    files = {"file": ("x.jpg", sent)}
+    requests.post(ticket["url"], data=ticket["fields"], files=files, timeout=30)
+    completed = client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
+
+    for answer in (posted_answer, completed):
+        assert answer.status_code == 422, answer.get_json()
+        assert "not well-formed XML" in answer.get_json()["message"]
+    assert client.get(f"/uploads/{ticket['upload_id']}").status_code == 404
+    assert stored_keys() == before

@@ -38,6 +38,8 @@ from service.domain.model import (
     Placeholder,
     Rendition,
 )
+from service.domain.scrub import Scrubbed
+from service.ports import Readable
 from service.settings import Settings
 from service.usecases.images import ImageService
 from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
@@ -145,8 +147,8 @@ class _HeaderOnlyProcessor:
     def placeholder(self, rendition: bytes) -> Placeholder:
         raise NotImplementedError  # never called: nothing is rendered
 
-    def without_gps(self, data: bytes) -> bytes | None:
-        return None
+    def without_location(self, body: Readable) -> Scrubbed:
+        return Scrubbed.unchanged(len(body.read(-1)))
 
     def formats(self) -> tuple[str, ...]:
         return ("jpeg",)

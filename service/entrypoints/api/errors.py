@@ -23,6 +23,7 @@ STATUS_BY_ERROR: dict[type[errors.ImageServiceError], HTTPStatus] = {
     errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
     errors.UnsupportedImage: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     errors.ImageTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.LocationNotRemovable: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.NotAuthenticated: HTTPStatus.UNAUTHORIZED,
     errors.Forbidden: HTTPStatus.FORBIDDEN,
