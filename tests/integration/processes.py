@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.support.ports import free_port
@@ -20,6 +22,23 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # Commands of the dev tools (python -m devtools), which the image does not hold.
 DEV_COMMANDS = frozenset({"dev-token", "run-local"})
+
+
+def make_command(*args: str) -> str:
+    """The command line that ``make ARGS`` runs: the last line of its recipe."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shown = subprocess.run(
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    joined = shown.stdout.replace("\\\n", " ")  # a recipe line continued with a backslash
+    return joined.strip().splitlines()[-1].lstrip("@")
 
 
 def coverage_env() -> dict[str, str]:

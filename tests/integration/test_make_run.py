@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,27 +15,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.processes import ROOT, coverage_env, started_run_local, stop, wait_for
+from tests.integration.processes import (
+    ROOT,
+    coverage_env,
+    make_command,
+    started_run_local,
+    stop,
+    wait_for,
+)
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def make_command(*args: str) -> str:
-    """The command line that ``make ARGS`` runs: the last line of its recipe."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    shown = subprocess.run(
-        ["make", "-n", "--no-print-directory", *args],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    joined = shown.stdout.replace("\\\n", " ")  # a recipe line continued with a backslash
-    return joined.strip().splitlines()[-1].lstrip("@")
 
 
 def env_of_a_user(record: Path) -> dict[str, str]:

@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.processes import ROOT, LocalRun, coverage_env, started_run_local
+from tests.integration.processes import (
+    ROOT,
+    LocalRun,
+    coverage_env,
+    make_command,
+    started_run_local,
+)
 from tests.integration.test_commands import load_run
-from tests.integration.test_make_run import make_command
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
