@@ -57,12 +57,17 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def _reason(error: OSError) -> str:
+    # socket.create_server adds the address to strerror: the message says it already.
+    return os.strerror(error.errno) if error.errno else str(error)
+
+
 def listen(host: str, port: int) -> socket.socket:
     """The API's listening socket, taken before anything starts or prints."""
     try:
         return socket.create_server((host, port), family=_family(host))
     except OSError as error:
-        raise PortTaken(host, port, error.strerror or str(error), "PORT") from error
+        raise PortTaken(host, port, _reason(error), "PORT") from error
 
 
 def choose_emulator_port(host: str, asked: int | None) -> int:
@@ -75,7 +80,7 @@ def choose_emulator_port(host: str, asked: int | None) -> int:
         try:
             probe.bind((host, asked))
         except OSError as error:
-            raise PortTaken(host, asked, error.strerror or str(error), "EMULATOR_PORT") from error
+            raise PortTaken(host, asked, _reason(error), "EMULATOR_PORT") from error
     return asked
 
 
