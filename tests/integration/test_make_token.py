@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from service.bootstrap import cognito_client
+from service.entrypoints.provisioning import create_user_pool
+from service.settings import Settings
 from tests.integration.processes import (
     ROOT,
     LocalRun,
@@ -115,3 +118,23 @@ def test_no_emulator_at_all_says_what_to_set(tmp_path: Path) -> None:
     (line,) = done.stderr.splitlines()
     assert "make run" in line
     assert "EMULATOR_URL" in line
+
+
+def test_a_password_someone_changed_is_one_line_and_no_token(
+    make_run: LocalRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = a_users_shell(EMULATOR_URL=make_run.emulator)
+    assert dev_token("frank", env).returncode == 0  # made, with make run's password
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "test")
+    settings = Settings.from_env({"AWS_ENDPOINT_URL": make_run.emulator})
+    pool = create_user_pool(settings)
+    cognito_client(settings).admin_set_user_password(
+        UserPoolId=pool.pool_id, Username="frank", Password="Franks-own-1234", Permanent=True
+    )
+
+    done = dev_token("frank", env)
+
+    assert (done.returncode, done.stdout) == (1, "")
+    (line,) = done.stderr.splitlines()
+    assert "frank's password is no longer" in line
