@@ -118,10 +118,12 @@ class ImageService:
 
     def upload(self, caller: Caller, new: NewImage, body: BinaryIO) -> Published:
         owner = self._access.owner_of_upload(caller, new.user_id)
-        image_id = new_image_id(self._clock())
+        now = self._clock()
+        image_id = new_image_id(now)
         draft = Draft(
             image_id=image_id,
             user_id=owner,
+            created_at=now,
             original_filename=rules.filename(new.original_filename, fallback=image_id),
             description=new.description,
             tags=new.tags,

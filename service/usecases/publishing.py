@@ -67,6 +67,8 @@ class Draft(msgspec.Struct, frozen=True):
     image_id: str
     user_id: str
     original_filename: str
+    # When the id was made: listings' date ranges bound the ids, so the two must agree.
+    created_at: datetime
     description: str = ""
     tags: tuple[str, ...] = ()
     metadata: dict[str, MetadataValue] = msgspec.field(default_factory=dict)
@@ -186,7 +188,6 @@ class Publisher:
     ) -> Image:
         width, height = info.displayed_size
         location = info.location.rounded(self._limits.gps_precision) if info.location else None
-        now = self._clock()
         return Image(
             image_id=draft.image_id,
             user_id=draft.user_id,
@@ -196,8 +197,8 @@ class Publisher:
             metadata=dict(draft.metadata),
             size_bytes=size,
             sha256=sha256,
-            created_at=now,
-            updated_at=now,
+            created_at=draft.created_at,
+            updated_at=draft.created_at,
             content_type=info.content_type,
             width=width,
             height=height,

@@ -41,6 +41,7 @@ from service.domain.errors import (
 from service.domain.model import (
     Caller,
     Image,
+    image_id_time,
     is_image_id,
     new_image_id,
     utc_now,
@@ -214,6 +215,7 @@ class UploadService:
         draft = Draft(
             image_id=session.image_id,
             user_id=session.user_id,
+            created_at=image_id_time(session.image_id),
             original_filename=session.filename,
             description=session.description,
             tags=session.tags,
