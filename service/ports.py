@@ -7,6 +7,7 @@ the contract tests in ``tests/contract`` hold them to the same behaviour.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
@@ -22,7 +23,7 @@ from service.domain.model import (
     RenditionInfo,
     Tokens,
 )
-from service.domain.scrub import Scrubbed
+from service.domain.scrub import Piece, Scrubbed
 from service.domain.sessions import PresignedPost, UploadedPart, UploadSession
 
 
@@ -260,8 +261,19 @@ class UploadStore(Protocol):
         """The first ``length`` bytes (fewer when the object is smaller)."""
         ...
 
+    def stream(self, key: str) -> AbstractContextManager[Readable]:
+        """The object, read front to back (uploads too large to hold in memory)."""
+        ...
+
     def sha256_of(self, key: str) -> str:
         """The hex SHA-256 of the object, streamed."""
+        ...
+
+    def compose(
+        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
+    ) -> None:
+        """Write ``destination`` from ``pieces`` of ``source``: its kept byte ranges, copied by
+        the store itself where it can, and new bytes."""
         ...
 
     def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None: ...

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.s3_bucket import S3Bucket
 from service.domain.errors import UploadIncomplete
+from service.domain.scrub import Kept, Piece, Written
 from service.domain.sessions import PresignedPost, UploadedPart
+from service.ports import Readable
 
-if TYPE_CHECKING:
-    pass
-
+# S3's smallest part of a multipart upload, but for the last one.
+SMALLEST_PART = 5 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _GONE = {"NoSuchUpload", "NoSuchKey", "404"}
 
@@ -142,6 +144,76 @@ class S3UploadStore(S3Bucket):
                 digest.update(chunk)
         return digest.hexdigest()
 
+    @contextmanager
+    def stream(self, key: str) -> Iterator[Readable]:
+        with translate_errors("read the uploaded object"):
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+            try:
+                yield body
+            finally:
+                body.close()
+
+    def compose(
+        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
+    ) -> None:
+        """A multipart upload of ``destination``: each kept range of SMALLEST_PART bytes or more
+        is a part S3 copies from ``source`` (UploadPartCopy); new bytes and smaller ranges are
+        sent, with as much of the next range as makes a part of the minimum size."""
+        with translate_errors("rewrite the upload"):
+            multipart_id = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=destination, ContentType=content_type
+            )["UploadId"]
+            try:
+                etags = [
+                    self._part(source, destination, multipart_id, number, part)
+                    for number, part in enumerate(parts_of(pieces), 1)
+                ]
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=destination,
+                    UploadId=multipart_id,
+                    MultipartUpload={
+                        "Parts": [
+                            {"PartNumber": number, "ETag": etag}
+                            for number, etag in enumerate(etags, 1)
+                        ]
+                    },
+                )
+            except BaseException:
+                self.abort_multipart(destination, multipart_id)
+                raise
+
+    def _part(
+        self, source: str, destination: str, multipart_id: str, number: int, part: Part
+    ) -> str:
+        if isinstance(part, Kept):
+            copied = self._client.upload_part_copy(
+                Bucket=self._bucket,
+                Key=destination,
+                UploadId=multipart_id,
+                PartNumber=number,
+                CopySource={"Bucket": self._bucket, "Key": source},
+                CopySourceRange=f"bytes={part.start}-{part.end - 1}",
+            )
+            return copied["CopyPartResult"]["ETag"]
+        body = b"".join(
+            self._range(source, piece) if isinstance(piece, Kept) else piece.data for piece in part
+        )
+        sent = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=destination,
+            UploadId=multipart_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return sent["ETag"]
+
+    def _range(self, key: str, kept: Kept) -> bytes:
+        response = self._client.get_object(
+            Bucket=self._bucket, Key=key, Range=f"bytes={kept.start}-{kept.end - 1}"
+        )
+        return response["Body"].read()
+
     def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
         # One CopyObject: up to 5 GB, MAX_FILE_SIZE's ceiling.
         with translate_errors("move the upload"):
@@ -158,3 +230,38 @@ class S3UploadStore(S3Bucket):
     def delete(self, key: str) -> None:
         with translate_errors("delete the upload"):
             self._client.delete_object(Bucket=self._bucket, Key=key)
+
+
+# A part that S3 copies (a kept range), or one that is sent (new bytes and short ranges).
+Part = Kept | tuple[Piece, ...]
+
+
+def parts_of(pieces: Sequence[Piece], minimum: int = SMALLEST_PART) -> list[Part]:
+    """The parts of a multipart upload made of ``pieces``: every part but the last at least
+    ``minimum`` bytes, as S3 requires."""
+    parts: list[Part] = []
+    sent: list[Piece] = []
+    size = 0
+    for piece in pieces:
+        if isinstance(piece, Written):
+            sent.append(piece)
+            size += piece.size
+            continue
+        start, end = piece.start, piece.end
+        if sent:  # made a part of the minimum size from the start of this range
+            taken = min(end - start, max(0, minimum - size))
+            if taken:
+                sent.append(Kept(start, start + taken))
+                size += taken
+                start += taken
+            if size >= minimum:
+                parts.append(tuple(sent))
+                sent, size = [], 0
+        if end - start >= minimum:
+            parts.append(Kept(start, end))
+        elif end > start:
+            sent.append(Kept(start, end))
+            size += end - start
+    if sent:
+        parts.append(tuple(sent))
+    return parts

@@ -66,6 +66,12 @@ class UploadSession(msgspec.Struct, frozen=True):
         return f"{INCOMING_PREFIX}{self.upload_id}"
 
     @property
+    def scrubbed_key(self) -> str:
+        """Where a multipart upload is rewritten without its location, before it is copied
+        to originals/ like any other."""
+        return f"{INCOMING_PREFIX}{self.upload_id}.without-location"
+
+    @property
     def part_count(self) -> int:
         return -(-self.size // self.part_size) if self.multipart_id else 0
 

@@ -169,8 +169,9 @@ class Publisher:
         sha256: str,
         copy: Callable[[Image], None],
     ) -> Published:
-        """Publish bytes already checked from their header, which ``copy`` puts under the
-        image's object key (too large to read whole: no placeholder, GPS as sent)."""
+        """Publish bytes already checked from their header (too large to read whole: no
+        placeholder), which ``copy`` puts under the image's object key: bytes stored as
+        ``without_location`` said."""
         return self._publish(self._image(draft, info, size, sha256, None), copy)
 
     def published(self, image_id: str) -> Image | None:

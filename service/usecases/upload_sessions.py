@@ -4,7 +4,8 @@
 with presigned part URLs. ``complete`` then checks what arrived (size, format, SHA-256) and
 publishes it through the publisher (``publishing.py``), the path ``POST /images`` takes: a
 single POST is read once and published as its checked bytes; a multipart upload, too large to
-read whole, is checked from its header and copied under originals/.
+hold, is checked from its header, read once as a stream (its SHA-256, and where its location
+lies: it is then rewritten next to it, by the store) and copied under originals/.
 
 Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
 for images, because a session's existence is nobody else's business (images are public to
@@ -56,6 +57,7 @@ from service.domain.sessions import (
     part_size_for,
 )
 from service.ports import UploadSessionRepository, UploadStore
+from service.usecases.hashed_reads import Sha256Reader
 from service.usecases.publishing import Draft, Published, Publisher
 
 log = logging.getLogger(__name__)
@@ -172,7 +174,7 @@ class UploadService:
             raise
         # The incoming copy goes first: should that fail, the session stays COMPLETING (a
         # second complete still answers the image) and the sweeper deletes it at expiry.
-        if self._quietly(lambda: self._store.delete(started.object_key)):
+        if self._quietly(lambda: self._delete_arrived(started)):
             done = started.with_status(
                 SessionStatus.DONE,
                 image_id=published.image.image_id,
@@ -230,8 +232,18 @@ class UploadService:
         info = self._publisher.check_header(
             self._store.read_header(key, HEADER_BYTES), session.content_type
         )
-        sha256 = self._store.sha256_of(key)
+        with self._store.stream(key) as stream:
+            read = Sha256Reader(stream)
+            scrubbed = self._publisher.without_location(read)
+            sha256 = read.sha256()
         self._check_sha256(session, sha256)
+        if scrubbed is not None and scrubbed.removed:
+            # Rewritten where it lies: the store copies the kept ranges itself.
+            key = session.scrubbed_key
+            self._store.compose(
+                session.object_key, key, scrubbed.pieces, content_type=info.content_type
+            )
+            size, sha256 = scrubbed.size, self._store.sha256_of(key)
 
         def copy_arrived(image: Image) -> None:
             self._store.copy(key, image.object_key, content_type=image.content_type, sha256=sha256)
@@ -278,8 +290,14 @@ class UploadService:
     def _discard(self, session: UploadSession) -> None:
         if session.multipart_id is not None:
             self._store.abort_multipart(session.object_key, session.multipart_id)
-        self._store.delete(session.object_key)
+        self._delete_arrived(session)
         self._sessions.remove(session.upload_id)
+
+    def _delete_arrived(self, session: UploadSession) -> None:
+        """The bytes that arrived, and their copy without a location if one was made."""
+        if session.multipart_id is not None:
+            self._store.delete(session.scrubbed_key)
+        self._store.delete(session.object_key)
 
     def _reopen(self, session: UploadSession) -> None:
         reopened = session.with_status(SessionStatus.OPEN, image_id=None)

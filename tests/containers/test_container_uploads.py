@@ -13,18 +13,16 @@ import requests
 
 from tests.containers.harness import Emulator, bearer
 from tests.support.apigw_events import header, http_api_event, json_body
-from tests.support.images import png
+from tests.support.images import png, png_of_size
 
 pytestmark = pytest.mark.containers
 MIB = 1024 * 1024
 
 
 def padded(size: int) -> bytes:
-    """A valid PNG followed by zeros (decoders stop at IEND): large files, cheaply."""
-    data = png()
-    return (
-        data + uuid.uuid4().bytes * ((size - len(data)) // 16) + b"\0" * ((size - len(data)) % 16)
-    )
+    """A valid PNG of ``size`` bytes, unique: nothing follows its end, which a stored original
+    would not keep."""
+    return png_of_size(size)
 
 
 def start(service_url: str, data: bytes, **fields: Any) -> dict[str, Any]:

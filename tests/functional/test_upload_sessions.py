@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from service.entrypoints.app import create_app
 from tests.support.aws import moto_environment, small_settings
-from tests.support.images import has_gps, jpeg, png, scan_data, sideways_jpeg
+from tests.support.images import has_gps, jpeg, png, png_of_size, scan_data, sideways_jpeg
 
 MIB = 1024 * 1024
 
@@ -52,11 +52,6 @@ def put_parts(ticket: dict[str, Any], data: bytes, numbers: list[int]) -> list[d
         assert sent.status_code == 200, sent.text
         done.append({"part_number": n, "etag": sent.headers["ETag"]})
     return done
-
-
-def padded(size: int) -> bytes:
-    data = png()
-    return data + b"\0" * (size - len(data))
 
 
 def incoming(client: FlaskClient) -> list[str]:
@@ -120,7 +115,7 @@ def test_a_posted_upload_is_stored_without_gps_and_described_as_post_images_does
 def test_a_multipart_upload_is_resumed_from_the_parts_s3_holds(
     uploads_client: FlaskClient,
 ) -> None:
-    data = padded(17 * MIB)
+    data = png_of_size(17 * MIB)
     ticket = start(uploads_client, data)
     upload_id = ticket["upload_id"]
     assert (ticket["method"], len(ticket["parts"])) == ("PUT", 3)

@@ -4,8 +4,10 @@ to the real adapters' behaviour."""
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -36,7 +38,9 @@ from service.domain.model import (
     RenditionInfo,
     id_time_bounds,
 )
+from service.domain.scrub import Piece, Scrubbed
 from service.domain.sessions import PresignedPost, SessionStatus, UploadedPart, UploadSession
+from service.ports import Readable
 
 
 @dataclass
@@ -292,6 +296,15 @@ class InMemoryUploadStore:
 
     def sha256_of(self, key: str) -> str:
         return hashlib.sha256(self._read(key)).hexdigest()
+
+    @contextmanager
+    def stream(self, key: str) -> Iterator[Readable]:
+        yield io.BytesIO(self._read(key))
+
+    def compose(
+        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
+    ) -> None:
+        self.objects[destination] = Scrubbed(tuple(pieces)).apply(self._read(source))
 
     def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
         self.objects[destination] = self._read(source)

@@ -4,6 +4,7 @@ repository), and image records for repository tests (metadata only, no bytes).""
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,23 @@ def assert_upright_rendition(data: bytes, size: tuple[int, int]) -> None:
 
 def png(size: tuple[int, int] = (32, 24), color: str = "blue") -> bytes:
     return encode("PNG", size, color)
+
+
+def png_of_size(size: int, *chunks: bytes) -> bytes:
+    """A valid PNG of exactly ``size`` bytes, with ``chunks`` (whole chunks) after its header:
+    random bytes fill a private ancillary chunk (decoders skip it) before IEND, so that large,
+    unique files are cheap to make."""
+    data = png()
+    head, end = data[:33] + b"".join(chunks) + data[33:-12], data[-12:]  # 33: signature, IHDR
+    filler = size - len(head) - len(end) - 12
+    if filler < 0:
+        raise ValueError(f"a PNG of these chunks takes more than {size} bytes")
+    return head + png_chunk(b"prVt", os.urandom(filler)) + end
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
 
 def animated(fmt: str = "GIF", frames: int = 3, size: tuple[int, int] = (8, 8)) -> bytes:

@@ -12,6 +12,8 @@ import zlib
 
 from PIL import Image, PngImagePlugin
 
+from tests.support.images import png_chunk
+
 EXIF_NAMESPACE = "http://ns.adobe.com/exif/1.0/"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -75,7 +77,7 @@ RENAMED_GPS = (
 
 def jpeg(image: Image.Image | None = None, **options: object) -> bytes:
     buffer = io.BytesIO()
-    (image or pixels()).save(buffer, format="JPEG", quality=90, **options)
+    (image or pixels()).save(buffer, format="JPEG", **({"quality": 90} | options))
     return buffer.getvalue()
 
 
@@ -142,11 +144,6 @@ def jpeg_with_motion_photo_trailer() -> bytes:
     return jpeg() + motion_photo_trailer()
 
 
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-    return struct.pack(">I4s", len(body), kind) + body + struct.pack(">I", crc)
-
-
 def png(image: Image.Image | None = None, *chunks: bytes, before_data: bool = True) -> bytes:
     """A PNG with ``chunks`` before its first IDAT (or before IEND)."""
     buffer = io.BytesIO()
@@ -192,3 +189,22 @@ def webp(image: Image.Image | None = None, **options: object) -> bytes:
 def webp_with_xmp() -> bytes:
     """(d) A WebP whose position is in its ``XMP `` chunk, under another prefix than exif."""
     return webp(xmp=xmp_packet(RENAMED_GPS))
+
+
+# (g) Files of several MiB, which upload sessions send in parts (their threshold set low).
+
+
+def large_jpeg() -> bytes:
+    """EXIF and XMP that hold a position, then the image data, then a Motion Photo's video."""
+    image = noise((1800, 1500))
+    xmp = xmp_packet(GPS_PROPERTIES)
+    data = jpeg(image, quality=100, subsampling=0, exif=exif_block(), xmp=xmp)
+    return data + motion_photo_trailer()
+
+
+def large_png() -> bytes:
+    """XMP (iTXt) before the image data, and ImageMagick's EXIF profile (zTXt) after it."""
+    text = zlib.compress(raw_profile("exif", exif_block()))
+    profile = png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + text)
+    data = png_with_xmp(image=noise((1400, 1300)))
+    return data[:-12] + profile + data[-12:]

@@ -268,8 +268,9 @@ AUTHORIZED_BY = {
     "s3:UploadPart": {"s3:PutObject"},
     "s3:CompleteMultipartUpload": {"s3:PutObject"},
     "s3:ListParts": {"s3:ListMultipartUploadParts"},
-    # CopyObject: GetObject on the source, PutObject on the destination.
+    # CopyObject and UploadPartCopy: GetObject on the source, PutObject on the destination.
     "s3:CopyObject": {"s3:GetObject", "s3:PutObject"},
+    "s3:UploadPartCopy": {"s3:GetObject", "s3:PutObject"},
     "s3:DeleteObjects": {"s3:DeleteObject"},
     "dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 }

@@ -21,7 +21,7 @@ from service.adapters.pillow_processor import PillowImageProcessor
 from service.domain.errors import InvalidImage, LocationNotRemovable
 from service.domain.scrub import Kept, Scrubbed
 from tests.support import located_images as located
-from tests.support.images import encode, has_gps, scan_data
+from tests.support.images import encode, has_gps, png_chunk, scan_data
 
 ORIENTATION = 0x0112
 
@@ -74,7 +74,7 @@ def orientation_of(data: bytes) -> int | None:
     "make",
     [
         lambda: located.jpeg(exif=located.exif_block(orientation=3)),
-        lambda: located.png(None, located.png_chunk(b"eXIf", located.tiff_block())),
+        lambda: located.png(None, png_chunk(b"eXIf", located.tiff_block())),
         lambda: located.webp(exif=located.exif_block(orientation=3)),
         lambda: located.webp(exif=located.exif_block(orientation=3), lossless=False),
     ],
@@ -105,7 +105,7 @@ def test_a_jpeg_keeps_its_scan_data_byte_for_byte() -> None:
 
 
 def test_a_rewritten_png_chunk_carries_a_valid_crc() -> None:
-    stored, _ = scrubbed(located.png(None, located.png_chunk(b"eXIf", located.tiff_block())))
+    stored, _ = scrubbed(located.png(None, png_chunk(b"eXIf", located.tiff_block())))
 
     chunks = png_chunks(stored)
     assert b"eXIf" in [kind for kind, _, _ in chunks]
@@ -130,7 +130,7 @@ def test_a_rewritten_webp_states_its_new_riff_size() -> None:
     "original",
     [
         located.jpeg(exif=located.exif_block(gps=False)),
-        located.png(None, located.png_chunk(b"eXIf", located.tiff_block(gps=False))),
+        located.png(None, png_chunk(b"eXIf", located.tiff_block(gps=False))),
         located.webp(exif=located.exif_block(gps=False)),
         encode("GIF"),
     ],
@@ -259,7 +259,7 @@ def test_an_exif_text_profile_is_rewritten_in_its_chunk_and_keeps_the_orientatio
     text = located.raw_profile("exif", blob)
     stored_text = b"\x00" + zlib.compress(text) if kind == b"zTXt" else text
     body = b"Raw profile type exif\x00" + stored_text
-    original = located.png(None, located.png_chunk(kind, body))
+    original = located.png(None, png_chunk(kind, body))
     assert orientation_of(original) == 6
     assert has_gps(original)
 
@@ -277,7 +277,7 @@ def test_an_exif_text_profile_is_rewritten_in_its_chunk_and_keeps_the_orientatio
 def test_an_xmp_text_profile_and_an_itxt_packet_lose_their_gps_and_keep_the_rest() -> None:
     profile = located.raw_profile("xmp", located.xmp_packet(located.GPS_PROPERTIES))
     with_itxt = located.png_with_xmp()
-    text = located.png_chunk(b"tEXt", b"Raw profile type xmp\x00" + profile)
+    text = png_chunk(b"tEXt", b"Raw profile type xmp\x00" + profile)
     original = with_itxt[:-12] + text + with_itxt[-12:]  # before IEND
 
     stored, removed = scrubbed(original)
@@ -298,7 +298,7 @@ def test_an_xmp_text_profile_and_an_itxt_packet_lose_their_gps_and_keep_the_rest
 
 def test_a_text_profile_whose_hex_cannot_be_read_is_dropped() -> None:
     body = b"Raw profile type exif\x00\nexif\n      10\nnot hex at all\n"
-    original = located.png(None, located.png_chunk(b"tEXt", body))
+    original = located.png(None, png_chunk(b"tEXt", body))
 
     stored, removed = scrubbed(original)
 
@@ -308,7 +308,7 @@ def test_a_text_profile_whose_hex_cannot_be_read_is_dropped() -> None:
 
 def test_a_compressed_exif_chunk_readers_tolerate_is_dropped() -> None:
     compressed = b"\x00" * 5 + zlib.compress(located.tiff_block())
-    original = located.png(None, located.png_chunk(b"zxIf", compressed))
+    original = located.png(None, png_chunk(b"zxIf", compressed))
 
     stored, removed = scrubbed(original)
 

@@ -36,7 +36,17 @@ from tests.support.fakes import (
     InMemoryUploadSessions,
     InMemoryUploadStore,
 )
-from tests.support.images import START, has_gps, jpeg, png, scan_data, sideways_jpeg
+from tests.support.images import (
+    START,
+    has_gps,
+    jpeg,
+    png,
+    png_chunk,
+    png_of_size,
+    scan_data,
+    sideways_jpeg,
+)
+from tests.support.located_images import tiff_block
 
 ALICE = Caller(user_id="alice")
 BOB = Caller(user_id="bob")
@@ -109,12 +119,6 @@ class World:
             + sorted(self.sessions.sessions)
             + [m for m, parts in self.store.multiparts.items() if parts is not None]
         )
-
-
-def padded(size: int) -> bytes:
-    """A valid PNG followed by zeros (decoders stop at IEND): big files, cheaply."""
-    data = png()
-    return data + b"\0" * (size - len(data))
 
 
 def test_small_upload_is_a_post_then_an_image_under_originals() -> None:
@@ -210,7 +214,7 @@ class CountingProcessor:
 
 
 def test_a_completed_upload_is_parsed_once() -> None:
-    for data, multipart in ((png(), False), (padded(2 * MIB), True)):
+    for data, multipart in ((png(), False), (png_of_size(2 * MIB), True)):
         processor = CountingProcessor()
         world = World(processor=processor)  # type: ignore[arg-type]
         ticket = world.open(data)
@@ -226,7 +230,7 @@ def test_a_posted_upload_gets_a_placeholder_and_a_multipart_one_none() -> None:
     small = png(color="green")
     posted = world.open(small)
     world.send(posted, small)
-    large = padded(2 * MIB)
+    large = png_of_size(2 * MIB)
     multipart = world.open(large)
     parts = world.send(multipart, large)
 
@@ -315,7 +319,7 @@ def test_complete_before_the_bytes_arrive_leaves_the_session_open() -> None:
 
 def test_a_multipart_upload_resumes_after_an_interruption() -> None:
     world = World()
-    data = padded(17 * MIB)
+    data = png_of_size(17 * MIB)
     ticket = world.open(data)
     session = ticket.session
     assert ticket.post is None
@@ -335,7 +339,7 @@ def test_a_multipart_upload_resumes_after_an_interruption() -> None:
 
 def test_abort_discards_the_session_and_its_parts() -> None:
     world = World()
-    data = padded(9 * MIB)
+    data = png_of_size(9 * MIB)
     ticket = world.open(data)
     world.send(ticket, data)
     world.uploads.abort(ALICE, ticket.session.upload_id)
@@ -344,7 +348,7 @@ def test_abort_discards_the_session_and_its_parts() -> None:
 
 def test_the_sweeper_removes_abandoned_sessions() -> None:
     world = World(session_ttl=60)
-    small, large = png(), padded(9 * MIB)
+    small, large = png(), png_of_size(9 * MIB)
     world.send(world.open(small), small)
     world.send(world.open(large), large)
     assert world.uploads.sweep() == 0
@@ -361,6 +365,8 @@ STEPS = [
     "complete_multipart",
     "size_of",
     "read_header",
+    "stream",
+    "compose",
     "sha256_of",
     "copy",
     "publish",
@@ -374,7 +380,7 @@ def test_a_fault_at_any_step_of_complete_shows_no_broken_image(
     step: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = World(session_ttl=60)
-    data = padded(9 * MIB)
+    data = png_of_size(9 * MIB, png_chunk(b"eXIf", tiff_block()))  # rewritten: every step runs
     ticket = world.open(data)
     parts = world.send(ticket, data)
     owners = {"publish": world.repository, "transition": world.sessions}
@@ -396,7 +402,9 @@ def test_a_fault_at_any_step_of_complete_shows_no_broken_image(
         image = world.repository.get(image_id)
         assert image is not None
         assert image.status is ImageStatus.READY
-        assert world.image_store.objects[image.object_key] == data
+        stored = world.image_store.objects[image.object_key]
+        assert (len(stored), hashlib.sha256(stored).hexdigest()) == (image.size_bytes, image.sha256)
+        assert not has_gps(stored)
     monkeypatch.undo()
     world.clock.advance(61 + 900)
     world.images.sweep()

@@ -217,7 +217,8 @@ data "aws_iam_policy_document" "service_data_access" {
 
   # Upload sessions: the client's presigned POST or parts land under incoming/ (signed with
   # these permissions), complete reads them there and copies them to originals/ (CopyObject is
-  # GetObject on the source and PutObject on the destination).
+  # GetObject on the source and PutObject on the destination), having first rewritten a large
+  # upload that holds a location next to it (UploadPartCopy is authorized the same way).
   statement {
     sid = "IncomingUploads"
     actions = [
