@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from msgspec.structs import replace
 from werkzeug.datastructures import FileStorage
 
-from service.domain.model import GeoPoint, ImageStatus, RenditionInfo
+from service.domain.model import ExifSummary, GeoPoint, ImageStatus, RenditionInfo
 from service.entrypoints.api.schemas import (
     ImageChangesSchema,
     ImageListSchema,
@@ -214,6 +214,17 @@ def test_image_schema_shows_the_location_only_when_the_caller_may_see_it() -> No
     assert owner["location"] == {"latitude": 48.8582, "longitude": 2.2944}
     assert "location" not in other
     assert ImageSchema().dump(ShownImage(make_image(), with_location=True))["location"] is None
+
+
+def test_image_schema_shows_whether_there_was_gps_only_to_who_may_see_the_location() -> None:
+    image = replace(make_image(), exif=ExifSummary(make="Canon", gps_present=True))
+
+    owner = ImageSchema().dump(ShownImage(image, with_location=True))
+    other = ImageSchema().dump(ShownImage(image, with_location=False))
+
+    assert owner["exif"]["gps_present"] is True
+    assert other["exif"]["make"] == "Canon"
+    assert "gps_present" not in other["exif"]
 
 
 def test_image_schema_names_the_duplicate_only_on_a_duplicate_upload() -> None:

@@ -397,7 +397,9 @@ class ExifSchema(Schema):
     f_number = fields.Float(allow_none=True)
     iso = fields.Integer(allow_none=True)
     focal_length = fields.Float(allow_none=True, metadata={"description": "millimetres"})
-    gps_present = fields.Boolean(metadata={"description": "the upload carried GPS data"})
+    gps_present = fields.Boolean(
+        metadata={"description": "the upload's EXIF carried GPS data; present for the owner only"}
+    )
 
 
 class LocationSchema(Schema):
@@ -462,6 +464,8 @@ class ImageSchema(Schema):
     def _callers_fields(self, data: dict[str, Any], shown: ShownImage, **_: Any) -> dict[str, Any]:
         if not shown.with_location:
             del data["location"]
+            if data.get("exif"):
+                del data["exif"]["gps_present"]
         if shown.duplicate_of is not None:
             data["duplicate_of"] = shown.duplicate_of
         return data

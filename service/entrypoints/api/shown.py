@@ -10,7 +10,8 @@ from service.entrypoints.api.context import image_service
 
 
 class ShownImage(msgspec.Struct, frozen=True):
-    """``with_location``: the caller may see where the photo was taken (its owner only).
+    """``with_location``: the caller may see where the photo was taken, and whether the upload
+    carried GPS (its owner only).
     ``duplicate_of``: an upload found these bytes already stored as that image."""
 
     image: Image
