@@ -101,9 +101,45 @@ class UploadedPart(msgspec.Struct, frozen=True):
     size: int
 
 
+class SignedPart(msgspec.Struct, frozen=True):
+    """Where to PUT one part of a multipart upload."""
+
+    part_number: int
+    url: str
+
+
+def signed_parts(urls: dict[int, str]) -> list[SignedPart]:
+    return [SignedPart(number, url) for number, url in sorted(urls.items())]
+
+
 class Ticket(msgspec.Struct, frozen=True):
     """What ``POST /uploads`` answers: where and how to send the bytes."""
 
     session: UploadSession
     post: PresignedPost | None = None
     part_urls: dict[int, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        """POST: one form upload; PUT: each part to its URL."""
+        return "POST" if self.post is not None else "PUT"
+
+    @property
+    def parts(self) -> list[SignedPart] | None:
+        return None if self.post is not None else signed_parts(self.part_urls)
+
+    @property
+    def part_size(self) -> int | None:
+        return None if self.post is not None else self.session.part_size
+
+
+class SessionProgress(msgspec.Struct, frozen=True):
+    """A session and the parts S3 already holds, for a client resuming an upload."""
+
+    session: UploadSession
+    parts: list[UploadedPart]
+
+    @property
+    def missing_parts(self) -> list[int]:
+        received = {part.number for part in self.parts}
+        return [n for n in range(1, self.session.part_count + 1) if n not in received]

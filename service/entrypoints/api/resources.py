@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, BinaryIO, TypeVar, cast
 
-from flask import Response, redirect, request, url_for
+from flask import Response, jsonify, redirect, request, url_for
 from flask.views import MethodView
 from marshmallow import INCLUDE, RAISE
 from werkzeug.datastructures import FileStorage
@@ -201,14 +200,7 @@ class ImageThumbnail(MethodView):
         if args["redirect"]:
             response = redirect(link.url, code=302)
         else:
-            body = {
-                "url": link.url,
-                "expires_in": link.expires_in,
-                "width": link.width,
-                "height": link.height,
-                "format": link.format,
-            }
-            response = Response(json.dumps(body), mimetype="application/json")
+            response = jsonify(RenditionLinkSchema().dump(link))
         response.headers.update(headers)
         response.headers["Cache-Control"] = cache
         response.set_etag(ref.etag)

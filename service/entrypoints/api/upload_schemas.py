@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, post_dump, validate
 
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
@@ -46,34 +48,44 @@ class SignedPartSchema(Schema):
 
 
 class TicketSchema(Schema):
-    upload_id = fields.String()
-    expires_at = fields.DateTime()
+    """Dumps a ``Ticket``: the fields of its method only."""
+
+    upload_id = fields.String(attribute="session.upload_id")
+    expires_at = fields.DateTime(attribute="session.expires_at")
     method = fields.String(metadata={"description": "POST (a form upload) or PUT (each part)"})
-    url = fields.String(metadata={"description": "POST: where the form goes"})
+    url = fields.String(attribute="post.url", metadata={"description": "POST: where the form goes"})
     fields_ = fields.Dict(
-        data_key="fields", metadata={"description": "POST: the form fields, before the file"}
+        attribute="post.fields",
+        data_key="fields",
+        metadata={"description": "POST: the form fields, before the file"},
     )
     part_size = fields.Integer(metadata={"description": "PUT: bytes of every part but the last"})
     parts = fields.List(fields.Nested(SignedPartSchema))
 
+    @post_dump
+    def _only_its_method(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {name: value for name, value in data.items() if value is not None}
+
 
 class ReceivedPartSchema(Schema):
-    part_number = fields.Integer()
+    part_number = fields.Integer(attribute="number")
     etag = fields.String()
     size = fields.Integer()
 
 
 class SessionSchema(Schema):
-    upload_id = fields.String()
-    status = fields.String()
-    expires_at = fields.DateTime()
-    size = fields.Integer()
-    content_type = fields.String()
-    part_size = fields.Integer()
-    part_count = fields.Integer()
+    """Dumps a ``SessionProgress``."""
+
+    upload_id = fields.String(attribute="session.upload_id")
+    status = fields.String(attribute="session.status.value")
+    expires_at = fields.DateTime(attribute="session.expires_at")
+    size = fields.Integer(attribute="session.size")
+    content_type = fields.String(attribute="session.content_type")
+    part_size = fields.Integer(attribute="session.part_size")
+    part_count = fields.Integer(attribute="session.part_count")
     parts = fields.List(fields.Nested(ReceivedPartSchema))
     missing_parts = fields.List(fields.Integer())
-    image_id = fields.String(allow_none=True)
+    image_id = fields.String(attribute="session.image_id", allow_none=True)
 
 
 class PartNumbersSchema(Schema):

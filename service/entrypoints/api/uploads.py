@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from service.domain import rules
 from service.domain.errors import InvalidInput
-from service.domain.sessions import NewUpload, Ticket, UploadedPart, UploadSession
+from service.domain.sessions import NewUpload, SessionProgress, signed_parts
 from service.entrypoints.api import inputs
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
@@ -65,38 +65,6 @@ def new_upload(body: dict[str, Any]) -> NewUpload:
     )
 
 
-def ticket_body(ticket: Ticket) -> dict[str, Any]:
-    session = ticket.session
-    body: dict[str, Any] = {"upload_id": session.upload_id, "expires_at": session.expires_at}
-    if ticket.post is not None:
-        return body | {"method": "POST", "url": ticket.post.url, "fields_": ticket.post.fields}
-    return body | {
-        "method": "PUT",
-        "part_size": session.part_size,
-        "parts": _signed(ticket.part_urls),
-    }
-
-
-def session_body(session: UploadSession, parts: list[UploadedPart]) -> dict[str, Any]:
-    received = {part.number for part in parts}
-    return {
-        "upload_id": session.upload_id,
-        "status": session.status.value,
-        "expires_at": session.expires_at,
-        "size": session.size,
-        "content_type": session.content_type,
-        "part_size": session.part_size,
-        "part_count": session.part_count,
-        "parts": [{"part_number": p.number, "etag": p.etag, "size": p.size} for p in parts],
-        "missing_parts": [n for n in range(1, session.part_count + 1) if n not in received],
-        "image_id": session.image_id,
-    }
-
-
-def _signed(urls: dict[int, str]) -> list[dict[str, Any]]:
-    return [{"part_number": number, "url": url} for number, url in sorted(urls.items())]
-
-
 @blp.route("")
 class Uploads(MethodView):
     @idempotent
@@ -112,8 +80,7 @@ class Uploads(MethodView):
     )
     def post(self, body: dict[str, Any]) -> Any:
         """Start an upload session: a presigned POST, or presigned parts above the threshold"""
-        ticket = upload_service().open(caller(), new_upload(body))
-        return ticket_body(ticket), 201
+        return upload_service().open(caller(), new_upload(body)), 201
 
 
 @blp.route("/<upload_id>", parameters=[UPLOAD_ID])
@@ -122,8 +89,7 @@ class UploadById(MethodView):
     @_documents(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, upload_id: str) -> Any:
         """The session, with the parts S3 already holds (to resume an interrupted upload)"""
-        session, parts = upload_service().status(caller(), upload_id)
-        return session_body(session, parts)
+        return SessionProgress(*upload_service().status(caller(), upload_id))
 
     @blp.response(204)
     @_documents(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
@@ -140,7 +106,7 @@ class UploadParts(MethodView):
     def post(self, body: dict[str, Any], upload_id: str) -> Any:
         """Sign part URLs again (missing parts, or URLs that expired)"""
         urls = upload_service().sign_parts(caller(), upload_id, body["part_numbers"])
-        return {"parts": _signed(urls)}
+        return {"parts": signed_parts(urls)}
 
 
 @blp.route("/<upload_id>/complete", parameters=[UPLOAD_ID])

@@ -17,14 +17,14 @@ from service.domain.errors import InvalidInput
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
 from service.entrypoints.api.upload_schemas import CompleteSchema, NewUploadSchema, TicketSchema
-from service.entrypoints.api.uploads import new_upload, ticket_body
+from service.entrypoints.api.uploads import new_upload
 from service.entrypoints.web.blueprint import bp
 
 
 @bp.post("/photo-uploads")
 def start_upload() -> Any:
     ticket = upload_service().open(caller(), new_upload(_load(NewUploadSchema())))
-    return TicketSchema().dump(ticket_body(ticket)), 201
+    return TicketSchema().dump(ticket), 201
 
 
 @bp.post("/photo-uploads/<upload_id>/complete")
