@@ -64,6 +64,42 @@ class TestSignIn:
 
         assert response.headers["Location"] == "/"
 
+    @pytest.mark.parametrize(
+        "target",
+        [
+            "/\t/evil.example",  # ?next=/%09/evil.example: browsers drop tabs and newlines
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/\r\nSet-Cookie: planted=1",  # header injection: was a 500 after the password
+            "/\x00",
+            "/\x7f/evil.example",
+            "/\\/evil.example",
+            "javascript:alert(1)",
+        ],
+        ids=repr,
+    )
+    def test_next_is_refused_after_the_normalisation_browsers_apply(
+        self, browser: FlaskClient, target: str
+    ) -> None:
+        form = get(browser, "/sign-in", query_string={"next": target})
+        token = csrf_of(form)
+        fields = {"username": "bob", "password": PASSWORDS["bob"], "csrf_token": token}
+        response = post(browser, "/sign-in", data={**fields, "next": target})
+
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/"
+        assert 'name="next" value="/"' in form.get_data(as_text=True)
+
+    @pytest.mark.parametrize("target", ["/photos/01ABC?size=2", "/?tags=a%20b&user_id=bob"])
+    def test_next_within_the_site_is_kept(self, browser: FlaskClient, target: str) -> None:
+        token = csrf_of(get(browser, "/sign-in"))
+        fields = {"username": "bob", "password": PASSWORDS["bob"], "csrf_token": token}
+        response = post(browser, "/sign-in", data={**fields, "next": target})
+
+        assert response.headers["Location"] == target
+
     def test_signing_out_clears_the_cookie(self, browser: FlaskClient) -> None:
         sign_in(browser, "alice")
         token = csrf_of(get(browser, "/"))

@@ -12,9 +12,19 @@ from service.entrypoints.web.identity import forget, remember, sign_in_service
 
 
 def safe_next(target: str | None) -> str:
-    """A path within this app to return to; anything else (another site: ``//evil``,
-    ``https://evil``, ``/\\evil``) is the gallery."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A path within this app to return to; anything else is the gallery.
+
+    Browsers drop tabs and newlines anywhere in a URL, strip control characters and spaces at
+    its ends, and read a backslash as a slash, so ``/\\t/evil`` and ``/\\evil`` are ``//evil``:
+    another site. A target holding any of those, a scheme or a host is refused, before it
+    reaches a header (where a newline would be an error)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return "/"
     return target
 
