@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from service.domain import rules
-from service.domain.errors import InvalidInput, InvalidToken, StorageUnavailable
+from service.domain.errors import InvalidInput, InvalidToken, MalformedToken, StorageUnavailable
 from service.domain.model import Caller
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class JwtVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise InvalidToken("The token is not a well-formed JWT") from None
+            raise MalformedToken from None
         if header.get("alg") != "RS256":
             raise InvalidToken("The token must be signed with RS256")
         key = self._signing_key(header.get("kid"))

@@ -61,6 +61,13 @@ class InvalidToken(NotAuthenticated):
     """A bearer token was given but cannot be trusted (signature, issuer, expiry, client)."""
 
 
+class MalformedToken(InvalidToken):
+    """What was sent as a token is not a JWT at all (three base64url parts)."""
+
+    def __init__(self) -> None:
+        super().__init__("The token is malformed: it is not a JWT")
+
+
 class SignInFailed(NotAuthenticated):
     """The identity provider did not accept the user name and password (or wants a step the
     service does not offer, such as a new password)."""

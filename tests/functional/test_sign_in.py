@@ -99,13 +99,21 @@ class TestRejections:
     def test_no_token(self, client: FlaskClient) -> None:
         assert_unauthorized(client.get("/images"), "invalid_request")
 
+    @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Token a.b.c", "a.b.c"])
+    def test_a_header_without_a_bearer_token(self, client: FlaskClient, header: str) -> None:
+        response = client.get("/images", headers={"Authorization": header})
+
+        assert_unauthorized(response, "invalid_request")
+        assert response.get_json()["message"] == "The Authorization header must be 'Bearer <token>'"
+
     @pytest.mark.parametrize(
-        "header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-jwt", "Token a.b.c"]
+        "token", ["not-a-jwt", "a.b", "a.b.c.d", "a.b.c", "abc$.def.ghi", "e30.e30.e30 x"]
     )
-    def test_a_malformed_header(self, client: FlaskClient, header: str) -> None:
-        assert_unauthorized(
-            client.get("/images", headers={"Authorization": header}), "invalid_request"
-        )
+    def test_a_malformed_bearer_token(self, client: FlaskClient, token: str) -> None:
+        response = client.get("/images", headers={"Authorization": f"Bearer {token}"})
+
+        assert_unauthorized(response, "invalid_token")
+        assert response.get_json()["message"] == "The token is malformed: it is not a JWT"
 
     @pytest.mark.parametrize(
         "token",
