@@ -17,12 +17,12 @@ from service.domain.rules import FORM_MEMORY_BYTES, FORM_OVERHEAD_BYTES, MAX_JSO
 from service.entrypoints import web
 from service.entrypoints.api import (
     auth,
-    health,
+    health_endpoints,
     idempotency,
+    image_endpoints,
     openapi,
     request_ids,
-    resources,
-    uploads,
+    session_endpoints,
 )
 from service.entrypoints.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
 from service.entrypoints.api.errors import register_error_handlers
@@ -69,7 +69,7 @@ def create_app(
     app.url_map.converters["image_id"] = ImageIdConverter
     openapi.init_app(
         app,
-        (resources.blp, uploads.blp, health.blp),
+        (image_endpoints.blp, session_endpoints.blp, health_endpoints.blp),
         spec_options=_security(settings),
         rendition_sizes=settings.rendition_sizes,
         max_file_size=settings.max_file_size,

@@ -11,16 +11,14 @@ from msgspec.structs import replace
 from werkzeug.datastructures import FileStorage
 
 from service.domain.model import ExifSummary, GeoPoint, ImageStatus, RenditionInfo
-from service.entrypoints.api.schemas import (
+from service.entrypoints.api.image_schemas import (
     ImageChangesSchema,
     ImageListSchema,
     ImageQuerySchema,
     ImageSchema,
-    IsoDateTime,
-    JsonObject,
-    TagList,
     UploadSchema,
 )
+from service.entrypoints.api.input_fields import IsoDateTime, JsonObject, TagList
 from service.entrypoints.api.shown import ShownImage
 from tests.support.images import make_image
 

@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
-from service.entrypoints.api.schemas import json_value
+from service.entrypoints.api.input_fields import json_value
 
 
 class ImagesParser(FlaskParser):

@@ -17,7 +17,7 @@ from service.domain.model import (
     NewImage,
     is_image_id,
 )
-from service.entrypoints.api.schemas import RESERVED_FORM_FIELDS
+from service.entrypoints.api.image_schemas import RESERVED_FORM_FIELDS
 from service.usecases.batch import MAX_BATCH_IDS, BatchAction, BatchVerb
 
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from service.domain.errors import InvalidInput
 from service.domain.model import ImageQuery
 from service.entrypoints.api import inputs
-from service.entrypoints.api.schemas import ImageQuerySchema
+from service.entrypoints.api.image_schemas import ImageQuerySchema
 
 PAGE_SIZE = 24
 FILTERS = ("tags", "user_id", "content_type", "date_from", "date_to")

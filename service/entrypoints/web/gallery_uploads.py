@@ -16,8 +16,8 @@ from marshmallow import Schema, ValidationError
 from service.domain.errors import InvalidInput
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
-from service.entrypoints.api.upload_schemas import CompleteSchema, NewUploadSchema, TicketSchema
-from service.entrypoints.api.uploads import new_upload
+from service.entrypoints.api.session_endpoints import new_upload
+from service.entrypoints.api.session_schemas import CompleteSchema, NewUploadSchema, TicketSchema
 from service.entrypoints.web.blueprint import bp
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.entrypoints.api.context import image_service
-from service.entrypoints.api.schemas import HealthSchema
+from service.entrypoints.api.image_schemas import HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Health checks")
 

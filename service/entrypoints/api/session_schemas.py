@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, fields, post_dump, validate
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
 from service.domain.sessions import MAX_PART_SIZE
-from service.entrypoints.api.schemas import JsonObject, json_tags, user_id_field
+from service.entrypoints.api.input_fields import JsonObject, json_tags, user_id_field
 from service.settings import MAX_FILE_SIZE_LIMIT
 
 MAX_PARTS = -(-MAX_FILE_SIZE_LIMIT // MAX_PART_SIZE) * 8  # generous: part sizes start at 8 MiB

@@ -16,8 +16,7 @@ from service.entrypoints.api import inputs
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import image_service
 from service.entrypoints.api.idempotency import HEADER_PARAMETER, idempotent
-from service.entrypoints.api.images_blueprint import ImagesBlueprint
-from service.entrypoints.api.schemas import (
+from service.entrypoints.api.image_schemas import (
     BatchResultsSchema,
     BatchSchema,
     DownloadLinkSchema,
@@ -30,6 +29,7 @@ from service.entrypoints.api.schemas import (
     ThumbnailQuerySchema,
     UploadSchema,
 )
+from service.entrypoints.api.images_blueprint import ImagesBlueprint
 from service.entrypoints.api.shown import shown
 
 F = TypeVar("F", bound=Callable[..., Any])

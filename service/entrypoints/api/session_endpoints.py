@@ -16,9 +16,8 @@ from service.entrypoints.api import inputs
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
 from service.entrypoints.api.idempotency import HEADER_PARAMETER, idempotent
-from service.entrypoints.api.schemas import ImageSchema
-from service.entrypoints.api.shown import shown
-from service.entrypoints.api.upload_schemas import (
+from service.entrypoints.api.image_schemas import ImageSchema
+from service.entrypoints.api.session_schemas import (
     CompleteSchema,
     NewUploadSchema,
     PartNumbersSchema,
@@ -26,6 +25,7 @@ from service.entrypoints.api.upload_schemas import (
     SignedPartsSchema,
     TicketSchema,
 )
+from service.entrypoints.api.shown import shown
 
 blp = Blueprint(
     "uploads", __name__, url_prefix="/uploads", description="Upload sessions: bytes straight to S3"
