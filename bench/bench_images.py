@@ -22,7 +22,7 @@ from PIL import Image
 
 from service.adapters.pillow_processor import PillowImageProcessor
 from service.bootstrap import s3_client
-from service.domain.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, rendition_key
+from service.domain.model import ACCEPTED_CONTENT_TYPES, rendition_key
 from service.entrypoints.app import create_app
 from service.entrypoints.provisioning import create_resources
 from service.settings import Settings
@@ -72,7 +72,7 @@ def bench_renditions(processor: PillowImageProcessor) -> None:
     """Each default rendition size of a 12 MP JPEG, against a full decode in the same run."""
     data = photo(4000, 3000)
     baseline = median_ms(partial(full_decode, data))
-    for side in DEFAULT_RENDITION_SIZES:
+    for side in Settings().rendition_sizes:
         rendered = median_ms(partial(render, processor, data, side))
         print(
             f"12 MP JPEG: {side:4d} px rendition {rendered:7.1f} ms vs full decode "

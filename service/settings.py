@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from service.domain.model import ACCEPTED_CONTENT_TYPES, DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
+from service.domain.model import ACCEPTED_CONTENT_TYPES, RENDITION_FORMATS
 
 # A synchronous Lambda event is capped at 6 MB and carries the body base64-encoded.
 LAMBDA_MAX_REQUEST_BODY = 4_500_000
@@ -92,7 +92,7 @@ class Settings:
     dedupe: str = "per-user"
     # Renditions: longest sides, formats beyond JPEG (the fallback, always made), whether an
     # upload stores the smallest one at once, and how long a thumbnail URL lives.
-    rendition_sizes: tuple[int, ...] = DEFAULT_RENDITION_SIZES
+    rendition_sizes: tuple[int, ...] = (256, 1024)
     rendition_formats: tuple[str, ...] = RENDITION_FORMATS
     prerender: bool = False
     thumbnail_url_ttl: int = 900

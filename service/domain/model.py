@@ -12,8 +12,8 @@ from msgspec.structs import replace
 
 from service.domain.rules import DEFAULT_PAGE_SIZE, MetadataValue
 
-# Renditions: longest side in pixels (a closed, configured set keeps caching easy) and formats.
-DEFAULT_RENDITION_SIZES = (256, 1024)
+# Rendition formats (their sizes, longest sides in pixels, are a setting: a closed, configured
+# set keeps caching easy).
 RENDITION_FORMATS = ("jpeg", "webp", "avif")  # jpeg is always made: the fallback
 CONTENT_TYPE_BY_RENDITION_FORMAT = {
     "jpeg": "image/jpeg",

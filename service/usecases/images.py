@@ -205,7 +205,12 @@ class ImageService:
         return DownloadLink(url=url, expires_in=ttl)
 
     def rendition_ref(
-        self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
+        self,
+        caller: Caller,
+        image_id: str,
+        size: int | None,
+        fmt: str,
+        accepted: Sequence[str] = (),
     ) -> RenditionRef:
         """See ``Renditions.ref``."""
         return self._renditions.ref(caller, image_id, size, fmt, accepted)

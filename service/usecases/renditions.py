@@ -88,15 +88,22 @@ class Renditions:
         self._formats: tuple[str, ...] | None = None
 
     def ref(
-        self, caller: Caller, image_id: str, size: int, fmt: str, accepted: Sequence[str] = ()
+        self,
+        caller: Caller,
+        image_id: str,
+        size: int | None,
+        fmt: str,
+        accepted: Sequence[str] = (),
     ) -> RenditionRef:
         """Which rendition a request names: no I/O, so that a cached copy (``If-None-Match``)
-        is answered before any work. ``fmt`` is a format or ``auto`` (the best one allowed
-        among ``accepted``, the formats the client accepts; JPEG otherwise)."""
+        is answered before any work. ``size`` is one of the configured sizes (None: the
+        smallest); ``fmt`` is a format or ``auto`` (the best one allowed among ``accepted``,
+        the formats the client accepts; JPEG otherwise)."""
         self._access.check_read(caller)
         if not is_image_id(image_id):
             raise MalformedImageId(image_id)
         sizes = self._limits.rendition_sizes
+        size = self._limits.smallest_rendition if size is None else size
         if size not in sizes:
             listed = ", ".join(str(s) for s in sizes)
             raise InvalidInput(f"size must be one of {listed}", {"size": [f"one of {listed}"]})

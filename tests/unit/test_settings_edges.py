@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain.model import DEFAULT_RENDITION_SIZES, RENDITION_FORMATS
+from service.domain.model import RENDITION_FORMATS
 from service.settings import Settings, SettingsError
 
 
@@ -17,7 +17,7 @@ def test_the_defaults_sign_in_with_cognito_access_tokens_and_strip_gps() -> None
     assert (settings.auth_issuer, settings.jwks_url, settings.auth_client_ids) == (None, None, ())
     assert (settings.auth_token_use, settings.auth_user_claim) == ("access", "username")
     assert (settings.admin_group, settings.public_read) == ("admins", False)
-    assert settings.rendition_sizes == DEFAULT_RENDITION_SIZES
+    assert settings.rendition_sizes == (256, 1024)
     assert settings.rendition_formats == RENDITION_FORMATS
     assert (settings.prerender, settings.strip_gps, settings.gps_precision) == (False, True, 2)
     assert settings.dedupe == "per-user"

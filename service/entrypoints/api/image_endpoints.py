@@ -185,7 +185,7 @@ class ImageThumbnail(MethodView):
         service = image_service()
         who = caller()
         ref = service.rendition_ref(
-            who, image_id, args["size"], args["format"], inputs.accepted_formats(request)
+            who, image_id, args.get("size"), args["format"], inputs.accepted_formats(request)
         )
         headers = {"Vary": "Accept"} if args["format"] == "auto" else {}
         # Checked before anything is read: the rendition of an id, size and format never

@@ -20,7 +20,6 @@ from msgspec.structs import replace
 
 from service.domain.model import (
     ACCEPTED_CONTENT_TYPES,
-    DEFAULT_RENDITION_SIZES,
     IMAGE_ID_PATTERN,
     RENDITION_FORMATS,
     Image,
@@ -175,8 +174,9 @@ class ThumbnailQuerySchema(Schema):
         unknown = RAISE
 
     size = Digits(
-        load_default=min(DEFAULT_RENDITION_SIZES),
-        metadata={"description": "longest side in pixels: one of RENDITION_SIZES"},
+        metadata={
+            "description": "longest side in pixels: one of RENDITION_SIZES (default: the smallest)"
+        },
     )
     format = fields.String(
         load_default="auto",
