@@ -30,3 +30,25 @@ def store(request: pytest.FixtureRequest) -> Iterator[ImageStore]:
     else:
         settings: Settings = request.getfixturevalue("aws")
         yield S3ImageStore(s3_client(settings), settings.s3_bucket_name)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def unanswering_repository(request: pytest.FixtureRequest) -> Iterator[ImageRepository]:
+    """A repository whose table does not answer: the fake told so, DynamoDB asked for a table
+    that is not there."""
+    if request.param == "fake":
+        yield InMemoryImageRepository(answering=False)
+    else:
+        settings: Settings = request.getfixturevalue("aws")
+        yield DynamoDBImageRepository(dynamodb_client(settings), "no-such-table")
+
+
+@pytest.fixture(params=["fake", "s3"])
+def unanswering_store(request: pytest.FixtureRequest) -> Iterator[ImageStore]:
+    """A store whose bucket does not answer: the fake told so, S3 asked for a bucket that is
+    not there."""
+    if request.param == "fake":
+        yield InMemoryImageStore(answering=False)
+    else:
+        settings: Settings = request.getfixturevalue("aws")
+        yield S3ImageStore(s3_client(settings), "no-such-bucket")

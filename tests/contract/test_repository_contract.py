@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from msgspec.structs import replace
 
-from service.domain.errors import ImageConflict
+from service.domain.errors import ImageConflict, StorageUnavailable
 from service.domain.model import (
     ExifSummary,
     GeoPoint,
@@ -366,3 +366,14 @@ def test_an_image_with_custom_metadata_too_large_for_its_entries_is_listed_whole
     # AND after a PATCH, as changed
     patched = repository.replace(image, replace(image, description="new", version=2))
     assert repository.search(ImageQuery(tags=("u",)), None).items == [patched]
+
+
+def test_check_passes_when_the_table_answers(repository: ImageRepository) -> None:
+    repository.check()
+
+
+def test_check_fails_when_the_table_does_not_answer(
+    unanswering_repository: ImageRepository,
+) -> None:
+    with pytest.raises(StorageUnavailable):
+        unanswering_repository.check()

@@ -59,6 +59,11 @@ def test_check_passes_when_the_store_answers(store: ImageStore) -> None:
     store.check()
 
 
+def test_check_fails_when_the_store_does_not_answer(unanswering_store: ImageStore) -> None:
+    with pytest.raises(StorageUnavailable):
+        unanswering_store.check()
+
+
 def test_read_returns_what_was_put(store: ImageStore) -> None:
     data = bytes(range(256)) * 10
     key = new_key()

@@ -45,8 +45,11 @@ from service.ports import Readable
 
 @dataclass
 class InMemoryImageStore:
+    """``answering=False`` stands for a bucket that does not answer: ``check()`` fails."""
+
     objects: dict[str, bytes] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
+    answering: bool = True
 
     def put(self, key: str, body: BinaryIO, *, content_type: str, sha256: str) -> None:
         self.objects[key] = body.read()
@@ -68,7 +71,8 @@ class InMemoryImageStore:
         return f"memory://{key}?filename={quote(filename)}&expires_in={expires_in}"
 
     def check(self) -> None:
-        return None
+        if not self.answering:
+            raise StorageUnavailable("Could not reach the bucket (no answer)")
 
     def put_once(self, key: str, data: bytes, *, content_type: str) -> bool:
         if key in self.objects:
@@ -99,9 +103,12 @@ class InMemoryImageStore:
 
 @dataclass
 class InMemoryImageRepository:
+    """``answering=False`` stands for a table that does not answer: ``check()`` fails."""
+
     images: dict[str, Image] = field(default_factory=dict)
     claims: dict[tuple[str, str], str] = field(default_factory=dict)
     tombstones: set[str] = field(default_factory=set)
+    answering: bool = True
 
     def publish(self, image: Image, *, claim: bool = False) -> Image:
         if image.image_id in self.images:
@@ -217,7 +224,8 @@ class InMemoryImageRepository:
                 yield image
 
     def check(self) -> None:
-        return None
+        if not self.answering:
+            raise StorageUnavailable("Could not describe the table (no answer)")
 
     def _expect_unchanged(self, image: Image) -> None:
         self._expect(image.image_id, ImageStatus.READY)
