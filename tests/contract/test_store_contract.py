@@ -25,18 +25,34 @@ def new_key() -> str:
     return object_key(new_image_id(utc_now()))
 
 
-def test_put_then_delete_is_idempotent(store: ImageStore) -> None:
-    data = b"\xff\xd8 some bytes"
-    key = new_key()
+def put(store: ImageStore, key: str, data: bytes) -> None:
     store.put(
         key,
         io.BytesIO(data),
         content_type="image/jpeg",
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def test_delete_removes_the_key_and_only_it(store: ImageStore) -> None:
+    key, kept = new_key(), new_key()
+    put(store, key, b"\xff\xd8 some bytes")
+    put(store, kept, b"\xff\xd8 other bytes")
+    store.delete(key)
+    with pytest.raises(StorageUnavailable):
+        store.read(key)
+    assert key not in store.keys_between(key, key)
+    assert store.read(kept) == b"\xff\xd8 other bytes"
+
+
+def test_put_then_delete_is_idempotent(store: ImageStore) -> None:
+    key = new_key()
+    put(store, key, b"\xff\xd8 some bytes")
     store.delete(key)
     store.delete(key)
     store.delete(new_key())  # never written
+    with pytest.raises(StorageUnavailable):
+        store.read(key)
 
 
 def test_download_url_names_the_file(store: ImageStore) -> None:
