@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from msgspec.structs import replace
 from ulid import ULID
 
+from service.domain import rules
 from service.domain.errors import (
     DuplicateImage,
     ImageConflict,
@@ -68,7 +69,18 @@ class InMemoryImageStore:
         yield from (key for key in sorted(self.objects) if low <= key <= high)
 
     def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
-        return f"memory://{key}?filename={quote(filename)}&expires_in={expires_in}"
+        # The query S3 signs: the response headers it will send, and the URL's lifetime.
+        query = urlencode(
+            {
+                "response-content-disposition": (
+                    f'attachment; filename="{rules.ascii_filename(filename)}"; '
+                    f"filename*=UTF-8''{quote(filename, safe='')}"
+                ),
+                "response-content-type": content_type,
+                "X-Amz-Expires": expires_in,
+            }
+        )
+        return f"memory://store/{key}?{query}"
 
     def check(self) -> None:
         if not self.answering:
@@ -82,7 +94,7 @@ class InMemoryImageStore:
         return True
 
     def object_url(self, key: str, *, expires_in: int) -> str:
-        return f"memory://store/{key}?expires_in={expires_in}"
+        return f"memory://store/{key}?{urlencode({'X-Amz-Expires': expires_in})}"
 
     def delete_prefix(self, prefix: str) -> int:
         doomed = [key for key in self.objects if key.startswith(prefix)]
