@@ -35,6 +35,8 @@ from tests.support.amplification import Catalogue, OneQueryPerPage, Recorder
 from tests.support.aws import moto_environment
 
 ACCOUNT = "123456789012"  # moto's default account
+# Seeding is the cost: under pytest-xdist (--dist loadgroup) one worker seeds and runs them all.
+pytestmark = pytest.mark.xdist_group("amplification")
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,12 @@ class TestOnMoto(OneQueryPerPage):
     """On moto, in process."""
 
 
-def test_amplification_report(catalogue: Catalogue) -> None:
-    repository, _, recorder = catalogue
-    amplification.report(repository, recorder)
+def test_amplification_report_stays_within_every_bound(catalogue: Catalogue) -> None:
+    rows = amplification.report(*catalogue)
+    # every filter of the assertions above, and five more listings
+    assert {row.name for row in rows} > set(amplification.EXACT_FILTERS)
+    assert len(rows) == len(amplification.EXACT_FILTERS) + 5
+    for row in rows:
+        assert 0 < row.returned == row.expected, row
+        assert 0 < row.entries_read <= row.bound, row
+        assert row.operations == {"Query"}, row
