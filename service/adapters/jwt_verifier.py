@@ -3,9 +3,8 @@ issuer's JWKS.
 
 Checked: the signature (RS256 only: ``alg: none`` and HS256 are refused, so is a key the JWKS
 does not hold), ``iss``, ``exp`` and ``nbf`` with a small leeway, ``token_use``, and the app
-client (``client_id`` in access tokens, ``aud`` in ID tokens). The JWKS is fetched once and
-kept; a token signed with an unknown ``kid`` (a key rotation) triggers at most one refetch a
-minute, so forged ``kid`` values cannot make the service hammer the issuer.
+client (``client_id`` in access tokens, ``aud`` in ID tokens). The keys are the issuer's JWKS,
+fetched and kept by ``service.adapters.signing_keys``.
 
 PyJWT (and ``cryptography`` under it) is imported by the first token check, not at start-up:
 a Lambda cold start, and every request without a token, does without it.
@@ -13,19 +12,17 @@ a Lambda cold start, and every request without a token, does without it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from service.adapters.signing_keys import REFETCH_INTERVAL_SECONDS, JwkSetSource, SigningKeys
 from service.domain import rules
-from service.domain.errors import InvalidInput, InvalidToken, MalformedToken, StorageUnavailable
+from service.domain.errors import InvalidInput, InvalidToken, MalformedToken
 from service.domain.model import Caller
 
-if TYPE_CHECKING:
-    from jwt import PyJWK, PyJWKClient
+__all__ = ["REFETCH_INTERVAL_SECONDS", "JwtVerifier"]
 
-REFETCH_INTERVAL_SECONDS = 60.0
 LEEWAY_SECONDS = 30
 GROUPS_CLAIM = "cognito:groups"
 
@@ -39,22 +36,16 @@ class JwtVerifier:
         client_ids: tuple[str, ...],
         token_use: str = "access",  # noqa: S107 - a claim's value, not a secret
         user_claim: str = "username",
-        jwks_client: PyJWKClient | None = None,
+        jwks_client: JwkSetSource | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``jwks_client``: what fetches the JWKS (PyJWT's PyJWKClient of ``jwks_url`` unless
+        given); ``clock``: what rate-limits the fetches."""
         self._issuer = issuer
         self._client_ids = frozenset(client_ids)
         self._expected_use = token_use
         self._user_claim = user_claim
-        self._jwks_url = jwks_url
-        self._jwks = jwks_client
-        self._clock = clock
-        self._keys: dict[str, PyJWK] = {}
-        self._fetched_at: float | None = None
-        # Why the last fetch failed (None: it did not): until the next one may be made, a key
-        # not held is unknown because the keys could not be fetched, not because of the token.
-        self._fetch_failure: str | None = None
-        self._lock = threading.Lock()
+        self._keys = SigningKeys(jwks_url, source=jwks_client, clock=clock)
 
     def verify(self, token: str) -> Caller:
         import jwt
@@ -65,7 +56,10 @@ class JwtVerifier:
             raise MalformedToken from None
         if header.get("alg") != "RS256":
             raise InvalidToken("The token must be signed with RS256")
-        key = self._signing_key(header.get("kid"))
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("The token names no signing key (kid)")
+        key = self._keys.key(kid)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -105,37 +99,3 @@ class JwtVerifier:
             if isinstance(groups, list)
             else frozenset(),
         )
-
-    def _signing_key(self, kid: object) -> PyJWK:
-        if not isinstance(kid, str):
-            raise InvalidToken("The token names no signing key (kid)")
-        with self._lock:
-            key = self._keys.get(kid)
-            if key is None and self._may_refetch():
-                self._refetch()
-                key = self._keys.get(kid)
-            failure = self._fetch_failure
-        if key is None and failure is not None:
-            raise StorageUnavailable(failure)
-        if key is None:
-            raise InvalidToken("The token's signing key (kid) is unknown")
-        return key
-
-    def _may_refetch(self) -> bool:
-        return (
-            self._fetched_at is None or self._clock() - self._fetched_at >= REFETCH_INTERVAL_SECONDS
-        )
-
-    def _refetch(self) -> None:
-        import jwt
-
-        self._fetched_at = self._clock()
-        if self._jwks is None:
-            self._jwks = jwt.PyJWKClient(self._jwks_url, cache_jwk_set=False, timeout=5)
-        try:
-            jwk_set = self._jwks.get_jwk_set(refresh=True)
-        except jwt.PyJWKClientError as error:
-            self._fetch_failure = f"Could not fetch the issuer's signing keys ({error})"
-            raise StorageUnavailable(self._fetch_failure) from None
-        self._fetch_failure = None
-        self._keys = {key.key_id: key for key in jwk_set.keys if key.key_id}

@@ -89,7 +89,7 @@ def verifier_for(
         token_use=token_use,
         # ID tokens name the user in cognito:username (AUTH_USER_CLAIM).
         user_claim="username" if token_use == "access" else "cognito:username",
-        jwks_client=issuer,  # type: ignore[arg-type]
+        jwks_client=issuer,
         clock=clock,
     )
 
@@ -97,12 +97,36 @@ def verifier_for(
 @contextmanager
 def served_jwks(issuer: TokenIssuer) -> Iterator[str]:
     """The issuer's JWKS over HTTP on 127.0.0.1, as a real issuer serves it; yields its URL."""
-    body = json.dumps(issuer.jwks()).encode()
+    with jwks_endpoint(issuer) as endpoint:
+        yield endpoint.url
+
+
+class JwksEndpoint:
+    """An issuer's JWKS endpoint over HTTP on 127.0.0.1 (``url``) whose answer the test sets:
+    ``body`` (the issuer's JWKS at first) with ``content_type``; ``fetches`` counts the GETs."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        self.url = ""
+        self.fetches = 0
+        self.body, self.content_type = b"", ""
+        self.serve(issuer)
+
+    def serve(self, issuer: TokenIssuer) -> None:
+        """Answer ``issuer``'s current JWKS from now on."""
+        self.body, self.content_type = json.dumps(issuer.jwks()).encode(), "application/json"
+
+
+@contextmanager
+def jwks_endpoint(issuer: TokenIssuer) -> Iterator[JwksEndpoint]:
+    """A JwksEndpoint serving ``issuer``'s keys until the test changes its answer."""
+    endpoint = JwksEndpoint(issuer)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            endpoint.fetches += 1
+            body, content_type = endpoint.body, endpoint.content_type
             self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -113,8 +137,9 @@ def served_jwks(issuer: TokenIssuer) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        yield endpoint
     finally:
         server.shutdown()
         server.server_close()

@@ -11,7 +11,14 @@ from service.adapters.jwt_verifier import REFETCH_INTERVAL_SECONDS, JwtVerifier
 from service.domain.errors import InvalidToken, StorageUnavailable
 from service.domain.model import Caller
 from tests.support.ports import free_port
-from tests.support.tokens import CLIENT_ID, ISSUER, TokenIssuer, served_jwks
+from tests.support.tokens import (
+    CLIENT_ID,
+    ISSUER,
+    JwksEndpoint,
+    TokenIssuer,
+    jwks_endpoint,
+    served_jwks,
+)
 
 
 class Clock:
@@ -114,3 +121,61 @@ def test_once_the_keys_are_fetched_an_unknown_kid_is_an_invalid_token() -> None:
 
     with pytest.raises(InvalidToken, match="kid"):
         verifier.verify(issuer.sign(issuer.claims(), kid="forged"))
+
+
+# --- A JWKS endpoint that answers 200 with something else than a JWKS ---------------------
+
+NOT_A_JWKS = [
+    pytest.param(b"<html><body>Service moved</body></html>", "text/html", id="html"),
+    pytest.param(b'{"keys": []}', "application/json", id="no-keys"),
+    pytest.param(
+        b'{"keys": [{"kty": "RSA", "kid": "k", "n": "AQAB"}]}', "application/json", id="bad-key"
+    ),
+    pytest.param(b'{"keys": "none"}', "application/json", id="keys-not-a-list"),
+    pytest.param(b'[{"kty": "RSA"}]', "application/json", id="a-list"),
+    pytest.param(b"\xff\xfe{", "application/json", id="not-utf-8"),
+]
+
+
+def verifier_of(endpoint: JwksEndpoint, clock: Clock) -> JwtVerifier:
+    return JwtVerifier(issuer=ISSUER, jwks_url=endpoint.url, client_ids=(CLIENT_ID,), clock=clock)
+
+
+@pytest.mark.parametrize(("body", "content_type"), NOT_A_JWKS)
+def test_a_first_answer_that_is_no_jwks_makes_tokens_unverifiable_not_invalid(
+    body: bytes, content_type: str
+) -> None:
+    issuer, clock = TokenIssuer(), Clock()
+    with jwks_endpoint(issuer) as endpoint:
+        endpoint.body, endpoint.content_type = body, content_type
+        verifier = verifier_of(endpoint, clock)
+        token = issuer.token()
+
+        with pytest.raises(StorageUnavailable, match="signing keys"):
+            verifier.verify(token)
+        # Until the next fetch may be made, the same token is still not called invalid (a 401
+        # would sign the gallery's visitors out).
+        with pytest.raises(StorageUnavailable, match="signing keys"):
+            verifier.verify(token)
+        assert endpoint.fetches == 1
+
+        endpoint.serve(issuer)
+        clock.now += REFETCH_INTERVAL_SECONDS
+        assert verifier.verify(token) == Caller("alice")
+
+
+@pytest.mark.parametrize(("body", "content_type"), NOT_A_JWKS)
+def test_keys_already_kept_outlive_an_answer_that_is_no_jwks(
+    body: bytes, content_type: str
+) -> None:
+    issuer, clock = TokenIssuer(), Clock()
+    with jwks_endpoint(issuer) as endpoint:
+        verifier = verifier_of(endpoint, clock)
+        assert verifier.verify(issuer.token()) == Caller("alice")
+        endpoint.body, endpoint.content_type = body, content_type
+        clock.now += REFETCH_INTERVAL_SECONDS
+
+        with pytest.raises(StorageUnavailable, match="signing keys"):
+            verifier.verify(issuer.sign(issuer.claims(), kid="rotated-in"))
+        assert verifier.verify(issuer.token("bob")) == Caller("bob")
+        assert endpoint.fetches == 2
