@@ -89,9 +89,7 @@ class UploadSchema(Schema):
             "and, if given, the signed-in user",
         }
     )
-    description = fields.String(
-        load_default="", validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
-    )
+    description = fields.String(load_default="", metadata={"maxLength": MAX_DESCRIPTION_LENGTH})
     tags = TagList(max_tags=MAX_TAGS, load_default=list, metadata={"example": ["nature", "sunset"]})
     metadata = JsonObject(
         load_default=dict, metadata={"description": "custom fields (a JSON object)"}
@@ -106,7 +104,7 @@ class ImageChangesSchema(Schema):
             "description": f"A JSON body of at most {MAX_JSON_BODY_BYTES} bytes.",
         }
 
-    description = fields.String(validate=validate.Length(max=MAX_DESCRIPTION_LENGTH))
+    description = fields.String(metadata={"maxLength": MAX_DESCRIPTION_LENGTH})
     tags = json_tags()
     metadata = JsonObject()
 

@@ -54,28 +54,31 @@ def anchored(pattern: re.Pattern[str]) -> str:
     return f"^{pattern.pattern}$"
 
 
+# The input rules (service.domain.rules) check what clients send, once, as the views turn it
+# into the domain's values; the fields below only state those rules in the OpenAPI document.
+
+
 def tag_field() -> fields.String:
-    """One tag as sent (rules.tag() then normalises it)."""
+    """One tag as sent (rules.tag() checks and normalises it)."""
     return fields.String(
-        validate=[
-            validate.Length(max=MAX_TAG_LENGTH),
-            validate.Regexp(anchored(TAG_AS_SENT_PATTERN), error="not a tag"),
-        ],
         metadata={
+            "maxLength": MAX_TAG_LENGTH,
+            "pattern": anchored(TAG_AS_SENT_PATTERN),
             "description": (
                 f"Letters and digits of any script, '-', '_' and spaces, at most "
                 f"{MAX_TAG_LENGTH} characters. Normalised: spaces trimmed and collapsed, NFKC, "
                 f"case-folded; a tag that is then longer than {MAX_TAG_LENGTH} characters or "
                 "holds another character (the NFKC form of a few compatibility letters: "
                 "'ŀ' is 'l·') is refused."
-            )
+            ),
         },
     )
 
 
 def json_tags(**kwargs: Any) -> fields.List:  # type: ignore[type-arg]
     """Tags in a JSON body: an array of them, nothing else (forms and queries: TagList)."""
-    return fields.List(tag_field(), validate=validate.Length(max=MAX_TAGS), **kwargs)
+    metadata = {"maxItems": MAX_TAGS, **kwargs.pop("metadata", {})}
+    return fields.List(tag_field(), metadata=metadata, **kwargs)
 
 
 class TagList(fields.List):  # type: ignore[type-arg]
@@ -129,13 +132,9 @@ class JsonObject(fields.Dict):
     """Custom metadata: a JSON object, as a form field holding JSON text or as a JSON value."""
 
     def __init__(self, **kwargs: Any) -> None:
-        key = fields.String(validate=validate.Regexp(anchored(METADATA_KEY_PATTERN)))
-        super().__init__(
-            keys=key,
-            values=MetadataValue(),
-            validate=validate.Length(max=MAX_METADATA_KEYS),
-            **kwargs,
-        )
+        key = fields.String(metadata={"pattern": anchored(METADATA_KEY_PATTERN)})
+        metadata = {"maxProperties": MAX_METADATA_KEYS, **kwargs.pop("metadata", {})}
+        super().__init__(keys=key, values=MetadataValue(), metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
@@ -149,13 +148,14 @@ class JsonObject(fields.Dict):
 
 
 def user_id_field(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=[
-            validate.Length(min=1, max=MAX_USER_ID_LENGTH),
-            validate.Regexp(anchored(USER_ID_PATTERN)),
-        ],
-        **kwargs,
-    )
+    """A user id (rules.user_id() checks it)."""
+    metadata = {
+        "minLength": 1,
+        "maxLength": MAX_USER_ID_LENGTH,
+        "pattern": anchored(USER_ID_PATTERN),
+        **kwargs.pop("metadata", {}),
+    }
+    return fields.String(metadata=metadata, **kwargs)
 
 
 class Digits(fields.Integer):

@@ -176,6 +176,8 @@ class ImageConverter(OpenAPIConverter):
         patterns = [v for v in field.validators if isinstance(v, validate.Regexp)]
         if patterns:
             extra["pattern"] = openapi_pattern(str(patterns[0].regex.pattern))
+        elif "pattern" in field.metadata:
+            extra["pattern"] = openapi_pattern(str(field.metadata["pattern"]))
         if isinstance(field, fields.Dict):
             for length, properties in (
                 ("minLength", "minProperties"),

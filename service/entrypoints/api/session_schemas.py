@@ -35,9 +35,7 @@ class NewUploadSchema(Schema):
         metadata={"description": "hex SHA-256 of the bytes, checked on complete"},
     )
     user_id = user_id_field(metadata={"description": "as for POST /images"})
-    description = fields.String(
-        load_default="", validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
-    )
+    description = fields.String(load_default="", metadata={"maxLength": MAX_DESCRIPTION_LENGTH})
     tags = json_tags(load_default=list)
     metadata = JsonObject(load_default=dict)
 
