@@ -23,12 +23,13 @@ from PIL import Image
 from service.entrypoints.app import create_app
 from tests.support import located_images as located
 from tests.support.aws import moto_environment, small_settings
-from tests.support.exiftool import exiftool, locations
+from tests.support.exiftool import exiftool, locations, written
 from tests.support.forms import upload_form
-from tests.support.images import png_chunk
+from tests.support.images import animated, png_chunk
 
 MIB = 1024 * 1024
 
+EXIFTOOL_GPS = ("XMP-exif:GPSLatitude=48.8582", "XMP-exif:GPSLongitude=2.2944")
 LOCATED: dict[str, Callable[[], bytes]] = {
     "jpeg-exif-gps": lambda: located.jpeg(exif=located.exif_block()),
     "png-exif-gps": lambda: located.png(None, png_chunk(b"eXIf", located.tiff_block())),
@@ -49,6 +50,10 @@ LOCATED: dict[str, Callable[[], bytes]] = {
     "d-webp-xmp-chunk": located.webp_with_xmp,
     "e-jpeg-second-exif-segment": located.jpeg_with_two_exif_segments,
     "f-jpeg-motion-photo-trailer": located.jpeg_with_motion_photo_trailer,
+    "d-png-xmp-written-by-exiftool": lambda: written(located.png(), *EXIFTOOL_GPS),
+    "d-webp-xmp-written-by-exiftool": lambda: written(located.webp(), *EXIFTOOL_GPS),
+    "gif-xmp-extension": located.gif_with_xmp,
+    "gif-xmp-written-by-exiftool": lambda: written(animated(), *EXIFTOOL_GPS),
 }
 LARGE: dict[str, Callable[[], bytes]] = {
     "g-jpeg-exif-xmp-and-trailer": located.large_jpeg,
@@ -56,7 +61,12 @@ LARGE: dict[str, Callable[[], bytes]] = {
     # No WebP: Pillow reads no WebP header from a file's first bytes alone, so a WebP above
     # the threshold is refused before its bytes are read (the header check of multipart).
 }
-CONTENT_TYPES = {b"\xff\xd8": "image/jpeg", b"\x89P": "image/png", b"RI": "image/webp"}
+CONTENT_TYPES = {
+    b"\xff\xd8": "image/jpeg",
+    b"\x89P": "image/png",
+    b"RI": "image/webp",
+    b"GI": "image/gif",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -87,9 +97,15 @@ def downloaded(client: FlaskClient, image: dict[str, Any]) -> bytes:
 
 
 def assert_same_pixels(stored: bytes, sent: bytes) -> None:
+    """Every frame."""
     with Image.open(io.BytesIO(stored)) as after, Image.open(io.BytesIO(sent)) as before:
         assert (after.format, after.size) == (before.format, before.size)
-        assert after.tobytes() == before.tobytes()
+        frames = getattr(before, "n_frames", 1)
+        assert getattr(after, "n_frames", 1) == frames
+        for frame in range(frames):
+            after.seek(frame)
+            before.seek(frame)
+            assert after.tobytes() == before.tobytes()
 
 
 def posted(client: FlaskClient, data: bytes) -> dict[str, Any]:

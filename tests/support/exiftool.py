@@ -49,6 +49,18 @@ def locations(data: bytes) -> list[str]:
     return found
 
 
+def written(data: bytes, *assignments: str) -> bytes:
+    """``data`` with tags written by exiftool (``-XMP-exif:GPSLatitude=48.8582``...)."""
+    done = subprocess.run(
+        [exiftool(), "-q", *(f"-{tag}" for tag in assignments), "-o", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
 def _tags(path: Path) -> dict[str, object]:
     report = _run("-j", "-a", "-G1", "-ee", "-gps:all", "-xmp-exif:all", "-location:all", str(path))
     tags: dict[str, object] = json.loads(report)[0]

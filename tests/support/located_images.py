@@ -191,6 +191,19 @@ def webp_with_xmp() -> bytes:
     return webp(xmp=xmp_packet(RENAMED_GPS))
 
 
+def gif_with_xmp(packet: bytes | None = None) -> bytes:
+    """A GIF whose XMP application extension (as exiftool writes it: the packet raw, then a
+    landing zone for readers of sub-blocks) holds a position."""
+    buffer = io.BytesIO()
+    pixels().save(buffer, format="GIF")
+    data = buffer.getvalue()
+    flags = data[10]
+    cut = 13 + (3 << ((flags & 0x07) + 1) if flags & 0x80 else 0)  # after the colour table
+    zone = bytes([1, *range(255, -1, -1), 0])
+    extension = b"\x21\xff\x0bXMP DataXMP" + (packet or xmp_packet(GPS_PROPERTIES)) + zone
+    return data[:cut] + extension + data[cut:]
+
+
 # (g) Files of several MiB, which upload sessions send in parts (their threshold set low).
 
 

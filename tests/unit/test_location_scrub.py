@@ -21,7 +21,7 @@ from service.adapters.pillow_processor import PillowImageProcessor
 from service.domain.errors import InvalidImage, LocationNotRemovable
 from service.domain.scrub import Kept, Scrubbed
 from tests.support import located_images as located
-from tests.support.images import encode, has_gps, png_chunk, scan_data
+from tests.support.images import animated, encode, has_gps, png_chunk, scan_data
 
 ORIENTATION = 0x0112
 
@@ -237,8 +237,9 @@ def test_a_jpeg_whose_segments_are_broken_is_an_invalid_image(broken: bytes) -> 
         ),
         (located.png() + located.motion_photo_trailer(), "the data after the PNG's IEND chunk"),
         (located.webp() + located.motion_photo_trailer(), "the data after the RIFF's end"),
+        (encode("GIF") + located.motion_photo_trailer(), "the data after the GIF's end"),
     ],
-    ids=["jpeg", "png", "webp"],
+    ids=["jpeg", "png", "webp", "gif"],
 )
 def test_what_follows_the_image_is_not_kept(original: bytes, why: str) -> None:
     stored, removed = scrubbed(original)
@@ -316,6 +317,29 @@ def test_a_compressed_exif_chunk_readers_tolerate_is_dropped() -> None:
     assert stored == located.png()
 
 
+# --- GIF ------------------------------------------------------------------------------------
+
+
+def test_a_gif_xmp_extension_loses_its_position_and_keeps_its_frames_and_other_xmp() -> None:
+    original = located.gif_with_xmp()
+
+    stored, removed = scrubbed(original)
+
+    assert removed == ("the location properties of the XMP extension",)
+    assert b"GPSLatitude" not in stored
+    assert b'tiff:Make="Canon"' in stored
+    assert stored.endswith(b"\x3b")
+    assert same_pixels(stored, original)
+    assert scrubbed(stored) == (stored, ())
+
+
+def test_an_animated_gif_without_xmp_is_walked_frame_by_frame_and_kept_as_it_is() -> None:
+    original = animated(frames=4)
+
+    assert scrubbed(original) == (original, ())
+    assert scrubbed(original + b"after") == (original, ("the data after the GIF's end",))
+
+
 # --- extended XMP -----------------------------------------------------------------------------
 
 
@@ -364,6 +388,7 @@ def md5_guid(data: bytes) -> bytes:
         located.jpeg_with_motion_photo_trailer,
         located.png_with_exif_profile,
         located.webp_with_xmp,
+        located.gif_with_xmp,
         lambda: located.jpeg(
             located.noise((300, 200)), progressive=True, exif=located.exif_block()
         ),
