@@ -28,6 +28,7 @@ from service.entrypoints.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_
 from service.entrypoints.api.errors import register_error_handlers
 from service.entrypoints.api.forms import ImageRequest
 from service.entrypoints.api.image_ids import ImageIdConverter
+from service.entrypoints.api.json_body import JsonProvider
 from service.ports import CredentialExchange, IdempotencyStore, TokenVerifier
 from service.settings import Settings
 from service.usecases.images import ImageService
@@ -54,6 +55,7 @@ def create_app(
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)  # the gallery serves its own (/assets)
     app.request_class = ImageRequest
+    app.json = JsonProvider(app)
     upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)
@@ -65,7 +67,7 @@ def create_app(
     images = app.extensions[EXTENSION] = image_service or build_image_service(settings)
     app.extensions[UPLOADS_EXTENSION] = upload_service or build_upload_service(settings, images)
     app.extensions[idempotency.EXTENSION] = idempotency_store or build_idempotency_store(settings)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.url_map.converters["image_id"] = ImageIdConverter
     openapi.init_app(
         app,

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from flask import Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import LimitedStream
+
+from service.entrypoints.api.json_body import JsonRequest
 
 
 class FormTooLarge(RequestEntityTooLarge):
@@ -73,7 +74,7 @@ def _read_to_its_limit(stream: IO[bytes]) -> bool:
     return isinstance(stream, LimitedStream) and stream.is_exhausted
 
 
-class ImageRequest(Request):
-    """Flask's request, with the form parser above."""
+class ImageRequest(JsonRequest):
+    """Flask's request, with the form parser above and the JSON refusals of JsonRequest."""
 
     form_data_parser_class = ImageFormParser

@@ -23,6 +23,7 @@ from flask import Response, current_app, make_response, request
 from service.domain.idempotency_keys import HEADER, KEY_PATTERN, StoredResponse, checked_key
 from service.domain.rules import USER_ID_PATTERN
 from service.entrypoints.api.auth import caller
+from service.entrypoints.api.json_body import json_value
 from service.ports import IdempotencyStore
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,8 @@ def _request_hash() -> str:
             digest.update(content.hexdigest().encode())
         return digest.hexdigest()
     data = request.get_data(cache=True)
-    with suppress(ValueError):  # not JSON: the bytes as they are
-        data = json.dumps(json.loads(data), sort_keys=True, separators=(",", ":")).encode()
+    with suppress(ValueError):  # not JSON, or beyond its limits: the bytes as they are
+        data = json.dumps(json_value(data), sort_keys=True, separators=(",", ":")).encode()
     digest.update(data)
     return digest.hexdigest()
 

@@ -1,4 +1,5 @@
-"""ImagesBlueprint: a multipart upload parsed by ONE schema, form fields and files together.
+"""ImagesBlueprint, the API's blueprint: a multipart upload parsed by ONE schema, form fields
+and files together, and a JSON body read by the app's one JSON reader (``json_body``).
 
 flask-smorest turns one ``@blp.arguments`` into the OpenAPI 3 request body; stacking a "form"
 and a "files" argument documents the text fields as OpenAPI 2 ``formData`` parameters instead.
@@ -8,20 +9,18 @@ whole ``multipart/form-data`` body.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Request
 from flask_smorest import Blueprint
-from webargs import core
-from webargs.flaskparser import FlaskParser, abort, is_json_request
+from webargs.flaskparser import abort
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
-from service.entrypoints.api.input_fields import json_value
+from service.entrypoints.api.json_body import JsonParser
 
 
-class ImagesParser(FlaskParser):
+class ImagesParser(JsonParser):
     def load_files(self, req: Request, schema: Any) -> MultiDictProxy:
         return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
 
@@ -40,17 +39,6 @@ class ImagesParser(FlaskParser):
                 errors={"query": {name: ["given more than once"] for name in repeated}},
             )
         return proxy
-
-    def load_json(self, req: Request, schema: Any) -> Any:
-        # A JSON body Python cannot hold (deep nesting, a huge integer) is a 422, not a 500.
-        if not is_json_request(req):
-            return core.missing
-        try:
-            return json_value(req.get_data(cache=True).decode("utf-8"))
-        except ValueError as error:  # not JSON, or not UTF-8
-            if isinstance(error, json.JSONDecodeError) and not error.doc:
-                return core.missing  # no body at all, as webargs has it
-            abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
 
 
 class ImagesBlueprint(Blueprint):  # type: ignore[misc]

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.domain import rules
 from service.domain.errors import InvalidInput
@@ -17,6 +16,7 @@ from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
 from service.entrypoints.api.idempotency import HEADER_PARAMETER, idempotent
 from service.entrypoints.api.image_schemas import ImageSchema
+from service.entrypoints.api.images_blueprint import ImagesBlueprint
 from service.entrypoints.api.session_schemas import (
     CompleteSchema,
     NewUploadSchema,
@@ -27,7 +27,7 @@ from service.entrypoints.api.session_schemas import (
 )
 from service.entrypoints.api.shown import shown
 
-blp = Blueprint(
+blp = ImagesBlueprint(
     "uploads", __name__, url_prefix="/uploads", description="Upload sessions: bytes straight to S3"
 )
 UPLOAD_ID = {"in": "path", "name": "upload_id", "description": "the session's id"}

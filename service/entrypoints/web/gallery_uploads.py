@@ -37,7 +37,8 @@ def complete_upload(upload_id: str) -> Any:
 
 
 def _load(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    # Malformed JSON is a 400, JSON beyond the limits a 422 (json_body.JsonRequest).
+    body = request.get_json() if request.is_json else None
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object")
     try:
