@@ -75,8 +75,13 @@ class JwtVerifier:
             raise InvalidToken("The token is not valid yet") from None
         except jwt.InvalidIssuerError:
             raise InvalidToken("The token was issued by another issuer") from None
+        except jwt.InvalidSignatureError as error:
+            raise InvalidToken("The token's signature does not verify", detail=str(error)) from None
+        except jwt.MissingRequiredClaimError as error:
+            raise InvalidToken(f"The token has no {error.claim!r} claim") from None
         except jwt.PyJWTError as error:
-            raise InvalidToken(f"The token is invalid ({error})") from None
+            detail = f"{type(error).__name__}: {error}"
+            raise InvalidToken("The token is invalid", detail=detail) from None
         return self._caller(claims)
 
     def _caller(self, claims: dict[str, Any]) -> Caller:

@@ -169,7 +169,7 @@ class PillowImageProcessor:
         except Exception as error:
             # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, but also
             # IndexError or struct.error on some truncated files: all mean a broken image.
-            raise InvalidImage(f"{failure} ({error})") from None
+            raise InvalidImage(failure, detail=_described(error)) from None
         finally:
             body.seek(0)
 
@@ -193,7 +193,7 @@ class PillowImageProcessor:
             with Image.open(io.BytesIO(rendition)) as image:
                 return pillow_renditions.placeholder(image)
         except Exception as error:
-            raise InvalidImage(f"The image cannot be rendered ({error})") from None
+            raise InvalidImage("The image cannot be rendered", detail=_described(error)) from None
 
     def without_location(self, body: Readable) -> Scrubbed:
         """The upload without its location, the image data untouched (see
@@ -203,7 +203,8 @@ class PillowImageProcessor:
         except ImageServiceError:
             raise
         except Exception as error:
-            raise InvalidImage(f"The image's metadata cannot be read ({error})") from None
+            message = "The image's metadata cannot be read"
+            raise InvalidImage(message, detail=_described(error)) from None
 
     def formats(self) -> tuple[str, ...]:
         return pillow_renditions.supported_formats()
@@ -360,3 +361,8 @@ def _skip_sub_blocks(body: BinaryIO, end: int) -> None:
     while size := _read_exactly(body, 1)[0]:
         if body.seek(size, io.SEEK_CUR) > end:
             raise EOFError("the GIF ends inside a block")
+
+
+def _described(error: Exception) -> str:
+    """Pillow's (or a decoder's) words, for the log."""
+    return f"{type(error).__name__}: {error}"

@@ -6,15 +6,20 @@ from typing import Any
 
 
 class ImageServiceError(Exception):
-    """Base class; ``message`` is safe to show to the client. ``retry_after``, when set, is
-    the number of seconds after which the same request may succeed."""
+    """Base class; ``message`` is safe to show to the client. ``detail``, when set, is for the
+    log only: what a library or another service said (its words may change with its version,
+    and may name internals). ``retry_after``, when set, is the number of seconds after which
+    the same request may succeed."""
 
     retry_after: int | None = None
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: dict[str, Any] | None = None, *, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.detail = detail
 
 
 class ImageNotFound(ImageServiceError):

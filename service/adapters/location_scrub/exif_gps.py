@@ -36,7 +36,8 @@ def without_gps(block: bytes) -> bytes | None:
         written = exif.tobytes().removeprefix(EXIF_HEADER)
     except Exception as error:
         raise LocationNotRemovable(
-            f"The EXIF block cannot be rewritten without its GPS ({error})"
+            "The EXIF block cannot be rewritten without its GPS",
+            detail=f"{type(error).__name__}: {error}",
         ) from None
     if GPS_IFD in _loaded(written):
         raise LocationNotRemovable("The EXIF block still names a GPS IFD once rewritten")

@@ -55,8 +55,9 @@ def without_location(packet: bytes) -> bytes | None:
     except (expat.ExpatError, _Refused, ValueError) as error:
         if mentions_location(packet):
             raise LocationNotRemovable(
-                f"An XMP packet that may hold a location is not well-formed XML ({error}): "
-                "it cannot be edited"
+                "An XMP packet that may hold a location is not well-formed XML: it cannot be "
+                "edited",
+                detail=f"{type(error).__name__}: {error}",
             ) from None
         return None
     if not cuts:

@@ -57,6 +57,16 @@ def status_of(error: errors.ImageServiceError) -> HTTPStatus:
     )
 
 
+def log_error(error: errors.ImageServiceError, status: HTTPStatus) -> None:
+    """A failure always (the client cannot fix it), a refusal when its ``detail`` says more than
+    the answer does; the log line carries the request's id."""
+    detail = f" ({error.detail})" if error.detail else ""
+    if status >= 500:
+        log.warning("request failed: %s%s", error.message, detail)
+    elif detail:
+        log.info("request refused: %s%s", error.message, detail)
+
+
 def error_response(
     status: HTTPStatus, message: str, details: dict[str, Any] | None = None
 ) -> tuple[Response, int]:
@@ -72,8 +82,7 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
         status = status_of(error)
-        if status >= 500:
-            log.warning("request failed: %s", error.message)
+        log_error(error, status)
         response, code = error_response(status, error.message, error.errors)
         if isinstance(error, errors.NotAuthenticated):
             response.headers["WWW-Authenticate"] = www_authenticate(error)

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 
 from service.domain.errors import ImageServiceError, NotAuthenticated
-from service.entrypoints.api.errors import error_response, status_of
+from service.entrypoints.api.errors import error_response, log_error, status_of
 from service.entrypoints.web.blueprint import bp
 from service.settings import Settings
 
@@ -142,6 +142,7 @@ def _csrf_refused() -> Any:
 @bp.errorhandler(ImageServiceError)
 def _domain_error(error: ImageServiceError) -> Any:
     status = status_of(error)
+    log_error(error, status)
     if wants_json():
         return error_response(status, error.message, error.errors)
     if isinstance(error, NotAuthenticated):
