@@ -123,3 +123,15 @@ class TestGallery:
         )
 
         assert_beyond_limits(response)
+
+
+@pytest.mark.parametrize(
+    "value", [BODIES["over-the-depth-limit"], "[" + HUGE + "]"], ids=["deep", "huge-integer"]
+)
+def test_json_in_a_query_value_is_held_to_the_same_limits(client: FlaskClient, value: str) -> None:
+    response = client.get("/images", query_string={"tags": value})
+
+    assert response.status_code == 422
+    reasons = json.dumps(response.get_json()["errors"])
+    assert "tags" in reasons
+    assert f"nested more than {MAX_DEPTH} levels" in reasons or "digits" in reasons

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -27,26 +25,10 @@ from service.domain.rules import (
     TAG_AS_SENT_PATTERN,
     USER_ID_PATTERN,
 )
+from service.entrypoints.api.json_body import JsonBeyondLimits, json_value
 
 if TYPE_CHECKING:
     pass
-
-
-def json_value(text: str | bytes) -> Any:
-    """``json.loads``, with what Python cannot hold - nesting past its recursion limit, an integer
-    of more digits than it converts - as a ValidationError. Malformed JSON still raises
-    ``json.JSONDecodeError``."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValidationError("JSON nested too deeply") from None
-    except json.JSONDecodeError:
-        raise
-    except ValueError as error:
-        if isinstance(error, UnicodeDecodeError):
-            raise
-        digits = sys.get_int_max_str_digits()
-        raise ValidationError(f"a JSON number has more than {digits} digits") from None
 
 
 def anchored(pattern: re.Pattern[str]) -> str:
@@ -105,6 +87,8 @@ class TagList(fields.List):  # type: ignore[type-arg]
             if item.strip().startswith("["):
                 try:
                     parsed = json_value(item)
+                except JsonBeyondLimits as error:
+                    raise ValidationError(str(error)) from None
                 except ValueError:
                     raise ValidationError("tags is not a valid JSON list") from None
                 if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
@@ -140,6 +124,8 @@ class JsonObject(fields.Dict):
         if isinstance(value, str):
             try:
                 value = json_value(value)
+            except JsonBeyondLimits as error:
+                raise ValidationError(str(error)) from None
             except ValueError:
                 raise ValidationError("metadata is not valid JSON") from None
         if not isinstance(value, dict):
