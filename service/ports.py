@@ -216,6 +216,12 @@ class CredentialExchange(Protocol):
 
     def sign_in(self, username: str, password: str) -> Tokens: ...
 
+    def revoke(self, refresh_token: str) -> None:
+        """Ends the sign-in that issued ``refresh_token`` (Cognito's RevokeToken): the refresh
+        token gets no new tokens any more. StorageUnavailable when the provider cannot be
+        asked."""
+        ...
+
 
 class UploadStore(Protocol):
     """The bytes of upload sessions, sent by the client straight to the store."""

@@ -214,9 +214,14 @@ variable "public_read" {
 }
 
 variable "access_token_validity_minutes" {
-  description = "Lifetime of access and ID tokens in minutes (5 to 1440)."
+  description = "Lifetime of access and ID tokens in minutes (5 to 60: a token outlives sign-out until it expires)."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.access_token_validity_minutes >= 5 && var.access_token_validity_minutes <= 60
+    error_message = "access_token_validity_minutes must be between 5 and 60."
+  }
 }
 
 variable "refresh_token_validity_days" {

@@ -3,6 +3,7 @@
 The app client must be public (no secret: a SECRET_HASH would be needed) and allow
 ALLOW_USER_PASSWORD_AUTH; Terraform's public client and the emulator's pool both do. A wrong
 user name and a wrong password answer alike, as Cognito does with user existence errors off.
+Signing out revokes the refresh token (RevokeToken).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 WRONG_CREDENTIALS = "Wrong user name or password"
+REVOKE_FAILED = "Could not revoke the sign-in"
 _REFUSALS = {
     "NotAuthorizedException": WRONG_CREDENTIALS,
     "UserNotFoundException": WRONG_CREDENTIALS,
@@ -54,4 +56,16 @@ class CognitoSignIn:
             access_token=result["AccessToken"],
             id_token=result["IdToken"],
             expires_in=result["ExpiresIn"],
+            refresh_token=result.get("RefreshToken"),
         )
+
+    def revoke(self, refresh_token: str) -> None:
+        # The app client must have token revocation on (Terraform's has); revoking a token that
+        # has expired, or was revoked before, is no error.
+        try:
+            self._client.revoke_token(Token=refresh_token, ClientId=self._client_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "") or "ClientError"
+            raise StorageUnavailable(REVOKE_FAILED, detail=code) from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(REVOKE_FAILED, detail=type(error).__name__) from error

@@ -251,11 +251,14 @@ class Caller(msgspec.Struct, frozen=True):
 
 
 class Tokens(msgspec.Struct, frozen=True):
-    """What the identity provider answers a sign-in with; ``expires_in`` in seconds."""
+    """What the identity provider answers a sign-in with; ``expires_in`` in seconds (that of
+    the access and ID tokens). ``refresh_token``, when the provider issues one, is what
+    ``CredentialExchange.revoke`` takes at sign-out."""
 
     access_token: str
     id_token: str
     expires_in: int
+    refresh_token: str | None = None
 
     def __repr__(self) -> str:  # the tokens are credentials: never in a log line
         return f"Tokens(expires_in={self.expires_in})"

@@ -3,7 +3,9 @@
 The identity provider (Cognito) checks the credentials and issues the tokens; the service then
 verifies the token it keeps exactly as it verifies a bearer token, so a signed-in visitor is
 never trusted more than the API would trust the same token. Nothing is stored server-side: the
-token is the sign-in, and it ends when the token expires.
+token is the sign-in, and it ends when the token expires. The refresh token is kept only to be
+revoked at sign-out (it never renews the sign-in); the access token, checked against the
+issuer's keys alone, stays valid until it expires.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ MAX_PASSWORD_LENGTH = 256
 
 
 class SignedIn(msgspec.Struct, frozen=True):
-    """A gallery sign-in: who signed in, their token and its lifetime in seconds."""
+    """A gallery sign-in: who signed in, their token and its lifetime in seconds, and the
+    refresh token that sign-out revokes (when the provider issued one)."""
 
     caller: Caller
     token: str
     expires_in: int
+    refresh_token: str | None = None
 
     def __repr__(self) -> str:  # the token is a credential: never in a log line
         return f"SignedIn(caller={self.caller!r}, expires_in={self.expires_in})"
@@ -53,8 +57,15 @@ class SignInService:
             raise InvalidInput("Give a user name and a password", problems)
         tokens = self._exchange.sign_in(username, password)
         token = tokens.id_token if self._token_use == "id" else tokens.access_token  # noqa: S105
-        return SignedIn(self._verifier.verify(token), token, tokens.expires_in)
+        return SignedIn(
+            self._verifier.verify(token), token, tokens.expires_in, tokens.refresh_token
+        )
 
     def resume(self, token: str) -> Caller:
         """The caller a kept token names; InvalidToken once it has expired."""
         return self._verifier.verify(token)
+
+    def sign_out(self, refresh_token: str) -> None:
+        """Revoke the sign-in's refresh token; StorageUnavailable if the provider cannot be
+        asked."""
+        self._exchange.revoke(refresh_token)

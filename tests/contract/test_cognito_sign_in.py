@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import boto3
 import jwt
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from service.adapters.cognito_sign_in import WRONG_CREDENTIALS, CognitoSignIn
+from service.adapters.cognito_sign_in import REVOKE_FAILED, WRONG_CREDENTIALS, CognitoSignIn
 from service.domain.errors import SignInFailed, StorageUnavailable
 from service.entrypoints.provisioning import UserPool, ensure_user_pool
 
@@ -88,3 +89,36 @@ def test_an_unknown_app_client_is_a_service_failure(
 ) -> None:
     with pytest.raises(StorageUnavailable):
         CognitoSignIn(cognito, "no-such-client").sign_in("alice", PASSWORD)
+
+
+def test_signing_in_gets_a_refresh_token(
+    cognito: CognitoIdentityProviderClient, pool: UserPool
+) -> None:
+    tokens = CognitoSignIn(cognito, pool.client_id).sign_in("alice", PASSWORD)
+
+    assert tokens.refresh_token
+    assert tokens.refresh_token not in repr(tokens)
+
+
+def test_revoking_asks_cognito_to_revoke_the_refresh_token() -> None:
+    # moto has no RevokeToken: botocore's Stubber checks the call against Cognito's API model.
+    client = boto3.client("cognito-idp", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response("revoke_token", {}, {"Token": "refresh-1", "ClientId": "client-1"})
+
+        CognitoSignIn(client, "client-1").revoke("refresh-1")
+
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("code", ["UnsupportedTokenTypeException", "TooManyRequestsException"])
+def test_a_refused_revocation_is_a_service_failure_with_a_stable_message(code: str) -> None:
+    client = boto3.client("cognito-idp", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("revoke_token", service_error_code=code, http_status_code=400)
+
+        with pytest.raises(StorageUnavailable) as failed:
+            CognitoSignIn(client, "client-1").revoke("refresh-1")
+
+    assert failed.value.message == REVOKE_FAILED
+    assert failed.value.detail == code

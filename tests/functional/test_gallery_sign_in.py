@@ -17,11 +17,27 @@ from tests.support.gallery import (
     SIGN_IN_COOKIE,
     csrf_of,
     get,
+    jwt_settings,
     post,
     published,
     set_cookies,
     sign_in,
 )
+from tests.support.tokens import IssuerCredentials, verifier_for
+
+REFRESH_COOKIE = "__Secure-mpycloud-refresh"
+
+
+@pytest.fixture
+def credentials() -> IssuerCredentials:
+    return IssuerCredentials(KEYS, PASSWORDS)
+
+
+@pytest.fixture
+def revoking(gallery: Flask, credentials: IssuerCredentials) -> FlaskClient:
+    """A visitor of an app whose identity provider is ``credentials`` (on ``gallery``'s moto)."""
+    app = create_app(jwt_settings(), token_verifier=verifier_for(KEYS), credentials=credentials)
+    return app.test_client()
 
 
 class TestSignIn:
@@ -111,6 +127,50 @@ class TestSignIn:
         assert cookie.startswith(f"{SIGN_IN_COOKIE}=;")
         assert "max-age=0" in cookie.lower()
         assert get(browser, "/").status_code == 302
+
+    def test_the_refresh_token_is_kept_for_sign_out_only(
+        self, credentials: IssuerCredentials, revoking: FlaskClient
+    ) -> None:
+        response = sign_in(revoking, "alice")
+
+        cookie = set_cookies(response)[REFRESH_COOKIE]
+        value, *attributes = (part.strip() for part in cookie.split(";"))
+        flags = {attribute.lower() for attribute in attributes}
+        assert value == f"{REFRESH_COOKIE}={credentials.issued[-1]}"
+        assert {"httponly", "secure", "samesite=strict", "path=/sign-out", "max-age=3600"} <= flags
+        assert not any(flag.startswith("domain") for flag in flags)
+
+    def test_signing_out_revokes_the_refresh_token(
+        self, credentials: IssuerCredentials, revoking: FlaskClient
+    ) -> None:
+        sign_in(revoking, "alice")
+        token = csrf_of(get(revoking, "/"))
+
+        response = post(revoking, "/sign-out", data={"csrf_token": token})
+
+        assert credentials.revoked == credentials.issued[-1:]
+        cookies = set_cookies(response)
+        assert cookies[SIGN_IN_COOKIE].startswith(f"{SIGN_IN_COOKIE}=;")
+        assert cookies[REFRESH_COOKIE].startswith(f"{REFRESH_COOKIE}=;")
+        assert "path=/sign-out" in cookies[REFRESH_COOKIE].lower()
+
+    def test_signing_out_clears_the_cookies_when_revoking_fails(
+        self,
+        credentials: IssuerCredentials,
+        revoking: FlaskClient,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        sign_in(revoking, "alice")
+        token = csrf_of(get(revoking, "/"))
+        credentials.revocation_fails = True
+
+        response = post(revoking, "/sign-out", data={"csrf_token": token})
+
+        assert response.status_code == 302
+        assert set_cookies(response)[SIGN_IN_COOKIE].startswith(f"{SIGN_IN_COOKIE}=;")
+        assert set_cookies(response)[REFRESH_COOKIE].startswith(f"{REFRESH_COOKIE}=;")
+        assert "Could not revoke" in caplog.text
+        assert get(revoking, "/").status_code == 302
 
     def test_an_expired_token_signs_the_visitor_out(self, browser: FlaskClient) -> None:
         browser.set_cookie(SIGN_IN_COOKIE, KEYS.token("alice", exp=1), domain="gallery.test")

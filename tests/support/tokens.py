@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWKSet
 
 from service.adapters.jwt_verifier import JwtVerifier
-from service.domain.errors import SignInFailed
+from service.domain.errors import SignInFailed, StorageUnavailable
 from service.domain.model import Tokens
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
@@ -154,12 +155,22 @@ class IssuerCredentials:
     issuer: TokenIssuer
     passwords: dict[str, str]
     expires_in: int = 3600
+    issued: list[str] = field(default_factory=list)  # the refresh tokens, in order
+    revoked: list[str] = field(default_factory=list)
+    revocation_fails: bool = False
 
     def sign_in(self, username: str, password: str) -> Tokens:
         if self.passwords.get(username) != password:
             raise SignInFailed("Wrong user name or password")
+        self.issued.append(f"refresh-{username}-{secrets.token_urlsafe(16)}")
         return Tokens(
             access_token=self.issuer.token(username),
             id_token=self.issuer.token(username, token_use="id"),
             expires_in=self.expires_in,
+            refresh_token=self.issued[-1],
         )
+
+    def revoke(self, refresh_token: str) -> None:
+        if self.revocation_fails:
+            raise StorageUnavailable("Could not revoke the sign-in")
+        self.revoked.append(refresh_token)

@@ -140,6 +140,46 @@ def test_user_pool_and_client_settings(terraform: Any) -> None:
     assert ref(root_environment(terraform)["ADMIN_GROUP"]) == "local.auth_admin_group"
 
 
+# --- Token lifetimes ---------------------------------------------------------------------
+
+LIFETIME_TERM = re.compile(r"var\.access_token_validity_minutes (>=|<=) (\d+)")
+
+
+def lifetime_accepted(variable: dict[str, Any], minutes: int) -> bool:
+    """Evaluates the variable's validations: ``&&``-joined bounds on the variable."""
+    for validation in variable.get("validation", []):
+        for term in ref(validation["condition"]).split("&&"):
+            match = LIFETIME_TERM.fullmatch(term.strip())
+            assert match, f"cannot evaluate {term!r}"
+            bound = int(match.group(2))
+            if not (minutes >= bound if match.group(1) == ">=" else minutes <= bound):
+                return False
+    return True
+
+
+def test_access_tokens_are_short_lived(terraform: Any) -> None:
+    """Signing out revokes the refresh token, but an access token already issued is checked
+    against the issuer's keys alone (by the service and the JWT authorizer): it stays valid
+    until it expires, so it lives an hour at most."""
+    root, auth = terraform.root, terraform.modules["auth"]
+    for variable in (
+        root.variables["access_token_validity_minutes"],
+        auth.variables["access_token_validity_minutes"],
+    ):
+        assert 15 <= variable["default"] <= 60
+        for minutes, accepted in ((4, False), (5, True), (60, True), (61, False), (1440, False)):
+            assert lifetime_accepted(variable, minutes) == accepted, minutes
+    call = root.modules["auth"]
+    assert ref(call["access_token_validity_minutes"]) == "var.access_token_validity_minutes"
+    client = auth.resource("aws_cognito_user_pool_client", "public")
+    assert ref(client["access_token_validity"]) == "var.access_token_validity_minutes"
+    assert ref(client["id_token_validity"]) == "var.access_token_validity_minutes"
+    (units,) = client["token_validity_units"]
+    assert (units["access_token"], units["id_token"]) == ("minutes", "minutes")
+    # RevokeToken, which the gallery's sign-out calls, works only with revocation on.
+    assert client["enable_token_revocation"] is True
+
+
 # --- AUTH_MODE ---------------------------------------------------------------------------
 
 SETS_JWT = re.compile(r'^\s*"?AUTH_MODE"?\s*=\s*"jwt"\s*(#.*)?$')

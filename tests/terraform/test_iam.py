@@ -255,9 +255,10 @@ OPERATION_ARGUMENT = {"get_paginator", "generate_presigned_url"}
 SIGNED_AS = {"generate_presigned_post": "put_object"}
 # Client methods that are not AWS calls.
 NOT_OPERATIONS = {"can_paginate", "close", "get_waiter", "exceptions", "meta"}
-# Calls that no IAM policy governs: Cognito's sign-in of a public app client is unsigned (the
-# user's password is the credential), so the service's role needs no permission for it.
-UNSIGNED_CALLS = {"initiate_auth"}
+# Calls that no IAM policy governs: Cognito's sign-in of a public app client and the revocation
+# of its refresh token are unsigned (the user's password, the token itself, is the credential),
+# so the service's role needs no permission for them.
+UNSIGNED_CALLS = {"initiate_auth", "revoke_token"}
 # Calls authorized by another action than their own name (Service Authorization Reference).
 AUTHORIZED_BY = {
     "s3:HeadBucket": {"s3:ListBucket"},

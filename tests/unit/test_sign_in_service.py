@@ -82,3 +82,14 @@ def test_an_expired_token_does_not_resume() -> None:
 
     with pytest.raises(InvalidToken):
         sessions.resume(KEYS.token("alice", exp=1))
+
+
+def test_signing_out_revokes_the_refresh_token_of_the_sign_in() -> None:
+    sessions, credentials = service()
+    signed_in = sessions.sign_in("alice", "alice-password-1")
+
+    assert signed_in.refresh_token == credentials.issued[-1]
+    assert signed_in.refresh_token not in repr(signed_in)
+    sessions.sign_out(signed_in.refresh_token)
+
+    assert credentials.revoked == [signed_in.refresh_token]

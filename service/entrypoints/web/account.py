@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
-from service.domain.errors import InvalidInput, SignInFailed
+from service.domain.errors import InvalidInput, SignInFailed, StorageUnavailable
+from service.entrypoints.api.errors import log_error
 from service.entrypoints.web.blueprint import bp
-from service.entrypoints.web.identity import forget, remember, sign_in_service
+from service.entrypoints.web.identity import forget, refresh_token, remember, sign_in_service
 
 
 def safe_next(target: str | None) -> str:
@@ -58,6 +60,14 @@ def sign_in() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
+    service, kept = sign_in_service(), refresh_token()
+    if service is not None and kept is not None:
+        try:
+            service.sign_out(kept)
+        except StorageUnavailable as error:
+            # The browser forgets the sign-in all the same; the refresh token, which no one
+            # holds any more, stays valid at the provider until it expires.
+            log_error(error, HTTPStatus.SERVICE_UNAVAILABLE)
     session.clear()
     response = redirect(url_for("web.sign_in_form"))
     forget(response)

@@ -5,13 +5,17 @@ SameSite=Lax, under the ``__Host-`` prefix (Path=/, no Domain: no sub-domain can
 it). Browsers accept Secure cookies from http://127.0.0.1 and http://localhost (secure
 contexts), so ``make run`` signs in over plain HTTP. A token that no longer verifies (expired)
 makes the visitor anonymous and the cookie is dropped.
+
+The refresh token, kept only for sign-out to revoke it, is in a cookie of its own that the
+browser sends to the sign-out form alone (``Path`` of ``/sign-out``, which the ``__Host-`` prefix
+does not allow: it is ``__Secure-``), ``SameSite=Strict``, with the sign-in's lifetime.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from werkzeug.wrappers import Response
 
 from service.domain.errors import NotAuthenticated
@@ -20,6 +24,7 @@ from service.entrypoints.web.blueprint import bp
 from service.usecases.sign_in import SignedIn, SignInService
 
 COOKIE = "__Host-mpycloud-sign-in"
+REFRESH_COOKIE = "__Secure-mpycloud-refresh"
 EXTENSION = "web_sign_in"
 
 
@@ -50,10 +55,28 @@ def remember(response: Response, signed_in: SignedIn) -> None:
         httponly=True,
         samesite="Lax",
     )
+    if signed_in.refresh_token:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            signed_in.refresh_token,
+            max_age=signed_in.expires_in,
+            path=url_for("web.sign_out"),
+            secure=True,
+            httponly=True,
+            samesite="Strict",
+        )
+
+
+def refresh_token() -> str | None:
+    """The sign-in's refresh token (sent with the sign-out form only)."""
+    return request.cookies.get(REFRESH_COOKIE) or None
 
 
 def forget(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+    response.delete_cookie(
+        REFRESH_COOKIE, path=url_for("web.sign_out"), secure=True, httponly=True, samesite="Strict"
+    )
 
 
 @bp.before_request

@@ -48,14 +48,16 @@ variable "admin_group" {
   default     = "admins"
 }
 
+# Sign-out revokes the refresh token, but an access token already issued is checked against the
+# pool's keys alone (by the service and the JWT authorizer): it stays valid until it expires.
 variable "access_token_validity_minutes" {
-  description = "Lifetime of access and ID tokens in minutes (Cognito allows 5 to 1440)."
+  description = "Lifetime of access and ID tokens in minutes (5 to 60: a token outlives sign-out until it expires)."
   type        = number
   default     = 60
 
   validation {
-    condition     = var.access_token_validity_minutes >= 5 && var.access_token_validity_minutes <= 1440
-    error_message = "access_token_validity_minutes must be between 5 and 1440."
+    condition     = var.access_token_validity_minutes >= 5 && var.access_token_validity_minutes <= 60
+    error_message = "access_token_validity_minutes must be between 5 and 60."
   }
 }
 
