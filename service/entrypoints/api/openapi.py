@@ -5,25 +5,55 @@ view's schemas into JSON Schema: longer than the rest of making the app. Only th
 read it, so the service's app registers the API's blueprints with Flask alone, and the
 document is written when it is first asked for, by an ``Api`` on a Flask app of its own that
 holds the same blueprints only to describe them.
+
+The Swagger UI page works with no internet: Swagger UI's files come from the pinned
+flask-swagger-ui package (only its files: its blueprint's page has an inline script) and are
+served from ``/docs/swagger-ui/``; the page's own script, which starts Swagger UI, is a file
+too. The page's Content-Security-Policy allows nothing from another origin and no inline script.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_smorest import Api
 from marshmallow import fields, validate
 from werkzeug.routing import BaseConverter
 
 TITLE = "mPyCloud image service"
 EXTENSION = "openapi_document"
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+# Swagger UI's files that the page loads: nothing else of the package is served.
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "index.css"})
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # Swagger UI's icons are data: URLs in its style sheet
+        "connect-src 'self'",  # the document, and "Try it out"
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
 THUMBNAIL_PATH = "/images/{image_id}/thumbnail"
 
 # Python's re and the document's regular expressions (ECMA 262, as JSON Schema reads them)
@@ -31,7 +61,13 @@ THUMBNAIL_PATH = "/images/{image_id}/thumbnail"
 # [^\W_] is exactly Unicode's letters and digits (str.isalnum: categories L and N).
 _ECMA_SPELLINGS = ((r"[^\W_]", r"[\p{L}\p{N}]"), (r"\w", r"\p{L}\p{N}_"))
 
-docs = Blueprint("api-docs", __name__, template_folder="templates")
+docs = Blueprint(
+    "api-docs",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/docs/static",
+)
 
 
 def init_app(
@@ -67,12 +103,25 @@ def openapi_json() -> Response:
 
 @docs.get("/docs")
 def swagger_ui() -> str:
-    return render_template(
-        "swagger_ui.html",
-        title=TITLE,
-        swagger_ui_url=SWAGGER_UI_URL,
-        spec_url=url_for(".openapi_json"),
-    )
+    return render_template("swagger_ui.html", title=TITLE, spec_url=url_for(".openapi_json"))
+
+
+@docs.get("/docs/swagger-ui/<name>")
+def swagger_ui_file(name: str) -> Response:
+    if name not in SWAGGER_UI_FILES:
+        abort(404)
+    return send_from_directory(_swagger_ui_files(), name)
+
+
+@cache
+def _swagger_ui_files() -> str:
+    return str(files("flask_swagger_ui").joinpath("dist"))
+
+
+@docs.after_request
+def _content_security_policy(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
 
 
 class OpenApiDocument:

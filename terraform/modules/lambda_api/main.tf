@@ -186,7 +186,7 @@ resource "aws_apigatewayv2_authorizer" "jwt" {
 
 locals {
   # What the service serves to anyone (service/api/auth.py: the health and api-docs
-  # blueprints). Swagger UI's assets come from a CDN (service/app.py), so /docs is one page.
+  # blueprints): /docs and the files of its page (Swagger UI's, served by the service).
   # HEAD is GET without the body: each GET route has a HEAD twin with its authorization, or a
   # HEAD would fall to $default and need a token where the GET does not.
   public_routes = [
@@ -198,6 +198,8 @@ locals {
     "HEAD /openapi.json",
     "GET /docs",
     "HEAD /docs",
+    "GET /docs/{proxy+}",
+    "HEAD /docs/{proxy+}",
   ]
   # Reads: open to anonymous callers when public_read is true, as the service's PUBLIC_READ
   # (GET /images/{id}, its /download and /thumbnail). Writes stay on the $default route.
