@@ -14,6 +14,10 @@ ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed-$(ACTIONLINT_SUM)
 ACTIONLINT_MISSING := $(ACTIONLINT_VENV)/.unavailable-$(ACTIONLINT_SUM)
 PYTHON_SOURCES := service devtools tests bench scripts client
 PYTEST_ARGS ?=
+# One pytest-xdist worker per core. loadgroup sends the tests of one xdist_group to one worker,
+# so that what their fixtures build (10,000 seeded images, the integration tests' servers, the
+# containers' image and emulator) is built once a run. PYTEST_ARGS="-n 0": one process.
+PYTEST_PARALLEL := -n auto --dist loadgroup
 LOAD_URL ?= http://127.0.0.1:8000
 LOAD_USERS ?= 16
 LOAD_TIME ?= 60s
@@ -51,7 +55,7 @@ run: $(STAMP) ## serve the API on http://127.0.0.1:8000 against an embedded S3 +
 test: lint terraform-check workflows-check pytest ## lint, check the Terraform and the workflows, run every test
 
 pytest: $(STAMP) ## every test, with coverage (container tests skip without a Docker engine)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 unit: $(STAMP) ## the unit tests alone (no I/O), in seconds
 	$(BIN)/python -m pytest tests/unit -q --no-cov $(PYTEST_ARGS)

@@ -11,6 +11,10 @@ classic builder), then run three ways on one Docker network with the emulator:
 Every container runs with a read-only root file system and a tmpfs on /tmp, as in production
 (test_container_fargate.py mounts /tmp as ECS on Fargate does instead).
 
+Session fixtures are per process, and pytest-xdist runs one process per worker: every module
+here is in the ``xdist_group`` "containers", so that one worker builds the image and starts
+the emulator and the service containers, once.
+
 Environment:
 
 * ``AWS_EMULATOR=localstack|moto`` picks the emulator; by default LocalStack 4.14.0 when its

@@ -30,7 +30,7 @@ from tests.containers.harness import (
     wait_until,
 )
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("containers")]
 
 TMP = "/tmp"  # the task volume's mount point in the task definition
 

@@ -14,7 +14,7 @@ from testcontainers.core.container import DockerContainer
 from tests.containers.harness import bearer
 from tests.support.images import assert_upright_rendition, has_gps, png, sideways_jpeg
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("containers")]
 
 
 def upload(base_url: str, user_id: str, data: bytes, **fields: str) -> requests.Response:

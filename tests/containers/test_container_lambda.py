@@ -26,7 +26,7 @@ from tests.support.apigw_events import (
 from tests.support.images import assert_upright_rendition, has_gps, png, sideways_jpeg
 from tests.support.tokens import TokenIssuer
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("containers")]
 
 LAMBDA_BODY_LIMIT = 4_500_000  # MAX_REQUEST_BODY's default under AWS_LAMBDA_RUNTIME_API
 # The Lambda container runs with sign-in on (as deployed): every request carries a token.

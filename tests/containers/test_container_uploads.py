@@ -15,7 +15,7 @@ from tests.containers.harness import Emulator, bearer
 from tests.support.apigw_events import header, http_api_event, json_body
 from tests.support.images import png, png_of_size
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("containers")]
 MIB = 1024 * 1024
 
 

@@ -22,7 +22,7 @@ from tests.containers.harness import REGION, Emulator
 from tests.support import amplification
 from tests.support.amplification import Catalogue, OneQueryPerPage, Recorder
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("containers")]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,9 @@
-"""Real processes over real HTTP: moto's server, gunicorn serving the app, the CLI commands."""
+"""Real processes over real HTTP: moto's server, gunicorn serving the app, the CLI commands.
+
+Session fixtures are per process, and pytest-xdist runs one process per worker: every module
+here is in the ``xdist_group`` "integration", so that one worker starts these servers (and each
+module's own: run-local, gunicorn stacks, Chromium), once.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from service.entrypoints.cli import main
 from service.entrypoints.provisioning import create_user_pool
 from service.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 
 @pytest.fixture

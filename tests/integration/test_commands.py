@@ -32,7 +32,7 @@ from tests.integration.processes import (
 )
 from tests.support.images import jpeg, make_image
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 
 def test_sweep_command_removes_leftovers_of_crashed_uploads_and_deletes(

@@ -45,7 +45,7 @@ from service.usecases.images import ImageService
 from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
 from tests.support import decode_bombs
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 UNRESTRICTED = Caller(user_id=None, unrestricted=True)  # the stack runs without sign-in
 
 MB = 1_000_000

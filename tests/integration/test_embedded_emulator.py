@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from service.adapters.dynamodb.table import table_definition
 from tests.integration.processes import stop, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 16

@@ -28,7 +28,7 @@ from tests.integration.browser import (
 )
 from tests.integration.processes import ROOT, Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.xdist_group("integration")]
 
 OUTPUT = ROOT / "test-output" / "browser"
 MIB = 1024 * 1024

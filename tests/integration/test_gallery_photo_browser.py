@@ -22,7 +22,7 @@ from tests.integration.browser import (
 from tests.integration.processes import ROOT, Stack
 from tests.support.camera_jpegs import camera_jpeg
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.xdist_group("integration")]
 
 OUTPUT = ROOT / "test-output" / "browser"
 PHONE = {"width": 375, "height": 740}  # CSS pixels of a common phone, held upright

@@ -17,7 +17,7 @@ from tests.integration.processes import Stack
 from tests.support.images import encode, jpeg, png, png_declaring
 from tests.support.openapi_limits import longest_listing_query, parameters
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 
 def upload(stack: Stack, data: bytes, **fields: str) -> requests.Response:

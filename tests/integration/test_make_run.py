@@ -25,7 +25,7 @@ from tests.integration.processes import (
 )
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 
 def env_of_a_user(record: Path) -> dict[str, str]:

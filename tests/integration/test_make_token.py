@@ -27,7 +27,7 @@ from tests.integration.processes import (
 from tests.integration.test_commands import load_run
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 
 @pytest.fixture(scope="module")

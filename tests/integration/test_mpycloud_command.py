@@ -26,7 +26,7 @@ from tests.support.images import jpeg
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 MIB = 1024 * 1024
 
 

@@ -21,7 +21,7 @@ from PIL import Image as PILImage
 
 from tests.integration.processes import ROOT, LocalRun, started_run_local
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 # Any answer of 400 or more fails the example (curl exits 22), its body shown.
 PRELUDE = """set -euo pipefail
