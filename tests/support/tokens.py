@@ -136,7 +136,10 @@ def jwks_endpoint(issuer: TokenIssuer) -> Iterator[JwksEndpoint]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits until the loop next looks, by default half a second: each test's end.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     try:
