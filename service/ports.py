@@ -24,7 +24,7 @@ from service.domain.model import (
     Tokens,
 )
 from service.domain.scrub import Piece, Scrubbed
-from service.domain.sessions import PresignedPost, UploadedPart, UploadSession
+from service.domain.sessions import ObjectVersion, PresignedPost, UploadedPart, UploadSession
 
 
 class Readable(Protocol):
@@ -224,7 +224,11 @@ class CredentialExchange(Protocol):
 
 
 class UploadStore(Protocol):
-    """The bytes of upload sessions, sent by the client straight to the store."""
+    """The bytes of upload sessions, sent by the client straight to the store.
+
+    Every read and copy of an arrived object names the version it means (``etag``, from
+    ``version_of``): UploadChanged when the object is no longer that version, so that what is
+    checked is what is stored."""
 
     def presigned_post(
         self, key: str, *, size: int, content_type: str, expires_in: int
@@ -255,34 +259,43 @@ class UploadStore(Protocol):
         """Idempotent."""
         ...
 
-    def size_of(self, key: str) -> int | None:
-        """The object's size; None when there is none."""
+    def version_of(self, key: str) -> ObjectVersion | None:
+        """The object's size and ETag; None when there is none."""
         ...
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, *, etag: str) -> bytes:
         """The whole object (uploads small enough to hold in memory)."""
         ...
 
-    def read_header(self, key: str, length: int) -> bytes:
+    def read_header(self, key: str, length: int, *, etag: str) -> bytes:
         """The first ``length`` bytes (fewer when the object is smaller)."""
         ...
 
-    def stream(self, key: str) -> AbstractContextManager[Readable]:
+    def stream(self, key: str, *, etag: str) -> AbstractContextManager[Readable]:
         """The object, read front to back (uploads too large to hold in memory)."""
         ...
 
-    def sha256_of(self, key: str) -> str:
+    def sha256_of(self, key: str, *, etag: str) -> str:
         """The hex SHA-256 of the object, streamed."""
         ...
 
     def compose(
-        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
-    ) -> None:
-        """Write ``destination`` from ``pieces`` of ``source``: its kept byte ranges, copied by
-        the store itself where it can, and new bytes."""
+        self,
+        source: str,
+        destination: str,
+        pieces: Sequence[Piece],
+        *,
+        content_type: str,
+        etag: str,
+    ) -> str:
+        """Write ``destination`` from ``pieces`` of ``source`` (version ``etag``): its kept
+        byte ranges, copied by the store itself where it can, and new bytes. The ETag of what
+        was written."""
         ...
 
-    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None: ...
+    def copy(
+        self, source: str, destination: str, *, content_type: str, sha256: str, etag: str
+    ) -> None: ...
 
     def delete(self, key: str) -> None:
         """Idempotent."""

@@ -1,4 +1,9 @@
-"""UploadStore on S3: presigned POSTs and multipart uploads under ``incoming/``."""
+"""UploadStore on S3: presigned POSTs and multipart uploads under ``incoming/``.
+
+Reads and copies of an arrived object carry its ETag as a condition (``If-Match``,
+``x-amz-copy-source-if-match``): S3 answers 412 when the object is another version by then,
+and that is UploadChanged.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,9 @@ from botocore.exceptions import ClientError
 
 from service.adapters.aws_errors import translate_errors
 from service.adapters.s3_bucket import S3Bucket
-from service.domain.errors import UploadIncomplete
+from service.domain.errors import UploadChanged, UploadIncomplete
 from service.domain.scrub import Kept, Piece, Written
-from service.domain.sessions import PresignedPost, UploadedPart
+from service.domain.sessions import ObjectVersion, PresignedPost, UploadedPart
 from service.ports import Readable
 
 # S3's smallest part of a multipart upload, but for the last one.
@@ -24,6 +29,18 @@ _GONE = {"NoSuchUpload", "NoSuchKey", "404"}
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _same_version(action: str) -> Iterator[None]:
+    """translate_errors, with S3's refusal of a request held to another ETag as UploadChanged."""
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) in ("PreconditionFailed", "412"):
+            raise UploadChanged() from error
+        with translate_errors(action):
+            raise
 
 
 class S3UploadStore(S3Bucket):
@@ -98,7 +115,7 @@ class S3UploadStore(S3Bucket):
             )
         except ClientError as error:
             code = _code(error)
-            if code in _GONE and self.size_of(key) is not None:
+            if code in _GONE and self.version_of(key) is not None:
                 return  # assembled by an earlier complete
             if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"):
                 raise UploadIncomplete(
@@ -116,75 +133,84 @@ class S3UploadStore(S3Bucket):
             with translate_errors("abort the multipart upload"):
                 raise
 
-    def size_of(self, key: str) -> int | None:
+    def version_of(self, key: str) -> ObjectVersion | None:
         try:
-            return self._client.head_object(Bucket=self._bucket, Key=key)["ContentLength"]
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
             if _code(error) in _GONE:
                 return None
             with translate_errors("find the uploaded object"):
                 raise
+        return ObjectVersion(size=head["ContentLength"], etag=head["ETag"])
 
-    def read(self, key: str) -> bytes:
-        with translate_errors("read the uploaded object"):
-            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+    def read(self, key: str, *, etag: str) -> bytes:
+        with _same_version("read the uploaded object"):
+            response = self._client.get_object(Bucket=self._bucket, Key=key, IfMatch=etag)
+            return response["Body"].read()
 
-    def read_header(self, key: str, length: int) -> bytes:
-        with translate_errors("read the uploaded object"):
+    def read_header(self, key: str, length: int, *, etag: str) -> bytes:
+        with _same_version("read the uploaded object"):
             response = self._client.get_object(
-                Bucket=self._bucket, Key=key, Range=f"bytes=0-{length - 1}"
+                Bucket=self._bucket, Key=key, IfMatch=etag, Range=f"bytes=0-{length - 1}"
             )
             return response["Body"].read()
 
-    def sha256_of(self, key: str) -> str:
+    def sha256_of(self, key: str, *, etag: str) -> str:
         digest = hashlib.sha256()
-        with translate_errors("read the uploaded object"):
-            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+        with _same_version("read the uploaded object"):
+            body = self._client.get_object(Bucket=self._bucket, Key=key, IfMatch=etag)["Body"]
             for chunk in body.iter_chunks(_CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
 
     @contextmanager
-    def stream(self, key: str) -> Iterator[Readable]:
-        with translate_errors("read the uploaded object"):
-            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+    def stream(self, key: str, *, etag: str) -> Iterator[Readable]:
+        with _same_version("read the uploaded object"):
+            body = self._client.get_object(Bucket=self._bucket, Key=key, IfMatch=etag)["Body"]
             try:
                 yield body
             finally:
                 body.close()
 
     def compose(
-        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
-    ) -> None:
+        self,
+        source: str,
+        destination: str,
+        pieces: Sequence[Piece],
+        *,
+        content_type: str,
+        etag: str,
+    ) -> str:
         """A multipart upload of ``destination``: each kept range of SMALLEST_PART bytes or more
         is a part S3 copies from ``source`` (UploadPartCopy); new bytes and smaller ranges are
         sent, with as much of the next range as makes a part of the minimum size."""
-        with translate_errors("rewrite the upload"):
+        with _same_version("rewrite the upload"):
             multipart_id = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=destination, ContentType=content_type
             )["UploadId"]
             try:
                 etags = [
-                    self._part(source, destination, multipart_id, number, part)
+                    self._part(source, etag, destination, multipart_id, number, part)
                     for number, part in enumerate(parts_of(pieces), 1)
                 ]
-                self._client.complete_multipart_upload(
+                composed = self._client.complete_multipart_upload(
                     Bucket=self._bucket,
                     Key=destination,
                     UploadId=multipart_id,
                     MultipartUpload={
                         "Parts": [
-                            {"PartNumber": number, "ETag": etag}
-                            for number, etag in enumerate(etags, 1)
+                            {"PartNumber": number, "ETag": tag}
+                            for number, tag in enumerate(etags, 1)
                         ]
                     },
                 )
             except BaseException:
                 self.abort_multipart(destination, multipart_id)
                 raise
+        return str(composed["ETag"])
 
     def _part(
-        self, source: str, destination: str, multipart_id: str, number: int, part: Part
+        self, source: str, etag: str, destination: str, multipart_id: str, number: int, part: Part
     ) -> str:
         if isinstance(part, Kept):
             copied = self._client.upload_part_copy(
@@ -193,11 +219,13 @@ class S3UploadStore(S3Bucket):
                 UploadId=multipart_id,
                 PartNumber=number,
                 CopySource={"Bucket": self._bucket, "Key": source},
+                CopySourceIfMatch=etag,
                 CopySourceRange=f"bytes={part.start}-{part.end - 1}",
             )
             return copied["CopyPartResult"]["ETag"]
         body = b"".join(
-            self._range(source, piece) if isinstance(piece, Kept) else piece.data for piece in part
+            self._range(source, etag, piece) if isinstance(piece, Kept) else piece.data
+            for piece in part
         )
         sent = self._client.upload_part(
             Bucket=self._bucket,
@@ -208,19 +236,22 @@ class S3UploadStore(S3Bucket):
         )
         return sent["ETag"]
 
-    def _range(self, key: str, kept: Kept) -> bytes:
+    def _range(self, key: str, etag: str, kept: Kept) -> bytes:
         response = self._client.get_object(
-            Bucket=self._bucket, Key=key, Range=f"bytes={kept.start}-{kept.end - 1}"
+            Bucket=self._bucket, Key=key, IfMatch=etag, Range=f"bytes={kept.start}-{kept.end - 1}"
         )
         return response["Body"].read()
 
-    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
+    def copy(
+        self, source: str, destination: str, *, content_type: str, sha256: str, etag: str
+    ) -> None:
         # One CopyObject: up to 5 GB, MAX_FILE_SIZE's ceiling.
-        with translate_errors("move the upload"):
+        with _same_version("move the upload"):
             self._client.copy_object(
                 Bucket=self._bucket,
                 Key=destination,
                 CopySource={"Bucket": self._bucket, "Key": source},
+                CopySourceIfMatch=etag,
                 MetadataDirective="REPLACE",
                 ContentType=content_type,
                 Metadata={"sha256": sha256},

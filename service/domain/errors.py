@@ -139,6 +139,16 @@ class UploadRejected(InvalidInput):
     """What arrived is not what the session declared (size, SHA-256); it is discarded."""
 
 
+class UploadChanged(UploadRejected):
+    """The object changed while complete read it: what it checked is no longer there, so
+    nothing is published."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The upload changed while it was checked; nothing was published: start a new upload"
+        )
+
+
 class UploadIncomplete(InvalidInput):
     """Complete was asked before the bytes arrived (nothing, or parts missing); the session
     stays open."""

@@ -86,6 +86,14 @@ def part_size_for(size: int) -> int:
     return max(MIN_PART_SIZE, min(MAX_PART_SIZE, wanted))
 
 
+class ObjectVersion(msgspec.Struct, frozen=True):
+    """What the store holds under an upload's key: its size, and the ETag of that version of
+    it, which every later read and copy of the object is held to."""
+
+    size: int
+    etag: str
+
+
 class PresignedPost(msgspec.Struct, frozen=True):
     """Where and with which form fields a browser POSTs a file straight to S3."""
 

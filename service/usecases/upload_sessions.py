@@ -5,7 +5,9 @@ with presigned part URLs. ``complete`` then checks what arrived (size, format, S
 publishes it through the publisher (``publishing.py``), the path ``POST /images`` takes: a
 single POST is read once and published as its checked bytes; a multipart upload, too large to
 hold, is checked from its header, read once as a stream (its SHA-256, and where its location
-lies: it is then rewritten next to it, by the store) and copied under originals/.
+lies: it is then rewritten next to it, by the store) and copied under originals/. Every read
+and copy is held to the version of the object found first (its ETag): what is checked is what
+is published, and an object that changes meanwhile is refused (UploadChanged) and discarded.
 
 Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
 for images, because a session's existence is nobody else's business (images are public to
@@ -208,9 +210,10 @@ class UploadService:
                     f"ETags missing for parts {missing[:10]}", {"parts": ["every part's ETag"]}
                 )
             self._store.complete_multipart(key, session.multipart_id, parts)
-        size = self._store.size_of(key)
-        if size is None:
+        arrived = self._store.version_of(key)
+        if arrived is None:
             raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
+        size, etag = arrived.size, arrived.etag
         if size != session.size:
             raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
         assert session.image_id is not None
@@ -226,13 +229,13 @@ class UploadService:
         if session.multipart_id is None:
             # At most the multipart threshold: read once, and what was read is what is checked
             # and stored, whatever lands under the incoming key meanwhile.
-            arrived = self._store.read(key)
-            self._check_sha256(session, hashlib.sha256(arrived).hexdigest())
-            return self._publisher.publish_bytes(draft, io.BytesIO(arrived), session.content_type)
+            data = self._store.read(key, etag=etag)
+            self._check_sha256(session, hashlib.sha256(data).hexdigest())
+            return self._publisher.publish_bytes(draft, io.BytesIO(data), session.content_type)
         info = self._publisher.check_header(
-            self._store.read_header(key, HEADER_BYTES), session.content_type
+            self._store.read_header(key, HEADER_BYTES, etag=etag), session.content_type
         )
-        with self._store.stream(key) as stream:
+        with self._store.stream(key, etag=etag) as stream:
             read = Sha256Reader(stream)
             scrubbed = self._publisher.without_location(read)
             sha256 = read.sha256()
@@ -240,13 +243,15 @@ class UploadService:
         if scrubbed is not None and scrubbed.removed:
             # Rewritten where it lies: the store copies the kept ranges itself.
             key = session.scrubbed_key
-            self._store.compose(
-                session.object_key, key, scrubbed.pieces, content_type=info.content_type
+            etag = self._store.compose(
+                session.object_key, key, scrubbed.pieces, content_type=info.content_type, etag=etag
             )
-            size, sha256 = scrubbed.size, self._store.sha256_of(key)
+            size, sha256 = scrubbed.size, self._store.sha256_of(key, etag=etag)
 
         def copy_arrived(image: Image) -> None:
-            self._store.copy(key, image.object_key, content_type=image.content_type, sha256=sha256)
+            self._store.copy(
+                key, image.object_key, content_type=image.content_type, sha256=sha256, etag=etag
+            )
 
         return self._publisher.publish_copy(
             draft, info, size=size, sha256=sha256, copy=copy_arrived

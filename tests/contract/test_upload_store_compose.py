@@ -1,5 +1,7 @@
 """UploadStore.stream and .compose, on the fake and on S3 (moto): an upload rewritten where it
-lies, S3 copying the long kept ranges itself (UploadPartCopy), is the bytes the pieces say."""
+lies, S3 copying the long kept ranges itself (UploadPartCopy), is the bytes the pieces say; reads
+are held to the version version_of found (moto enforces If-Match on reads, not on copies: the
+containers' tests hold copies to it on LocalStack)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 
 from service.adapters.s3_upload_store import S3UploadStore
 from service.bootstrap import s3_client
+from service.domain.errors import UploadChanged
 from service.domain.scrub import Kept, Piece, Scrubbed, Written
 from service.ports import UploadStore
 from service.settings import Settings
@@ -39,11 +42,32 @@ def arrived() -> bytes:
     return _ARRIVED
 
 
+def seen(uploads: UploadStore, key: str = SOURCE) -> str:
+    version = uploads.version_of(key)
+    assert version is not None
+    return version.etag
+
+
 def test_a_stream_reads_the_whole_object(uploads: UploadStore) -> None:
-    with uploads.stream(SOURCE) as stream:
+    version = uploads.version_of(SOURCE)
+    assert version is not None
+    assert version.size == len(arrived())
+
+    with uploads.stream(SOURCE, etag=version.etag) as stream:
         data = b"".join(iter(lambda: stream.read(MIB), b""))
 
     assert data == arrived()
+
+
+def test_a_read_of_another_version_is_upload_changed(uploads: UploadStore) -> None:
+    other = '"0123456789abcdef0123456789abcdef"'
+
+    with pytest.raises(UploadChanged):
+        uploads.read_header(SOURCE, 16, etag=other)
+    with pytest.raises(UploadChanged), uploads.stream(SOURCE, etag=other):
+        pass
+    with pytest.raises(UploadChanged):
+        uploads.sha256_of(SOURCE, etag=other)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +92,12 @@ def test_compose_writes_what_the_pieces_say(
 ) -> None:
     scrubbed = Scrubbed(pieces)
 
-    uploads.compose(SOURCE, f"{SOURCE}.without-location", scrubbed.pieces, content_type="x/y")
+    destination = f"{SOURCE}.without-location"
 
-    composed = uploads.read(f"{SOURCE}.without-location")
+    etag = uploads.compose(
+        SOURCE, destination, scrubbed.pieces, content_type="x/y", etag=seen(uploads)
+    )
+
+    assert etag == seen(uploads, destination)
+    composed = uploads.read(destination, etag=etag)
     assert composed == scrubbed.apply(arrived())

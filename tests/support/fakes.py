@@ -21,6 +21,7 @@ from service.domain.errors import (
     DuplicateImage,
     ImageConflict,
     StorageUnavailable,
+    UploadChanged,
     UploadIncomplete,
 )
 from service.domain.idempotency_keys import (
@@ -40,7 +41,13 @@ from service.domain.model import (
     id_time_bounds,
 )
 from service.domain.scrub import Piece, Scrubbed
-from service.domain.sessions import PresignedPost, SessionStatus, UploadedPart, UploadSession
+from service.domain.sessions import (
+    ObjectVersion,
+    PresignedPost,
+    SessionStatus,
+    UploadedPart,
+    UploadSession,
+)
 from service.ports import Readable
 
 
@@ -305,36 +312,50 @@ class InMemoryUploadStore:
     def abort_multipart(self, key: str, multipart_id: str) -> None:
         self.multiparts.pop(multipart_id, None)
 
-    def size_of(self, key: str) -> int | None:
-        return len(self.objects[key]) if key in self.objects else None
+    def version_of(self, key: str) -> ObjectVersion | None:
+        data = self.objects.get(key)
+        return None if data is None else ObjectVersion(size=len(data), etag=_etag(data))
 
-    def read(self, key: str) -> bytes:
-        return self._read(key)
+    def read(self, key: str, *, etag: str) -> bytes:
+        return self._read(key, etag)
 
-    def read_header(self, key: str, length: int) -> bytes:
-        return self._read(key)[:length]
+    def read_header(self, key: str, length: int, *, etag: str) -> bytes:
+        return self._read(key, etag)[:length]
 
-    def sha256_of(self, key: str) -> str:
-        return hashlib.sha256(self._read(key)).hexdigest()
+    def sha256_of(self, key: str, *, etag: str) -> str:
+        return hashlib.sha256(self._read(key, etag)).hexdigest()
 
     @contextmanager
-    def stream(self, key: str) -> Iterator[Readable]:
-        yield io.BytesIO(self._read(key))
+    def stream(self, key: str, *, etag: str) -> Iterator[Readable]:
+        yield io.BytesIO(self._read(key, etag))
 
     def compose(
-        self, source: str, destination: str, pieces: Sequence[Piece], *, content_type: str
-    ) -> None:
-        self.objects[destination] = Scrubbed(tuple(pieces)).apply(self._read(source))
+        self,
+        source: str,
+        destination: str,
+        pieces: Sequence[Piece],
+        *,
+        content_type: str,
+        etag: str,
+    ) -> str:
+        composed = Scrubbed(tuple(pieces)).apply(self._read(source, etag))
+        self.objects[destination] = composed
+        return _etag(composed)
 
-    def copy(self, source: str, destination: str, *, content_type: str, sha256: str) -> None:
-        self.objects[destination] = self._read(source)
+    def copy(
+        self, source: str, destination: str, *, content_type: str, sha256: str, etag: str
+    ) -> None:
+        self.objects[destination] = self._read(source, etag)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 
-    def _read(self, key: str) -> bytes:
+    def _read(self, key: str, etag: str) -> bytes:
+        """The object, if it is still the version ``etag`` names (S3's 412 otherwise)."""
         if key not in self.objects:
             raise StorageUnavailable(f"Could not read the upload (NoSuchKey {key})")
+        if _etag(self.objects[key]) != etag:
+            raise UploadChanged()
         return self.objects[key]
 
 

@@ -13,7 +13,8 @@ from botocore.stub import ANY, Stubber
 
 from service.adapters.s3_image_store import S3ImageStore
 from service.adapters.s3_upload_store import S3UploadStore
-from service.domain.errors import StorageUnavailable, UploadIncomplete
+from service.domain.errors import StorageUnavailable, UploadChanged, UploadIncomplete
+from service.domain.scrub import Kept
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -68,7 +69,8 @@ def test_parts_are_completed_in_part_number_order(s3: tuple[S3Client, Stubber]) 
 def test_a_second_complete_of_an_assembled_upload_succeeds(s3: tuple[S3Client, Stubber]) -> None:
     # The first complete assembled the object, but its answer was lost: the client retries.
     refuse(s3[1], "complete_multipart_upload", "NoSuchUpload", 404)
-    s3[1].add_response("head_object", {"ContentLength": 12}, {"Bucket": BUCKET, "Key": KEY})
+    head = {"ContentLength": 12, "ETag": '"assembled"'}
+    s3[1].add_response("head_object", head, {"Bucket": BUCKET, "Key": KEY})
 
     uploads(s3).complete_multipart(KEY, MULTIPART, PARTS)
 
@@ -145,17 +147,95 @@ def test_aborting_when_s3_fails_is_storage_unavailable(s3: tuple[S3Client, Stubb
         uploads(s3).abort_multipart(KEY, MULTIPART)
 
 
-def test_the_size_of_a_missing_object_is_none(s3: tuple[S3Client, Stubber]) -> None:
+def test_the_version_of_a_missing_object_is_none(s3: tuple[S3Client, Stubber]) -> None:
     refuse(s3[1], "head_object", "404", 404)
 
-    assert uploads(s3).size_of(KEY) is None
+    assert uploads(s3).version_of(KEY) is None
 
 
-def test_the_size_when_s3_fails_is_storage_unavailable(s3: tuple[S3Client, Stubber]) -> None:
+def test_the_version_when_s3_fails_is_storage_unavailable(s3: tuple[S3Client, Stubber]) -> None:
     refuse(s3[1], "head_object", "403", 403)
 
     with pytest.raises(StorageUnavailable, match="find the uploaded object"):
-        uploads(s3).size_of(KEY)
+        uploads(s3).version_of(KEY)
+
+
+# --- an arrived object: every read and copy held to the version first found ----------------------
+
+SEEN = '"seen-etag"'
+SOURCE = {"Bucket": BUCKET, "Key": KEY}
+
+
+def test_reads_ask_for_the_version_seen_and_another_is_upload_changed(
+    s3: tuple[S3Client, Stubber],
+) -> None:
+    read = {"Bucket": BUCKET, "Key": KEY, "IfMatch": SEEN}
+    s3[1].add_client_error(
+        "get_object", "PreconditionFailed", http_status_code=412, expected_params=read
+    )
+    ranged = read | {"Range": "bytes=0-9"}
+    s3[1].add_client_error(
+        "get_object", "PreconditionFailed", http_status_code=412, expected_params=ranged
+    )
+
+    with pytest.raises(UploadChanged):
+        uploads(s3).read(KEY, etag=SEEN)
+    with pytest.raises(UploadChanged):
+        uploads(s3).read_header(KEY, 10, etag=SEEN)
+
+
+def test_a_copy_asks_for_the_version_checked_and_another_is_upload_changed(
+    s3: tuple[S3Client, Stubber],
+) -> None:
+    copy = {
+        "Bucket": BUCKET,
+        "Key": "originals/x",
+        "CopySource": SOURCE,
+        "CopySourceIfMatch": SEEN,
+        "MetadataDirective": "REPLACE",
+        "ContentType": "image/png",
+        "Metadata": {"sha256": "0" * 64},
+        "ChecksumAlgorithm": "SHA256",
+    }
+    s3[1].add_client_error(
+        "copy_object", "PreconditionFailed", http_status_code=412, expected_params=copy
+    )
+
+    with pytest.raises(UploadChanged):
+        uploads(s3).copy(KEY, "originals/x", content_type="image/png", sha256="0" * 64, etag=SEEN)
+
+
+def test_a_rewrite_copies_ranges_of_the_version_checked_and_stops_at_another(
+    s3: tuple[S3Client, Stubber],
+) -> None:
+    destination = f"{KEY}.without-location"
+    s3[1].add_response(
+        "create_multipart_upload",
+        {"UploadId": "rewrite-1"},
+        {"Bucket": BUCKET, "Key": destination, "ContentType": "image/png"},
+    )
+    part_copy = {
+        "Bucket": BUCKET,
+        "Key": destination,
+        "UploadId": "rewrite-1",
+        "PartNumber": 1,
+        "CopySource": SOURCE,
+        "CopySourceIfMatch": SEEN,
+        "CopySourceRange": f"bytes=0-{6 * 1024 * 1024 - 1}",
+    }
+    s3[1].add_client_error(
+        "upload_part_copy", "PreconditionFailed", http_status_code=412, expected_params=part_copy
+    )
+    s3[1].add_response(
+        "abort_multipart_upload",
+        {},
+        {"Bucket": BUCKET, "Key": destination, "UploadId": "rewrite-1"},
+    )
+
+    with pytest.raises(UploadChanged):
+        uploads(s3).compose(
+            KEY, destination, [Kept(0, 6 * 1024 * 1024)], content_type="image/png", etag=SEEN
+        )
 
 
 # --- renditions: written once ---------------------------------------------------------------------

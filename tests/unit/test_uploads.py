@@ -168,13 +168,13 @@ class OverwrittenAfterRead(InMemoryUploadStore):
     """The uploader overwrites the incoming key (its presigned POST is still valid) right
     after the service has read what arrived."""
 
-    def read(self, key: str) -> bytes:
-        data = super().read(key)
+    def read(self, key: str, *, etag: str) -> bytes:
+        data = super().read(key, etag=etag)
         self.objects[key] = b"<html>not the checked bytes</html>"
         return data
 
-    def read_header(self, key: str, length: int) -> bytes:
-        data = super().read_header(key, length)
+    def read_header(self, key: str, length: int, *, etag: str) -> bytes:
+        data = super().read_header(key, length, etag=etag)
         self.objects[key] = b"<html>not the checked bytes</html>"
         return data
 
@@ -363,7 +363,7 @@ class Boom(Exception):
 
 STEPS = [
     "complete_multipart",
-    "size_of",
+    "version_of",
     "read_header",
     "stream",
     "compose",
