@@ -6,7 +6,7 @@ the contract tests in ``tests/contract`` hold them to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import BinaryIO, Protocol
@@ -241,8 +241,11 @@ class UploadStore(Protocol):
         ...
 
     def part_urls(
-        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
-    ) -> dict[int, str]: ...
+        self, key: str, multipart_id: str, sizes: Mapping[int, int], expires_in: int
+    ) -> dict[int, str]:
+        """A URL for each part number of ``sizes`` that takes a part of exactly that many
+        bytes, and no other."""
+        ...
 
     def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:
         """The parts received so far; empty once the upload is completed or aborted."""

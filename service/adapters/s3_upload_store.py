@@ -8,7 +8,7 @@ and that is UploadChanged.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,8 +68,9 @@ class S3UploadStore(S3Bucket):
         return response["UploadId"]
 
     def part_urls(
-        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+        self, key: str, multipart_id: str, sizes: Mapping[int, int], expires_in: int
     ) -> dict[int, str]:
+        # The Content-Length is signed into the URL (SigV4): S3 refuses a part of another size.
         with translate_errors("sign the parts"):
             return {
                 number: self._presign_client.generate_presigned_url(
@@ -79,10 +80,11 @@ class S3UploadStore(S3Bucket):
                         "Key": key,
                         "UploadId": multipart_id,
                         "PartNumber": number,
+                        "ContentLength": size,
                     },
                     ExpiresIn=expires_in,
                 )
-                for number in numbers
+                for number, size in sizes.items()
             }
 
     def list_parts(self, key: str, multipart_id: str) -> list[UploadedPart]:

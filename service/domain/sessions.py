@@ -75,6 +75,11 @@ class UploadSession(msgspec.Struct, frozen=True):
     def part_count(self) -> int:
         return -(-self.size // self.part_size) if self.multipart_id else 0
 
+    def part_length(self, number: int) -> int:
+        """The exact size of part ``number`` (1 to part_count): part_size, but the last part,
+        which holds the rest."""
+        return min(self.part_size, self.size - (number - 1) * self.part_size)
+
     def with_status(self, status: SessionStatus, **changes: object) -> UploadSession:
         return replace(self, status=status, **changes)
 

@@ -290,7 +290,8 @@ class UploadService:
     def _sign(self, session: UploadSession, numbers: Sequence[int]) -> dict[int, str]:
         assert session.multipart_id is not None
         ttl = max(1, int((session.expires_at - self._clock()).total_seconds()))
-        return self._store.part_urls(session.object_key, session.multipart_id, numbers, ttl)
+        sizes = {number: session.part_length(number) for number in numbers}
+        return self._store.part_urls(session.object_key, session.multipart_id, sizes, ttl)
 
     def _discard(self, session: UploadSession) -> None:
         if session.multipart_id is not None:

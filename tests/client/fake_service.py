@@ -213,8 +213,14 @@ class FakeService:
         )
 
     def _signed(self, session: dict[str, Any], numbers: Any) -> list[dict[str, Any]]:
-        upload_id = session["upload_id"]
-        return [{"part_number": n, "url": f"{S3}/part/{upload_id}/{n}?sig=x"} for n in numbers]
+        """Each part's URL, signed for its exact size as the service signs it: part_size, the
+        rest for the last part."""
+        upload_id, part_size, size = session["upload_id"], session["part_size"], session["size"]
+        lengths = {n: min(part_size, size - (n - 1) * part_size) for n in numbers}
+        return [
+            {"part_number": n, "url": f"{S3}/part/{upload_id}/{n}?length={length}"}
+            for n, length in lengths.items()
+        ]
 
     def _s3(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
@@ -225,6 +231,11 @@ class FakeService:
             return httpx.Response(204)
         if request.method == "PUT":
             _, _, upload_id, number = request.url.path.split("/")
+            signed = int(request.url.params["length"])
+            sent = request.headers.get("Content-Length")
+            if sent != str(signed) or len(request.content) != signed:
+                # S3 refuses a part whose Content-Length is not the one signed into its URL.
+                return httpx.Response(403, text="<Error>SignatureDoesNotMatch</Error>")
             self.sessions[upload_id]["parts"][int(number)] = request.content
             etag = f'"{hashlib.md5(request.content).hexdigest()}"'  # noqa: S324 - S3's ETag
             return httpx.Response(200, headers={"ETag": etag})

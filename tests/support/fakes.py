@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -284,9 +284,12 @@ class InMemoryUploadStore:
         return multipart_id
 
     def part_urls(
-        self, key: str, multipart_id: str, numbers: Sequence[int], expires_in: int
+        self, key: str, multipart_id: str, sizes: Mapping[int, int], expires_in: int
     ) -> dict[int, str]:
-        return {n: f"memory://{key}?uploadId={multipart_id}&partNumber={n}" for n in numbers}
+        return {
+            n: f"memory://{key}?uploadId={multipart_id}&partNumber={n}&contentLength={size}"
+            for n, size in sizes.items()
+        }
 
     def receive_part(self, multipart_id: str, number: int, data: bytes) -> str:
         self.multiparts[multipart_id][number] = data
