@@ -25,7 +25,7 @@ from service.entrypoints.api import (
     session_endpoints,
 )
 from service.entrypoints.api.context import EXTENSION, UPLOAD_ENDPOINT, UPLOADS_EXTENSION
-from service.entrypoints.api.errors import register_error_handlers
+from service.entrypoints.api.error_handlers import register_error_handlers
 from service.entrypoints.api.forms import ImageRequest
 from service.entrypoints.api.image_ids import ImageIdConverter
 from service.entrypoints.api.json_body import JsonProvider

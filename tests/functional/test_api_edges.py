@@ -28,7 +28,7 @@ def test_an_unexpected_error_is_a_500_in_the_one_shape_without_its_details(
 
     monkeypatch.setattr(app.extensions["image_service"], "search", broken)
 
-    with caplog.at_level(logging.ERROR, logger="service.entrypoints.api.errors"):
+    with caplog.at_level(logging.ERROR, logger="service.entrypoints.api.error_handlers"):
         response = app.test_client().get("/images?user_id=user123")
 
     assert response.status_code == 500

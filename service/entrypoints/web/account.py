@@ -8,7 +8,7 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 
 from service.domain.errors import InvalidInput, SignInFailed, StorageUnavailable
-from service.entrypoints.api.errors import log_error
+from service.entrypoints.api.error_handlers import log_error
 from service.entrypoints.web.blueprint import bp
 from service.entrypoints.web.identity import forget, refresh_token, remember, sign_in_service
 

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 
 from service.domain.errors import ImageServiceError, NotAuthenticated
-from service.entrypoints.api.errors import error_response, log_error, status_of
+from service.entrypoints.api.error_handlers import error_response, log_error, status_of
 from service.entrypoints.web.blueprint import bp
 from service.settings import Settings
 
