@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import io
-import math
 import threading
 import warnings
 from collections.abc import Collection, Iterator
@@ -24,10 +23,10 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import BinaryIO
 
 from msgspec.structs import replace
-from PIL import Image, ImageMode, UnidentifiedImageError
-from PIL.JpegImagePlugin import JpegImageFile
+from PIL import Image, UnidentifiedImageError
 
 from service.adapters import exif_data, location_scrub, pillow_renditions
+from service.adapters.decode_measures import count_gif_frames, decoded_bytes, is_lossless
 from service.adapters.decode_slots import DecodeSlots
 from service.domain.errors import (
     ImageServiceError,
@@ -45,18 +44,12 @@ IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
 # Formats a stored image can have: the only ones a thumbnail is rendered from.
 RENDERABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 LOSSLESS_KINDS = "PNG, GIF, lossless WebP"
-# libwebp's animation decoder, through which Pillow reads every WebP, decodes into a canvas of
-# 4 bytes a pixel, keeps a second canvas for the next frame and hands Pillow a copy, which
-# Pillow decodes into its own image: four times 4 bytes a pixel, all held at once.
-WEBP_BYTES_PER_PIXEL = 4 * 4
 # Allocations of this size and more get pages of their own from the OS, given back when freed.
 # glibc otherwise raises that threshold each time a large block is freed, after which decode
 # buffers come from per-thread arenas that keep them: the memory of a decode is never returned
 # and each of a worker's threads ends up holding the peak of its largest decode.
 MMAP_THRESHOLD = 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
-# A WebP names its first frame's bitstream within its first few chunks (VP8X, ICCP, ANIM, ANMF).
-_WEBP_CHUNKS_SEARCHED = 16
 
 _limits_lock = threading.Lock()
 _process_max_pixels: int | None = None
@@ -253,114 +246,6 @@ class PillowImageProcessor:
 def _content_type(image: Image.Image) -> str:
     fmt = image.format or ""
     return Image.MIME.get(fmt, f"image/{fmt.lower()}")
-
-
-def decoded_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
-    """The bytes a decode of ``image`` holds at once, from its header: width x height x bands
-    (x bytes a band) at the scale it will be decoded at (a JPEG's draft scale), plus what its
-    decoder holds besides (WebP's canvases, a progressive JPEG's coefficients)."""
-    width, height = image.size
-    if image.format == "WEBP":
-        return width * height * WEBP_BYTES_PER_PIXEL
-    mode = ImageMode.getmode(image.mode)
-    total = width * height * len(mode.bands) * int(mode.typestr[-1])
-    if isinstance(image, JpegImageFile) and image.info.get("progressive"):
-        total += _coefficient_bytes(image, full_size)
-    return total
-
-
-def _coefficient_bytes(image: JpegImageFile, full_size: tuple[int, int]) -> int:
-    """A progressive JPEG is decoded scan by scan into every DCT coefficient of the image (2
-    bytes a sample, at full size whatever the draft scale, chroma as subsampled)."""
-    width, height = full_size
-    h_max = max((h for _, h, _, _ in image.layer), default=1) or 1
-    v_max = max((v for _, _, v, _ in image.layer), default=1) or 1
-    blocks = sum(
-        math.ceil(width * h / h_max / 8) * math.ceil(height * v / v_max / 8)
-        for _, h, v, _ in image.layer
-    )
-    return blocks * 64 * 2
-
-
-def is_lossless(image: Image.Image, body: BinaryIO) -> bool:
-    """Whether the decode falls under the lossless budget: every format but JPEG and a WebP
-    whose first frame is lossy (the only frame decoded)."""
-    if image.format == "JPEG":
-        return False
-    if image.format == "WEBP":
-        return webp_bitstream(body) != b"VP8 "
-    return True
-
-
-def webp_bitstream(body: BinaryIO) -> bytes | None:
-    """The chunk holding a WebP's first frame, from the RIFF headers: ``b"VP8 "`` (lossy),
-    ``b"VP8L"`` (lossless) or None if not found near the start."""
-    position = body.tell()
-    try:
-        body.seek(12)  # past "RIFF", the file size and "WEBP"
-        for _ in range(_WEBP_CHUNKS_SEARCHED):
-            header = body.read(8)
-            if len(header) < 8:
-                return None
-            fourcc, size = header[:4], int.from_bytes(header[4:], "little")
-            if fourcc in (b"VP8 ", b"VP8L"):
-                return fourcc
-            if fourcc == b"ANMF":
-                body.seek(16, io.SEEK_CUR)  # the frame's position, size, duration, flags
-            else:
-                body.seek(size + (size & 1), io.SEEK_CUR)  # chunks are padded to even sizes
-        return None
-    finally:
-        body.seek(position)
-
-
-def count_gif_frames(body: BinaryIO, limit: int) -> int:
-    """The frames (image descriptors) of a GIF, counted up to ``limit`` without decoding any.
-
-    Counting stops at the trailer, at the end of the data, or at a byte that starts no block;
-    EOFError if the data ends inside a block (a truncated file).
-    """
-    position = body.tell()
-    try:
-        end = body.seek(0, io.SEEK_END)
-        body.seek(0)
-        header = _read_exactly(body, 13)  # signature and logical screen descriptor
-        _skip_colour_table(body, header[10])
-        frames = 0
-        while frames < limit:
-            introducer = body.read(1)
-            if introducer == b",":  # image descriptor
-                descriptor = _read_exactly(body, 9)
-                _skip_colour_table(body, descriptor[8])
-                _read_exactly(body, 1)  # LZW minimum code size
-                _skip_sub_blocks(body, end)
-                frames += 1
-            elif introducer == b"!":  # extension: a label, then sub-blocks
-                _read_exactly(body, 1)
-                _skip_sub_blocks(body, end)
-            else:
-                break
-        return frames
-    finally:
-        body.seek(position)
-
-
-def _read_exactly(body: BinaryIO, size: int) -> bytes:
-    data = body.read(size)
-    if len(data) < size:
-        raise EOFError("the GIF ends inside a block")
-    return data
-
-
-def _skip_colour_table(body: BinaryIO, flags: int) -> None:
-    if flags & 0x80:
-        body.seek(3 << ((flags & 0x07) + 1), io.SEEK_CUR)
-
-
-def _skip_sub_blocks(body: BinaryIO, end: int) -> None:
-    while size := _read_exactly(body, 1)[0]:
-        if body.seek(size, io.SEEK_CUR) > end:
-            raise EOFError("the GIF ends inside a block")
 
 
 def _described(error: Exception) -> str:

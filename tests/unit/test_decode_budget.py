@@ -11,14 +11,9 @@ import pytest
 from PIL import Image, ImageFile
 from PIL.GifImagePlugin import GifImageFile
 
+from service.adapters.decode_measures import WEBP_BYTES_PER_PIXEL, count_gif_frames, webp_bitstream
 from service.adapters.decode_slots import DecodeSlots
-from service.adapters.pillow_processor import (
-    WEBP_BYTES_PER_PIXEL,
-    PillowImageProcessor,
-    count_gif_frames,
-    return_freed_memory,
-    webp_bitstream,
-)
+from service.adapters.pillow_processor import PillowImageProcessor, return_freed_memory
 from service.domain.errors import DecoderBusy, ImageTooLarge, InvalidImage, UnsupportedImage
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from tests.support import decode_bombs

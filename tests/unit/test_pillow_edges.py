@@ -10,11 +10,8 @@ import struct
 import pytest
 from PIL import Image, ImageCms
 
-from service.adapters.pillow_processor import (
-    PillowImageProcessor,
-    set_process_limits,
-    webp_bitstream,
-)
+from service.adapters.decode_measures import webp_bitstream
+from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
 from service.domain.errors import ImageTooLarge, InvalidImage
 from tests.support.images import animated, jpeg, png, png_declaring
 
