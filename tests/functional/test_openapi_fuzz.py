@@ -21,9 +21,10 @@ and the three hooks of run(): real images for the upload (random bytes are a 400
 fresh Idempotency-Key per request where the generated one is valid, and EXCLUSIONS. Stateful
 scenarios follow the Location header of an upload to GET, PATCH and DELETE of the image.
 
-The phases are two runs, each a test against a service of its own, so that pytest-xdist runs
-them side by side: the fuzzing phase, and the others (the stateful phase learns its links from
-the Location headers of the uploads of the examples and coverage phases).
+The phases are runs of their own, each a test against a service of its own, so that
+pytest-xdist runs them side by side: the fuzzing phase of the operations of each tag of the
+document (images; uploads and health), and the other phases (the stateful phase learns its
+links from the Location headers of the uploads of the examples and coverage phases).
 
 EXCLUSIONS lists what the document cannot state: each drops only the failures it names,
 recognised by the request and the answer, with its reason. Everything else must pass.
@@ -347,11 +348,15 @@ def fuzzed_app() -> Iterator[Flask]:
         yield create_app(settings, token_verifier=verifier_for(TOKENS))
 
 
+TAGS = ("images", "uploads", "health")
+
+
 def run(
-    app: Flask, phases: set[str]
+    app: Flask, phases: set[str], tags: tuple[str, ...] = TAGS
 ) -> tuple[list[str], Counter[str], int, Counter[tuple[str, str]]]:
-    """The ``phases`` of schemathesis' run: failures (described), failures dropped per
-    exclusion, requests made, and the calls made by phase and operation."""
+    """The ``phases`` of schemathesis' run on the operations of ``tags``: failures
+    (described), failures dropped per exclusion, requests made, and the calls made by phase
+    and operation."""
     config = SchemathesisConfig.from_dict(
         {
             "seed": SEED,
@@ -361,7 +366,8 @@ def run(
             "checks": {"enabled": True},
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
             "operations": [
-                {"include-name": "POST /images", "generation": {"max-examples": UPLOAD_EXAMPLES}}
+                {"include-name": "POST /images", "generation": {"max-examples": UPLOAD_EXAMPLES}},
+                *({"include-tag": tag, "enabled": False} for tag in TAGS if tag not in tags),
             ],
             "phases": {
                 "examples": {"enabled": "examples" in phases},
@@ -468,19 +474,45 @@ def test_schemathesis_finds_nothing_in_the_examples_coverage_and_stateful_phases
     assert calls["stateful", "POST /images"] >= STATEFUL_EXAMPLES
 
 
-def test_schemathesis_finds_nothing_in_the_fuzzing_phase(fuzzed_app: Flask) -> None:
-    failures, dropped, requests, calls = run(fuzzed_app, {"fuzzing"})
+@pytest.mark.parametrize(
+    ("tags", "operations"),
+    [
+        (
+            ("images",),
+            {
+                "POST /images": UPLOAD_EXAMPLES,
+                "GET /images": MAX_EXAMPLES,
+                "GET /images/{image_id}": MAX_EXAMPLES,
+                "PATCH /images/{image_id}": MAX_EXAMPLES,
+                "DELETE /images/{image_id}": 1,
+                "GET /images/{image_id}/download": MAX_EXAMPLES,
+                "GET /images/{image_id}/thumbnail": MAX_EXAMPLES,
+                "POST /images/batch": MAX_EXAMPLES,
+            },
+        ),
+        (
+            ("uploads", "health"),
+            {
+                "POST /uploads": MAX_EXAMPLES,
+                "GET /uploads/{upload_id}": MAX_EXAMPLES,
+                "DELETE /uploads/{upload_id}": 1,
+                "POST /uploads/{upload_id}/parts": MAX_EXAMPLES,
+                "POST /uploads/{upload_id}/complete": MAX_EXAMPLES,
+                "GET /health": 1,
+                "GET /health/ready": 1,
+            },
+        ),
+    ],
+    ids=["images", "uploads-and-health"],
+)
+def test_schemathesis_finds_nothing_in_the_fuzzing_phase(
+    fuzzed_app: Flask, tags: tuple[str, ...], operations: dict[str, int]
+) -> None:
+    failures, dropped, requests, calls = run(fuzzed_app, {"fuzzing"}, tags)
 
     report(requests, dropped)
     assert failures == [], "\n\n".join(failures)
-    operations = {operation for phase, operation in calls if phase == "fuzzing"}
-    assert len(operations) == 15  # every documented operation
-    for operation in (
-        "GET /images",
-        "GET /images/{image_id}",
-        "PATCH /images/{image_id}",
-        "GET /images/{image_id}/download",
-        "GET /images/{image_id}/thumbnail",
-    ):
-        assert calls["fuzzing", operation] >= MAX_EXAMPLES, operation
-    assert calls["fuzzing", "POST /images"] >= UPLOAD_EXAMPLES
+    # every operation of these tags, each with as many examples as asked for
+    fuzzed = {operation: n for (phase, operation), n in calls.items() if phase == "fuzzing"}
+    assert set(fuzzed) == set(operations)
+    assert all(fuzzed[operation] >= n for operation, n in operations.items()), fuzzed
