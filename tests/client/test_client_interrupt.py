@@ -178,6 +178,7 @@ def test_ctrl_c_while_the_command_starts_prints_no_traceback(
         pipe.close()
     stderr = "".join(lines)
 
-    # THEN it ends as interrupted, without a traceback
-    assert code == 130, stderr
+    # THEN it ends as interrupted, without a traceback (a process that the signal ends as it
+    # shuts down reports the signal itself: -SIGINT)
+    assert code in (130, -signal.SIGINT), stderr
     assert "Traceback" not in stderr
