@@ -20,8 +20,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 
 from devtools import emulator_address
@@ -155,6 +157,8 @@ def run_local(settings: Settings, host: str, port: int, asked_emulator_port: int
             settings,
             aws_endpoint_url=endpoint,
             s3_public_endpoint_url=None,
+            # The emulator serves one request at a time: a long poll would hold it.
+            worker_wait_seconds=0,
             # One process: a per-process cursor secret is right here.
             cursor_secret=settings.cursor_secret or secrets.token_urlsafe(32),
         )
@@ -166,7 +170,11 @@ def run_local(settings: Settings, host: str, port: int, asked_emulator_port: int
                 host, port, create_app(local_settings), threaded=True, fd=api_socket.fileno()
             )
         _print_banner(f"http://{host}:{server.port}", endpoint, token)
-        server.serve_forever()
+        stop_worker = start_worker(local_settings)
+        try:
+            server.serve_forever()
+        finally:
+            stop_worker()
     finally:
         api_socket.close()
         emulator_address.forget(endpoint)
@@ -176,6 +184,28 @@ def run_local(settings: Settings, host: str, port: int, asked_emulator_port: int
         except subprocess.TimeoutExpired:
             emulator.kill()
             emulator.wait()
+
+
+def start_worker(settings: Settings) -> Callable[[], None]:
+    """The worker as the image's third mode runs it (``python -m service worker``), in a
+    thread of this process; what stops it."""
+    from service.bootstrap import build_job_processor, build_job_queue
+    from service.entrypoints.worker import Worker
+
+    stop = threading.Event()
+    worker = Worker(
+        build_job_processor(settings),
+        build_job_queue(settings),
+        wait_seconds=settings.worker_wait_seconds,
+    )
+    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
+    thread.start()
+
+    def stop_it() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_it
 
 
 def _print_banner(api: str, emulator: str, token: str | None) -> None:

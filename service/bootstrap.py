@@ -19,12 +19,14 @@ from service.adapters.dynamodb.session_repository import DynamoDBUploadSessions
 from service.adapters.jwt_verifier import JwtVerifier
 from service.adapters.s3_image_store import S3ImageStore
 from service.adapters.s3_upload_store import S3UploadStore
+from service.adapters.sqs_jobs import SqsJobQueue
 from service.domain.access import AccessPolicy
 from service.domain.cursors import CursorCodec
 from service.ports import TokenVerifier
 from service.settings import Settings, SettingsError
 from service.usecases.images import ImageService
 from service.usecases.limits import Limits
+from service.usecases.processing import JobProcessor
 from service.usecases.sign_in import SignInService
 from service.usecases.upload_sessions import UploadLimits, UploadService
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
     from service.adapters.pillow_processor import PillowImageProcessor
 
@@ -100,6 +103,17 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
     return boto3.client("dynamodb", endpoint_url=endpoint, config=_config(settings, endpoint))
 
 
+def sqs_client(settings: Settings) -> SQSClient:
+    endpoint = settings.aws_endpoint_url
+    return boto3.client("sqs", endpoint_url=endpoint, config=_config(settings, endpoint))
+
+
+@functools.cache
+def build_job_queue(settings: Settings) -> SqsJobQueue:
+    """One per process and settings: the queue's URL and redrive policy are asked once."""
+    return SqsJobQueue(lazy(lambda: sqs_client(settings)), settings.jobs_queue_name)
+
+
 def cognito_client(settings: Settings) -> CognitoIdentityProviderClient:
     endpoint = settings.cognito_endpoint_url or settings.aws_endpoint_url
     return boto3.client("cognito-idp", endpoint_url=endpoint, config=_config(settings, endpoint))
@@ -139,11 +153,36 @@ def build_upload_service(settings: Settings, images: ImageService) -> UploadServ
     """Upload sessions, publishing through ``images``' publisher."""
     return UploadService(
         publisher=images.publisher,
-        store=S3UploadStore(*_bucket(settings), presign_client=_presign_client(settings)),
+        store=_upload_store(settings),
         sessions=DynamoDBUploadSessions(*_table(settings)),
+        jobs=build_job_queue(settings),
         limits=upload_limits(settings),
         access=_access_policy(settings),
     )
+
+
+def build_job_processor(settings: Settings) -> JobProcessor:
+    """The worker's use case: publishing like the API's, but decoding one image at a time
+    within the worker's own budget."""
+    worker = ImageService(
+        store=S3ImageStore(*_bucket(settings)),
+        repository=DynamoDBImageRepository(*_table(settings)),
+        processor=lazy(lambda: _pillow_processor(settings, _decode_slots(1, 0), worker=True)),
+        cursors=CursorCodec(secrets.token_urlsafe(32)),
+        limits=image_limits(settings),
+        jobs=build_job_queue(settings),
+        dedupe=settings.dedupe == "per-user",
+    )
+    return JobProcessor(
+        publisher=worker.publisher,
+        store=_upload_store(settings),
+        images=S3ImageStore(*_bucket(settings)),
+        sessions=DynamoDBUploadSessions(*_table(settings)),
+    )
+
+
+def _upload_store(settings: Settings) -> S3UploadStore:
+    return S3UploadStore(*_bucket(settings), presign_client=_presign_client(settings))
 
 
 def _presign_client(settings: Settings) -> S3Client | None:
@@ -159,11 +198,23 @@ def _processor(settings: Settings) -> PillowImageProcessor:
     return lazy(lambda: _pillow_processor(settings, slots))
 
 
-def _pillow_processor(settings: Settings, slots: DecodeSlots) -> PillowImageProcessor:
-    """Imports Pillow, and sets its process-wide limits before anything is decoded."""
+def _pillow_processor(
+    settings: Settings, slots: DecodeSlots, *, worker: bool = False
+) -> PillowImageProcessor:
+    """Imports Pillow, and sets its process-wide limits before anything is decoded: the
+    larger of the API's and the worker's, which share a process under ``make run`` (each
+    processor holds decodes to its own)."""
     from service.adapters.pillow_processor import PillowImageProcessor, set_process_limits
 
-    set_process_limits(settings.max_image_pixels)
+    set_process_limits(max(settings.max_image_pixels, settings.worker_max_image_pixels))
+    if worker:
+        return PillowImageProcessor(
+            max_pixels=settings.worker_max_image_pixels,
+            max_frames=settings.max_image_frames,
+            max_decoded_bytes=settings.worker_max_decoded_bytes,
+            max_lossless_decoded_bytes=settings.worker_max_decoded_bytes,
+            decode_slots=slots,
+        )
     return PillowImageProcessor(
         max_pixels=settings.max_image_pixels,
         max_frames=settings.max_image_frames,
@@ -195,6 +246,7 @@ def build_image_service(settings: Settings) -> ImageService:
         processor=_processor(settings),
         cursors=CursorCodec(settings.cursor_secret or secrets.token_urlsafe(32)),
         limits=image_limits(settings),
+        jobs=build_job_queue(settings),
         access=_access_policy(settings),
         dedupe=settings.dedupe == "per-user",
     )
@@ -209,7 +261,6 @@ def image_limits(settings: Settings) -> Limits:
         rendition_sizes=settings.rendition_sizes,
         # Served only if the processor can also encode them (AVIF may be missing).
         rendition_formats=settings.rendition_formats,
-        prerender=settings.prerender,
         strip_gps=settings.strip_gps,
         gps_precision=settings.gps_precision,
         thumbnail_url_ttl=settings.thumbnail_url_ttl,

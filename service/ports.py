@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from service.domain.idempotency_keys import StoredResponse
+from service.domain.jobs import Job
 from service.domain.model import (
     Caller,
     Image,
@@ -138,10 +139,12 @@ class ImageRepository(Protocol):
         """Every DELETING image but tombstones: deletes that were interrupted."""
         ...
 
-    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
-        """Record a stored rendition on a READY image and in its listings, once however often
-        it is called (the version does not change: renditions are derived data); ImageConflict
-        if not READY."""
+    def add_rendition(
+        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+    ) -> None:
+        """Record a stored rendition (and the image's ``placeholder``, when given) on a READY
+        image and in its listings, once however often it is called (the version does not
+        change: they are derived data); ImageConflict if not READY."""
         ...
 
     def check(self) -> None: ...
@@ -305,6 +308,14 @@ class UploadStore(Protocol):
         ...
 
 
+class JobQueue(Protocol):
+    """Where jobs for the worker go (service.domain.jobs)."""
+
+    def send(self, job: Job) -> None:
+        """At least once: the worker may get a job more than once."""
+        ...
+
+
 class UploadSessionRepository(Protocol):
     """Upload sessions' state; every transition is conditional on the state read."""
 
@@ -322,5 +333,5 @@ class UploadSessionRepository(Protocol):
         ...
 
     def expired(self, before: datetime) -> Iterable[UploadSession]:
-        """Sessions not DONE whose ``expires_at`` is before ``before``."""
+        """Sessions not READY whose ``expires_at`` is before ``before``."""
         ...

@@ -42,7 +42,9 @@ class Settings:
 
     s3_bucket_name: str = "image-storage-bucket"
     dynamodb_table_name: str = "images"
-    max_file_size: int = 10 * 1024 * 1024
+    # Uploads through sessions; POST /images takes max_direct_upload_size at most.
+    max_file_size: int = 256 * 1024 * 1024
+    max_direct_upload_size: int = 16 * 1024 * 1024
     allowed_content_types: tuple[str, ...] = ACCEPTED_CONTENT_TYPES
     aws_endpoint_url: str | None = None
     # Endpoint written into presigned URLs. Inside docker compose the service reaches S3 as
@@ -86,15 +88,21 @@ class Settings:
     # Where the Cognito API is, when it is not where S3 and DynamoDB are (docker compose:
     # LocalStack's community edition has none, moto's server stands in). Emulator tooling only.
     cognito_endpoint_url: str | None = None
+    # The worker's jobs queue (its dead letters are named by the queue's redrive policy), how
+    # long one receive waits for a job, and the decode budget of the worker, which decodes one
+    # image at a time and is sized for its own memory (Terraform sets both from it).
+    jobs_queue_name: str = "mpycloud-jobs"
+    worker_wait_seconds: int = 20
+    worker_max_image_pixels: int = 120_000_000
+    worker_max_decoded_bytes: int = 512 * 1024 * 1024
     # Upload sessions (POST /uploads): a presigned POST up to the threshold, multipart above.
     multipart_threshold: int = 16 * 1024 * 1024
     upload_session_ttl: int = 3600
     dedupe: str = "per-user"
-    # Renditions: longest sides, formats beyond JPEG (the fallback, always made), whether an
-    # upload stores the smallest one at once, and how long a thumbnail URL lives.
+    # Renditions: longest sides, formats beyond JPEG (the fallback, always made), and how long
+    # a thumbnail URL lives. The worker stores the smallest one of every upload.
     rendition_sizes: tuple[int, ...] = (256, 1024)
     rendition_formats: tuple[str, ...] = RENDITION_FORMATS
-    prerender: bool = False
     thumbnail_url_ttl: int = 900
     # GPS: removed from stored originals; the owner sees the position rounded to this many
     # decimals (2: about 1 km).
@@ -117,6 +125,12 @@ class Settings:
             dynamodb_table_name=reader.text("DYNAMODB_TABLE_NAME", defaults.dynamodb_table_name),
             max_file_size=reader.integer(
                 "MAX_FILE_SIZE", defaults.max_file_size, minimum=1, maximum=MAX_FILE_SIZE_LIMIT
+            ),
+            max_direct_upload_size=reader.integer(
+                "MAX_DIRECT_UPLOAD_SIZE",
+                defaults.max_direct_upload_size,
+                minimum=1,
+                maximum=MAX_FILE_SIZE_LIMIT,
             ),
             allowed_content_types=reader.content_types("ALLOWED_CONTENT_TYPES"),
             aws_endpoint_url=reader.url("AWS_ENDPOINT_URL"),
@@ -167,6 +181,16 @@ class Settings:
             admin_group=reader.text("ADMIN_GROUP", defaults.admin_group),
             public_read=reader.boolean("PUBLIC_READ", defaults.public_read),
             cognito_endpoint_url=reader.url("COGNITO_ENDPOINT_URL"),
+            jobs_queue_name=reader.text("JOBS_QUEUE_NAME", defaults.jobs_queue_name),
+            worker_wait_seconds=reader.integer(
+                "WORKER_WAIT_SECONDS", defaults.worker_wait_seconds, minimum=0, maximum=20
+            ),
+            worker_max_image_pixels=reader.integer(
+                "WORKER_MAX_IMAGE_PIXELS", defaults.worker_max_image_pixels, minimum=1
+            ),
+            worker_max_decoded_bytes=reader.integer(
+                "WORKER_MAX_DECODED_BYTES", defaults.worker_max_decoded_bytes, minimum=1
+            ),
             multipart_threshold=reader.integer(
                 "MULTIPART_THRESHOLD",
                 defaults.multipart_threshold,
@@ -179,7 +203,6 @@ class Settings:
             dedupe=reader.choice("DEDUPE", defaults.dedupe, DEDUPE_MODES, upper=False),
             rendition_sizes=reader.sizes("RENDITION_SIZES", defaults.rendition_sizes),
             rendition_formats=reader.formats("RENDITION_FORMATS", defaults.rendition_formats),
-            prerender=reader.boolean("PRERENDER", defaults.prerender),
             thumbnail_url_ttl=reader.integer(
                 "THUMBNAIL_URL_TTL",
                 defaults.thumbnail_url_ttl,

@@ -24,8 +24,13 @@ HEADER_BYTES = 64 * 1024
 
 class SessionStatus(StrEnum):
     OPEN = "OPEN"  # waiting for the bytes
-    COMPLETING = "COMPLETING"  # a complete is checking and publishing (image_id chosen)
-    DONE = "DONE"  # published: image_id names the image (or the one it duplicates)
+    PROCESSING = "PROCESSING"  # completed: a job checks and publishes it (image_id chosen)
+    READY = "READY"  # published: image_id names the image (or the one it duplicates)
+    FAILED = "FAILED"  # refused or not processable: ``failure`` says why; the bytes are gone
+
+    @property
+    def finished(self) -> bool:
+        return self in (SessionStatus.READY, SessionStatus.FAILED)
 
 
 class NewUpload(msgspec.Struct, frozen=True):
@@ -60,6 +65,9 @@ class UploadSession(msgspec.Struct, frozen=True):
     status: SessionStatus = SessionStatus.OPEN
     image_id: str | None = None
     duplicate: bool = False
+    # The parts' ETags the client gave at complete; the job completes the multipart upload.
+    parts: tuple[tuple[int, str], ...] = ()
+    failure: str | None = None
 
     @property
     def object_key(self) -> str:

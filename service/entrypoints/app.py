@@ -56,7 +56,8 @@ def create_app(
     app = Flask(__name__, static_folder=None)  # the gallery serves its own (/assets)
     app.request_class = ImageRequest
     app.json = JsonProvider(app)
-    upload_limit = settings.max_file_size + FORM_OVERHEAD_BYTES
+    direct = min(settings.max_file_size, settings.max_direct_upload_size)
+    upload_limit = direct + FORM_OVERHEAD_BYTES
     if settings.max_request_body is not None:
         upload_limit = min(upload_limit, settings.max_request_body)
     app.config.update(
@@ -76,7 +77,7 @@ def create_app(
         rendition_sizes=settings.rendition_sizes,
         max_file_size=settings.max_file_size,
     )
-    register_error_handlers(app, lambda_limit=settings.max_request_body is not None)
+    register_error_handlers(app, sessions_take_more=upload_limit < settings.max_file_size)
     _limit_bodies(app, upload_limit)
     request_ids.init_app(app)
     sign_in: SignInService | None = None

@@ -1,4 +1,4 @@
-"""Command line: ``python -m service {create-resources,sweep}``."""
+"""Command line: ``python -m service {create-resources,sweep,worker,dead-letters}``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         help="only leftovers of uploads older than this (default: SWEEP_GRACE_SECONDS)",
     )
+    commands.add_parser(
+        "worker", help="take jobs from the queue until SIGTERM or Ctrl+C (the ECS worker)"
+    )
+    dead = commands.add_parser(
+        "dead-letters", help="list the jobs in the dead-letter queue (as JSON lines), leaving them"
+    )
+    dead.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     args = parser.parse_args(argv)
     return run_configured(lambda settings: _run(args, settings))
 
@@ -65,6 +72,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if args.auth_env:
                 with open(args.auth_env, "w", encoding="utf-8") as env_file:
                     env_file.write(lines)
+    elif args.command == "worker":
+        run_worker(settings)
+    elif args.command == "dead-letters":
+        from msgspec.structs import asdict
+
+        from service.bootstrap import build_job_queue
+
+        for letter in build_job_queue(settings).dead_letters(args.limit):
+            print(json.dumps(asdict(letter)))
     else:
         from msgspec.structs import asdict
 
@@ -75,3 +91,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         uploads = build_upload_service(settings, images).sweep(args.grace_seconds or 0)
         print(json.dumps(asdict(report) | {"expired_uploads": uploads}))
     return 0
+
+
+def run_worker(settings: Settings) -> None:
+    """The worker until SIGTERM (ECS stopping the task) or SIGINT: the job in hand first."""
+    import signal
+    import threading
+
+    from service.bootstrap import build_job_processor, build_job_queue
+    from service.entrypoints.worker import Worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, frame: stop.set())
+    worker = Worker(
+        build_job_processor(settings),
+        build_job_queue(settings),
+        wait_seconds=settings.worker_wait_seconds,
+    )
+    worker.run(stop)

@@ -6,6 +6,7 @@ Emulator-only steps refuse any endpoint that is AWS's own: Terraform makes the r
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -14,7 +15,7 @@ import msgspec
 from botocore.exceptions import ClientError
 
 from service.adapters.dynamodb.table import TTL_ATTRIBUTE, table_definition
-from service.bootstrap import cognito_client, dynamodb_client, s3_client
+from service.bootstrap import cognito_client, dynamodb_client, s3_client, sqs_client
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The jobs queue of emulators (Terraform's variables say the same on AWS): a job gets
+# MAX_RECEIVES deliveries, each hidden from other workers for VISIBILITY_SECONDS.
+MAX_RECEIVES = 5
+VISIBILITY_SECONDS = 1800
+DEAD_LETTERS_SUFFIX = "-dead-letters"
 POOL_NAME = "mpycloud"
 CLIENT_NAME = "mpycloud-web"
 ADMIN_GROUP = "admins"
@@ -169,6 +175,29 @@ def create_resources(settings: Settings) -> None:
             TableName=table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
+    create_queues(settings)
+
+
+def create_queues(settings: Settings) -> None:
+    """The jobs queue and its dead letters (idempotent: CreateQueue with the same attributes
+    answers the existing queue)."""
+    sqs = sqs_client(settings)
+    dead = sqs.create_queue(
+        QueueName=settings.jobs_queue_name + DEAD_LETTERS_SUFFIX,
+        Attributes={"MessageRetentionPeriod": str(14 * 86_400)},
+    )["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": MAX_RECEIVES}
+    sqs.create_queue(
+        QueueName=settings.jobs_queue_name,
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_SECONDS),
+            "RedrivePolicy": json.dumps(redrive, separators=(",", ":")),
+        },
+    )
+    log.info("queue %s ready", settings.jobs_queue_name)
 
 
 def create_user_pool(settings: Settings) -> UserPool:

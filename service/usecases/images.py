@@ -1,7 +1,8 @@
 """ImageService: the use cases on images. Talks to ports only; knows nothing of HTTP, boto3 or
 Pillow.
 
-* upload: through the publisher (``publishing.py``), the path upload sessions share.
+* upload: through the publisher (``publishing.py``), the path upload sessions share; a job
+  then asks the worker for the placeholder and the smallest rendition.
 * delete: READY -> DELETING with the listing entries removed in one transaction (hidden) ->
   object and renditions deleted -> item deleted. A crash leaves a DELETING item that the
   sweeper (``sweeping.py``) finishes.
@@ -14,6 +15,7 @@ owner's), together with the listing entries it moves, so the entries always matc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import BinaryIO, TypeVar
@@ -29,7 +31,9 @@ from service.domain.errors import (
     ImageNotFound,
     MalformedImageId,
     PreconditionFailed,
+    StorageUnavailable,
 )
+from service.domain.jobs import Job, JobKind
 from service.domain.model import (
     Caller,
     Image,
@@ -42,7 +46,7 @@ from service.domain.model import (
     utc_now,
 )
 from service.domain.queries import check_query
-from service.ports import ImageProcessor, ImageRepository, ImageStore
+from service.ports import ImageProcessor, ImageRepository, ImageStore, JobQueue
 from service.usecases.batch import BatchAction, BatchResult, run_item
 from service.usecases.limits import Limits
 from service.usecases.publishing import Draft, Published, Publisher
@@ -50,6 +54,7 @@ from service.usecases.renditions import RenditionLink, RenditionRef, Renditions
 from service.usecases.sweeping import Sweeper, SweepReport
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
 WRITE_ATTEMPTS = 3
@@ -78,6 +83,7 @@ class ImageService:
         processor: ImageProcessor,
         cursors: CursorCodec,
         limits: Limits,
+        jobs: JobQueue,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         sweep_start: Callable[[], str] | None = None,
@@ -87,6 +93,7 @@ class ImageService:
         self._repository = repository
         self._cursors = cursors
         self._limits = limits
+        self._jobs = jobs
         self._access = access or AccessPolicy()
         self._clock = clock
         self._renditions = Renditions(
@@ -129,7 +136,14 @@ class ImageService:
             tags=new.tags,
             metadata=dict(new.metadata),
         )
-        return self.publisher.publish_bytes(draft, body, new.declared_content_type)
+        published = self.publisher.publish_bytes(draft, body, new.declared_content_type)
+        if not published.duplicate:
+            try:
+                self._jobs.send(Job(JobKind.DERIVE, published.image.image_id))
+            except StorageUnavailable:
+                # Derived data: the renditions are made on request all the same.
+                log.warning("no placeholder job for image %s", published.image.image_id)
+        return published
 
     def get(self, caller: Caller, image_id: str) -> Image:
         self._access.check_read(caller)

@@ -15,7 +15,6 @@ class Limits(msgspec.Struct, frozen=True):
     sweep_grace_seconds: int
     rendition_sizes: tuple[int, ...]
     rendition_formats: tuple[str, ...]
-    prerender: bool
     strip_gps: bool
     gps_precision: int
     thumbnail_url_ttl: int

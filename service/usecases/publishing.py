@@ -1,9 +1,10 @@
 """Publishing: the one path from an upload's bytes to a READY image, for ``POST /images`` and
-for an upload session's ``complete`` alike.
+for the worker's job of an upload session alike.
 
-The bytes are checked once (their format read from the bytes, decoded within the limits when
-they are at hand, the content type checked against the allowed ones and the declared one), the
-image is built once, then stored and published:
+The bytes are checked once (their format read from the bytes, decoded within the limits, the
+content type checked against the allowed ones and the declared one), the image is built once,
+then stored and published; what a listing does not need at once (the placeholder, the smallest
+rendition) is ``derive``'s, which the worker runs:
 
 * the bytes go to S3 under the image's object key (put, or copied from where they arrived);
 * the metadata item, READY, and all its listing entries are written in one DynamoDB
@@ -30,7 +31,6 @@ from datetime import datetime
 from typing import BinaryIO
 
 import msgspec
-from msgspec.structs import replace
 
 from service.domain import rules
 from service.domain.errors import (
@@ -39,7 +39,7 @@ from service.domain.errors import (
     InvalidImage,
     UnsupportedImage,
 )
-from service.domain.model import Image, ImageInfo, ImageStatus, Placeholder
+from service.domain.model import Image, ImageInfo, ImageStatus
 from service.domain.rules import MetadataValue
 from service.domain.scrub import Scrubbed
 from service.ports import ImageProcessor, ImageRepository, ImageStore, Readable
@@ -125,10 +125,9 @@ class Publisher:
             log.info("location removed from an upload: %s", "; ".join(scrubbed.removed))
         return scrubbed
 
-    def publish_bytes(self, draft: Draft, body: BinaryIO, declared: str | None) -> Published:
-        """Check ``body`` whole (decoded within the limits, EXIF read), remove its location
-        when ``strip_gps`` asks, and publish it with its placeholder: the size and SHA-256 of
-        the image describe the bytes stored."""
+    def check_bytes(self, body: BinaryIO, declared: str | None) -> ImageInfo:
+        """What ``body`` holds, checked whole: not empty, within the size limit, decoded
+        within the processor's budgets, of an allowed type that is the one ``declared``."""
         size = _size_of(body)
         if size == 0:
             raise InvalidImage("The file is empty")
@@ -140,13 +139,18 @@ class Publisher:
         info = self._processor.inspect(body, accepted=self._limits.allowed_content_types)
         self.check_content_type(info.content_type, declared)
         body.seek(0)
+        return info
+
+    def publish_bytes(self, draft: Draft, body: BinaryIO, declared: str | None) -> Published:
+        """Check ``body`` whole (decoded within the limits, EXIF read), remove its location
+        when ``strip_gps`` asks, and publish it: the size and SHA-256 of the image describe the
+        bytes stored. Its placeholder and smallest rendition are ``derive``'s, later."""
+        info = self.check_bytes(body, declared)
         scrubbed = self.without_location(body)
         body.seek(0)
         if scrubbed is not None and scrubbed.removed:
             body = io.BytesIO(scrubbed.apply(body.read()))
-        smallest = self._renditions.render_smallest(body)
-        placeholder = self._processor.placeholder(smallest.data) if smallest else None
-        image = self._image(draft, info, _size_of(body), _sha256_of(body), placeholder)
+        image = self._image(draft, info, _size_of(body), _sha256_of(body))
 
         def put(image: Image) -> None:
             body.seek(0)
@@ -154,11 +158,7 @@ class Publisher:
                 image.object_key, body, content_type=image.content_type, sha256=image.sha256
             )
 
-        published = self._publish(image, put)
-        if smallest is not None and self._limits.prerender and not published.duplicate:
-            kept = self._renditions.keep(published.image, self._limits.smallest_rendition, smallest)
-            return replace(published, image=kept)
-        return published
+        return self._publish(image, put)
 
     def publish_copy(
         self,
@@ -169,10 +169,25 @@ class Publisher:
         sha256: str,
         copy: Callable[[Image], None],
     ) -> Published:
-        """Publish bytes already checked from their header (too large to read whole: no
-        placeholder), which ``copy`` puts under the image's object key: bytes stored as
-        ``without_location`` said."""
-        return self._publish(self._image(draft, info, size, sha256, None), copy)
+        """Publish bytes already checked, which ``copy`` puts under the image's object key:
+        bytes stored as ``without_location`` said."""
+        return self._publish(self._image(draft, info, size, sha256), copy)
+
+    def derive(self, image: Image, body: BinaryIO) -> Image:
+        """Make the placeholder and the smallest rendition of a published ``image`` from its
+        stored bytes ``body``, and record them (stored once, however often this runs)."""
+        if image.blurhash is not None:
+            return image
+        smallest = self._renditions.render_smallest(body)
+        if smallest is None:
+            return image
+        placeholder = self._processor.placeholder(smallest.data)
+        return self._renditions.keep(
+            image,
+            self._limits.smallest_rendition,
+            smallest,
+            placeholder=placeholder,
+        )
 
     def published(self, image_id: str) -> Image | None:
         """The READY image of ``image_id``, if it was published."""
@@ -185,7 +200,6 @@ class Publisher:
         info: ImageInfo,
         size: int,
         sha256: str,
-        placeholder: Placeholder | None,
     ) -> Image:
         width, height = info.displayed_size
         location = info.location.rounded(self._limits.gps_precision) if info.location else None
@@ -207,8 +221,6 @@ class Publisher:
             pixel_height=info.height,
             exif=info.exif,
             location=location,
-            blurhash=placeholder.blurhash if placeholder else None,
-            dominant_color=placeholder.dominant_color if placeholder else None,
         )
 
     def _publish(self, image: Image, store: Callable[[Image], None]) -> Published:

@@ -3,8 +3,8 @@
 The store's conditional put keeps the first of concurrent writers (their bytes are identical
 anyway), and the metadata and the listing entries record a rendition with an idempotent set ADD,
 in one transaction. A rendition stored for an image deleted meanwhile is an orphan that the
-sweeper removes. The smallest rendition is also made in memory at upload, for the placeholder
-(and stored with PRERENDER).
+sweeper removes. The worker makes the smallest rendition of every upload, with the placeholder
+drawn from it.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from service.domain.errors import (
     InvalidImage,
     InvalidInput,
     MalformedImageId,
-    StorageUnavailable,
 )
 from service.domain.model import (
     Caller,
     Image,
+    Placeholder,
     Rendition,
     RenditionInfo,
     is_image_id,
@@ -149,8 +149,8 @@ class Renditions:
         )
 
     def render_smallest(self, body: BinaryIO) -> Rendition | None:
-        """The smallest rendition in JPEG, made in memory at upload for the placeholder (and
-        stored with PRERENDER). An image the processor cannot render gets no placeholder."""
+        """The smallest rendition in JPEG, made by the worker, which draws the placeholder from
+        it. An image the processor cannot render gets no placeholder."""
         try:
             return self._processor.render(body, self._limits.smallest_rendition, "jpeg")
         except InvalidImage:
@@ -159,17 +159,26 @@ class Renditions:
         finally:
             body.seek(0)
 
-    def keep(self, image: Image, size: int, rendition: Rendition) -> Image:
-        """Store ``rendition`` (once) and record it on the image; best effort at upload."""
+    def keep(
+        self,
+        image: Image,
+        size: int,
+        rendition: Rendition,
+        *,
+        placeholder: Placeholder | None = None,
+    ) -> Image:
+        """Store ``rendition`` (once) and record it on the image, with ``placeholder``. An
+        image changed or deleted meanwhile is a conflict (ImageConflict)."""
         key = rendition_key(image.image_id, size, rendition.format)
         info = RenditionInfo(size, rendition.format, rendition.width, rendition.height)
-        try:
-            self._store.put_once(key, rendition.data, content_type=rendition.content_type)
-            self._repository.add_rendition(image.image_id, info)
-        except (StorageUnavailable, ImageConflict):
-            log.warning("could not pre-render image %s; it will be made on request", image.image_id)
-            return image
-        return replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
+        self._store.put_once(key, rendition.data, content_type=rendition.content_type)
+        self._repository.add_rendition(image.image_id, info, placeholder=placeholder)
+        kept = replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
+        if placeholder is None:
+            return kept
+        return replace(
+            kept, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
+        )
 
     def _served_formats(self) -> tuple[str, ...]:
         """RENDITION_FORMATS that the processor can encode, asked once: the answer loads the

@@ -1,25 +1,22 @@
 """UploadService: upload sessions, where the client sends the bytes to S3 itself.
 
 ``open`` signs a presigned POST (up to ``multipart_threshold``) or starts a multipart upload
-with presigned part URLs. ``complete`` then checks what arrived (size, format, SHA-256) and
-publishes it through the publisher (``publishing.py``), the path ``POST /images`` takes: a
-single POST is read once and published as its checked bytes; a multipart upload, too large to
-hold, is checked from its header, read once as a stream (its SHA-256, and where its location
-lies: it is then rewritten next to it, by the store) and copied under originals/. Every read
-and copy is held to the version of the object found first (its ETag): what is checked is what
-is published, and an object that changes meanwhile is refused (UploadChanged) and discarded.
+with presigned part URLs. ``complete`` checks what it can at once (the bytes arrived, every
+part is there with the ETag the client names), marks the session PROCESSING with the id its
+image will have, and sends the worker a job (``processing.py``), which checks the bytes,
+publishes them and marks the session READY, or FAILED with a reason. ``complete`` answers at
+once, whatever the size: the client then watches the session.
 
 Sessions are private to their owner: someone else's session is "not found" (404), not 403 as
-for images, because a session's existence is nobody else's business (images are public to
-read; sessions never are). A failure that shows the bytes are wrong discards them and the
-session; one that a retry can cure (nothing arrived yet, a part missing, S3 unavailable) leaves
-the session OPEN. A second complete answers the first one's image.
+for images, because a session's existence is nobody else's business. A failure ``complete``
+finds (nothing arrived yet, a part missing) leaves the session OPEN for a retry. A second
+complete answers the session as it is, and sends the job again if it is still PROCESSING: a
+job lost between the session's write and the queue is sent again, and a duplicate job makes
+no second image.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -32,25 +29,14 @@ from service.domain.access import AccessPolicy
 from service.domain.errors import (
     ImageConflict,
     ImageTooLarge,
-    InvalidImage,
     InvalidInput,
-    LocationNotRemovable,
-    UnsupportedImage,
     UploadExpired,
     UploadIncomplete,
     UploadNotFound,
-    UploadRejected,
 )
-from service.domain.model import (
-    Caller,
-    Image,
-    image_id_time,
-    is_image_id,
-    new_image_id,
-    utc_now,
-)
+from service.domain.jobs import Job, JobKind
+from service.domain.model import Caller, is_image_id, new_image_id, utc_now
 from service.domain.sessions import (
-    HEADER_BYTES,
     NewUpload,
     SessionStatus,
     Ticket,
@@ -58,13 +44,33 @@ from service.domain.sessions import (
     UploadSession,
     part_size_for,
 )
-from service.ports import UploadSessionRepository, UploadStore
-from service.usecases.hashed_reads import Sha256Reader
-from service.usecases.publishing import Draft, Published, Publisher
+from service.ports import JobQueue, UploadSessionRepository, UploadStore
+from service.usecases.publishing import Publisher
 
 log = logging.getLogger(__name__)
-# Failures that prove the bytes wrong: the upload is discarded rather than left to a retry.
-_FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected, LocationNotRemovable)
+
+
+TIMED_OUT = "The upload was not processed in time; upload it again"
+
+
+def fail(
+    session: UploadSession,
+    reason: str,
+    *,
+    store: UploadStore,
+    sessions: UploadSessionRepository,
+) -> None:
+    """Mark ``session`` FAILED with ``reason`` for its owner, then delete what arrived. A
+    session that changed meanwhile (finished by another run of its job) is left as it is."""
+    try:
+        sessions.transition(session, session.with_status(SessionStatus.FAILED, failure=reason))
+    except ImageConflict:
+        return
+    log.info("upload %s failed: %s", session.upload_id, reason)
+    if session.multipart_id is not None:
+        store.abort_multipart(session.object_key, session.multipart_id)
+    store.delete(session.scrubbed_key)
+    store.delete(session.object_key)
 
 
 class UploadLimits(msgspec.Struct, frozen=True):
@@ -83,11 +89,13 @@ class UploadService:
         publisher: Publisher,
         store: UploadStore,
         sessions: UploadSessionRepository,
+        jobs: JobQueue,
         limits: UploadLimits,
         access: AccessPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._publisher = publisher
+        self._jobs = jobs
         self._store = store
         self._sessions = sessions
         self._limits = limits
@@ -137,7 +145,7 @@ class UploadService:
     def status(self, caller: Caller, upload_id: str) -> tuple[UploadSession, list[UploadedPart]]:
         """The session and the parts S3 holds, so that an interrupted client resumes."""
         session = self._owned(caller, upload_id)
-        if session.multipart_id is None or session.status is SessionStatus.DONE:
+        if session.multipart_id is None or session.status is not SessionStatus.OPEN:
             return session, []
         return session, self._store.list_parts(session.object_key, session.multipart_id)
 
@@ -154,41 +162,39 @@ class UploadService:
 
     def complete(
         self, caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]] = ()
-    ) -> Published:
+    ) -> UploadSession:
+        """Hand the upload to the worker: the session, PROCESSING (or as it already is)."""
         session = self._owned(caller, upload_id)
+        if session.status is SessionStatus.PROCESSING:
+            self._jobs.send(Job(JobKind.UPLOAD, upload_id))
+            return session
         if session.status is not SessionStatus.OPEN:
-            return self._finished(session)
+            return session
         self._check_not_expired(session)
+        self._check_arrived(session, parts)
+        now = self._clock()
+        processing = session.with_status(
+            SessionStatus.PROCESSING,
+            image_id=new_image_id(now),
+            parts=tuple(sorted(parts)),
+            # A fresh lifetime for the job, however late in the session it was completed.
+            expires_at=now + timedelta(seconds=self._limits.session_ttl),
+        )
         try:
-            started = self._sessions.transition(
-                session,
-                session.with_status(SessionStatus.COMPLETING, image_id=new_image_id(self._clock())),
-            )
+            started = self._sessions.transition(session, processing)
         except ImageConflict:
-            return self._finished(self._owned(caller, upload_id))
+            return self._owned(caller, upload_id)
         try:
-            published = self._publish(started, parts)
-        except _FATAL:
-            self._discard(started)
-            raise
+            self._jobs.send(Job(JobKind.UPLOAD, upload_id))
         except Exception:
             self._reopen(started)
             raise
-        # The incoming copy goes first: should that fail, the session stays COMPLETING (a
-        # second complete still answers the image) and the sweeper deletes it at expiry.
-        if self._quietly(lambda: self._delete_arrived(started)):
-            done = started.with_status(
-                SessionStatus.DONE,
-                image_id=published.image.image_id,
-                duplicate=published.duplicate,
-            )
-            self._quietly(lambda: self._sessions.transition(started, done))
-        return published
+        return started
 
     def abort(self, caller: Caller, upload_id: str) -> None:
         session = self._owned(caller, upload_id)
-        if session.status is SessionStatus.COMPLETING:
-            raise ImageConflict(f"Upload {upload_id} is being completed")
+        if session.status is SessionStatus.PROCESSING:
+            raise ImageConflict(f"Upload {upload_id} is being processed")
         if session.status is SessionStatus.OPEN:
             self._discard(session)
 
@@ -196,77 +202,37 @@ class UploadService:
         """Remove sessions that expired more than ``grace_seconds`` ago, with their bytes."""
         removed = 0
         for session in self._sessions.expired(self._clock() - timedelta(seconds=grace_seconds)):
-            self._discard(session)
+            if session.status is SessionStatus.PROCESSING:
+                fail(session, TIMED_OUT, store=self._store, sessions=self._sessions)
+            else:
+                self._discard(session)
             removed += 1
         return removed
 
-    def _publish(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> Published:
-        key = session.object_key
-        if session.multipart_id is not None:
-            given = {number for number, _ in parts}
-            missing = sorted(set(range(1, session.part_count + 1)) - given)
-            if missing:
-                raise UploadIncomplete(
-                    f"ETags missing for parts {missing[:10]}", {"parts": ["every part's ETag"]}
-                )
-            self._store.complete_multipart(key, session.multipart_id, parts)
-        arrived = self._store.version_of(key)
-        if arrived is None:
-            raise UploadIncomplete("Nothing has been uploaded yet: send the file, then complete")
-        size, etag = arrived.size, arrived.etag
-        if size != session.size:
-            raise UploadRejected(f"{size} bytes arrived; the session declared {session.size}")
-        assert session.image_id is not None
-        draft = Draft(
-            image_id=session.image_id,
-            user_id=session.user_id,
-            created_at=image_id_time(session.image_id),
-            original_filename=session.filename,
-            description=session.description,
-            tags=session.tags,
-            metadata=dict(session.metadata),
-        )
+    def _check_arrived(self, session: UploadSession, parts: Sequence[tuple[int, str]]) -> None:
+        """What can be told at once: the bytes are there (each part, with the ETag named)."""
         if session.multipart_id is None:
-            # At most the multipart threshold: read once, and what was read is what is checked
-            # and stored, whatever lands under the incoming key meanwhile.
-            data = self._store.read(key, etag=etag)
-            self._check_sha256(session, hashlib.sha256(data).hexdigest())
-            return self._publisher.publish_bytes(draft, io.BytesIO(data), session.content_type)
-        info = self._publisher.check_header(
-            self._store.read_header(key, HEADER_BYTES, etag=etag), session.content_type
-        )
-        with self._store.stream(key, etag=etag) as stream:
-            read = Sha256Reader(stream)
-            scrubbed = self._publisher.without_location(read)
-            sha256 = read.sha256()
-        self._check_sha256(session, sha256)
-        if scrubbed is not None and scrubbed.removed:
-            # Rewritten where it lies: the store copies the kept ranges itself.
-            key = session.scrubbed_key
-            etag = self._store.compose(
-                session.object_key, key, scrubbed.pieces, content_type=info.content_type, etag=etag
+            if self._store.version_of(session.object_key) is None:
+                raise UploadIncomplete(
+                    "Nothing has been uploaded yet: send the file, then complete"
+                )
+            return
+        given = dict(parts)
+        missing = sorted(set(range(1, session.part_count + 1)) - given.keys())
+        if missing:
+            raise UploadIncomplete(
+                f"ETags missing for parts {missing[:10]}", {"parts": ["every part's ETag"]}
             )
-            size, sha256 = scrubbed.size, self._store.sha256_of(key, etag=etag)
-
-        def copy_arrived(image: Image) -> None:
-            self._store.copy(
-                key, image.object_key, content_type=image.content_type, sha256=sha256, etag=etag
+        held = {
+            part.number: part.etag
+            for part in self._store.list_parts(session.object_key, session.multipart_id)
+        }
+        wrong = sorted(n for n, etag in given.items() if held.get(n) != etag)
+        if wrong:
+            raise UploadIncomplete(
+                f"Parts {wrong[:10]} have not arrived, or not with the ETag given",
+                {"parts": ["the ETag S3 answered for each part"]},
             )
-
-        return self._publisher.publish_copy(
-            draft, info, size=size, sha256=sha256, copy=copy_arrived
-        )
-
-    def _check_sha256(self, session: UploadSession, sha256: str) -> None:
-        if session.sha256 is not None and sha256 != session.sha256:
-            raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
-
-    def _finished(self, session: UploadSession) -> Published:
-        """A complete that came second: the first one's image, once it is published."""
-        image = self._publisher.published(session.image_id) if session.image_id else None
-        if image is not None:
-            return Published(image, duplicate=session.duplicate)
-        raise ImageConflict(f"Upload {session.upload_id} is being completed; retry shortly")
 
     def _owned(self, caller: Caller, upload_id: str) -> UploadSession:
         self._access.check_signed_in(caller, "upload images")
@@ -300,13 +266,11 @@ class UploadService:
         self._sessions.remove(session.upload_id)
 
     def _delete_arrived(self, session: UploadSession) -> None:
-        """The bytes that arrived, and their copy without a location if one was made."""
-        if session.multipart_id is not None:
-            self._store.delete(session.scrubbed_key)
+        self._store.delete(session.scrubbed_key)
         self._store.delete(session.object_key)
 
     def _reopen(self, session: UploadSession) -> None:
-        reopened = session.with_status(SessionStatus.OPEN, image_id=None)
+        reopened = session.with_status(SessionStatus.OPEN, image_id=None, parts=())
         self._quietly(lambda: self._sessions.transition(session, reopened))
 
     def _quietly(self, action: Callable[[], object]) -> bool:

@@ -32,11 +32,13 @@ from service.domain.idempotency_keys import (
     StoredResponse,
     answer,
 )
+from service.domain.jobs import Delivery, Job
 from service.domain.model import (
     Image,
     ImageQuery,
     ImageStatus,
     Page,
+    Placeholder,
     RenditionInfo,
     id_time_bounds,
 )
@@ -44,11 +46,11 @@ from service.domain.scrub import Piece, Scrubbed
 from service.domain.sessions import (
     ObjectVersion,
     PresignedPost,
-    SessionStatus,
     UploadedPart,
     UploadSession,
 )
 from service.ports import Readable
+from service.usecases.processing import JobProcessor
 
 
 @dataclass
@@ -229,13 +231,20 @@ class InMemoryImageRepository:
         ]
         return sorted(found, key=_taken_key, reverse=True)
 
-    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
+    def add_rendition(
+        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+    ) -> None:
         current = self.images.get(image_id)
         if current is None or current.status is not ImageStatus.READY:
             raise ImageConflict(f"Image {image_id} is not READY")
         if rendition not in current.renditions:
             renditions = sorted((*current.renditions, rendition), key=lambda r: (r.size, r.format))
-            self.images[image_id] = replace(current, renditions=tuple(renditions))
+            current = replace(current, renditions=tuple(renditions))
+        if placeholder is not None:
+            current = replace(
+                current, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
+            )
+        self.images[image_id] = current
 
     def unfinished(self) -> Iterator[Image]:
         for image in list(self.images.values()):
@@ -390,7 +399,7 @@ class InMemoryUploadSessions:
 
     def expired(self, before: datetime) -> Iterator[UploadSession]:
         for session in list(self.sessions.values()):
-            if session.status is not SessionStatus.DONE and session.expires_at < before:
+            if not session.status.finished and session.expires_at < before:
                 yield session
 
 
@@ -444,3 +453,26 @@ class FixedClock:
     def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
         return self.now
+
+
+@dataclass
+class InMemoryJobQueue:
+    """The jobs queue: what was sent, in order; ``answering=False`` fails every send as an
+    unreachable queue does."""
+
+    jobs: list[Job] = field(default_factory=list)
+    answering: bool = True
+
+    def send(self, job: Job) -> None:
+        if not self.answering:
+            raise StorageUnavailable("Could not queue the job (no answer)")
+        self.jobs.append(job)
+
+    def run_all(self, processor: JobProcessor, *, last_attempt: bool = False) -> int:
+        """Deliver every job sent (and those their runs send) once, in order; how many."""
+        ran = 0
+        while self.jobs:
+            job = self.jobs.pop(0)
+            processor.run(Delivery(job=job, attempt=1, last_attempt=last_attempt))
+            ran += 1
+        return ran

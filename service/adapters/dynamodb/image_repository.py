@@ -33,7 +33,15 @@ from service.adapters.dynamodb import conditions, items, keys
 from service.adapters.dynamodb.search import ListingReader
 from service.adapters.dynamodb.table import SWEEP_INDEX
 from service.domain.errors import DuplicateImage, ImageConflict, StorageUnavailable
-from service.domain.model import Image, ImageQuery, ImageStatus, Page, RenditionInfo, id_time_bounds
+from service.domain.model import (
+    Image,
+    ImageQuery,
+    ImageStatus,
+    Page,
+    Placeholder,
+    RenditionInfo,
+    id_time_bounds,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -216,24 +224,37 @@ class DynamoDBImageRepository:
                 forgotten += 1
         return forgotten
 
-    def add_rendition(self, image_id: str, rendition: RenditionInfo) -> None:
-        """On the metadata item and on every entry (the list shows renditions), in one
-        transaction conditional on the version read, which fixes the entries' keys."""
+    def add_rendition(
+        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+    ) -> None:
+        """On the metadata item and on every entry (the list shows renditions and
+        placeholders), in one transaction conditional on the version read, which fixes the
+        entries' keys."""
         for _ in range(RENDITION_ATTEMPTS):
             image = self.get(image_id)
             if image is None or image.status is not ImageStatus.READY:
                 raise ImageConflict(f"Image {image_id} is not READY")
-            if rendition in image.renditions:
+            if rendition in image.renditions and (
+                placeholder is None or image.blurhash == placeholder.blurhash
+            ):
                 return
             read = conditions.condition_on(ImageStatus.READY, unchanged_since=image)
             # ADD to a string set: a member already there is not added twice.
-            member = {":r": {"SS": [items.rendition_member(rendition)]}}
+            values: dict[str, Any] = {":r": {"SS": [items.rendition_member(rendition)]}}
+            update = "ADD renditions :r"
+            if placeholder is not None:
+                update += " SET blurhash = :b, dominant_color = :c"
+                values |= {
+                    ":b": {"S": placeholder.blurhash},
+                    ":c": {"S": placeholder.dominant_color},
+                }
             operations = [
-                self._add_rendition(items.meta_key(image_id), read.with_values(member)),
+                self._add_rendition(items.meta_key(image_id), update, read.with_values(values)),
                 *(
                     self._add_rendition(
                         items.key_item(pk, sk),
-                        conditions.Condition("attribute_exists(pk)", {}, member),
+                        update,
+                        conditions.Condition("attribute_exists(pk)", {}, values),
                     )
                     for pk, sk in sorted(items.entry_keys(image))
                 ),
@@ -244,12 +265,12 @@ class DynamoDBImageRepository:
         raise ImageConflict(f"Image {image_id} kept changing; the rendition is not recorded")
 
     def _add_rendition(
-        self, key: dict[str, Any], condition: conditions.Condition
+        self, key: dict[str, Any], expression: str, condition: conditions.Condition
     ) -> dict[str, Any]:
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": key,
-            "UpdateExpression": "ADD renditions :r",
+            "UpdateExpression": expression,
             "ConditionExpression": condition.expression,
             "ExpressionAttributeValues": condition.values,
         }

@@ -1,6 +1,7 @@
 """UploadSessionRepository on the image table: one item per session (key: keys.py).
 
-A session that is not DONE sits in the sparse ``sweep`` index under its expiry, so the sweeper
+A session that is not finished (READY or FAILED) sits in the sparse ``sweep`` index under its
+expiry, so the sweeper
 finds expired sessions with a Query. Every transition is a conditional write on the status (and
 image id) read, so two completes cannot both publish.
 """
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _MOMENT = "%Y-%m-%dT%H:%M:%SZ"
-# A DONE session is kept a day past its expiry, so that a late second complete still gets the
-# image; DynamoDB's TTL on ``ttl`` then removes it.
+# A finished session is kept a day past its expiry, so that its owner still sees how it ended;
+# DynamoDB's TTL on ``ttl`` then removes it.
 DONE_RETENTION_SECONDS = 86_400
+# Statuses of sessions stored before the worker took over completing them.
+_FORMER_STATUSES = {"COMPLETING": SessionStatus.PROCESSING, "DONE": SessionStatus.READY}
 
 
 def _key(upload_id: str) -> dict[str, Any]:
@@ -53,10 +56,12 @@ def to_item(session: UploadSession) -> dict[str, Any]:
         "duplicate": session.duplicate,
         "ttl": int(session.expires_at.timestamp()) + DONE_RETENTION_SECONDS,
     }
-    for name in ("sha256", "multipart_id", "image_id"):
+    for name in ("sha256", "multipart_id", "image_id", "failure"):
         if getattr(session, name) is not None:
             plain[name] = getattr(session, name)
-    if session.status is not SessionStatus.DONE:
+    if session.parts:
+        plain["parts"] = json.dumps(session.parts, separators=(",", ":"))
+    if not session.status.finished:
         plain["sweep_pk"] = keys.sweep_partition(keys.sweep_shard(session.upload_id))
         plain["sweep_sk"] = keys.session_sweep_key(
             session.expires_at.strftime(_MOMENT), session.upload_id
@@ -80,9 +85,11 @@ def from_item(item: dict[str, Any]) -> UploadSession:
         metadata=json.loads(plain.get("metadata", "{}")),
         multipart_id=plain.get("multipart_id"),
         part_size=int(plain.get("part_size", 0)),
-        status=SessionStatus(plain["status"]),
+        status=_FORMER_STATUSES.get(plain["status"]) or SessionStatus(plain["status"]),
         image_id=plain.get("image_id"),
         duplicate=bool(plain.get("duplicate", False)),
+        parts=tuple((int(n), str(etag)) for n, etag in json.loads(plain.get("parts", "[]"))),
+        failure=plain.get("failure"),
     )
 
 
@@ -149,5 +156,5 @@ class DynamoDBUploadSessions:
                 for key in page.get("Items", []):
                     upload_id = keys.upload_id_of_session_sweep_key(key["sweep_sk"]["S"])
                     session = self.get(upload_id)
-                    if session is not None and session.status is not SessionStatus.DONE:
+                    if session is not None and not session.status.finished:
                         yield session

@@ -76,8 +76,8 @@ def error_response(
     return jsonify(valid_unicode(body)), status.value
 
 
-def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
-    """``lambda_limit``: the upload cap is the runtime's (Lambda), not MAX_FILE_SIZE's."""
+def register_error_handlers(app: Flask, *, sessions_take_more: bool = False) -> None:
+    """``sessions_take_more``: POST /images is capped below what upload sessions take."""
 
     @app.errorhandler(errors.ImageServiceError)
     def _domain_error(error: errors.ImageServiceError) -> tuple[Response, int]:
@@ -113,7 +113,7 @@ def register_error_handlers(app: Flask, *, lambda_limit: bool = False) -> None:
         else:
             limit = request.max_content_length
             message = f"The request body is larger than the limit of {limit} bytes"
-            if lambda_limit and request.endpoint == UPLOAD_ENDPOINT:
+            if sessions_take_more and request.endpoint == UPLOAD_ENDPOINT:
                 message += "; send larger files with an upload session (POST /uploads)"
         return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
 

@@ -10,12 +10,16 @@ from flask.views import MethodView
 
 from service.domain import rules
 from service.domain.errors import InvalidInput
-from service.domain.sessions import NewUpload, SessionProgress, signed_parts
-from service.entrypoints.api import inputs
+from service.domain.sessions import (
+    NewUpload,
+    SessionProgress,
+    SessionStatus,
+    UploadSession,
+    signed_parts,
+)
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import upload_service
 from service.entrypoints.api.idempotency import HEADER_PARAMETER, idempotent
-from service.entrypoints.api.image_schemas import ImageSchema
 from service.entrypoints.api.images_blueprint import ImagesBlueprint
 from service.entrypoints.api.session_schemas import (
     CompleteSchema,
@@ -25,11 +29,12 @@ from service.entrypoints.api.session_schemas import (
     SignedPartsSchema,
     TicketSchema,
 )
-from service.entrypoints.api.shown import shown
 
 blp = ImagesBlueprint(
     "uploads", __name__, url_prefix="/uploads", description="Upload sessions: bytes straight to S3"
 )
+# How soon a client watching a PROCESSING session asks again: most jobs take about a second.
+RETRY_AFTER_SECONDS = 1
 UPLOAD_ID = {"in": "path", "name": "upload_id", "description": "the session's id"}
 ERRORS = (
     HTTPStatus.UNAUTHORIZED,
@@ -88,8 +93,10 @@ class UploadById(MethodView):
     @blp.response(200, SessionSchema)
     @_documents(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, upload_id: str) -> Any:
-        """The session, with the parts S3 already holds (to resume an interrupted upload)"""
-        return SessionProgress(*upload_service().status(caller(), upload_id))
+        """The session: the parts S3 already holds (to resume an interrupted upload), then
+        PROCESSING, READY (image_id) or FAILED (failure)"""
+        session, parts = upload_service().status(caller(), upload_id)
+        return SessionProgress(session, parts), 200, _watch_headers(session)
 
     @blp.response(204)
     @_documents(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
@@ -114,18 +121,22 @@ class UploadComplete(MethodView):
     @idempotent
     @blp.doc(parameters=[HEADER_PARAMETER])
     @blp.arguments(CompleteSchema)
-    @blp.response(201, ImageSchema)
-    @blp.alt_response(200, description="The same bytes are already one of the user's images")
-    @_documents(*ERRORS, HTTPStatus.BAD_REQUEST, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    @blp.response(202, SessionSchema)
+    @blp.alt_response(200, description="The session had already finished: READY or FAILED")
+    @_documents(*ERRORS, HTTPStatus.BAD_REQUEST)
     def post(self, body: dict[str, Any], upload_id: str) -> Any:
-        """Check what arrived and publish it as an image (with the part ETags if multipart)"""
+        """Hand what arrived to the worker (with the part ETags if multipart); watch the
+        session (Location) until it is READY or FAILED"""
         parts = [(p["part_number"], p["etag"]) for p in body["parts"]]
-        done = upload_service().complete(caller(), upload_id, parts)
-        image = done.image
-        headers = {
-            "Location": url_for("images.ImageById", image_id=image.image_id),
-            "ETag": inputs.etag(image),
-        }
-        if done.duplicate:
-            return shown(image, duplicate=True), 200, headers
-        return shown(image), 201, headers
+        session = upload_service().complete(caller(), upload_id, parts)
+        status = 200 if session.status.finished else 202
+        return SessionProgress(session, []), status, _watch_headers(session)
+
+
+def _watch_headers(session: UploadSession) -> dict[str, str]:
+    if session.status is not SessionStatus.PROCESSING:
+        return {}
+    return {
+        "Location": url_for("uploads.UploadById", upload_id=session.upload_id),
+        "Retry-After": str(RETRY_AFTER_SECONDS),
+    }

@@ -8,7 +8,7 @@ from marshmallow import RAISE, Schema, fields, post_dump, validate
 
 from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.domain.rules import CONTENT_TYPE_ALIASES, MAX_DESCRIPTION_LENGTH
-from service.domain.sessions import MAX_PART_SIZE
+from service.domain.sessions import MAX_PART_SIZE, SessionProgress, SessionStatus
 from service.entrypoints.api.input_fields import JsonObject, json_tags, user_id_field
 from service.settings import MAX_FILE_SIZE_LIMIT
 
@@ -83,7 +83,25 @@ class SessionSchema(Schema):
     part_count = fields.Integer(attribute="session.part_count")
     parts = fields.List(fields.Nested(ReceivedPartSchema))
     missing_parts = fields.List(fields.Integer())
-    image_id = fields.String(attribute="session.image_id", allow_none=True)
+    image_id = fields.Method(
+        "_image_id",
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "READY: the image (the user's own one when duplicate)",
+        },
+    )
+    duplicate = fields.Boolean(attribute="session.duplicate")
+    failure = fields.String(
+        attribute="session.failure",
+        allow_none=True,
+        metadata={"description": "FAILED: why, for the owner; the bytes are gone"},
+    )
+
+    def _image_id(self, progress: SessionProgress) -> str | None:
+        # Chosen when the job starts, but nothing to fetch until it is READY.
+        ready = progress.session.status is SessionStatus.READY
+        return progress.session.image_id if ready else None
 
 
 class PartNumbersSchema(Schema):

@@ -1,0 +1,214 @@
+"""The worker's use case: one job at a time, safe to run more than once.
+
+An UPLOAD job takes a PROCESSING session to READY or FAILED:
+
+1. the multipart upload is completed (unless a run before did), the object's size checked;
+2. the bytes are read once into a spool file (bounded memory), their SHA-256 taken on the
+   way and checked against the declared one;
+3. they are checked whole (format, decode within the worker's budgets, EXIF) and published
+   with the publisher's one transaction: a single POST is put as its checked bytes, without
+   its location; a multipart upload is rewritten where it lies without its location (the
+   store composes it) and copied under originals/;
+4. the placeholder and the smallest rendition are made from the spool file;
+5. the session becomes READY, and the bytes that arrived are deleted.
+
+The image's id was chosen when the session was completed, and publishing creates the image on
+the condition that the id is new: a job run twice (a duplicate delivery, or a run after a
+worker died mid-job) publishes one image, and a run that finds the image published only
+finishes step 5. A failure that proves the bytes wrong makes the session FAILED with its reason
+and deletes them; any other failure is left to the queue to deliver again, and on its last
+delivery the session is FAILED too, before the job goes to the dead letters.
+
+A DERIVE job makes the placeholder and smallest rendition of an image ``POST /images``
+published, which a listing does not need at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import BinaryIO
+
+from service.domain.errors import (
+    ImageConflict,
+    ImageTooLarge,
+    InvalidImage,
+    LocationNotRemovable,
+    UnsupportedImage,
+    UploadRejected,
+)
+from service.domain.jobs import Delivery, JobKind
+from service.domain.model import Image, image_id_time, is_image_id
+from service.domain.scrub import Kept, Piece
+from service.domain.sessions import SessionStatus, UploadSession
+from service.ports import ImageStore, UploadSessionRepository, UploadStore
+from service.usecases.hashed_reads import Sha256Reader
+from service.usecases.publishing import Draft, Published, Publisher
+from service.usecases.upload_sessions import fail
+
+log = logging.getLogger(__name__)
+
+# Failures that prove the bytes wrong: no later delivery could cure them.
+FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected, LocationNotRemovable)
+GAVE_UP = "The upload could not be processed; upload it again"
+_CHUNK = 1024 * 1024
+
+
+class JobProcessor:
+    def __init__(
+        self,
+        *,
+        publisher: Publisher,
+        store: UploadStore,
+        images: ImageStore,
+        sessions: UploadSessionRepository,
+        spool: Callable[[], BinaryIO] = tempfile.TemporaryFile,
+    ) -> None:
+        self._publisher = publisher
+        self._store = store
+        self._images = images
+        self._sessions = sessions
+        self._spool = spool
+
+    def run(self, delivery: Delivery) -> None:
+        """Run one job; an exception means it should be delivered again."""
+        job = delivery.job
+        if not is_image_id(job.subject):
+            log.warning("job %s names no image or upload id; dropped", job)
+        elif job.kind is JobKind.UPLOAD:
+            self._process_upload(job.subject, last_attempt=delivery.last_attempt)
+        else:
+            self._derive(job.subject)
+
+    def _process_upload(self, upload_id: str, *, last_attempt: bool) -> None:
+        session = self._sessions.get(upload_id)
+        if session is None or session.status is not SessionStatus.PROCESSING:
+            # Delivered again after it finished, or for a session gone since: nothing to do.
+            log.info("upload %s is not PROCESSING; job dropped", upload_id)
+            return
+        try:
+            published = self._publish(session)
+        except FATAL as refused:
+            self._fail(session, refused.message)
+            return
+        except Exception:
+            if last_attempt:
+                self._fail(session, GAVE_UP)
+            raise
+        ready = session.with_status(
+            SessionStatus.READY, image_id=published.image.image_id, duplicate=published.duplicate
+        )
+        try:
+            self._sessions.transition(session, ready)
+        except ImageConflict:
+            log.info("upload %s was finished by another run of its job", upload_id)
+            return
+        self._store.delete(session.scrubbed_key)
+        self._store.delete(session.object_key)
+
+    def _fail(self, session: UploadSession, reason: str) -> None:
+        fail(session, reason, store=self._store, sessions=self._sessions)
+
+    def _publish(self, session: UploadSession) -> Published:
+        assert session.image_id is not None
+        done = self._publisher.published(session.image_id)
+        if done is not None:
+            return Published(done)
+        key = session.object_key
+        if session.multipart_id is not None and self._store.version_of(key) is None:
+            self._store.complete_multipart(key, session.multipart_id, session.parts)
+        arrived = self._store.version_of(key)
+        if arrived is None:
+            raise UploadRejected("Nothing arrived for this upload")
+        if arrived.size != session.size:
+            raise UploadRejected(
+                f"{arrived.size} bytes arrived; the session declared {session.size}"
+            )
+        draft = Draft(
+            image_id=session.image_id,
+            user_id=session.user_id,
+            created_at=image_id_time(session.image_id),
+            original_filename=session.filename,
+            description=session.description,
+            tags=session.tags,
+            metadata=dict(session.metadata),
+        )
+        with self._spool() as local:
+            with self._store.stream(key, etag=arrived.etag) as stream:
+                reader = Sha256Reader(stream)
+                while chunk := reader.read(_CHUNK):
+                    local.write(chunk)
+                sha256 = reader.sha256()
+            if session.sha256 is not None and sha256 != session.sha256:
+                raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
+            local.seek(0)
+            if session.multipart_id is None:
+                published = self._publisher.publish_bytes(draft, local, session.content_type)
+            else:
+                published = self._publish_in_place(session, draft, local, arrived.etag, sha256)
+            if not published.duplicate:
+                local.seek(0)
+                self._derive_quietly(published.image, local)
+            return published
+
+    def _publish_in_place(
+        self, session: UploadSession, draft: Draft, local: BinaryIO, etag: str, sha256: str
+    ) -> Published:
+        """Too large to send again: rewritten without its location by the store, from the
+        object that arrived, then copied."""
+        info = self._publisher.check_bytes(local, session.content_type)
+        scrubbed = self._publisher.without_location(local)
+        source, size = session.object_key, session.size
+        if scrubbed is not None and scrubbed.removed:
+            source = session.scrubbed_key
+            etag = self._store.compose(
+                session.object_key,
+                source,
+                scrubbed.pieces,
+                content_type=info.content_type,
+                etag=etag,
+            )
+            size, sha256 = scrubbed.size, _sha256_of_pieces(local, scrubbed.pieces)
+
+        def copy(image: Image) -> None:
+            self._store.copy(
+                source, image.object_key, content_type=image.content_type, sha256=sha256, etag=etag
+            )
+
+        return self._publisher.publish_copy(draft, info, size=size, sha256=sha256, copy=copy)
+
+    def _derive(self, image_id: str) -> None:
+        image = self._publisher.published(image_id)
+        if image is None or image.blurhash is not None:
+            return
+        with self._spool() as local:
+            local.write(self._images.read(image.object_key))
+            local.seek(0)
+            self._derive_quietly(image, local)
+
+    def _derive_quietly(self, image: Image, body: BinaryIO) -> None:
+        """Derived data: an image deleted or changed meanwhile keeps none (made on request)."""
+        try:
+            self._publisher.derive(image, body)
+        except ImageConflict:
+            log.info("image %s changed while its placeholder was made; skipped", image.image_id)
+
+
+def _sha256_of_pieces(local: BinaryIO, pieces: Sequence[Piece]) -> str:
+    """The SHA-256 of the bytes ``pieces`` make of the file in ``local``."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        if not isinstance(piece, Kept):
+            digest.update(piece.data)
+            continue
+        local.seek(piece.start)
+        left = piece.size
+        while left > 0:
+            chunk = local.read(min(_CHUNK, left))
+            if not chunk:
+                raise UploadRejected("The upload changed while it was read")
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
