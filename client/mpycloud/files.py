@@ -14,7 +14,24 @@ from typing import BinaryIO
 # (bytes sent so far, bytes in all): absolute, so that a retried request simply starts over.
 Progress = Callable[[int, int], None]
 CHUNK = 256 * 1024
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp"})
+# By file name, for what the first bytes do not tell (Python's mimetypes may not know the
+# last three on every platform).
+CONTENT_TYPE_BY_SUFFIX = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+}
+IMAGE_SUFFIXES = frozenset(CONTENT_TYPE_BY_SUFFIX)
+# ISO base media files (HEIF, AVIF): the ``ftyp`` box's brands.
+HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
+HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
 
 
 def sha256_file(path: Path) -> str:
@@ -28,7 +45,7 @@ def sha256_file(path: Path) -> str:
 def sniff_content_type(path: Path) -> str | None:
     """The image type from the first bytes (as the service decides it), else from the name."""
     with path.open("rb") as file:
-        head = file.read(16)
+        head = file.read(64)
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -37,8 +54,29 @@ def sniff_content_type(path: Path) -> str | None:
         return "image/gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[4:8] == b"ftyp":
+        found = _iso_media_type(head)
+        if found is not None:
+            return found
+    known = CONTENT_TYPE_BY_SUFFIX.get(path.suffix.lower())
+    if known is not None:
+        return known
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed if guessed and guessed.startswith("image/") else None
+
+
+def _iso_media_type(head: bytes) -> str | None:
+    """HEIC, AVIF or HEIF from an ``ftyp`` box: its major brand, else (a generic ``mif1``) the
+    compatible brands that follow it."""
+    box = head[: int.from_bytes(head[:4], "big")]
+    major = box[8:12]
+    brands = [major] + [box[n : n + 4] for n in range(16, len(box) - 3, 4)]
+    for brand in brands:
+        if brand in AVIF_BRANDS:
+            return "image/avif"
+        if brand in HEIC_BRANDS:
+            return "image/heic"
+    return "image/heif" if any(brand in HEIF_BRANDS for brand in brands) else None
 
 
 class ProgressReader:

@@ -10,9 +10,10 @@ import pytest
 from devtools import dev_tokens
 from mpycloud.config import CognitoApp, Config, Credentials
 from mpycloud.downloads import filename_from
-from mpycloud.files import sniff_content_type, walk
+from mpycloud.files import CONTENT_TYPE_BY_SUFFIX, sniff_content_type, walk
 from mpycloud.signin import SignInFailed, emulator_sign_in, is_emulator
 from mpycloud.tokens import expires_soon, token_claims, token_subject
+from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.entrypoints import provisioning as dev_identity
 from service.settings import LAMBDA_MAX_REQUEST_BODY
 from tests.client.files import PNG_SIGNATURE
@@ -65,6 +66,51 @@ def test_the_type_is_sniffed_from_the_bytes_like_the_service_does(tmp_path: Path
     assert sniff_content_type(text) is None
 
 
+def ftyp(major: bytes, *compatible: bytes) -> bytes:
+    """An ISO base media file's first box, as HEIF and AVIF files begin."""
+    body = b"ftyp" + major + b"\0\0\0\0" + b"".join(compatible)
+    return (4 + len(body)).to_bytes(4, "big") + body + b"\0\0\0\x08meta"
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (ftyp(b"heic", b"mif1", b"heic"), "image/heic"),
+        (ftyp(b"heix", b"mif1"), "image/heic"),
+        (ftyp(b"avif", b"mif1", b"miaf"), "image/avif"),
+        (ftyp(b"mif1", b"mif1", b"avif"), "image/avif"),
+        (ftyp(b"mif1", b"mif1", b"miaf"), "image/heif"),
+        (ftyp(b"isom", b"mp41"), None),  # a video
+    ],
+)
+def test_heif_and_avif_are_told_by_their_brands(
+    tmp_path: Path, head: bytes, expected: str | None
+) -> None:
+    path = tmp_path / "misnamed.bin"
+    path.write_bytes(head)
+
+    assert sniff_content_type(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("IMG_0001.HEIC", "image/heic"),
+        ("photo.heif", "image/heif"),
+        ("photo.avif", "image/avif"),
+        ("photo.webp", "image/webp"),
+    ],
+)
+def test_the_type_is_guessed_from_the_name_when_the_bytes_do_not_tell(
+    tmp_path: Path, name: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"????")
+
+    assert sniff_content_type(path) == expected
+    assert list(walk([tmp_path])) == [path]  # and folders' walks take them
+
+
 @pytest.mark.parametrize(
     ("disposition", "expected"),
     [
@@ -112,3 +158,5 @@ def test_the_client_agrees_with_the_service_on_its_conventions() -> None:
     assert EMULATOR_PASSWORD == dev_tokens.DEV_PASSWORD
     # A direct upload, with its form, fits under the service's Lambda request cap.
     assert DIRECT_UPLOAD_LIMIT + FORM_ALLOWANCE <= LAMBDA_MAX_REQUEST_BODY
+    # Every type the service takes is one the client knows by its file name.
+    assert set(ACCEPTED_CONTENT_TYPES) <= set(CONTENT_TYPE_BY_SUFFIX.values())

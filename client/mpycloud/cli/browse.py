@@ -34,7 +34,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     ls = commands.add_parser("ls", parents=[common], help="list images, newest first")
     ls.add_argument("--user", dest="user_id", help="only this user's images")
     ls.add_argument("--tag", dest="tags", action="append", default=[], help="a,b: all of them")
-    ls.add_argument("--content-type", help="image/jpeg, image/png, image/gif or image/webp")
+    ls.add_argument("--content-type", help="image/jpeg, image/png, image/webp, image/heic...")
     for bound in ("date-from", "date-to", "taken-from", "taken-to"):
         ls.add_argument(
             f"--{bound}", metavar="ISO-DATE", help=f"the API's {bound.replace('-', '_')}"
