@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         TooManyRequests,
         Unauthorized,
         UnsupportedMediaType,
+        UploadFailed,
+        UploadStillProcessing,
         ValidationFailed,
     )
     from mpycloud.models import (
@@ -89,8 +91,10 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
+    "UploadFailed",
     "UploadResult",
     "UploadStatus",
+    "UploadStillProcessing",
     "UploadTicket",
     "ValidationFailed",
 ]

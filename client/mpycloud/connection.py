@@ -23,6 +23,7 @@ class ConnectionOptions(TypedDict, total=False):
     transport: httpx.BaseTransport | None
     max_connections: int
     sleep: Callable[[float], None]
+    clock: Callable[[], float]
 
 
 class Connection:
@@ -36,6 +37,7 @@ class Connection:
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 32,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         policy = retry or RetryPolicy()
@@ -49,6 +51,9 @@ class Connection:
         # Presigned S3 URLs carry their own signature: never the bearer token.
         self.storage = Channel(httpx.Client(**common), policy, sleep)
         self.token = token
+        # What waits (between retries, and while an upload is processing) and tells the time.
+        self.sleep = sleep
+        self.clock = clock
 
     @property
     def token(self) -> str | None:

@@ -31,6 +31,29 @@ class StorageError(MpycloudError):
         self.text = text
 
 
+class UploadFailed(MpycloudError):
+    """The service refused an upload session's bytes after ``complete`` (status FAILED):
+    ``failure`` is its sentence for the owner. The bytes are gone: start a new upload."""
+
+    def __init__(self, upload_id: str, failure: str | None) -> None:
+        self.upload_id = upload_id
+        self.failure = failure or "the service gave no reason"
+        super().__init__(f"upload {upload_id} failed: {self.failure}")
+
+
+class UploadStillProcessing(MpycloudError):
+    """An upload session was still PROCESSING when the wait for it ended. The service goes on
+    with it: ``upload_status(upload_id)`` (or ``wait_for_upload``) tells its outcome later."""
+
+    def __init__(self, upload_id: str, waited: float) -> None:
+        self.upload_id = upload_id
+        self.waited = waited
+        super().__init__(
+            f"upload {upload_id} is still processing after {waited:.0f} s; the service goes on "
+            f"with it: GET /uploads/{upload_id} tells how it ends"
+        )
+
+
 class ApiError(MpycloudError):
     """The service answered an error. ``body`` is its JSON error as sent."""
 

@@ -147,12 +147,22 @@ class ReceivedPart:
     size: int
 
 
+# An upload session's statuses: OPEN (waiting for the bytes), PROCESSING (completed: the
+# service's worker checks and publishes them), then READY (published) or FAILED (refused: the
+# bytes are gone, a new upload must start).
+OPEN, PROCESSING, READY, FAILED = "OPEN", "PROCESSING", "READY", "FAILED"
+FINISHED = frozenset({READY, FAILED})
+
+
 @dataclass(frozen=True)
 class UploadStatus:
-    """``GET /uploads/{id}``: the session and the parts S3 already holds."""
+    """``GET /uploads/{id}`` (and ``complete``'s answer): the session, the parts S3 already
+    holds, and once it is finished its outcome. READY: ``image_id`` names the image, the
+    caller's existing image of the same bytes when ``duplicate``. FAILED: ``failure`` says why.
+    ``retry_after``: the seconds the service asked to wait before asking again (PROCESSING)."""
 
     upload_id: str
-    status: str  # OPEN, COMPLETING, DONE
+    status: str  # OPEN, PROCESSING, READY, FAILED
     size: int
     content_type: str
     part_size: int | None
@@ -160,19 +170,31 @@ class UploadStatus:
     parts: list[ReceivedPart]
     missing_parts: list[int]
     image_id: str | None
+    expires_at: datetime | None = None
+    duplicate: bool = False
+    failure: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
 
     @classmethod
-    def from_json(cls, body: Json) -> UploadStatus:
+    def from_json(cls, body: Json, retry_after: float | None = None) -> UploadStatus:
         return cls(
             upload_id=body["upload_id"],
             status=body["status"],
-            size=int(body.get("size", 0)),
-            content_type=body.get("content_type", ""),
+            size=int(body.get("size") or 0),
+            content_type=body.get("content_type") or "",
             part_size=body.get("part_size"),
             part_count=int(body.get("part_count") or 0),
             parts=[ReceivedPart(**p) for p in body.get("parts") or []],
             missing_parts=list(body.get("missing_parts") or []),
             image_id=body.get("image_id"),
+            expires_at=_time(body.get("expires_at")),
+            duplicate=bool(body.get("duplicate")),
+            failure=body.get("failure"),
+            retry_after=retry_after,
         )
 
 

@@ -3,6 +3,11 @@
 It speaks the parts of the API the client uses (``POST /images``, upload sessions, presigned
 POST and part PUTs, listings, ``GET /images/{id}`` and its download link) with the service's
 answers and error shape, records every request, and fails requests on demand.
+
+Upload sessions are processed as the service's worker does it, off the request: ``complete``
+answers the session PROCESSING (202, ``Location``, ``Retry-After``); ``GET /uploads/{id}``
+answers it PROCESSING ``processing_polls`` times, then READY (published) or, when ``failure``
+is set, FAILED with that sentence.
 """
 
 from __future__ import annotations
@@ -52,6 +57,12 @@ class Fault:
 class FakeService:
     multipart_threshold: int = 1_000_000
     part_size: int = 1000
+    # How many GET /uploads/{id} answer PROCESSING after complete, before the outcome.
+    processing_polls: int = 0
+    # PROCESSING answers' Retry-After header (None: none).
+    retry_after: str | None = "1"
+    # Set: a session's processing ends FAILED with this sentence.
+    failure: str | None = None
     seen: list[httpx.Request] = field(default_factory=list)
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -102,7 +113,10 @@ class FakeService:
             parts = form_parts(request)
             filename, data = parts["image"]
             fields = {name: value.decode() for name, (_, value) in parts.items() if name != "image"}
-            return self._publish(data, filename or "", fields)
+            image, duplicate = self._publish(data, filename or "", fields)
+            if duplicate:
+                return httpx.Response(200, json=image | {"duplicate_of": image["image_id"]})
+            return httpx.Response(201, json=image, headers={"ETag": '"1"'})
         if method == "GET" and path == "/images":
             items = sorted(self.images.values(), key=lambda i: i["image_id"], reverse=True)
             return httpx.Response(200, json={"items": items, "next_cursor": None})
@@ -122,23 +136,40 @@ class FakeService:
             return httpx.Response(200, json={"parts": self._signed(session, numbers)})
         if found.group(2) == "/complete":
             return self._complete(session, json.loads(request.content)["parts"])
+        if session["status"] == "PROCESSING":
+            if session["polls_left"] > 0:
+                session["polls_left"] -= 1
+            else:
+                self._process(session)
+        return self._session_answer(session, 200)
+
+    def _session_answer(self, session: dict[str, Any], status: int) -> httpx.Response:
         held = [
             {"part_number": n, "etag": f'"{hashlib.md5(b).hexdigest()}"', "size": len(b)}  # noqa: S324
             for n, b in sorted(session["parts"].items())
         ]
+        headers: dict[str, str] = {}
+        if session["status"] == "PROCESSING":
+            headers["Location"] = f"/uploads/{session['upload_id']}"
+            if self.retry_after is not None:
+                headers["Retry-After"] = self.retry_after
         return httpx.Response(
-            200,
+            status,
             json={
                 "upload_id": session["upload_id"],
                 "status": session["status"],
+                "expires_at": "2026-11-27T11:00:00+00:00",
                 "size": session["size"],
                 "content_type": session["content_type"],
                 "part_size": session["part_size"],
                 "part_count": session["part_count"],
-                "parts": held,
+                "parts": held if session["status"] == "OPEN" else [],
                 "missing_parts": [],
                 "image_id": session.get("image_id"),
+                "duplicate": session.get("duplicate", False),
+                "failure": session.get("failure"),
             },
+            headers=headers,
         )
 
     def _image(self, image_id: str, *, download: bool) -> httpx.Response:
@@ -165,11 +196,14 @@ class FakeService:
             results.append({"image_id": image_id, "result": "ok", "message": None})
         return httpx.Response(200, json={"results": results})
 
-    def _publish(self, data: bytes, filename: str, fields: dict[str, Any]) -> httpx.Response:
+    def _publish(
+        self, data: bytes, filename: str, fields: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """The image of ``data``, and whether it was already one (a duplicate)."""
         digest = hashlib.sha256(data).hexdigest()
         for image in self.images.values():
             if image["sha256"] == digest:
-                return httpx.Response(200, json=image | {"duplicate_of": image["image_id"]})
+                return image, True
         image_id = f"01M8{len(self.images):022d}"
         tags = fields.get("tags", [])
         image = {
@@ -191,7 +225,7 @@ class FakeService:
         }
         self.images[image_id] = image
         self.objects[f"/originals/{image_id}"] = data
-        return httpx.Response(201, json=image, headers={"ETag": '"1"'})
+        return image, False
 
     def _open(self, body: dict[str, Any]) -> httpx.Response:
         upload_id = f"UP{len(self.sessions):024d}"
@@ -248,17 +282,30 @@ class FakeService:
         )
 
     def _complete(self, session: dict[str, Any], parts: list[dict[str, Any]]) -> httpx.Response:
-        if session["status"] == "DONE":
-            return httpx.Response(200, json=self.images[session["image_id"]])
+        """What can be told at once is checked; the rest is the worker's (``_process``)."""
+        if session["status"] in ("READY", "FAILED"):
+            return self._session_answer(session, 200)
+        if session["status"] == "OPEN":
+            if session["part_count"]:
+                given = {p["part_number"] for p in parts}
+                if given != set(range(1, session["part_count"] + 1)):
+                    return error(422, f"ETags missing for parts {sorted(given)}")
+            elif f"incoming/{session['upload_id']}" not in self.objects:
+                return error(409, "Nothing has been uploaded yet: send the file, then complete")
+            session |= {"status": "PROCESSING", "polls_left": self.processing_polls}
+        return self._session_answer(session, 202)
+
+    def _process(self, session: dict[str, Any]) -> None:
+        """The worker's job: READY with the published image, or FAILED with a sentence."""
         if session["part_count"]:
-            given = {p["part_number"] for p in parts}
-            if given != set(range(1, session["part_count"] + 1)):
-                return error(422, f"ETags missing for parts {sorted(given)}")
             data = b"".join(session["parts"][n] for n in sorted(session["parts"]))
         else:
             data = self.objects.get(f"incoming/{session['upload_id']}", b"")
-        if len(data) != session["size"]:
-            return error(422, "wrong size")
-        published = self._publish(data, session["filename"], session)
-        session |= {"status": "DONE", "image_id": published.json()["image_id"]}
-        return published
+        failure = self.failure
+        if failure is None and len(data) != session["size"]:
+            failure = f"{len(data)} bytes arrived; the session declared {session['size']}"
+        if failure is not None:
+            session |= {"status": "FAILED", "failure": failure}
+            return
+        image, duplicate = self._publish(data, session["filename"], session)
+        session |= {"status": "READY", "image_id": image["image_id"], "duplicate": duplicate}
