@@ -24,6 +24,7 @@ LOAD_TIME ?= 60s
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test pytest unit lint format terraform-check workflows-check sweep token \
+	dead-letters \
 	create-resources \
 	bench bench-embedded load clean
 
@@ -120,6 +121,9 @@ load: $(STAMP) ## locust on LOAD_URL (make run's): 16 users for 60 s; req/s, per
 
 sweep: $(STAMP) ## remove what interrupted uploads and deletes left behind
 	$(BIN)/python -m service sweep
+
+dead-letters: $(STAMP) ## list the jobs in the dead-letter queue (JSON lines), leaving them there
+	$(BIN)/python -m service dead-letters
 
 clean: ## remove the virtual environments and caches
 	rm -rf $(VENV) $(CHECKOV_VENV) $(ACTIONLINT_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml *.egg-info

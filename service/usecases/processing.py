@@ -29,7 +29,10 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import BinaryIO
+
+from msgspec.structs import replace
 
 from service.domain.errors import (
     ImageConflict,
@@ -40,7 +43,7 @@ from service.domain.errors import (
     UploadRejected,
 )
 from service.domain.jobs import Delivery, JobKind
-from service.domain.model import Image, image_id_time, is_image_id
+from service.domain.model import Image, image_id_time, is_image_id, new_image_id, utc_now
 from service.domain.scrub import Kept, Piece
 from service.domain.sessions import SessionStatus, UploadSession
 from service.ports import ImageStore, UploadSessionRepository, UploadStore
@@ -64,12 +67,20 @@ class JobProcessor:
         store: UploadStore,
         images: ImageStore,
         sessions: UploadSessionRepository,
+        fresh_id_seconds: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
         spool: Callable[[], BinaryIO] = tempfile.TemporaryFile,
     ) -> None:
+        """``fresh_id_seconds``: how old an image id may be when its image is published. The
+        sweep takes an object under ``originals/`` older than its grace and without metadata
+        for a crash's leftover, deletes it and tombstones its id: a job run again after a long
+        while publishes under a new id rather than into a tombstone. None: ids never age."""
         self._publisher = publisher
         self._store = store
         self._images = images
         self._sessions = sessions
+        self._fresh_id_seconds = fresh_id_seconds
+        self._clock = clock
         self._spool = spool
 
     def run(self, delivery: Delivery) -> None:
@@ -89,7 +100,7 @@ class JobProcessor:
             log.info("upload %s is not PROCESSING; job dropped", upload_id)
             return
         try:
-            published = self._publish(session)
+            session, published = self._publish(session)
         except FATAL as refused:
             self._fail(session, refused.message)
             return
@@ -111,11 +122,12 @@ class JobProcessor:
     def _fail(self, session: UploadSession, reason: str) -> None:
         fail(session, reason, store=self._store, sessions=self._sessions)
 
-    def _publish(self, session: UploadSession) -> Published:
+    def _publish(self, session: UploadSession) -> tuple[UploadSession, Published]:
+        """The session as it now stands (its image id may be new), and what was published."""
         assert session.image_id is not None
         done = self._publisher.published(session.image_id)
         if done is not None:
-            return Published(done)
+            return session, Published(done)
         key = session.object_key
         if session.multipart_id is not None and self._store.version_of(key) is None:
             self._store.complete_multipart(key, session.multipart_id, session.parts)
@@ -143,6 +155,7 @@ class JobProcessor:
                 sha256 = reader.sha256()
             if session.sha256 is not None and sha256 != session.sha256:
                 raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
+            session, draft = self._fresh(session, draft)
             local.seek(0)
             if session.multipart_id is None:
                 published = self._publisher.publish_bytes(draft, local, session.content_type)
@@ -151,7 +164,22 @@ class JobProcessor:
             if not published.duplicate:
                 local.seek(0)
                 self._derive_quietly(published.image, local)
-            return published
+            return session, published
+
+    def _fresh(self, session: UploadSession, draft: Draft) -> tuple[UploadSession, Draft]:
+        """``draft``, or, when its id is too old to publish under, the draft under a new id the
+        session now names (a concurrent run that did the same first: ImageConflict, and the job
+        runs again on the session as it is)."""
+        limit = self._fresh_id_seconds
+        if limit is None or (self._clock() - draft.created_at).total_seconds() <= limit:
+            return session, draft
+        now = self._clock()
+        renewed = session.with_status(SessionStatus.PROCESSING, image_id=new_image_id(now))
+        self._sessions.transition(session, renewed)
+        log.info("upload %s publishes under a new id, %s", session.upload_id, renewed.image_id)
+        assert renewed.image_id is not None
+        created_at = image_id_time(renewed.image_id)
+        return renewed, replace(draft, image_id=renewed.image_id, created_at=created_at)
 
     def _publish_in_place(
         self, session: UploadSession, draft: Draft, local: BinaryIO, etag: str, sha256: str

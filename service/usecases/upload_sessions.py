@@ -65,7 +65,15 @@ def fail(
     try:
         sessions.transition(session, session.with_status(SessionStatus.FAILED, failure=reason))
     except ImageConflict:
-        return
+        # Still PROCESSING under a new image id (processing.py renews a stale one): fail that.
+        current = sessions.get(session.upload_id)
+        if current is None or current.status is not SessionStatus.PROCESSING:
+            return
+        session = current
+        try:
+            sessions.transition(session, session.with_status(SessionStatus.FAILED, failure=reason))
+        except ImageConflict:
+            return
     log.info("upload %s failed: %s", session.upload_id, reason)
     if session.multipart_id is not None:
         store.abort_multipart(session.object_key, session.multipart_id)

@@ -103,6 +103,8 @@ def gunicorn_stack(emulator_url: str, name: str, log: Path, **settings: str) -> 
         "AWS_ENDPOINT_URL": emulator_url,
         "S3_BUCKET_NAME": f"{name}-{suffix}",
         "DYNAMODB_TABLE_NAME": f"{name}-{suffix}",
+        # Its own queue too: another stack's worker must not take its jobs.
+        "JOBS_QUEUE_NAME": f"{name}-{suffix}",
         "CURSOR_SECRET": "integration-secret-0123456789",
         "PORT": str(port),
         **settings,
