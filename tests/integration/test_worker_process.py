@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -22,6 +23,9 @@ from PIL import Image
 from service.entrypoints.provisioning import MAX_RECEIVES
 from tests.integration.processes import ROOT, Stack, gunicorn_serving, gunicorn_stack
 from tests.support import located_images
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 GPS_IFD = 0x8825
@@ -65,7 +69,7 @@ def watch(stack: Stack, upload_id: str, timeout: float = 30) -> dict[str, object
         time.sleep(0.2)
 
 
-def sqs(stack: Stack) -> object:
+def sqs(stack: Stack) -> SQSClient:
     return boto3.client(
         "sqs",
         endpoint_url=stack.emulator_url,
@@ -126,14 +130,14 @@ def test_a_message_no_run_can_take_ends_in_the_dead_letters_which_the_command_li
 ) -> None:
     stack = worker_stack
     client = sqs(stack)
-    url = client.get_queue_url(QueueName=stack.env["JOBS_QUEUE_NAME"])["QueueUrl"]  # type: ignore[attr-defined]
+    url = client.get_queue_url(QueueName=stack.env["JOBS_QUEUE_NAME"])["QueueUrl"]
     # Each failed delivery comes back at once rather than after the visibility timeout.
-    client.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})  # type: ignore[attr-defined]
-    client.send_message(QueueUrl=url, MessageBody="not a job")  # type: ignore[attr-defined]
+    client.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+    client.send_message(QueueUrl=url, MessageBody="not a job")
     worker = start_worker(stack, tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 30
-        letters: list[dict[str, object]] = []
+        letters: list[dict[str, Any]] = []
         while not letters and time.monotonic() < deadline:
             listed = stack.run("dead-letters")
             assert listed.returncode == 0, listed.stderr
