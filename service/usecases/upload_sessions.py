@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 
 TIMED_OUT = "The upload was not processed in time; upload it again"
+# How long a job has before the sweep fails its session: longer than every delivery the queue
+# gives it (Terraform's default: 5 deliveries, each hidden for 6 x 300 s).
+PROCESSING_LIFETIME_SECONDS = 6 * 3600
 
 
 def fail(
@@ -185,8 +188,8 @@ class UploadService:
             SessionStatus.PROCESSING,
             image_id=new_image_id(now),
             parts=tuple(sorted(parts)),
-            # A fresh lifetime for the job, however late in the session it was completed.
-            expires_at=now + timedelta(seconds=self._limits.session_ttl),
+            # A lifetime for the job, however late in the session it was completed.
+            expires_at=now + timedelta(seconds=PROCESSING_LIFETIME_SECONDS),
         )
         try:
             started = self._sessions.transition(session, processing)
