@@ -16,8 +16,16 @@ from service.entrypoints.app import create_app
 from service.settings import Settings
 from service.usecases.images import ImageService
 from service.usecases.limits import Limits
+from service.usecases.processing import JobProcessor
 from tests.support.aws import CURSOR_SECRET, moto_environment, small_settings
-from tests.support.fakes import FixedClock, InMemoryImageRepository, InMemoryImageStore
+from tests.support.fakes import (
+    FixedClock,
+    InMemoryImageRepository,
+    InMemoryImageStore,
+    InMemoryJobQueue,
+    InMemoryUploadSessions,
+    InMemoryUploadStore,
+)
 from tests.support.images import START
 
 
@@ -69,9 +77,16 @@ def limits() -> Limits:
 
 
 @pytest.fixture
+def fake_jobs() -> InMemoryJobQueue:
+    """The jobs queue of the fakes: what the use cases sent, for a test to run."""
+    return InMemoryJobQueue()
+
+
+@pytest.fixture
 def fake_service(
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
+    fake_jobs: InMemoryJobQueue,
     limits: Limits,
     clock: FixedClock,
 ) -> ImageService:
@@ -82,7 +97,20 @@ def fake_service(
         processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=CursorCodec(CURSOR_SECRET),
         limits=limits,
+        jobs=fake_jobs,
         clock=clock,
+    )
+
+
+@pytest.fixture
+def fake_processor(fake_service: ImageService, fake_store: InMemoryImageStore) -> JobProcessor:
+    """The worker's use case beside ``fake_service``: ``fake_jobs.run_all(fake_processor)`` runs
+    what the service sent (DERIVE jobs: the placeholder and the smallest rendition)."""
+    return JobProcessor(
+        publisher=fake_service.publisher,
+        store=InMemoryUploadStore(objects=fake_store.objects),
+        images=fake_store,
+        sessions=InMemoryUploadSessions(),
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from service.domain.sessions import MIB
 from tests.support.fakes import InMemoryUploadStore
 from tests.support.images import png_of_size
-from tests.unit.test_uploads import ALICE, World
+from tests.support.upload_world import ALICE, World
 
 
 class SigningStore(InMemoryUploadStore):

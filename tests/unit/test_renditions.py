@@ -18,12 +18,14 @@ from service.domain.errors import (
     MalformedImageId,
     StorageUnavailable,
 )
+from service.domain.jobs import Job, JobKind
 from service.domain.model import (
     Caller,
     GeoPoint,
     Image,
     ImageQuery,
     NewImage,
+    Placeholder,
     RenditionInfo,
     new_image_id,
     rendition_key,
@@ -31,7 +33,8 @@ from service.domain.model import (
 )
 from service.usecases.images import ImageService
 from service.usecases.limits import Limits
-from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
+from service.usecases.processing import JobProcessor
+from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore, InMemoryJobQueue
 from tests.support.images import START, has_gps, jpeg, scan_data, sideways_jpeg
 
 ALICE = Caller(user_id="alice")
@@ -56,6 +59,7 @@ def service_with(
         processor=PillowImageProcessor(max_pixels=4_000_000, max_frames=10),
         cursors=fake_service._cursors,
         limits=replace(limits, **changes),
+        jobs=fake_service._jobs,
         clock=fake_service._clock,
         sweep_start=lambda: "0",
     )
@@ -120,9 +124,11 @@ def test_a_rendition_of_an_image_deleted_meanwhile_is_not_found(
     ref = fake_service.rendition_ref(ALICE, image.image_id, 256, "jpeg")
     original_add = fake_repository.add_rendition
 
-    def deleted_first(image_id: str, rendition: object) -> None:
+    def deleted_first(
+        image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+    ) -> None:
         fake_repository.hide(fake_repository.images[image_id])
-        original_add(image_id, rendition)  # type: ignore[arg-type]
+        original_add(image_id, rendition, placeholder=placeholder)
 
     fake_repository.add_rendition = deleted_first  # type: ignore[method-assign]
     with pytest.raises(ImageNotFound):
@@ -138,7 +144,9 @@ def test_a_rendition_of_an_image_that_kept_changing_is_served_unrecorded(
     image = upload(fake_service, jpeg((64, 48)))
     ref = fake_service.rendition_ref(ALICE, image.image_id, 256, "jpeg")
 
-    def always_changed(image_id: str, rendition: object) -> None:
+    def always_changed(
+        image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+    ) -> None:
         raise ImageConflict(f"Image {image_id} kept changing")
 
     fake_repository.add_rendition = always_changed  # type: ignore[method-assign]
@@ -231,22 +239,33 @@ def test_sweep_removes_orphan_renditions_only(
     assert any(k.startswith(rendition_prefix(kept.image_id)) for k in fake_store.objects)
 
 
-def test_prerender_stores_the_smallest_rendition_at_upload(
+def test_the_worker_stores_the_smallest_rendition_of_an_upload_once(
     fake_service: ImageService,
     fake_store: InMemoryImageStore,
     fake_repository: InMemoryImageRepository,
+    fake_jobs: InMemoryJobQueue,
+    fake_processor: JobProcessor,
 ) -> None:
-    service = service_with(fake_store, fake_repository, fake_service, prerender=True)
-    image = upload(service, sideways_jpeg())
-    assert image.renditions == (RenditionInfo(256, "jpeg", 128, 256),)
+    image = upload(fake_service, sideways_jpeg())
+    assert image.renditions == ()  # the upload answers before the job runs
+    assert fake_jobs.jobs == [Job(JobKind.DERIVE, image.image_id)]
+
+    assert fake_jobs.run_all(fake_processor) == 1
+
+    derived = fake_repository.images[image.image_id]
+    assert derived.renditions == (RenditionInfo(256, "jpeg", 128, 256),)
     assert rendition_key(image.image_id, 256, "jpeg") in fake_store.objects
+    assert derived.version == image.version  # derived data: the image did not change
 
 
 # --- EXIF, GPS and placeholders ---------------------------------------------------------------
 
 
-def test_upload_reports_the_displayed_size_exif_and_placeholder(
+def test_upload_reports_the_displayed_size_and_exif_then_the_worker_adds_the_placeholder(
     fake_service: ImageService,
+    fake_repository: InMemoryImageRepository,
+    fake_jobs: InMemoryJobQueue,
+    fake_processor: JobProcessor,
 ) -> None:
     image = upload(fake_service, sideways_jpeg())
     assert (image.width, image.height) == (300, 600)
@@ -264,9 +283,14 @@ def test_upload_reports_the_displayed_size_exif_and_placeholder(
         "gps_present": True,
     }
     assert image.taken_at == datetime(2024, 5, 6, 5, 8, 9, tzinfo=UTC)
-    assert image.blurhash is not None
-    assert len(image.blurhash) == 4 + 2 * 4 * 3  # 4x3 components
-    assert image.dominant_color in ("#fe0000", "#ff0000", "#0000fe", "#0000ff")
+    assert (image.blurhash, image.dominant_color) == (None, None)
+
+    fake_jobs.run_all(fake_processor)
+
+    derived = fake_repository.images[image.image_id]
+    assert derived.blurhash is not None
+    assert len(derived.blurhash) == 4 + 2 * 4 * 3  # 4x3 components
+    assert derived.dominant_color in ("#fe0000", "#ff0000", "#0000fe", "#0000ff")
 
 
 def test_gps_is_removed_from_the_stored_original_without_reencoding(

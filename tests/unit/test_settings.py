@@ -18,7 +18,8 @@ def test_given_an_empty_environment_then_the_defaults_apply() -> None:
 
     assert settings.s3_bucket_name == "image-storage-bucket"
     assert settings.dynamodb_table_name == "images"
-    assert settings.max_file_size == 10 * 1024 * 1024
+    assert settings.max_file_size == 256 * 1024 * 1024  # upload sessions
+    assert settings.max_direct_upload_size == 16 * 1024 * 1024  # POST /images
     assert settings.allowed_content_types == ACCEPTED_CONTENT_TYPES
     assert settings.aws_endpoint_url is None
     assert settings.s3_public_endpoint_url is None
@@ -35,7 +36,7 @@ def test_given_an_empty_environment_then_the_defaults_apply() -> None:
 def test_blank_values_count_as_unset() -> None:
     settings = Settings.from_env({"MAX_FILE_SIZE": "  ", "S3_BUCKET_NAME": "", "LOG_LEVEL": " "})
 
-    assert settings.max_file_size == 10 * 1024 * 1024
+    assert settings.max_file_size == 256 * 1024 * 1024
     assert settings.s3_bucket_name == "image-storage-bucket"
     assert settings.log_level == "INFO"
 

@@ -19,8 +19,35 @@ def test_the_defaults_sign_in_with_cognito_access_tokens_and_strip_gps() -> None
     assert (settings.admin_group, settings.public_read) == ("admins", False)
     assert settings.rendition_sizes == (256, 1024)
     assert settings.rendition_formats == RENDITION_FORMATS
-    assert (settings.prerender, settings.strip_gps, settings.gps_precision) == (False, True, 2)
+    assert (settings.strip_gps, settings.gps_precision) == (True, 2)
     assert settings.dedupe == "per-user"
+    assert not hasattr(settings, "prerender")  # the worker always stores the smallest one
+
+
+def test_the_worker_defaults_long_poll_the_jobs_queue_within_their_own_budget() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.jobs_queue_name == "mpycloud-jobs"
+    assert settings.worker_wait_seconds == 20
+    assert settings.worker_max_image_pixels == 120_000_000
+    assert settings.worker_max_decoded_bytes == 512 * 1024 * 1024
+
+
+def test_every_worker_and_direct_upload_setting_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "JOBS_QUEUE_NAME": "jobs-staging",
+            "WORKER_WAIT_SECONDS": "0",
+            "WORKER_MAX_IMAGE_PIXELS": "1000",
+            "WORKER_MAX_DECODED_BYTES": "4096",
+            "MAX_DIRECT_UPLOAD_SIZE": "2048",
+        }
+    )
+
+    assert settings.jobs_queue_name == "jobs-staging"
+    assert settings.worker_wait_seconds == 0
+    assert (settings.worker_max_image_pixels, settings.worker_max_decoded_bytes) == (1000, 4096)
+    assert settings.max_direct_upload_size == 2048
 
 
 def test_every_sign_in_upload_rendition_and_gps_setting_is_read() -> None:
@@ -40,7 +67,6 @@ def test_every_sign_in_upload_rendition_and_gps_setting_is_read() -> None:
             "DEDUPE": "OFF",
             "RENDITION_SIZES": "1024, 64,64,2048",
             "RENDITION_FORMATS": "WEBP, avif, webp",
-            "PRERENDER": "true",
             "THUMBNAIL_URL_TTL": "120",
             "STRIP_GPS": "FALSE",
             "GPS_PRECISION": "6",
@@ -59,7 +85,7 @@ def test_every_sign_in_upload_rendition_and_gps_setting_is_read() -> None:
     assert settings.dedupe == "off"
     assert settings.rendition_sizes == (64, 1024, 2048)
     assert settings.rendition_formats == ("jpeg", "webp", "avif")  # JPEG: always, first
-    assert (settings.prerender, settings.thumbnail_url_ttl) == (True, 120)
+    assert settings.thumbnail_url_ttl == 120
     assert (settings.strip_gps, settings.gps_precision) == (False, 6)
 
 
@@ -95,7 +121,11 @@ def test_auth_mode_none_serves_without_sign_in() -> None:
         ("RENDITION_SIZES", "16,32,64,128,256,512,1024,2048,4096"),  # nine sizes
         ("RENDITION_FORMATS", "png"),
         ("RENDITION_FORMATS", "webp,heic"),
-        ("PRERENDER", "on"),
+        ("WORKER_WAIT_SECONDS", "21"),  # SQS's longest long poll is 20 s
+        ("WORKER_WAIT_SECONDS", "-1"),
+        ("WORKER_MAX_IMAGE_PIXELS", "0"),
+        ("WORKER_MAX_DECODED_BYTES", "0"),
+        ("MAX_DIRECT_UPLOAD_SIZE", "0"),
         ("THUMBNAIL_URL_TTL", "119"),
         ("STRIP_GPS", "no"),
         ("GPS_PRECISION", "7"),
