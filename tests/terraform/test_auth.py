@@ -23,7 +23,7 @@ from service.entrypoints.api.auth import COOKIE_BLUEPRINTS, PUBLIC_BLUEPRINTS
 from service.entrypoints.app import create_app
 from service.settings import Settings
 from service.usecases.images import ImageService
-from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore
+from tests.support.fakes import InMemoryImageRepository, InMemoryImageStore, InMemoryJobQueue
 
 TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
 INTEGRATION = "integrations/${aws_apigatewayv2_integration.lambda.id}"
@@ -321,6 +321,7 @@ def operations() -> list[Operation]:
         processor=PillowImageProcessor(max_pixels=1_000, max_frames=1),
         cursors=CursorCodec("x" * 32),
         limits=image_limits(Settings(max_file_size=1_024, allowed_content_types=("image/png",))),
+        jobs=InMemoryJobQueue(),
     )
     found = service_operations(service)
     # What the Terraform must keep public or open: if these go, the test proves little.
