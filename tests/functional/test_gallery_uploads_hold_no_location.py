@@ -1,5 +1,5 @@
-"""The gallery's uploads (upload sessions opened and completed by the page) store the original
-without the location it carried, as every other upload path does
+"""The gallery's uploads (upload sessions opened and completed by the page, then processed by
+the worker) store the original without the location it carried, as every other upload path does
 (tests/functional/test_stored_originals_hold_no_location.py)."""
 
 from __future__ import annotations
@@ -9,10 +9,23 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.bootstrap import build_job_processor, build_job_queue
 from service.domain.model import object_key
+from service.entrypoints.worker import Worker
 from tests.support import located_images as located
 from tests.support.exiftool import exiftool, locations
 from tests.support.gallery import csrf_of, get, jwt_settings, post, sign_in
+
+
+def run_jobs() -> None:
+    """Every job queued so far, run as the worker runs them."""
+    settings = jwt_settings()
+    queue = build_job_queue(settings)
+    worker = Worker(build_job_processor(settings), queue, wait_seconds=0)
+    while batch := queue.receive(wait_seconds=0, max_messages=10):
+        for received in batch:
+            if worker.handle(received):
+                queue.delete(received)
 
 
 @pytest.mark.parametrize(
@@ -35,8 +48,13 @@ def test_a_photo_dropped_on_the_page_is_stored_without_its_location(
     # The page's script posts the bytes to S3 itself; here boto3 puts them in its place.
     s3.put_object(Bucket=bucket, Key=ticket["fields"]["key"], Body=sent)
 
-    done = post(browser, f"/photo-uploads/{ticket['upload_id']}/complete", json={}, headers=headers)
+    watch = f"/photo-uploads/{ticket['upload_id']}"
 
-    assert done.status_code == 201, done.get_json()
+    completed = post(browser, f"{watch}/complete", json={}, headers=headers)
+    run_jobs()
+    done = get(browser, watch, headers=headers)
+
+    assert completed.status_code == 202, completed.get_json()
+    assert done.get_json()["status"] == "READY", done.get_json()
     stored = s3.get_object(Bucket=bucket, Key=object_key(done.get_json()["image_id"]))
     assert locations(stored["Body"].read()) == []

@@ -1,6 +1,7 @@
 """The gallery in a real browser (tests/integration/browser.py), signed in through the
-sign-in form: upload, browse, edit, delete, sign out; the grid's infinite scroll. Screenshots of
-the grid and of an image's page go to test-output/browser/."""
+sign-in form: upload (processed by the service's worker, a process of its own), browse, edit,
+delete, sign out; the grid's infinite scroll. Screenshots of the grid and of an image's page go
+to test-output/browser/."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import base64
 import io
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,7 @@ from tests.integration.browser import (
     sign_in,
     signed_in_gallery,
 )
-from tests.integration.processes import ROOT, Stack
+from tests.integration.processes import ROOT, Stack, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.xdist_group("integration")]
 
@@ -39,17 +43,38 @@ SIGN_IN_COOKIE = "__Host-mpycloud-sign-in"
 def stack(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """gunicorn with sign-in on, trusting moto's Cognito pool, which has the users alice and
     bob (their password: DEV_PASSWORD)."""
-    with signed_in_gallery(
-        moto_server,
-        tmp_path_factory.mktemp("gallery"),
-        ("alice", "bob"),
-        # One of the three uploads is above the threshold: the page sends it in parts.
-        MULTIPART_THRESHOLD=str(5 * MIB),
-        MAX_FILE_SIZE=str(16 * MIB),
-        GUNICORN_WORKERS="2",
-        GUNICORN_THREADS="4",
-    ) as stack:
+    with (
+        signed_in_gallery(
+            moto_server,
+            tmp_path_factory.mktemp("gallery"),
+            ("alice", "bob"),
+            # One of the three uploads is above the threshold: the page sends it in parts.
+            MULTIPART_THRESHOLD=str(5 * MIB),
+            MAX_FILE_SIZE=str(16 * MIB),
+            GUNICORN_WORKERS="2",
+            GUNICORN_THREADS="4",
+        ) as stack,
+        working(stack),
+    ):
         yield stack
+
+
+@contextmanager
+def working(stack: Stack) -> Iterator[None]:
+    """The stack's worker (``python -m service worker``), which processes the uploads the page
+    completes; its output in worker.log beside the stack's."""
+    with stack.log.with_name("worker.log").open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "worker"],
+            env={**stack.env, "WORKER_WAIT_SECONDS": "1"},
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield
+        finally:
+            stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +132,8 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
     assert (session["httpOnly"], session["secure"], session["sameSite"]) == (True, True, "Lax")
     assert page.evaluate("document.cookie") == ""  # no script can read either cookie
 
-    # 2. upload three images by drag and drop, each with its own progress bar
+    # 2. upload three images by drag and drop, each with its own progress bar; each is done
+    # once the worker has processed it
     page.fill("#upload-tags", "beach")
     drop(page, [("red.jpg", gradient_jpeg((640, 480), "orange", "darkred"), "image/jpeg")])
     expect(page.locator("#uploads li.done")).to_have_count(1)
@@ -136,7 +162,7 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
         "tiles => tiles.map(t => [t.dataset.blurhash, t.style.backgroundImage])",
     )
     painted = [(found, style) for found, style in hashes if found]
-    assert len(painted) == 2  # the multipart upload has none (too large to read whole)
+    assert len(painted) == 3  # the worker made each one, the multipart upload's too
     assert all(style.startswith('url("data:image/png') for _, style in painted)
     # The page's decoder agrees with the Python one that made the hashes.
     in_page = page.evaluate("h => Array.from(blurhashDecode(h, 4, 3))", painted[0][0])

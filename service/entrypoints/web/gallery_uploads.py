@@ -1,24 +1,31 @@
 """The gallery's drag-and-drop upload: upload sessions opened and completed for the page's
-script, which sends the bytes straight to S3 in between.
+script, which sends the bytes straight to S3 in between, then watched until the service's
+worker has processed them.
 
 The same session bodies as ``POST /uploads`` and its ``complete`` (the API's schemas), but
-authorised by the session cookie and a CSRF header instead of a bearer token; the answer to
-``complete`` carries the new tile, rendered as the grid renders it.
+authorised by the session cookie and a CSRF header instead of a bearer token. ``complete``
+answers the session PROCESSING (202, with ``Location`` and ``Retry-After``, as the API does);
+``GET /photo-uploads/{id}`` answers it again, and once it is READY the new tile, rendered as
+the grid renders it, or once it is FAILED the reason, for the page to show.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from marshmallow import Schema, ValidationError
 
 from service.domain.errors import InvalidInput
+from service.domain.sessions import SessionStatus, UploadSession
 from service.entrypoints.api.auth import caller
-from service.entrypoints.api.context import upload_service
-from service.entrypoints.api.session_endpoints import new_upload
+from service.entrypoints.api.context import image_service, upload_service
+from service.entrypoints.api.session_endpoints import RETRY_AFTER_SECONDS, new_upload
 from service.entrypoints.api.session_schemas import CompleteSchema, NewUploadSchema, TicketSchema
 from service.entrypoints.web.blueprint import bp
+
+# A FAILED session names its reason; this is for one that names none.
+NO_REASON = "The upload could not be processed; upload it again"
 
 
 @bp.post("/photo-uploads")
@@ -30,10 +37,33 @@ def start_upload() -> Any:
 @bp.post("/photo-uploads/<upload_id>/complete")
 def complete_upload(upload_id: str) -> Any:
     parts = [(p["part_number"], p["etag"]) for p in _load(CompleteSchema())["parts"]]
-    done = upload_service().complete(caller(), upload_id, parts)
-    tile = render_template("_tile.html", image=done.image)
-    body = {"image_id": done.image.image_id, "duplicate": done.duplicate, "tile": tile}
-    return body, 200 if done.duplicate else 201
+    session = upload_service().complete(caller(), upload_id, parts)
+    return _answer(session, 200 if session.status.finished else 202)
+
+
+@bp.get("/photo-uploads/<upload_id>")
+def upload_progress(upload_id: str) -> Any:
+    """The session as the page watches it: PROCESSING, then READY (its tile) or FAILED."""
+    session, _ = upload_service().status(caller(), upload_id)
+    return _answer(session, 200)
+
+
+def _answer(session: UploadSession, status: int) -> Any:
+    body: dict[str, Any] = {"upload_id": session.upload_id, "status": session.status.value}
+    headers: dict[str, str] = {}
+    if session.status is SessionStatus.PROCESSING:
+        headers["Location"] = url_for("web.upload_progress", upload_id=session.upload_id)
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif session.status is SessionStatus.READY and session.image_id is not None:
+        image = image_service().get(caller(), session.image_id)
+        body |= {
+            "image_id": image.image_id,
+            "duplicate": session.duplicate,
+            "tile": render_template("_tile.html", image=image),
+        }
+    elif session.status is SessionStatus.FAILED:
+        body["failure"] = session.failure or NO_REASON
+    return body, status, headers
 
 
 def _load(schema: Schema) -> dict[str, Any]:

@@ -1,12 +1,19 @@
 /*
  * The gallery's behaviour, on top of pages that work without it: BlurHash placeholders,
  * times in the viewer's own time zone, infinite scroll, and drag-and-drop upload straight to S3
- * through upload sessions.
+ * through upload sessions, each watched while the service processes it.
  */
 (function () {
   "use strict";
   var PLACEHOLDER_SIZE = 32;
   var PARALLEL_UPLOADS = 3;
+  // Watching a PROCESSING upload: as often as its Retry-After says, within these bounds.
+  var WATCH_DEFAULT_SECONDS = 1;
+  var WATCH_MIN_SECONDS = 0.5;
+  var WATCH_MAX_SECONDS = 5;
+  var WATCH_FOR_SECONDS = 15 * 60;
+  // What some browsers leave without a type (file.type empty): the name tells.
+  var TYPE_BY_SUFFIX = { heic: "image/heic", heif: "image/heif", avif: "image/avif" };
   var csrfToken = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
 
   // Paint each [data-blurhash] element from its hash until its image has loaded.
@@ -82,18 +89,55 @@
     observer.observe(more);
   }
 
+  // A JSON answer; an error answer rejects with its message (and its status, as .status).
+  function jsonOf(response) {
+    return response.json().catch(function () { return {}; }).then(function (answer) {
+      if (!response.ok) {
+        var error = new Error(answer.message || "HTTP " + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      var seconds = parseFloat(response.headers.get("Retry-After"));
+      return { answer: answer, retryAfter: isNaN(seconds) ? null : seconds, location: response.headers.get("Location") };
+    });
+  }
+
   function postJson(url, body) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
       body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (answer) {
-        if (!response.ok) { throw new Error(answer.message || "HTTP " + response.status); }
-        return answer;
-      });
+    }).then(jsonOf);
+  }
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(jsonOf);
+  }
+
+  function later(seconds) {
+    return new Promise(function (resolve) { setTimeout(resolve, seconds * 1000); });
+  }
+
+  // Ask again about a PROCESSING upload until it is READY or FAILED: as its Retry-After says,
+  // through lost connections and server errors, for WATCH_FOR_SECONDS at most.
+  function watch(url, retryAfter, deadline) {
+    var wait = retryAfter === null ? WATCH_DEFAULT_SECONDS : retryAfter;
+    wait = Math.min(WATCH_MAX_SECONDS, Math.max(WATCH_MIN_SECONDS, wait));
+    if (Date.now() + wait * 1000 > deadline) { return Promise.resolve({ status: "PROCESSING" }); }
+    return later(wait).then(function () { return getJson(url); }).then(function (reply) {
+      if (reply.answer.status !== "PROCESSING") { return reply.answer; }
+      return watch(url, reply.retryAfter, deadline);
+    }, function (error) {
+      if (error.status && error.status < 500) { throw error; }
+      return watch(url, null, deadline);
     });
+  }
+
+  function contentType(file) {
+    if (file.type) { return file.type; }
+    var suffix = file.name.split(".").pop().toLowerCase();
+    return TYPE_BY_SUFFIX[suffix] || "application/octet-stream";
   }
 
   // One request to S3 with upload progress; resolves with the XMLHttpRequest.
@@ -168,26 +212,83 @@
 
     function uploadOne(job) {
       var file = job.file;
-      var body = { filename: file.name, content_type: file.type || "application/octet-stream", size: file.size, tags: job.tags };
+      var body = { filename: file.name, content_type: contentType(file), size: file.size, tags: job.tags };
       if (userInput) { body.user_id = userInput.value.trim(); }
       job.ui.state("starting");
-      return postJson(zone.getAttribute("data-start"), body).then(function (ticket) {
+      return postJson(zone.getAttribute("data-start"), body).then(function (started) {
+        var ticket = started.answer;
         var upload = ticket.method === "POST" ? sendForm : sendParts;
         return upload(ticket, file, job.ui.progress).then(function (parts) {
           job.ui.state("checking");
           var complete = zone.getAttribute("data-complete").replace("UPLOAD_ID", ticket.upload_id);
           return postJson(complete, { parts: parts });
         });
-      }).then(function (done) {
+      }).then(function (completed) {
+        // The bytes are in: the next file may start while the service processes this one.
         job.ui.progress(file.size);
-        job.ui.state(done.duplicate ? "already there" : "done", "done");
-        if (!done.duplicate) {
-          grid.insertAdjacentHTML("afterbegin", done.tile);
-          paint(grid);
-        }
+        settle(job, completed);
       }, function (error) {
         job.ui.state("failed: " + error.message, "failed");
       });
+    }
+
+    // A completed upload: READY shows its tile; PROCESSING shows a processing tile first,
+    // first in the grid, until the watch ends; FAILED says why.
+    function settle(job, completed) {
+      var session = completed.answer;
+      if (session.status !== "PROCESSING") { finish(job, session, null); return; }
+      job.ui.state("processing");
+      var tile = processingTile(job.file.name);
+      var deadline = Date.now() + WATCH_FOR_SECONDS * 1000;
+      var url = completed.location || zone.getAttribute("data-watch").replace("UPLOAD_ID", session.upload_id);
+      watch(url, completed.retryAfter, deadline).then(function (outcome) {
+        finish(job, outcome, tile);
+      }, function (error) {
+        finish(job, { status: "FAILED", failure: error.message }, tile);
+      });
+    }
+
+    function finish(job, session, tile) {
+      if (session.status === "READY") {
+        job.ui.state(session.duplicate ? "already there" : "done", "done");
+        // A duplicate is an image the grid already has: no second tile.
+        var html = session.duplicate ? "" : session.tile || "";
+        if (tile) { tile.replace(html); } else { grid.insertAdjacentHTML("afterbegin", html); }
+        paint(grid);
+      } else if (session.status === "FAILED") {
+        job.ui.state("failed: " + session.failure, "failed");
+        if (tile) { tile.say("Upload failed: " + session.failure, "failed"); }
+      } else {
+        job.ui.state("still processing: reload the page later");
+        if (tile) { tile.say("Still processing: reload the page later", "stalled"); }
+      }
+    }
+
+    // A tile that stands for an upload the service is processing, until its image's replaces it.
+    function processingTile(name) {
+      var tile = document.createElement("li");
+      var box = document.createElement("div");
+      var label = document.createElement("span");
+      var note = document.createElement("span");
+      tile.className = "tile pending processing";
+      box.className = "pending-box";
+      box.setAttribute("role", "status");
+      label.className = "name";
+      label.textContent = name;
+      note.className = "note";
+      note.textContent = "Processing…";
+      box.append(label, note);
+      tile.append(box);
+      grid.prepend(tile);
+      return {
+        replace: function (html) { tile.insertAdjacentHTML("afterend", html); tile.remove(); },
+        // kind: "failed" (an alert) or "stalled"
+        say: function (text, kind) {
+          tile.className = "tile pending " + kind;
+          box.setAttribute("role", kind === "failed" ? "alert" : "status");
+          note.textContent = text;
+        }
+      };
     }
 
     function next() {
