@@ -43,6 +43,7 @@ from service.domain.model import (
 from service.ports import ImageRepository, ImageStore
 from service.settings import Settings
 from service.usecases.images import ImageService
+from tests.support.fakes import InMemoryJobQueue
 from tests.support.images import jpeg
 
 ALICE = Caller(user_id="alice")
@@ -161,6 +162,7 @@ def world(repository: ImageRepository, request: pytest.FixtureRequest) -> World:
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("consistency-secret-0123456789"),
         limits=image_limits(Settings(max_file_size=1 << 20, sweep_grace_seconds=600)),
+        jobs=InMemoryJobQueue(),
         clock=lambda: clock[0],
     )
     return World(service, store, faulty_repository, clock, table)

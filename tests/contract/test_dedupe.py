@@ -23,7 +23,7 @@ from service.ports import ImageRepository, ImageStore
 from service.settings import Settings
 from service.usecases.images import ImageService
 from service.usecases.publishing import Published
-from tests.support.fakes import InMemoryImageStore
+from tests.support.fakes import InMemoryImageStore, InMemoryJobQueue
 from tests.support.images import jpeg, make_image
 
 ALICE = Caller(user_id="alice")
@@ -37,6 +37,7 @@ def build(repository: ImageRepository, store: ImageStore, *, dedupe: bool) -> Im
         processor=PillowImageProcessor(max_pixels=1_000_000, max_frames=5),
         cursors=CursorCodec("dedupe-secret-0123456789"),
         limits=image_limits(Settings(max_file_size=1 << 20)),
+        jobs=InMemoryJobQueue(),
         dedupe=dedupe,
     )
 
