@@ -221,6 +221,8 @@ locals {
     "HEAD /photos/{proxy+}",
     "POST /photos/{proxy+}",
     "POST /photo-uploads",
+    "GET /photo-uploads/{proxy+}",
+    "HEAD /photo-uploads/{proxy+}",
     "POST /photo-uploads/{proxy+}",
   ]
 }
