@@ -23,12 +23,26 @@ locals {
     AUTH_CLIENT_IDS = local.auth_client_id
     ADMIN_GROUP     = local.auth_admin_group
     PUBLIC_READ     = tostring(var.public_read)
+    # The API sends the worker's jobs there, and the worker takes them from there.
+    JOBS_QUEUE_NAME = local.jobs_queue_name
+  }
+
+  # The worker's own settings, in both modes. It decodes one image at a time, within a budget
+  # of a quarter of its memory (the rest holds the interpreter, the encoded image, its
+  # renditions and the S3 transfers).
+  worker_max_decoded_bytes = floor(var.worker_memory_mb * 1048576 / 4)
+  worker_environment = {
+    WORKER_TIME_LIMIT_SECONDS = tostring(var.worker_time_limit_seconds)
+    WORKER_MAX_DECODED_BYTES  = tostring(local.worker_max_decoded_bytes)
+    WORKER_MAX_IMAGE_PIXELS   = tostring(var.worker_max_image_pixels)
   }
 
   # The user pool exists when a mode is deployed (one() gives null for storage-only stacks).
   auth_issuer      = one(module.auth[*].issuer)
   auth_client_id   = one(module.auth[*].client_id)
   auth_admin_group = one(module.auth[*].admin_group)
+  jobs_queue_name  = one(module.jobs[*].queue_name)
+  jobs_queue_arn   = one(module.jobs[*].queue_arn)
 
   table_name     = coalesce(var.table_name, "${var.name_prefix}-images")
   deploy_service = var.enable_lambda || var.enable_ecs
@@ -62,6 +76,21 @@ module "auth" {
   access_token_validity_minutes    = var.access_token_validity_minutes
   refresh_token_validity_days      = var.refresh_token_validity_days
   deletion_protection              = var.user_pool_deletion_protection
+}
+
+# --- Jobs --------------------------------------------------------------------------------
+# The worker's queue, its dead-letter queue and their alarms: the API sends, the worker of
+# each deployed mode takes (with both modes on, both workers share the queue).
+
+module "jobs" {
+  source = "./modules/jobs"
+  count  = local.deploy_service ? 1 : 0
+
+  name                         = "${var.name_prefix}-jobs"
+  worker_time_limit_seconds    = var.worker_time_limit_seconds
+  max_receive_count            = var.jobs_max_receive_count
+  oldest_message_alarm_seconds = var.jobs_oldest_message_alarm_seconds
+  alarm_topic_arn              = var.alarm_topic_arn
 }
 
 # --- Image repository --------------------------------------------------------------------
@@ -157,6 +186,17 @@ module "lambda_api" {
   service_policy_json = module.storage.service_policy_json
   max_request_body    = var.lambda_max_request_body
 
+  # The worker: a second function from the image, fed by the jobs queue.
+  queue_send_policy_json     = one(module.jobs[*].send_policy_json)
+  queue_consume_policy_json  = one(module.jobs[*].consume_policy_json)
+  jobs_queue_arn             = local.jobs_queue_arn
+  worker_policy_json         = module.storage.worker_policy_json
+  worker_environment         = local.worker_environment
+  worker_memory_size         = var.worker_memory_mb
+  worker_timeout             = var.worker_time_limit_seconds
+  worker_batch_size          = var.lambda_worker_batch_size
+  worker_maximum_concurrency = var.lambda_worker_maximum_concurrency
+
   # The deploy pipeline's apply role may create roles only with this boundary.
   role_permissions_boundary = var.role_permissions_boundary
 
@@ -200,6 +240,17 @@ module "ecs_service" {
 
   service_environment = local.service_environment
   service_policy_json = module.storage.service_policy_json
+
+  # The worker: a second service from the image, without a load balancer.
+  queue_send_policy_json       = one(module.jobs[*].send_policy_json)
+  queue_consume_policy_json    = one(module.jobs[*].consume_policy_json)
+  worker_policy_json           = module.storage.worker_policy_json
+  worker_environment           = local.worker_environment
+  worker_time_limit_seconds    = var.worker_time_limit_seconds
+  worker_cpu                   = var.ecs_worker_cpu
+  worker_memory                = var.worker_memory_mb
+  worker_desired_count         = var.ecs_worker_desired_count
+  worker_ephemeral_storage_gib = var.ecs_worker_ephemeral_storage_gib
 
   role_permissions_boundary = var.role_permissions_boundary
 }

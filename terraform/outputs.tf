@@ -28,6 +28,26 @@ output "auth_issuer" {
   value       = try(module.auth[0].issuer, null)
 }
 
+output "jobs_queue_name" {
+  description = "The worker's jobs queue (JOBS_QUEUE_NAME)."
+  value       = try(module.jobs[0].queue_name, null)
+}
+
+output "jobs_queue_url" {
+  description = "URL of the jobs queue."
+  value       = try(module.jobs[0].queue_url, null)
+}
+
+output "dead_letter_queue_name" {
+  description = "Jobs that failed jobs_max_receive_count times (python -m service dead-letters lists them)."
+  value       = try(module.jobs[0].dead_letter_queue_name, null)
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue."
+  value       = try(module.jobs[0].dead_letter_queue_url, null)
+}
+
 output "api_url" {
   description = "Lambda mode: base URL of the HTTP API."
   value       = try(module.lambda_api[0].api_url, null)
@@ -41,6 +61,11 @@ output "lambda_function_name" {
 output "sweeper_function_name" {
   description = "Lambda mode: name of the scheduled sweeper function."
   value       = try(module.lambda_api[0].sweeper_function_name, null)
+}
+
+output "worker_function_name" {
+  description = "Lambda mode: name of the worker function."
+  value       = try(module.lambda_api[0].worker_function_name, null)
 }
 
 output "alb_url" {
@@ -66,6 +91,11 @@ output "ecs_service_name" {
 output "ecs_task_definition_arn" {
   description = "ECS mode: task definition (also runs `python -m service sweep` as a one-off task)."
   value       = try(module.ecs_service[0].task_definition_arn, null)
+}
+
+output "ecs_worker_service_name" {
+  description = "ECS mode: the worker's service name."
+  value       = try(module.ecs_service[0].worker_service_name, null)
 }
 
 output "region" {

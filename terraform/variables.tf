@@ -236,6 +236,89 @@ variable "user_pool_deletion_protection" {
   default     = true
 }
 
+# --- Worker (both modes) and its queue ----------------------------------------------------
+
+variable "worker_time_limit_seconds" {
+  description = "WORKER_TIME_LIMIT_SECONDS: longest a job may run; the Lambda worker's timeout. The jobs queue's visibility timeout is six times it."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.worker_time_limit_seconds >= 1 && var.worker_time_limit_seconds <= 900
+    error_message = "worker_time_limit_seconds must be between 1 and 900 (Lambda's longest timeout)."
+  }
+}
+
+variable "worker_memory_mb" {
+  description = "Memory of the worker (Lambda function or ECS task) in MB; WORKER_MAX_DECODED_BYTES is a quarter of it. In ECS mode it must suit ecs_worker_cpu."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.worker_memory_mb >= 512 && var.worker_memory_mb <= 10240
+    error_message = "worker_memory_mb must be between 512 and 10240."
+  }
+}
+
+variable "worker_max_image_pixels" {
+  description = "WORKER_MAX_IMAGE_PIXELS: the worker's decompression-bomb guard (it decodes one image at a time)."
+  type        = number
+  default     = 120000000
+}
+
+variable "jobs_max_receive_count" {
+  description = "Deliveries of a job before it moves to the dead-letter queue (AWS advises at least 5 for a queue Lambda reads)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.jobs_max_receive_count >= 1 && var.jobs_max_receive_count <= 20
+    error_message = "jobs_max_receive_count must be between 1 and 20."
+  }
+}
+
+variable "jobs_oldest_message_alarm_seconds" {
+  description = "The jobs queue's alarm fires when its oldest job has waited longer than this."
+  type        = number
+  default     = 900
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the jobs queues' alarms notify; null: the alarms notify nobody (see them in CloudWatch)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_worker_batch_size" {
+  description = "Lambda mode: jobs per worker invocation (1 to 10), run one after the other within its timeout."
+  type        = number
+  default     = 5
+}
+
+variable "lambda_worker_maximum_concurrency" {
+  description = "Lambda mode: most worker invocations at a time (2 to 1000)."
+  type        = number
+  default     = 5
+}
+
+variable "ecs_worker_cpu" {
+  description = "ECS mode: worker task CPU units (with worker_memory_mb: a combination Fargate offers)."
+  type        = number
+  default     = 1024
+}
+
+variable "ecs_worker_desired_count" {
+  description = "ECS mode: worker tasks to run."
+  type        = number
+  default     = 1
+}
+
+variable "ecs_worker_ephemeral_storage_gib" {
+  description = "ECS mode: worker task storage in GiB (21 to 200), where /tmp lives."
+  type        = number
+  default     = 21
+}
+
 # --- Lambda mode -------------------------------------------------------------------------
 
 variable "lambda_memory_size" {

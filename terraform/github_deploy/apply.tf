@@ -1,7 +1,7 @@
 # What terraform apply changes: the resources the stack creates, by their names. Held by the
-# apply role only. Nothing here deletes the bucket, the table, the user pool or the image
-# repository, or reads or writes an image or a metadata item: destroying the stack stays an
-# administrator's job (docs/deploy.md).
+# apply role only. Nothing here deletes the bucket, the table, the user pool, the image
+# repository or the jobs queues, or reads or writes an image, a metadata item or a job:
+# destroying the stack stays an administrator's job (docs/deploy.md).
 
 data "aws_iam_policy_document" "write" {
   statement {
@@ -210,6 +210,61 @@ data "aws_iam_policy_document" "write" {
     sid       = "ConfigureSchedules"
     actions   = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"]
     resources = [local.stack_schedules]
+  }
+}
+
+# The worker's side (separate from "write" for IAM's size limit of a managed policy): the jobs
+# queue and its dead-letter queue, the event source mapping that feeds the worker function, and
+# the queues' alarms.
+data "aws_iam_policy_document" "write_jobs" {
+  statement {
+    sid = "ConfigureQueues"
+    # The jobs queue and its dead-letter queue: not DeleteQueue, they hold jobs and dead letters.
+    actions   = ["sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"]
+    resources = [local.stack_queues]
+  }
+
+  statement {
+    sid = "FeedTheWorker"
+    # CreateEventSourceMapping has no resource-level permissions; the function it feeds is
+    # its condition, as for the mapping's later changes.
+    actions   = ["lambda:CreateEventSourceMapping"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "lambda:FunctionArn"
+      values   = [local.worker_function]
+    }
+  }
+
+  statement {
+    sid       = "ConfigureTheWorkersFeed"
+    actions   = ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"]
+    resources = [local.event_source_mappings]
+
+    condition {
+      test     = "StringEquals"
+      variable = "lambda:FunctionArn"
+      values   = [local.worker_function]
+    }
+  }
+
+  statement {
+    sid       = "TagEventSourceMappings"
+    actions   = ["lambda:TagResource", "lambda:UntagResource"]
+    resources = [local.event_source_mappings]
+  }
+
+  statement {
+    sid = "ConfigureQueueAlarms"
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+    ]
+    resources = [local.stack_alarms]
   }
 }
 

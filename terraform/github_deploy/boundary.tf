@@ -1,7 +1,7 @@
 # The permissions boundary of every role the stack creates (the stack's
 # role_permissions_boundary): the most those roles can ever do, whatever policy the apply role
-# writes into them. It covers what the service, the Lambda runtime, the ECS task execution and
-# the scheduler do, on the stack's resources only; no IAM, no STS, no other data.
+# writes into them. It covers what the service, its worker, the Lambda runtime, the ECS task
+# execution and the scheduler do, on the stack's resources only; no IAM, no STS, no other data.
 
 data "aws_iam_policy_document" "workload_boundary" {
   statement {
@@ -29,6 +29,21 @@ data "aws_iam_policy_document" "workload_boundary" {
       "dynamodb:UpdateItem",
     ]
     resources = [local.stack_tables]
+  }
+
+  # The API sends jobs; the worker (and Lambda's event source mapping, with its role) takes
+  # them. No queue is created, purged or deleted.
+  statement {
+    sid = "Jobs"
+    actions = [
+      "sqs:GetQueueUrl",
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+      "sqs:ReceiveMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+    ]
+    resources = [local.stack_queues]
   }
 
   statement {

@@ -109,6 +109,7 @@ locals {
     state_read  = "Read the ${var.name_prefix} Terraform state and take its lock"
     plan_write  = "Save ${var.name_prefix} Terraform plans next to the state, for the apply job"
     write       = "Change what the ${var.name_prefix} stack manages (terraform apply)"
+    write_jobs  = "Change the ${var.name_prefix} stack's jobs queues, the worker's feed and their alarms (terraform apply)"
     state_write = "Write the ${var.name_prefix} Terraform state"
     read_ecs    = "Read the ${var.name_prefix} stack's ECS mode (terraform refresh)"
     write_ecs   = "Change the ${var.name_prefix} stack's ECS mode (terraform apply)"
@@ -120,6 +121,7 @@ locals {
     state_read  = data.aws_iam_policy_document.state_read.json
     plan_write  = data.aws_iam_policy_document.plan_write.json
     write       = data.aws_iam_policy_document.write.json
+    write_jobs  = data.aws_iam_policy_document.write_jobs.json
     state_write = data.aws_iam_policy_document.state_write.json
     read_ecs    = one(data.aws_iam_policy_document.read_ecs[*].json)
     write_ecs   = one(data.aws_iam_policy_document.write_ecs[*].json)
@@ -137,7 +139,7 @@ locals {
     var.enable_ecs ? ["read_ecs"] : [],
   )
   apply_policies = concat(
-    ["read", "state_read", "state_write", "write"],
+    ["read", "state_read", "state_write", "write", "write_jobs"],
     var.enable_ecs ? ["read_ecs", "write_ecs"] : [],
   )
 }

@@ -114,6 +114,25 @@ data "aws_iam_policy_document" "read" {
     actions   = ["scheduler:GetSchedule"]
     resources = [local.stack_schedules]
   }
+
+  statement {
+    sid = "ReadQueues"
+    # Their attributes and tags: no message is received.
+    actions   = ["sqs:GetQueueAttributes", "sqs:ListQueueTags"]
+    resources = [local.stack_queues]
+  }
+
+  statement {
+    sid       = "ReadEventSourceMappings"
+    actions   = ["lambda:GetEventSourceMapping", "lambda:ListTags"]
+    resources = [local.event_source_mappings]
+  }
+
+  statement {
+    sid       = "ReadAlarms"
+    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    resources = [local.stack_alarms]
+  }
 }
 
 data "aws_iam_policy_document" "image_push" {

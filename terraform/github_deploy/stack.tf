@@ -18,13 +18,24 @@ locals {
   stack_roles = "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-*"
   # The roles the modules make, by name, for iam:PassRole (which has no boundary condition),
   # grouped by the service that assumes them.
-  lambda_roles    = ["arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-lambda"]
+  lambda_roles = [
+    "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-lambda",
+    "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-worker",
+  ]
   scheduler_roles = ["arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-api-sweeper-scheduler"]
   ecs_task_roles = [
     "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-svc-execution",
     "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-svc-task",
+    "arn:${local.partition}:iam::${local.account}:role/${var.name_prefix}-svc-worker-task",
   ]
   stack_functions = "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.name_prefix}-*"
+  # The worker function's event source mappings: they have generated ids, so they are matched
+  # by account and region, and their changes by the function they feed (lambda:FunctionArn).
+  worker_function       = "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.name_prefix}-api-worker"
+  event_source_mappings = "arn:${local.partition}:lambda:${var.region}:${local.account}:event-source-mapping:*"
+  # The jobs queue "<prefix>-jobs" and its dead-letter queue, and their alarms.
+  stack_queues = "arn:${local.partition}:sqs:${var.region}:${local.account}:${var.name_prefix}-*"
+  stack_alarms = "arn:${local.partition}:cloudwatch:${var.region}:${local.account}:alarm:${var.name_prefix}-*"
   stack_log_groups = [
     "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.name_prefix}-*",
     "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/apigateway/${var.name_prefix}-*",

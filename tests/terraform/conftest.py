@@ -12,7 +12,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-MODULES = ("storage", "lambda_api", "ecs_service", "auth")
+MODULES = ("storage", "lambda_api", "ecs_service", "auth", "jobs")
 # A root module of its own, applied once by an administrator: the deploy pipeline's access.
 GITHUB_DEPLOY_DIR = TERRAFORM_DIR / "github_deploy"
 

@@ -233,6 +233,8 @@ def test_gunicorn_keeps_idle_connections_longer_than_the_load_balancer(terraform
 ECR_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 # Load balancer names: up to 32 letters, digits and hyphens, no hyphen at either end.
 ALB_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?")
+# SQS queue names (CreateQueue): up to 80 letters, digits, hyphens and underscores.
+QUEUE_NAME = re.compile(r"[a-zA-Z0-9_-]{1,80}")
 NAME_PREFIXES_ACCEPTED = ["mpycloud", "ab", "a1", "my-app", "a-b-c", "sgapp", "internalapp"]
 NAME_PREFIXES_REJECTED = [
     "my-",  # trailing hyphen: invalid ECR name
@@ -269,10 +271,16 @@ def names_from_prefix(terraform: Any, prefix: str) -> dict[str, str]:
     root = {"var.name_prefix": prefix}
     ecs = terraform.modules["ecs_service"]
     ecs_vars = {"var.name": render(terraform.root.modules["ecs_service"]["name"], root)}
+    ecs_vars["local.worker_name"] = render(ecs.locals["worker_name"], ecs_vars)
     names = {"ecr": render(terraform.root.resource("aws_ecr_repository", "service")["name"], root)}
     names["alb"] = render(ecs.resource("aws_lb", "service")["name"], ecs_vars)
     for group, body in ecs.of_type("aws_security_group").items():
         names[f"security_group.{group}"] = render(body["name"], ecs_vars)
+    jobs = terraform.modules["jobs"]
+    jobs_vars = {"var.name": render(terraform.root.modules["jobs"]["name"], root)}
+    jobs_vars["local.dead_letters_name"] = render(jobs.locals["dead_letters_name"], jobs_vars)
+    for queue, body in jobs.of_type("aws_sqs_queue").items():
+        names[f"queue.{queue}"] = render(body["name"], jobs_vars)
     return names
 
 
@@ -285,6 +293,9 @@ def names_are_valid(names: dict[str, str]) -> bool:
             len(name) <= 255 and not name.lower().startswith("sg-")
             for kind, name in names.items()
             if kind.startswith("security_group.")
+        )
+        and all(
+            QUEUE_NAME.fullmatch(name) for kind, name in names.items() if kind.startswith("queue.")
         )
     )
 

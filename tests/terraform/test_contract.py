@@ -32,9 +32,15 @@ REQUIRED_ENV = {
     "ALLOWED_CONTENT_TYPES",
     "ADMIN_GROUP",
     "PUBLIC_READ",
+    # The queue the API sends jobs to (its default suits no other name_prefix).
+    "JOBS_QUEUE_NAME",
 } | REQUIRED_AUTH_ENV
 REQUIRED_LAMBDA_ENV = REQUIRED_ENV | {"MAX_REQUEST_BODY"}
 REQUIRED_ECS_ENV = REQUIRED_ENV | {"PORT"}
+# The worker's own, in both modes: its time limit and its decode budget.
+WORKER_ENV = {"WORKER_TIME_LIMIT_SECONDS", "WORKER_MAX_DECODED_BYTES", "WORKER_MAX_IMAGE_PIXELS"}
+# What the worker's contract (issue 22) has Terraform set and settings.py does not read.
+AWAITED_BY_THE_SERVICE = {"WORKER_TIME_LIMIT_SECONDS"}
 # Only for local runs against LocalStack/moto: setting them in AWS would misroute calls.
 LOCAL_ONLY_ENV = {"AWS_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL"}
 
@@ -260,6 +266,75 @@ def test_environment_is_wired_from_the_resources(terraform: Any, module_name: st
     storage_outputs = terraform.modules["storage"].outputs
     assert ref(storage_outputs["bucket_name"]["value"]) == "aws_s3_bucket.images.bucket"
     assert ref(storage_outputs["table_name"]["value"]) == "aws_dynamodb_table.images.name"
+
+
+def worker_environment(terraform: Any, module_name: str) -> dict[str, Any]:
+    """What a module's worker gets: the root module's common settings, the module's own for
+    the worker, and the root module's worker settings, none overriding another."""
+    module = terraform.modules[module_name]
+    call = terraform.root.modules[module_name]
+    assert ref(call["service_environment"]) == "local.service_environment"
+    assert ref(call["worker_environment"]) == "local.worker_environment"
+    sources = {
+        "var.service_environment": terraform.root.locals["service_environment"],
+        "var.worker_environment": terraform.root.locals["worker_environment"],
+    }
+    merged = re.fullmatch(r"merge\((.*)\)", ref(module.locals["worker_environment"]))
+    assert merged, module.locals["worker_environment"]
+    environment: dict[str, Any] = {}
+    for part in merged[1].split(","):
+        part = part.strip()
+        values = sources[part] if part in sources else module.locals[part.removeprefix("local.")]
+        assert not set(values) & set(environment), f"{module_name}: {part} overrides a setting"
+        environment |= values
+    return environment
+
+
+@pytest.mark.parametrize("module_name", ["lambda_api", "ecs_service"])
+def test_worker_environment(
+    terraform: Any, module_name: str, names_the_service_reads: set[str]
+) -> None:
+    environment = worker_environment(terraform, module_name)
+    assert set(environment) >= REQUIRED_ENV | WORKER_ENV, REQUIRED_ENV | WORKER_ENV - set(
+        environment
+    )
+    unread = set(environment) - names_the_service_reads
+    assert unread <= AWAITED_BY_THE_SERVICE, unread
+    assert not set(environment) & LOCAL_ONLY_ENV
+    # It serves no requests: no body limit, no port, no gunicorn.
+    assert not {"MAX_REQUEST_BODY", "PORT"} & set(environment)
+    assert not [name for name in environment if name.startswith("GUNICORN_")]
+    if module_name == "lambda_api":
+        assert not [name for name in environment if name.startswith("AWS_")]  # reserved
+    else:
+        assert ref(environment["AWS_DEFAULT_REGION"]) == "data.aws_region.current.region"
+    # The same stores and queue as the API.
+    assert ref(environment["S3_BUCKET_NAME"]) == "module.storage.bucket_name"
+    assert ref(environment["DYNAMODB_TABLE_NAME"]) == "module.storage.table_name"
+    assert ref(environment["JOBS_QUEUE_NAME"]) == "local.jobs_queue_name"
+    assert ref(terraform.root.locals["jobs_queue_name"]) == "one(module.jobs[*].queue_name)"
+    assert ref(terraform.modules["jobs"].outputs["queue_name"]["value"]) == (
+        "aws_sqs_queue.jobs.name"
+    )
+
+
+def test_the_names_the_service_does_not_read_are_still_unread(
+    names_the_service_reads: set[str],
+) -> None:
+    """Once settings.py reads one, it leaves AWAITED_BY_THE_SERVICE, and the worker's
+    environment is held to it like every other name."""
+    assert not AWAITED_BY_THE_SERVICE & names_the_service_reads
+
+
+def test_worker_settings_are_wired_to_their_containers(terraform: Any) -> None:
+    function = terraform.modules["lambda_api"].resource("aws_lambda_function", "worker")
+    assert ref(function["environment"][0]["variables"]) == "local.worker_environment"
+    task = terraform.modules["ecs_service"].resource("aws_ecs_task_definition", "worker")
+    definitions = ref(task["container_definitions"])
+    assert re.search(
+        r"environment\s*=\s*\[\s*for\s+\w+\s*,\s*\w+\s+in\s+local\.worker_environment",
+        definitions,
+    )
 
 
 def test_sweeper_handler_exists_in_the_service(terraform: Any) -> None:

@@ -245,9 +245,13 @@ PROTECTED = {
     "iam:CreatePolicyVersion",
     "iam:CreateUser",
     "iam:CreateAccessKey",
+    # The jobs in the queues, dead letters included.
+    "sqs:DeleteQueue",
+    "sqs:PurgeQueue",
 }
 DATA_PLANE = re.compile(
     r"dynamodb:(.*Item|Query|Scan|PartiQL.*|ExportTable.*|ImportTable|RestoreTable.*)"
+    r"|sqs:(.*Message.*|StartMessageMoveTask|CancelMessageMoveTask)"
 )
 
 
@@ -362,7 +366,9 @@ def test_every_role_of_the_stack_carries_the_boundary(terraform: Any) -> None:
             roles += 1
             assert body["permissions_boundary"] == "${var.role_permissions_boundary}", name
             assert module.variables["role_permissions_boundary"]["default"] is None
-    assert roles == 4
+    # The API function's, the worker function's, the scheduler's; the ECS agent's, the ECS
+    # service's task role, the ECS worker's task role.
+    assert roles == 6
     for name in ("lambda_api", "ecs_service"):
         call = terraform.root.modules[name]
         assert call["role_permissions_boundary"] == "${var.role_permissions_boundary}", name
@@ -377,7 +383,7 @@ def test_every_managed_policy_fits_iams_size_limit(
     assert boundary == "${data.aws_iam_policy_document.workload_boundary.json}"
     policies = github_deploy.locals["deploy_policy_documents"]
     made = [policy_document(github_deploy, policy) for policy in policies]
-    assert len(made) == 8
+    assert len(made) == 9
     for name in [*made, "workload_boundary"]:
         rendered = {
             "Version": "2012-10-17",
@@ -413,15 +419,25 @@ POLICY_STATEMENTS = {
         "ListLogGroups",
         "ReadHttpApis",
         "ReadSchedules",
+        "ReadQueues",
+        "ReadEventSourceMappings",
+        "ReadAlarms",
     },
     "image_push": {"RegistryLogin", "PushToTheStackRepository"},
     "state_read": {"FindTheState", "ReadTheState", "LockTheState", "ReadSavedPlans"},
     "plan_write": {"SaveThePlan"},
     "state_write": {"WriteTheState"},
+    "write_jobs": {
+        "ConfigureQueues",
+        "FeedTheWorker",
+        "ConfigureTheWorkersFeed",
+        "TagEventSourceMappings",
+        "ConfigureQueueAlarms",
+    },
     "read_ecs": {"ReadEcs", "DescribeNetworkAndScaling", "ReadScalingTags"},
 }
 PLAN_POLICIES = {"read", "image_push", "state_read", "plan_write"}
-APPLY_POLICIES = {"read", "state_read", "state_write", "write"}
+APPLY_POLICIES = {"read", "state_read", "state_write", "write", "write_jobs"}
 ECS_POLICIES = {"plan": {"read_ecs"}, "apply": {"read_ecs", "write_ecs"}}
 
 
@@ -468,7 +484,7 @@ def test_each_deploy_policy_grants_its_own_part(
         found = {s.sid for s in documents[policy_document(github_deploy, policy)]}
         assert found == sids, policy
     # The write documents change the stack: every statement the apply role alone holds.
-    for policy in ("write", "write_ecs"):
+    for policy in ("write", "write_jobs", "write_ecs"):
         statements = documents[policy_document(github_deploy, policy)]
         assert statements, policy
         for statement in statements:
@@ -489,6 +505,14 @@ POOL = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbCdEf123"
 BUCKET = f"arn:aws:s3:::{PREFIX}-images-20260101000000000000000001"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-images"
 FUNCTIONS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
+QUEUES = f"arn:aws:sqs:{REGION}:{ACCOUNT}"
+JOBS_QUEUE = f"{QUEUES}:{PREFIX}-jobs"
+DEAD_LETTERS = f"{QUEUES}:{PREFIX}-jobs-dead-letters"
+ALARMS = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm"
+WORKER_FUNCTION = f"{FUNCTIONS}:{PREFIX}-api-worker"
+EVENT_SOURCE_MAPPING = (
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+)
 # Each resource type of the stack, the call that creates it, and what it is called when the
 # stack's modules name it from name_prefix (with ids AWS generates made up).
 CREATED_BY = {
@@ -573,6 +597,14 @@ CREATED_BY = {
         "application-autoscaling:PutScalingPolicy",
         f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0ec1",
     ),
+    "aws_sqs_queue": ("sqs:CreateQueue", JOBS_QUEUE),
+    "aws_sqs_queue_redrive_allow_policy": ("sqs:SetQueueAttributes", DEAD_LETTERS),
+    # No resource-level permission: the function it feeds is the condition (checked below).
+    "aws_lambda_event_source_mapping": ("lambda:CreateEventSourceMapping", "*"),
+    "aws_cloudwatch_metric_alarm": (
+        "cloudwatch:PutMetricAlarm",
+        f"{ALARMS}:{PREFIX}-jobs-dead-letters-visible",
+    ),
 }
 NOT_AWS = {"random_password"}
 
@@ -599,12 +631,26 @@ STACK_REFERENCES = {
     "${local.sweeper_name}": f"{PREFIX}-api-sweeper",
     "${aws_lambda_function.sweeper[0].arn}": f"{FUNCTIONS}:{PREFIX}-api-sweeper",
     "${var.ecr_repository_arn}": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}",
+    "${aws_sqs_queue.jobs.arn}": JOBS_QUEUE,
+}
+# References that name another resource in each module (both have a worker's log group).
+MODULE_REFERENCES = {
+    "lambda_api": {
+        "${aws_cloudwatch_log_group.worker.arn}": f"{LOGS}:/aws/lambda/{PREFIX}-api-worker",
+    },
+    "ecs_service": {
+        "${aws_cloudwatch_log_group.worker.arn}": f"{LOGS}:/ecs/{PREFIX}-svc-worker",
+    },
 }
 ROLE_POLICIES = (
     "storage/service_data_access",
+    "storage/worker_data_access",
     "lambda_api/runtime",
+    "lambda_api/worker_runtime",
     "lambda_api/scheduler",
     "ecs_service/execution",
+    "jobs/send",
+    "jobs/consume",
 )
 
 
@@ -615,9 +661,10 @@ def test_the_boundary_allows_everything_the_stack_roles_are_granted(
     boundary = documents["workload_boundary"]
     checked = 0
     for name in ROLE_POLICIES:
+        references = {**STACK_REFERENCES, **MODULE_REFERENCES.get(name.split("/")[0], {})}
         for statement in policy_documents[name]["statement"]:
             for resource in statement["resources"]:
-                for reference, arn in STACK_REFERENCES.items():
+                for reference, arn in references.items():
                     resource = resource.replace(reference, arn)
                 assert "${" not in resource, f"{name}: add {resource} to STACK_REFERENCES"
                 concrete = resource.replace("*", "x1")
@@ -626,7 +673,7 @@ def test_the_boundary_allows_everything_the_stack_roles_are_granted(
                     assert list(allows(boundary, action, concrete)), (
                         f"{name}: {action} on {concrete}"
                     )
-    assert checked >= 30
+    assert checked >= 50
 
 
 def test_the_boundary_grants_no_iam_and_nothing_outside_the_stack(
@@ -689,8 +736,10 @@ def stack_roles(terraform: Any) -> dict[str, str]:
         module = terraform.modules[call]
         name = terraform.root.modules[call]["name"].replace("${var.name_prefix}", PREFIX)
         assert module.locals.get("sweeper_name", "${var.name}-sweeper") == "${var.name}-sweeper"
+        assert module.locals["worker_name"] == "${var.name}-worker"
         for body in module.of_type("aws_iam_role").values():
             role = body["name"].replace("${local.sweeper_name}", "${var.name}-sweeper")
+            role = role.replace("${local.worker_name}", "${var.name}-worker")
             role = role.replace("${var.name}", name)
             assert "${" not in role, role
             document = re.fullmatch(
@@ -711,7 +760,7 @@ def test_pass_role_reaches_the_stack_roles_only_each_for_its_service(
     role of that name, made by anyone, to Lambda or ECS. The stack's roles, by name, each to
     the service that assumes it."""
     roles = stack_roles(terraform)
-    assert len(roles) == 4
+    assert len(roles) == 6
     passing = [s for s in granted["apply"] if "iam:PassRole" in s.actions]
     assert passing
     for statement in passing:
@@ -728,3 +777,90 @@ def test_pass_role_reaches_the_stack_roles_only_each_for_its_service(
             for s in passing
         ), arn
     assert not list(allows(granted["plan"], "iam:PassRole", next(iter(roles))))
+
+
+# --- The worker's queue, its feed and its alarms --------------------------------------------
+
+
+def test_the_apply_role_feeds_the_worker_function_only(
+    granted: dict[str, list[Statement]],
+) -> None:
+    """Event source mappings have generated ids: what limits the apply role to the stack's is
+    the function they feed (lambda:FunctionArn), on creation and on every later change."""
+    feeding = [
+        s
+        for s in granted["apply"]
+        if {
+            "lambda:CreateEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+        }
+        & set(s.actions)
+    ]
+    assert {a for s in feeding for a in s.actions} == {
+        "lambda:CreateEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+        "lambda:DeleteEventSourceMapping",
+    }
+    for statement in feeding:
+        assert statement.condition("lambda:FunctionArn") == ("StringEquals", (WORKER_FUNCTION,))
+    for action in ("lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"):
+        assert list(allows(granted["apply"], action, EVENT_SOURCE_MAPPING)), action
+        assert not list(allows(granted["plan"], action, EVENT_SOURCE_MAPPING)), action
+    # Its tags change with the default tags; reading it is the plan's refresh.
+    for action in ("lambda:TagResource", "lambda:UntagResource"):
+        assert list(allows(granted["apply"], action, EVENT_SOURCE_MAPPING)), action
+    for action in ("lambda:GetEventSourceMapping", "lambda:ListTags"):
+        assert list(allows(granted["plan"], action, EVENT_SOURCE_MAPPING)), action
+
+
+def test_the_apply_role_configures_the_queues_and_never_empties_them(
+    granted: dict[str, list[Statement]],
+) -> None:
+    for queue in (JOBS_QUEUE, DEAD_LETTERS):
+        for action in ("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue"):
+            assert list(allows(granted["apply"], action, queue)), (action, queue)
+        for action in ("sqs:GetQueueAttributes", "sqs:ListQueueTags"):
+            assert list(allows(granted["plan"], action, queue)), (action, queue)
+        for action in ("sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:ReceiveMessage"):
+            for role in DEPLOY_ROLES:
+                assert not list(allows(granted[role], action, queue)), (role, action, queue)
+    # Someone else's queue in the account is out of reach.
+    other = f"{QUEUES}:billing-events"
+    for statement in granted["apply"]:
+        for pattern in statement.resources:
+            if pattern != "*":
+                assert not matches(pattern, other), statement.sid
+
+
+def test_the_apply_role_manages_the_stacks_alarms_only(
+    granted: dict[str, list[Statement]],
+) -> None:
+    ours = f"{ALARMS}:{PREFIX}-jobs-oldest-message-age"
+    for action in (
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:TagResource",
+    ):
+        assert list(allows(granted["apply"], action, ours)), action
+        assert not list(allows(granted["plan"], action, ours)), action
+        assert not list(allows(granted["apply"], action, f"{ALARMS}:billing")), action
+    for action in ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"):
+        assert list(allows(granted["plan"], action, ours)), action
+
+
+def test_the_boundary_lets_the_stack_roles_use_the_jobs_queue_only(
+    documents: dict[str, list[Statement]],
+) -> None:
+    boundary = documents["workload_boundary"]
+    for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"):
+        assert list(allows(boundary, action, JOBS_QUEUE)), action
+        assert not list(allows(boundary, action, f"{QUEUES}:billing-events")), action
+    actions = {a for s in boundary for a in s.actions if a.startswith("sqs:")}
+    assert not actions & {
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:PurgeQueue",
+        "sqs:SetQueueAttributes",
+        "sqs:AddPermission",
+    }

@@ -13,7 +13,7 @@ TF_FILES = sorted(p for p in TERRAFORM_DIR.rglob("*.tf") if ".terraform" not in 
 
 def test_terraform_tree_is_there() -> None:
     modules = {p.parent.name for p in TF_FILES if p.parent.parent.name == "modules"}
-    assert modules == {"storage", "lambda_api", "ecs_service", "auth"}
+    assert modules == {"storage", "lambda_api", "ecs_service", "auth", "jobs"}
     assert (TERRAFORM_DIR / "terraform.tfvars.example").is_file()
 
 

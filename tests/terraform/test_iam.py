@@ -52,7 +52,8 @@ def test_policies_are_policy_documents(terraform: Any) -> None:
             seen += 1
             policy = body[POLICY_ATTRIBUTES[kind]]
             assert re.fullmatch(
-                r"\$\{(data\.aws_iam_policy_document\.\w+(\[0\])?\.json|var\.service_policy_json)\}",
+                r"\$\{(data\.aws_iam_policy_document\.\w+(\[0\])?\.json"
+                r"|var\.(service|worker|queue_send|queue_consume)_policy_json)\}",
                 policy,
             ), f"{module.path.name}: {kind}.{name} policy is {policy}"
         # Managed policies (AdministratorAccess, *FullAccess, ...) are not least privilege.
@@ -67,14 +68,22 @@ def test_service_policy_is_passed_from_storage(terraform: Any) -> None:
         storage.outputs["service_policy_json"]["value"]
         == "${data.aws_iam_policy_document.service_data_access.json}"
     )
+    assert (
+        storage.outputs["worker_policy_json"]["value"]
+        == "${data.aws_iam_policy_document.worker_data_access.json}"
+    )
 
 
 def test_found_the_policy_documents(policy_documents: dict[str, dict[str, Any]]) -> None:
     assert {
         "storage/service_data_access",
+        "storage/worker_data_access",
         "storage/bucket",
         "lambda_api/runtime",
+        "lambda_api/worker_runtime",
         "ecs_service/execution",
+        "jobs/send",
+        "jobs/consume",
     } <= set(policy_documents)
 
 
@@ -180,14 +189,17 @@ def test_service_policy_is_exactly_what_the_service_uses(
 @pytest.mark.parametrize(
     ("document", "expected_actions"),
     [
-        (
-            "lambda_api/runtime",
-            {
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-            },
+        *(
+            (
+                document,
+                {
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                },
+            )
+            for document in ("lambda_api/runtime", "lambda_api/worker_runtime")
         ),
         (
             "ecs_service/execution",
@@ -227,6 +239,7 @@ def test_roles_get_the_right_policies(terraform: Any) -> None:
     }
     assert role_policies == {
         ("lambda_api", "${aws_iam_role.function.id}", "${var.service_policy_json}"),
+        ("lambda_api", "${aws_iam_role.function.id}", "${var.queue_send_policy_json}"),
         (
             "lambda_api",
             "${aws_iam_role.function.id}",
@@ -237,12 +250,22 @@ def test_roles_get_the_right_policies(terraform: Any) -> None:
             "${aws_iam_role.scheduler[0].id}",
             "${data.aws_iam_policy_document.scheduler[0].json}",
         ),
+        ("lambda_api", "${aws_iam_role.worker.id}", "${var.worker_policy_json}"),
+        ("lambda_api", "${aws_iam_role.worker.id}", "${var.queue_consume_policy_json}"),
+        (
+            "lambda_api",
+            "${aws_iam_role.worker.id}",
+            "${data.aws_iam_policy_document.worker_runtime.json}",
+        ),
         ("ecs_service", "${aws_iam_role.task.id}", "${var.service_policy_json}"),
+        ("ecs_service", "${aws_iam_role.task.id}", "${var.queue_send_policy_json}"),
         (
             "ecs_service",
             "${aws_iam_role.execution.id}",
             "${data.aws_iam_policy_document.execution.json}",
         ),
+        ("ecs_service", "${aws_iam_role.worker_task.id}", "${var.worker_policy_json}"),
+        ("ecs_service", "${aws_iam_role.worker_task.id}", "${var.queue_consume_policy_json}"),
     }
 
 
@@ -365,3 +388,53 @@ def test_service_policy_grants_every_call_and_nothing_else(
     granted = set(allowed(policy_documents["storage/service_data_access"]))
     assert required - granted == set(), "called but not granted"
     assert granted - required == set(), "granted but never called"
+
+
+# Granted to the worker though no adapter calls it: the worker's contract (issue 22) names it,
+# to hand a job back before its visibility timeout or to keep a long one.
+QUEUE_ACTIONS_BY_CONTRACT = {"sqs:ChangeMessageVisibility"}
+
+
+def test_the_queue_policies_grant_every_queue_call_and_nothing_else(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    """The API's and the worker's together: the adapter that sends also receives."""
+    required = required_actions("sqs")
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= required
+    granted = set(allowed(policy_documents["jobs/send"])) | set(
+        allowed(policy_documents["jobs/consume"])
+    )
+    assert required - granted == set(), "called but not granted"
+    assert granted - required == QUEUE_ACTIONS_BY_CONTRACT, "granted but never called"
+
+
+def test_the_worker_policy_is_within_what_the_service_calls(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    """The worker reads and clears incoming/, copies to originals/, reads originals and writes
+    renditions: each of its grants is one the service's own policy holds (whose every action
+    the adapters call), on fewer prefixes, and it lists and deletes no original."""
+    bucket = "${aws_s3_bucket.images.arn}"
+    table = "${aws_dynamodb_table.images.arn}"
+    incoming = f"{bucket}/{INCOMING_PREFIX}*"
+    originals = f"{bucket}/{ORIGINALS_PREFIX}*"
+    renditions = f"{bucket}/{RENDITIONS_PREFIX}*"
+    worker = allowed(policy_documents["storage/worker_data_access"])
+    service = allowed(policy_documents["storage/service_data_access"])
+    for action, resources in worker.items():
+        assert resources <= service.get(action, set()), (action, resources)
+    assert {
+        action: resources for action, resources in worker.items() if action.startswith("s3:")
+    } == {
+        "s3:GetObject": {incoming, originals},
+        "s3:PutObject": {incoming, originals, renditions},
+        "s3:DeleteObject": {incoming},
+        "s3:AbortMultipartUpload": {incoming},
+        "s3:ListMultipartUploadParts": {incoming},
+    }
+    # The table: the API's calls, the same list, on the table and its indexes; never Scan.
+    table_actions = {action for action in worker if action.startswith("dynamodb:")}
+    assert table_actions == {action for action in service if action.startswith("dynamodb:")}
+    assert "dynamodb:Scan" not in table_actions
+    for action in table_actions:
+        assert worker[action] == {table, f"{table}/index/*"}, action

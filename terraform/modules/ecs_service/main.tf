@@ -20,6 +20,20 @@ locals {
     GUNICORN_WORKER_CLASS = var.gunicorn_worker_class
   }
   environment = merge(var.service_environment, local.own_environment)
+
+  # The worker: the same image running `python -m service worker`, with the common settings,
+  # the region and its own (no gunicorn, no port).
+  worker_name      = "${var.name}-worker"
+  worker_container = "worker"
+  worker_own_environment = {
+    AWS_DEFAULT_REGION = data.aws_region.current.region
+  }
+  worker_environment = merge(var.service_environment, local.worker_own_environment, var.worker_environment)
+  # On SIGTERM (a deployment, a scale-in) the worker takes no new job and finishes the one it
+  # runs; ECS kills it stop_timeout seconds later, and Fargate allows 120 at most. A job cut
+  # short returns to the queue when its visibility timeout ends and runs again.
+  fargate_max_stop_timeout = 120
+  worker_stop_timeout      = min(local.fargate_max_stop_timeout, var.worker_time_limit_seconds + 10)
 }
 
 # --- Logs --------------------------------------------------------------------------------
@@ -27,6 +41,12 @@ locals {
 resource "aws_cloudwatch_log_group" "service" {
   #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
   name              = "/ecs/${var.name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_cloudwatch_log_group" "worker" {
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
+  name              = "/ecs/${local.worker_name}"
   retention_in_days = var.log_retention_days
 }
 
@@ -49,7 +69,8 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
-# Used by the ECS agent: pull the image, ship the logs.
+# Used by the ECS agent, for the service's tasks and the worker's: pull the image, ship the
+# logs.
 resource "aws_iam_role" "execution" {
   name                 = "${var.name}-execution"
   assume_role_policy   = data.aws_iam_policy_document.assume_role.json
@@ -75,9 +96,12 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.service.arn}:*"]
+    sid     = "WriteLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "${aws_cloudwatch_log_group.service.arn}:*",
+      "${aws_cloudwatch_log_group.worker.arn}:*",
+    ]
   }
 }
 
@@ -98,6 +122,31 @@ resource "aws_iam_role_policy" "task_data_access" {
   name   = "image-data-access"
   role   = aws_iam_role.task.id
   policy = var.service_policy_json
+}
+
+resource "aws_iam_role_policy" "task_send_jobs" {
+  name   = "send-jobs"
+  role   = aws_iam_role.task.id
+  policy = var.queue_send_policy_json
+}
+
+# Used by the worker: its objects and the table (not the API's), and the jobs queue.
+resource "aws_iam_role" "worker_task" {
+  name                 = "${local.worker_name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
+}
+
+resource "aws_iam_role_policy" "worker_data_access" {
+  name   = "worker-data-access"
+  role   = aws_iam_role.worker_task.id
+  policy = var.worker_policy_json
+}
+
+resource "aws_iam_role_policy" "worker_jobs" {
+  name   = "consume-jobs"
+  role   = aws_iam_role.worker_task.id
+  policy = var.queue_consume_policy_json
 }
 
 # --- Networking --------------------------------------------------------------------------
@@ -158,6 +207,22 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
 resource "aws_vpc_security_group_egress_rule" "tasks_https" {
   security_group_id = aws_security_group.tasks.id
   description       = "HTTPS to AWS APIs (S3, DynamoDB, ECR, CloudWatch Logs) and the Cognito JWKS"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# The worker's tasks take no connection: HTTPS out to AWS APIs only.
+resource "aws_security_group" "worker" {
+  name        = local.worker_name
+  description = "Worker tasks of ${var.name}: no inbound, HTTPS to AWS APIs"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker_https" {
+  security_group_id = aws_security_group.worker.id
+  description       = "HTTPS to AWS APIs (S3, DynamoDB, SQS, ECR, CloudWatch Logs)"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -363,6 +428,94 @@ resource "aws_ecs_service" "service" {
     aws_lb_listener.http_forward,
     aws_iam_role_policy.execution,
     aws_iam_role_policy.task_data_access,
+    aws_iam_role_policy.task_send_jobs,
+  ]
+}
+
+# --- Worker ------------------------------------------------------------------------------
+# The jobs on the queue, taken one at a time by each task: no port, no load balancer. The task
+# role is the worker's own; the execution role is the service's (pull the image, ship logs).
+
+resource "aws_ecs_task_definition" "worker" {
+  family                   = local.worker_name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.worker_cpu
+  memory                   = var.worker_memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.worker_task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.architecture
+  }
+
+  # The worker spools an upload to /tmp while it hashes it: the task's storage holds the
+  # /tmp volume, with room for the largest upload the service accepts (5 GiB).
+  ephemeral_storage {
+    size_in_gib = var.worker_ephemeral_storage_gib
+  }
+
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name                   = local.worker_container
+      image                  = var.image_uri
+      essential              = true
+      readonlyRootFilesystem = true
+      command                = ["python", "-m", "service", "worker"]
+      environment            = [for name, value in local.worker_environment : { name = name, value = value }]
+      mountPoints = [
+        {
+          sourceVolume  = "tmp"
+          containerPath = "/tmp"
+          readOnly      = false
+        }
+      ]
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.worker.name
+          awslogs-region        = data.aws_region.current.region
+          awslogs-stream-prefix = "worker"
+        }
+      }
+      linuxParameters = {
+        initProcessEnabled = true
+      }
+      stopTimeout = local.worker_stop_timeout
+    }
+  ])
+}
+
+resource "aws_ecs_service" "worker" {
+  name                    = local.worker_name
+  cluster                 = aws_ecs_cluster.service.id
+  task_definition         = aws_ecs_task_definition.worker.arn
+  desired_count           = var.worker_desired_count
+  launch_type             = "FARGATE"
+  platform_version        = "LATEST"
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.worker.id]
+    assign_public_ip = false
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  depends_on = [
+    aws_iam_role_policy.execution,
+    aws_iam_role_policy.worker_data_access,
+    aws_iam_role_policy.worker_jobs,
   ]
 }
 

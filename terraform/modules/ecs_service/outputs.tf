@@ -27,3 +27,13 @@ output "task_security_group_id" {
   description = "Security group of the tasks (reuse it for one-off RunTask calls)."
   value       = aws_security_group.tasks.id
 }
+
+output "worker_service_name" {
+  description = "Name of the worker's ECS service."
+  value       = aws_ecs_service.worker.name
+}
+
+output "worker_task_definition_arn" {
+  description = "ARN of the worker's task definition."
+  value       = aws_ecs_task_definition.worker.arn
+}

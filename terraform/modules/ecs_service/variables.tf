@@ -156,3 +156,60 @@ variable "role_permissions_boundary" {
   type        = string
   default     = null
 }
+
+# --- Worker ------------------------------------------------------------------------------
+
+variable "queue_send_policy_json" {
+  description = "IAM policy of the service's task role on the jobs queue (from the jobs module)."
+  type        = string
+}
+
+variable "queue_consume_policy_json" {
+  description = "IAM policy of the worker's task role on the jobs queue (from the jobs module)."
+  type        = string
+}
+
+variable "worker_policy_json" {
+  description = "Least-privilege data-access policy of the worker (from the storage module)."
+  type        = string
+}
+
+variable "worker_environment" {
+  description = "The worker's own settings (root module: local.worker_environment), added to the common ones."
+  type        = map(string)
+}
+
+variable "worker_time_limit_seconds" {
+  description = "Longest a job may run (WORKER_TIME_LIMIT_SECONDS); the container's stop timeout follows it, up to Fargate's 120 s."
+  type        = number
+  default     = 300
+}
+
+variable "worker_cpu" {
+  description = "Worker task CPU units."
+  type        = number
+  default     = 1024
+}
+
+variable "worker_memory" {
+  description = "Worker task memory in MiB; its decode budget (WORKER_MAX_DECODED_BYTES) is sized from it."
+  type        = number
+  default     = 2048
+}
+
+variable "worker_desired_count" {
+  description = "Worker tasks to run."
+  type        = number
+  default     = 1
+}
+
+variable "worker_ephemeral_storage_gib" {
+  description = "Worker task storage in GiB (21 to 200), where /tmp lives."
+  type        = number
+  default     = 21
+
+  validation {
+    condition     = var.worker_ephemeral_storage_gib >= 21 && var.worker_ephemeral_storage_gib <= 200
+    error_message = "worker_ephemeral_storage_gib must be between 21 and 200 (Fargate's bounds)."
+  }
+}

@@ -19,6 +19,11 @@ locals {
   sweeper_enabled = var.sweep_schedule_expression != null
   sweeper_name    = "${var.name}-sweeper"
 
+  # The worker: the common settings and its own (the queue's name is among the common ones,
+  # for the API sends to it); no MAX_REQUEST_BODY, it serves no requests.
+  worker_name        = "${var.name}-worker"
+  worker_environment = merge(var.service_environment, var.worker_environment)
+
   log_group_arn_prefix = join(":", [
     "arn", data.aws_partition.current.partition, "logs", data.aws_region.current.region,
     data.aws_caller_identity.current.account_id, "log-group",
@@ -38,6 +43,12 @@ resource "aws_cloudwatch_log_group" "sweeper" {
   count = local.sweeper_enabled ? 1 : 0
 
   name              = "/aws/lambda/${local.sweeper_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_cloudwatch_log_group" "worker" {
+  #checkov:skip=CKV_AWS_158:Log groups are encrypted by CloudWatch Logs by default; a KMS CMK adds key-policy management and is not required here.
+  name              = "/aws/lambda/${local.worker_name}"
   retention_in_days = var.log_retention_days
 }
 
@@ -99,6 +110,55 @@ resource "aws_iam_role_policy" "data_access" {
   policy = var.service_policy_json
 }
 
+resource "aws_iam_role_policy" "send_jobs" {
+  name   = "send-jobs"
+  role   = aws_iam_role.function.id
+  policy = var.queue_send_policy_json
+}
+
+# The worker's own role: its objects and the table (not the API's), the jobs queue, its logs.
+resource "aws_iam_role" "worker" {
+  name                 = local.worker_name
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.role_permissions_boundary
+}
+
+data "aws_iam_policy_document" "worker_runtime" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.worker.arn}:*"]
+  }
+
+  # X-Ray write actions do not support resource-level permissions.
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "worker_runtime" {
+  name   = "logs-and-traces"
+  role   = aws_iam_role.worker.id
+  policy = data.aws_iam_policy_document.worker_runtime.json
+}
+
+resource "aws_iam_role_policy" "worker_data_access" {
+  name   = "worker-data-access"
+  role   = aws_iam_role.worker.id
+  policy = var.worker_policy_json
+}
+
+resource "aws_iam_role_policy" "worker_jobs" {
+  name   = "consume-jobs"
+  role   = aws_iam_role.worker.id
+  policy = var.queue_consume_policy_json
+}
+
 # --- Function ----------------------------------------------------------------------------
 
 resource "aws_lambda_function" "api" {
@@ -132,6 +192,7 @@ resource "aws_lambda_function" "api" {
   depends_on = [
     aws_iam_role_policy.runtime,
     aws_iam_role_policy.data_access,
+    aws_iam_role_policy.send_jobs,
   ]
 }
 
@@ -357,6 +418,7 @@ resource "aws_lambda_function" "sweeper" {
   depends_on = [
     aws_iam_role_policy.runtime,
     aws_iam_role_policy.data_access,
+    aws_iam_role_policy.send_jobs,
   ]
 }
 
@@ -422,4 +484,70 @@ resource "aws_scheduler_schedule" "sweeper" {
       maximum_retry_attempts = 0
     }
   }
+}
+
+# --- Worker: the jobs on the queue -------------------------------------------------------
+# The same image, with the worker's handler as its command (as the sweeper's), invoked by an
+# event source mapping with batches of jobs. The handler reports the jobs that failed
+# (ReportBatchItemFailures): only those return to the queue, and each moves to the
+# dead-letter queue after maxReceiveCount deliveries.
+
+resource "aws_lambda_function" "worker" {
+  #checkov:skip=CKV_AWS_116:Invoked by an SQS event source mapping, synchronously: a failed job returns to the queue and moves to its dead-letter queue after maxReceiveCount deliveries; a function DLQ (async invocations only) would never receive anything.
+  #checkov:skip=CKV_AWS_117:The function only calls public AWS endpoints (S3, DynamoDB, SQS); a VPC would add NAT gateway or endpoint cost without reducing exposure.
+  #checkov:skip=CKV_AWS_173:Environment variables are encrypted at rest with the AWS managed Lambda key; a KMS CMK adds key-policy management and is not required here.
+  #checkov:skip=CKV_AWS_272:Code signing is not supported for container image functions; image integrity comes from ECR (immutable tags, scan on push).
+  #checkov:skip=CKV_AWS_115:The event source mapping's maximum_concurrency bounds the worker's concurrency without taking executions from the account's unreserved pool, which a reservation would.
+  function_name = local.worker_name
+  role          = aws_iam_role.worker.arn
+  package_type  = "Image"
+  image_uri     = var.image_uri
+  architectures = [var.architecture]
+  memory_size   = var.worker_memory_size
+  timeout       = var.worker_timeout
+
+  # The worker spools an upload to /tmp while it hashes it: room for the largest one the
+  # service accepts (5 GiB, one CopyObject), with Lambda's most.
+  ephemeral_storage {
+    size = 10240
+  }
+
+  image_config {
+    command = ["service.entrypoints.lambda_worker.handler"]
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  environment {
+    variables = local.worker_environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.worker.name
+  }
+
+  depends_on = [
+    aws_iam_role_policy.worker_runtime,
+    aws_iam_role_policy.worker_data_access,
+    aws_iam_role_policy.worker_jobs,
+  ]
+}
+
+resource "aws_lambda_event_source_mapping" "worker" {
+  event_source_arn        = var.jobs_queue_arn
+  function_name           = aws_lambda_function.worker.arn
+  batch_size              = var.worker_batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+
+  # At most this many worker invocations at a time, however long the queue.
+  scaling_config {
+    maximum_concurrency = var.worker_maximum_concurrency
+  }
+
+  # Lambda polls with the function's role, and checks that it may read the queue when the
+  # mapping is made.
+  depends_on = [aws_iam_role_policy.worker_jobs]
 }

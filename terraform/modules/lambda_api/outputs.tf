@@ -22,3 +22,8 @@ output "sweeper_function_name" {
   description = "Name of the scheduled sweeper function (null when disabled)."
   value       = try(aws_lambda_function.sweeper[0].function_name, null)
 }
+
+output "worker_function_name" {
+  description = "Name of the worker function."
+  value       = aws_lambda_function.worker.function_name
+}

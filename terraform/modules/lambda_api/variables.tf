@@ -147,3 +147,74 @@ variable "cors_allow_origins" {
     error_message = "cors_allow_origins names origins; \"*\" would let any site call the API with its users' tokens."
   }
 }
+
+# --- Worker ------------------------------------------------------------------------------
+
+variable "queue_send_policy_json" {
+  description = "IAM policy of the API function's role on the jobs queue (from the jobs module)."
+  type        = string
+}
+
+variable "jobs_queue_arn" {
+  description = "ARN of the jobs queue, the worker function's event source."
+  type        = string
+}
+
+variable "queue_consume_policy_json" {
+  description = "IAM policy of the worker function's role on the jobs queue (from the jobs module)."
+  type        = string
+}
+
+variable "worker_policy_json" {
+  description = "Least-privilege data-access policy of the worker (from the storage module)."
+  type        = string
+}
+
+variable "worker_environment" {
+  description = "The worker's own settings (root module: local.worker_environment), added to the common ones."
+  type        = map(string)
+}
+
+variable "worker_memory_size" {
+  description = "Worker function memory in MB; its decode budget (WORKER_MAX_DECODED_BYTES) is sized from it."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.worker_memory_size >= 128 && var.worker_memory_size <= 10240
+    error_message = "worker_memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "worker_timeout" {
+  description = "Worker function timeout in seconds (the job time limit); the queue's visibility timeout is six times it."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.worker_timeout >= 1 && var.worker_timeout <= 900
+    error_message = "worker_timeout must be between 1 and 900 seconds (Lambda's limit)."
+  }
+}
+
+variable "worker_batch_size" {
+  description = "Jobs per worker invocation (the worker runs them one at a time)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.worker_batch_size >= 1 && var.worker_batch_size <= 10
+    error_message = "worker_batch_size must be between 1 and 10 (more needs a batching window)."
+  }
+}
+
+variable "worker_maximum_concurrency" {
+  description = "Most worker invocations at a time (the event source mapping's maximum_concurrency)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.worker_maximum_concurrency >= 2 && var.worker_maximum_concurrency <= 1000
+    error_message = "worker_maximum_concurrency must be between 2 and 1000 (Lambda's bounds)."
+  }
+}

@@ -259,3 +259,54 @@ data "aws_iam_policy_document" "service_data_access" {
     ]
   }
 }
+
+# --- What the worker may do with them ----------------------------------------------------
+# The worker (Lambda function or ECS service, each with a role of its own) processes finished
+# uploads and new images: it reads the upload under incoming/ (spooling it while it hashes),
+# completes or aborts its multipart upload (CompleteMultipartUpload and UploadPartCopy are
+# authorized as PutObject, on the source as GetObject), copies it to originals/ and deletes it
+# from incoming/; it reads originals and writes renditions. It deletes no original and lists
+# nothing. On the table it makes the API's calls (a test holds the two lists equal).
+
+data "aws_iam_policy_document" "worker_data_access" {
+  statement {
+    sid = "IncomingUploads"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${aws_s3_bucket.images.arn}/incoming/*"]
+  }
+
+  statement {
+    sid       = "Originals"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.images.arn}/originals/*"]
+  }
+
+  statement {
+    sid       = "Renditions"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.images.arn}/renditions/*"]
+  }
+
+  statement {
+    sid = "ImageTable"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:Query",
+      "dynamodb:BatchGetItem",
+      "dynamodb:DescribeTable",
+    ]
+    resources = [
+      aws_dynamodb_table.images.arn,
+      "${aws_dynamodb_table.images.arn}/index/*",
+    ]
+  }
+}

@@ -22,3 +22,8 @@ output "service_policy_json" {
   description = "Least-privilege IAM policy (JSON) for the service's runtime role."
   value       = data.aws_iam_policy_document.service_data_access.json
 }
+
+output "worker_policy_json" {
+  description = "Least-privilege IAM policy (JSON) for the worker's role: its objects and the table."
+  value       = data.aws_iam_policy_document.worker_data_access.json
+}
