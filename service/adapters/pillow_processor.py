@@ -8,6 +8,9 @@ Every decode of the service goes through this adapter, and each one is
 * decoded in one of a few process-wide slots (:class:`DecodeSlots`), so that concurrent requests
   cannot add their decodes up beyond ``MAX_CONCURRENT_DECODES`` of them.
 
+HEIC and HEIF are read by pillow-heif's plugin (registered on import, without the embedded
+thumbnails its ``draft`` would otherwise decode outside the budget), AVIF by Pillow's own.
+
 This module imports Pillow: the wiring imports it when the first request reads image bytes
 (``service.bootstrap``), not at start-up.
 """
@@ -22,11 +25,17 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import BinaryIO
 
+import pillow_heif
 from msgspec.structs import replace
 from PIL import Image, UnidentifiedImageError
 
 from service.adapters import exif_data, location_scrub, pillow_renditions
-from service.adapters.decode_measures import count_gif_frames, decoded_bytes, is_lossless
+from service.adapters.decode_measures import (
+    avif_header,
+    count_gif_frames,
+    decoded_bytes,
+    is_lossless,
+)
 from service.adapters.decode_slots import DecodeSlots
 from service.domain.errors import (
     ImageServiceError,
@@ -39,10 +48,11 @@ from service.domain.scrub import Scrubbed
 from service.ports import Readable
 
 # Formats Pillow may try when identifying an upload. Wider than what is accepted so that a
-# BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed.
-IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
+# BMP or TIFF is told apart from garbage (415 rather than 400); nothing else is parsed. AVIF
+# before HEIF: both plugins accept the generic "mif1" brand, and only Pillow's decodes AV1.
+IDENTIFIABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF", "BMP", "TIFF")
 # Formats a stored image can have: the only ones a thumbnail is rendered from.
-RENDERABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+RENDERABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF")
 LOSSLESS_KINDS = "PNG, GIF, lossless WebP"
 # Allocations of this size and more get pages of their own from the OS, given back when freed.
 # glibc otherwise raises that threshold each time a large block is freed, after which decode
@@ -50,6 +60,8 @@ LOSSLESS_KINDS = "PNG, GIF, lossless WebP"
 # and each of a worker's threads ends up holding the peak of its largest decode.
 MMAP_THRESHOLD = 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 _limits_lock = threading.Lock()
 _process_max_pixels: int | None = None
@@ -106,7 +118,7 @@ class PillowImageProcessor:
             if content_type not in accepted:
                 allowed = ", ".join(accepted)
                 raise UnsupportedImage(f"{content_type} is not accepted; allowed: {allowed}")
-            self._check_pixels(image)
+            self._check_pixels(image.size)
             frames = self._check_frames(image, body)
             width, height = image.size
             if image.format == "JPEG":
@@ -124,25 +136,26 @@ class PillowImageProcessor:
     def inspect_header(self, header: BinaryIO) -> ImageInfo:
         """Format, dimensions and frames from the first bytes of a file, no pixel decoded.
         Frames are counted as far as the header reaches: a frame cap is enforced on what it
-        shows (a GIF's later frames lie beyond it)."""
-        with self._opened(header, IDENTIFIABLE_FORMATS, "The image header is unreadable") as image:
-            self._check_pixels(image)
-            try:
-                frames = int(getattr(image, "n_frames", 1))
-            except Exception:  # the frames run past the header: counted on what is seen
-                frames = 1
-            if frames > self._max_frames:
-                raise ImageTooLarge(
-                    f"The image has {frames} frames; the limit is {self._max_frames} frames"
-                )
-            fmt = image.format or ""
-            width, height = image.size
-            return ImageInfo(
-                content_type=Image.MIME.get(fmt, f"image/{fmt.lower()}"),
-                width=width,
-                height=height,
-                frames=frames,
+        shows (a GIF's later frames lie beyond it). An AVIF is read from its meta box, which
+        Pillow's plugin does not read without the rest of the file."""
+        try:
+            with self._opened(header, IDENTIFIABLE_FORMATS, "The image header is unreadable") as im:
+                content_type, size = _content_type(im), im.size
+                try:
+                    frames = int(getattr(im, "n_frames", 1))
+                except Exception:  # the frames run past the header: counted on what is seen
+                    frames = 1
+        except InvalidImage:
+            found = avif_header(header)
+            if found is None:
+                raise
+            content_type, size, frames = "image/avif", found[:2], found[2]
+        self._check_pixels(size)
+        if frames > self._max_frames:
+            raise ImageTooLarge(
+                f"The image has {frames} frames; the limit is {self._max_frames} frames"
             )
+        return ImageInfo(content_type=content_type, width=size[0], height=size[1], frames=frames)
 
     @contextmanager
     def _opened(
@@ -170,7 +183,7 @@ class PillowImageProcessor:
         """A rendition (see ``pillow_renditions.render``) of the image in ``body``, decoded
         within the budget and in a decode slot, like every other decode."""
         with self._opened(body, RENDERABLE_FORMATS, "The image cannot be rendered") as image:
-            self._check_pixels(image)
+            self._check_pixels(image.size)
             full_size = width, height = image.size
             # JPEG's DCT scaling: the smallest scale that keeps both sides at twice the
             # rendition's or more, chosen before the decoded bytes are checked.
@@ -205,8 +218,8 @@ class PillowImageProcessor:
     def _slot(self) -> AbstractContextManager[None]:
         return self._slots.slot() if self._slots else nullcontext()
 
-    def _check_pixels(self, image: Image.Image) -> None:
-        width, height = image.size
+    def _check_pixels(self, size: tuple[int, int]) -> None:
+        width, height = size
         if width * height > self._max_pixels:
             raise ImageTooLarge(
                 f"The image is {width}x{height} pixels; the limit is {self._max_pixels} pixels"
@@ -227,7 +240,7 @@ class PillowImageProcessor:
     def _check_decoded_bytes(
         self, image: Image.Image, body: BinaryIO, full_size: tuple[int, int]
     ) -> None:
-        needed = decoded_bytes(image, full_size)
+        needed = decoded_bytes(image, full_size, body)
         width, height = full_size
         if is_lossless(image, body):
             limit, kind = (
@@ -245,6 +258,9 @@ class PillowImageProcessor:
 
 def _content_type(image: Image.Image) -> str:
     fmt = image.format or ""
+    if fmt == "HEIF" and isinstance(image, pillow_heif.HeifImageFile):
+        # By the file's brands: image/heic (HEVC), image/heif, or a sequence's type.
+        return image.get_format_mimetype() or "image/heif"
     return Image.MIME.get(fmt, f"image/{fmt.lower()}")
 
 

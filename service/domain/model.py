@@ -29,6 +29,10 @@ EXTENSION_BY_CONTENT_TYPE = {
     "image/png": ".png",
     "image/gif": ".gif",
     "image/webp": ".webp",
+    # The photos phones and cameras make: HEIC (HEVC in HEIF), other HEIF, AVIF (AV1 in HEIF).
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/avif": ".avif",
 }
 ACCEPTED_CONTENT_TYPES = tuple(EXTENSION_BY_CONTENT_TYPE)
 
