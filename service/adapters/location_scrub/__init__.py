@@ -7,13 +7,13 @@ which bytes to keep and which to write (``service.domain.scrub.Scrubbed``): an u
 large to hold is rewritten where it lies. LocationNotRemovable when a location cannot be
 removed that way; InvalidImage when the container's structure is broken.
 
-JPEG (``jpeg``), PNG (``png``) and WebP (``webp``) carry EXIF and XMP; GIF (``gif``) only XMP.
-Any other file is stored as it is.
+JPEG (``jpeg``), PNG (``png``), WebP (``webp``) and HEIF, HEIC and AVIF (``heif``) carry EXIF
+and XMP; GIF (``gif``) only XMP. Any other file is stored as it is.
 """
 
 from __future__ import annotations
 
-from service.adapters.location_scrub import gif, jpeg, png, webp
+from service.adapters.location_scrub import gif, heif, jpeg, png, webp
 from service.adapters.location_scrub.source import Source
 from service.domain.scrub import Scrubbed
 from service.ports import Readable
@@ -32,6 +32,8 @@ def without_location(stream: Readable) -> Scrubbed:
         return webp.scrub(source)
     if start[:6] in (b"GIF87a", b"GIF89a"):
         return gif.scrub(source)
+    if heif.is_heif(start):
+        return heif.scrub(source)
     while not source.at_end():
         source.skip(len(source.peek(1 << 20)), "the file")
     return Scrubbed.unchanged(source.position)

@@ -8,8 +8,9 @@ names (``photoshop:City``, IPTC's ``City``/``CountryName``) are text someone typ
 recorded position, and are kept.
 
 The packet is parsed with expat (without a DTD: no entity can expand) for the byte offsets of
-the elements and attributes to remove; only those byte ranges are cut, so everything else (the
-``xpacket`` wrapper, its padding, ``tiff:Orientation``, ...) stays as it was. A packet that is
+the elements and attributes to remove; only those byte ranges are cut (or, in a packet that
+must keep its length, turned into as many spaces: ``blanked_location``), so everything else
+(the ``xpacket`` wrapper, its padding, ``tiff:Orientation``, ...) stays as it was. A packet that is
 not well-formed UTF-8 XML cannot be edited safely: if it mentions GPS or a latitude it is
 refused, otherwise it is kept (a reader finds no position in it either).
 """
@@ -50,16 +51,7 @@ def mentions_location(data: bytes) -> bool:
 
 def without_location(packet: bytes) -> bytes | None:
     """``packet`` without its location properties; None when it has none."""
-    try:
-        cuts = _location_ranges(packet)
-    except (expat.ExpatError, _Refused, ValueError) as error:
-        if mentions_location(packet):
-            raise LocationNotRemovable(
-                "An XMP packet that may hold a location is not well-formed XML: it cannot be "
-                "edited",
-                detail=f"{type(error).__name__}: {error}",
-            ) from None
-        return None
+    cuts = _cuts(packet)
     if not cuts:
         return None
     parts, position = [], 0
@@ -68,6 +60,34 @@ def without_location(packet: bytes) -> bytes | None:
         position = end
     parts.append(packet[position:])
     return b"".join(parts)
+
+
+def blanked_location(packet: bytes) -> bytes | None:
+    """``packet`` of the same length, its location properties turned into as many spaces:
+    where the packet must keep its length (a HEIF item, located by offset). None when it has
+    none."""
+    cuts = _cuts(packet)
+    if not cuts:
+        return None
+    blanked = bytearray(packet)
+    for start, end in cuts:
+        blanked[start:end] = b" " * (end - start)
+    return bytes(blanked)
+
+
+def _cuts(packet: bytes) -> list[tuple[int, int]]:
+    """The byte ranges of the location properties; LocationNotRemovable when the packet cannot
+    be parsed and mentions a location (none: it cannot be parsed and mentions none)."""
+    try:
+        return _location_ranges(packet)
+    except (expat.ExpatError, _Refused, ValueError) as error:
+        if mentions_location(packet):
+            raise LocationNotRemovable(
+                "An XMP packet that may hold a location is not well-formed XML: it cannot be "
+                "edited",
+                detail=f"{type(error).__name__}: {error}",
+            ) from None
+        return []
 
 
 def _location_ranges(packet: bytes) -> list[tuple[int, int]]:
