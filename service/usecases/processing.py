@@ -107,6 +107,8 @@ class JobProcessor:
         except Exception:
             if last_attempt:
                 self._fail(session, GAVE_UP)
+            else:
+                self._renew_quietly(session)
             raise
         ready = session.with_status(
             SessionStatus.READY, image_id=published.image.image_id, duplicate=published.duplicate
@@ -167,19 +169,40 @@ class JobProcessor:
             return session, published
 
     def _fresh(self, session: UploadSession, draft: Draft) -> tuple[UploadSession, Draft]:
-        """``draft``, or, when its id is too old to publish under, the draft under a new id the
-        session now names (a concurrent run that did the same first: ImageConflict, and the job
-        runs again on the session as it is)."""
+        """``draft``, or, when its id is too old to publish under, the draft under the new id
+        the session now names."""
         limit = self._fresh_id_seconds
         if limit is None or (self._clock() - draft.created_at).total_seconds() <= limit:
             return session, draft
-        now = self._clock()
-        renewed = session.with_status(SessionStatus.PROCESSING, image_id=new_image_id(now))
-        self._sessions.transition(session, renewed)
-        log.info("upload %s publishes under a new id, %s", session.upload_id, renewed.image_id)
+        renewed = self._renew(session)
+        if renewed.image_id == session.image_id:
+            raise ImageConflict(f"Upload {session.upload_id} was published by another run")
         assert renewed.image_id is not None
         created_at = image_id_time(renewed.image_id)
         return renewed, replace(draft, image_id=renewed.image_id, created_at=created_at)
+
+    def _renew(self, session: UploadSession) -> UploadSession:
+        """The session under a new image id, once nothing can ever be published under its
+        current one (the id retired: a run that failed to publish tombstoned it, and so does
+        the sweep); the session as it is when its image was published meanwhile. A concurrent
+        run that renewed it first: ImageConflict."""
+        assert session.image_id is not None
+        if not self._publisher.retire(session.image_id):
+            return session
+        renewed = session.with_status(
+            SessionStatus.PROCESSING, image_id=new_image_id(self._clock())
+        )
+        self._sessions.transition(session, renewed)
+        log.info("upload %s will publish under a new id, %s", session.upload_id, renewed.image_id)
+        return renewed
+
+    def _renew_quietly(self, session: UploadSession) -> None:
+        """After a failed run: the next one publishes under an id no failed publish
+        tombstoned. Best effort: a next run that finds the id tombstoned renews it then."""
+        try:
+            self._renew(session)
+        except Exception:
+            log.warning("could not renew the image id of upload %s", session.upload_id)
 
     def _publish_in_place(
         self, session: UploadSession, draft: Draft, local: BinaryIO, etag: str, sha256: str

@@ -189,6 +189,11 @@ class Publisher:
             placeholder=placeholder,
         )
 
+    def retire(self, image_id: str) -> bool:
+        """Make sure nothing is ever published under ``image_id`` (a tombstone, its object
+        deleted); False if an image was published under it."""
+        return self._sweeper.tombstone(image_id) or self.published(image_id) is None
+
     def published(self, image_id: str) -> Image | None:
         """The READY image of ``image_id``, if it was published."""
         image = self._repository.get(image_id)
