@@ -41,9 +41,13 @@ def scrubbed(data: bytes) -> tuple[bytes, tuple[str, ...]]:
     return result.apply(data), result.removed
 
 
-def metadata_items(data: bytes) -> list[isobmff.Item]:
+def all_items(data: bytes) -> list[isobmff.Item]:
     meta = next(box for box in isobmff.children(data, 0, len(data)) if box.kind == b"meta")
-    return [i for i in isobmff.items(data[meta.start : meta.end]) if i.kind in (b"Exif", b"mime")]
+    return isobmff.items(data[meta.start : meta.end])
+
+
+def metadata_items(data: bytes) -> list[isobmff.Item]:
+    return [item for item in all_items(data) if item.kind in (b"Exif", b"mime")]
 
 
 def item_bytes(data: bytes, item: isobmff.Item) -> bytes:
@@ -87,6 +91,21 @@ def test_only_the_metadata_items_bytes_change(fmt: str) -> None:
     stored = result.apply(original)
     changed = [i for i in range(len(original)) if stored[i] != original[i]]
     assert all(any(o <= i < o + n for o, n in extents) for i in changed)
+
+
+def test_a_grid_heic_as_phones_write_them_is_scrubbed() -> None:
+    """Tiles, the grid item in the meta box's idat (iloc version 1): only the EXIF and XMP
+    items change."""
+    original = heif.located("HEIF", Image.new("RGB", (128, 96), "gray"), tile_size=64)
+    assert any(item.construction_method == 1 for item in all_items(original))
+
+    stored, removed = scrubbed(original)
+
+    assert removed == ("the location of the Exif item 6", "the location of the XMP item 7")
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.size == (128, 96)
+        assert exif_gps.GPS_IFD not in image.getexif()
+        image.load()
 
 
 @FORMATS
@@ -164,6 +183,15 @@ def test_tracks_that_name_a_position_are_refused() -> None:
     original = heif.encoded("HEIF") + moov
 
     with pytest.raises(LocationNotRemovable, match="tracks carry metadata that names a location"):
+        scrubbed(original)
+
+
+@pytest.mark.parametrize("kind", [b"meta", b"moov"])
+def test_a_metadata_box_without_a_size_is_refused(kind: bytes) -> None:
+    """A box of size 0 runs to the end of the file: one that may hold a location is not read."""
+    original = heif.encoded("HEIF") + struct.pack(">I4s", 0, kind) + bytes(64)
+
+    with pytest.raises(LocationNotRemovable, match="runs to its end without a size"):
         scrubbed(original)
 
 

@@ -77,8 +77,10 @@ def scrub(source: Source) -> Scrubbed:
             _moov(walk, start, stop)
         elif kind == b"uuid" and stop is not None and usertype == isobmff.XMP_UUID:
             _xmp_box(walk, start, stop, header_size + 16)
-        elif kind == b"meta":
-            raise LocationNotRemovable("The file's meta box runs to its end: it is not read")
+        elif kind in (b"meta", b"moov"):
+            raise LocationNotRemovable(
+                f"The file's {kind.decode()} box runs to its end without a size: it is not read"
+            )
         else:
             _pass(walk, stop, f"a {kind.decode('latin-1')!r} box")
     return _finished(walk, source.position)
