@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,9 @@ import botocore
 import botocore.session
 import pytest
 
-from service.domain.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX
-from service.domain.sessions import INCOMING_PREFIX
+from service.domain.model import ORIGINALS_PREFIX, RENDITIONS_PREFIX, object_key, rendition_key
+from service.domain.sessions import INCOMING_PREFIX, UploadSession
+from tests.terraform.iam_reference import Resolver, Statement, allows
 
 # Actions that do not support resource-level permissions: "*" is the only valid resource.
 RESOURCELESS_ACTIONS = {
@@ -413,7 +416,7 @@ def test_the_worker_policy_is_within_what_the_service_calls(
 ) -> None:
     """The worker reads and clears incoming/, copies to originals/, reads originals and writes
     renditions: each of its grants is one the service's own policy holds (whose every action
-    the adapters call), on fewer prefixes, and it lists and deletes no original."""
+    the adapters call), on fewer prefixes; it lists incoming/ only and deletes no original."""
     bucket = "${aws_s3_bucket.images.arn}"
     table = "${aws_dynamodb_table.images.arn}"
     incoming = f"{bucket}/{INCOMING_PREFIX}*"
@@ -431,6 +434,7 @@ def test_the_worker_policy_is_within_what_the_service_calls(
         "s3:DeleteObject": {incoming},
         "s3:AbortMultipartUpload": {incoming},
         "s3:ListMultipartUploadParts": {incoming},
+        "s3:ListBucket": {bucket},
     }
     # The table: the API's calls, the same list, on the table and its indexes; never Scan.
     table_actions = {action for action in worker if action.startswith("dynamodb:")}
@@ -438,3 +442,137 @@ def test_the_worker_policy_is_within_what_the_service_calls(
     assert "dynamodb:Scan" not in table_actions
     for action in table_actions:
         assert worker[action] == {table, f"{table}/index/*"}, action
+
+
+# --- The worker's calls, one by one, against its policy made concrete ---------------------
+
+BUCKET_ARN = "arn:aws:s3:::mpycloud-images-example"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/mpycloud-images"
+
+
+def worker_statements(terraform: Any) -> list[Statement]:
+    storage = terraform.modules["storage"]
+    resolver = Resolver(
+        storage.locals,
+        {},
+        {"aws_s3_bucket.images.arn": BUCKET_ARN, "aws_dynamodb_table.images.arn": TABLE_ARN},
+    )
+    return resolver.statements(storage.data[("aws_iam_policy_document", "worker_data_access")])
+
+
+def satisfied(statement: Statement, context: dict[str, str]) -> bool:
+    """The statement's conditions hold in the request's context (the tests use StringLike
+    and StringEquals only; a key the request does not carry fails its condition)."""
+    for test, variable, values in statement.conditions:
+        assert test in ("StringLike", "StringEquals"), (statement.sid, test)
+        if variable not in context:
+            return False
+        match = fnmatch.fnmatchcase if test == "StringLike" else str.__eq__
+        if not any(match(context[variable], value) for value in values):
+            return False
+    return True
+
+
+def granted_to(
+    statements: list[Statement], action: str, arn: str, context: dict[str, str] | None = None
+) -> bool:
+    return any(satisfied(s, context or {}) for s in allows(statements, action, arn))
+
+
+def worker_calls() -> list[tuple[str, str, str, dict[str, str]]]:
+    """What the worker asks S3 (service/usecases/processing.py, through S3UploadStore and
+    S3ImageStore), as (operation, IAM action, resource, request context): every action an
+    operation is authorized by, on the resource it is authorized on."""
+    image_id = "01JBX6Z8KQ3V9W7Y5T2R1P0N4M"
+    session = UploadSession(
+        upload_id="01JBX6Z8KQ3V9W7Y5T2R1P0N4N",
+        user_id="alice",
+        filename="photo.heic",
+        content_type="image/heic",
+        size=64 * 1024 * 1024,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=datetime(2026, 1, 1, 1, tzinfo=UTC),
+        multipart_id="upload-id",
+    )
+
+    def obj(key: str) -> str:
+        return f"{BUCKET_ARN}/{key}"
+
+    arrived, scrubbed = obj(session.object_key), obj(session.scrubbed_key)
+    original = obj(object_key(image_id))
+    rendition = obj(rendition_key(image_id, 256, "jpeg"))
+    return [
+        # Whether the multipart upload was completed by an earlier run: a missing key is a 404
+        # only to a caller that may list the bucket with the key as s3:prefix.
+        ("s3:HeadObject", "s3:GetObject", arrived, {}),
+        ("s3:HeadObject", "s3:ListBucket", BUCKET_ARN, {"s3:prefix": session.object_key}),
+        ("s3:CompleteMultipartUpload", "s3:PutObject", arrived, {}),
+        # Spooled and hashed, If-Match its ETag (read_header and ranges alike).
+        ("s3:GetObject", "s3:GetObject", arrived, {}),
+        # Rewritten without its location next to it.
+        ("s3:CreateMultipartUpload", "s3:PutObject", scrubbed, {}),
+        ("s3:UploadPart", "s3:PutObject", scrubbed, {}),
+        ("s3:UploadPartCopy", "s3:PutObject", scrubbed, {}),
+        ("s3:UploadPartCopy", "s3:GetObject", arrived, {}),
+        ("s3:CompleteMultipartUpload", "s3:PutObject", scrubbed, {}),
+        ("s3:AbortMultipartUpload", "s3:AbortMultipartUpload", scrubbed, {}),
+        ("s3:HeadObject", "s3:GetObject", scrubbed, {}),
+        # Published: copied (from either), or put as its checked bytes.
+        ("s3:CopyObject", "s3:PutObject", original, {}),
+        ("s3:CopyObject", "s3:GetObject", arrived, {}),
+        ("s3:CopyObject", "s3:GetObject", scrubbed, {}),
+        ("s3:PutObject", "s3:PutObject", original, {}),
+        # A DERIVE job reads the original; the smallest rendition is put If-None-Match.
+        ("s3:GetObject", "s3:GetObject", original, {}),
+        ("s3:PutObject", "s3:PutObject", rendition, {}),
+        # READY or FAILED: what arrived goes, a multipart upload left open is aborted.
+        ("s3:AbortMultipartUpload", "s3:AbortMultipartUpload", arrived, {}),
+        ("s3:DeleteObject", "s3:DeleteObject", arrived, {}),
+        ("s3:DeleteObject", "s3:DeleteObject", scrubbed, {}),
+    ]
+
+
+# A read of a key that does not exist: S3 answers 404 to a caller that may list the key (with
+# it as s3:prefix), 403 to any other.
+NOT_FOUND_AUTHORIZED_BY = {"s3:HeadObject": "s3:ListBucket", "s3:GetObject": "s3:ListBucket"}
+
+
+def test_the_worker_calls_are_those_the_adapters_make() -> None:
+    calls = adapter_calls()
+    for operation, action, _, _ in worker_calls():
+        assert operation in calls, operation
+        assert action in AUTHORIZED_BY.get(operation, {operation}) or (
+            NOT_FOUND_AUTHORIZED_BY.get(operation) == action
+        ), (operation, action)
+
+
+@pytest.mark.parametrize(
+    ("operation", "action", "resource", "context"),
+    worker_calls(),
+    ids=[
+        f"{operation}:{action}:{resource.removeprefix(BUCKET_ARN).lstrip('/') or 'bucket'}"
+        for operation, action, resource, _ in worker_calls()
+    ],
+)
+def test_the_worker_may_make_each_of_its_calls(
+    terraform: Any, operation: str, action: str, resource: str, context: dict[str, str]
+) -> None:
+    assert granted_to(worker_statements(terraform), action, resource, context), (
+        f"{operation} needs {action} on {resource} {context}"
+    )
+
+
+def test_the_worker_lists_incoming_uploads_and_nothing_else(terraform: Any) -> None:
+    """ListBucket is limited by s3:prefix to incoming/: a HeadObject of a missing upload is a
+    404; the bucket's other prefixes, and a listing naming no prefix, stay closed."""
+    statements = worker_statements(terraform)
+    [listing] = [s for s in statements if "s3:ListBucket" in s.actions]
+    assert listing.actions == ("s3:ListBucket",)
+    assert listing.resources == (BUCKET_ARN,)
+    assert listing.condition("s3:prefix") == ("StringLike", ("incoming/", "incoming/*"))
+    assert INCOMING_PREFIX == "incoming/"
+    for prefix in (INCOMING_PREFIX, f"{INCOMING_PREFIX}01JBX6Z8KQ3V9W7Y5T2R1P0N4N"):
+        assert granted_to(statements, "s3:ListBucket", BUCKET_ARN, {"s3:prefix": prefix})
+    for prefix in (ORIGINALS_PREFIX, f"{RENDITIONS_PREFIX}x/", "", "incoming"):
+        assert not granted_to(statements, "s3:ListBucket", BUCKET_ARN, {"s3:prefix": prefix})
+    assert not granted_to(statements, "s3:ListBucket", BUCKET_ARN)  # HeadBucket, no prefix

@@ -266,7 +266,7 @@ data "aws_iam_policy_document" "service_data_access" {
 # completes or aborts its multipart upload (CompleteMultipartUpload and UploadPartCopy are
 # authorized as PutObject, on the source as GetObject), copies it to originals/ and deletes it
 # from incoming/; it reads originals and writes renditions. It deletes no original and lists
-# nothing. On the table it makes the API's calls (a test holds the two lists equal).
+# incoming/ only. On the table it makes the API's calls (a test holds the two lists equal).
 
 data "aws_iam_policy_document" "worker_data_access" {
   statement {
@@ -279,6 +279,21 @@ data "aws_iam_policy_document" "worker_data_access" {
       "s3:ListMultipartUploadParts",
     ]
     resources = ["${aws_s3_bucket.images.arn}/incoming/*"]
+  }
+
+  # Whether a multipart upload's object exists yet (HeadObject): S3 answers a missing key with
+  # 404 only to a caller that may list the bucket, with the key as s3:prefix, and with 403
+  # otherwise, which the worker could not tell from a refusal. Listing incoming/ is enough.
+  statement {
+    sid       = "IncomingListing"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.images.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["incoming/", "incoming/*"]
+    }
   }
 
   statement {
