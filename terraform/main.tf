@@ -31,10 +31,11 @@ locals {
   # of a quarter of its memory (the rest holds the interpreter, the encoded image, its
   # renditions and the S3 transfers).
   worker_max_decoded_bytes = floor(var.worker_memory_mb * 1048576 / 4)
+  # Its time limit is not a setting: Lambda's timeout bounds a job, ECS's stop timeout the
+  # wait for one on SIGTERM.
   worker_environment = {
-    WORKER_TIME_LIMIT_SECONDS = tostring(var.worker_time_limit_seconds)
-    WORKER_MAX_DECODED_BYTES  = tostring(local.worker_max_decoded_bytes)
-    WORKER_MAX_IMAGE_PIXELS   = tostring(var.worker_max_image_pixels)
+    WORKER_MAX_DECODED_BYTES = tostring(local.worker_max_decoded_bytes)
+    WORKER_MAX_IMAGE_PIXELS  = tostring(var.worker_max_image_pixels)
   }
 
   # The user pool exists when a mode is deployed (one() gives null for storage-only stacks).

@@ -239,7 +239,7 @@ variable "user_pool_deletion_protection" {
 # --- Worker (both modes) and its queue ----------------------------------------------------
 
 variable "worker_time_limit_seconds" {
-  description = "WORKER_TIME_LIMIT_SECONDS: longest a job may run; the Lambda worker's timeout. The jobs queue's visibility timeout is six times it."
+  description = "Longest a job may run: the Lambda worker's timeout, and the ECS worker's stop timeout up to Fargate's 120 s. The jobs queue's visibility timeout is six times it."
   type        = number
   default     = 300
 

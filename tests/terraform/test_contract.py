@@ -37,10 +37,9 @@ REQUIRED_ENV = {
 } | REQUIRED_AUTH_ENV
 REQUIRED_LAMBDA_ENV = REQUIRED_ENV | {"MAX_REQUEST_BODY"}
 REQUIRED_ECS_ENV = REQUIRED_ENV | {"PORT"}
-# The worker's own, in both modes: its time limit and its decode budget.
-WORKER_ENV = {"WORKER_TIME_LIMIT_SECONDS", "WORKER_MAX_DECODED_BYTES", "WORKER_MAX_IMAGE_PIXELS"}
-# What the worker's contract (issue 22) has Terraform set and settings.py does not read.
-AWAITED_BY_THE_SERVICE = {"WORKER_TIME_LIMIT_SECONDS"}
+# The worker's own, in both modes: its decode budget. Its time limit is no setting (Lambda's
+# timeout, ECS's stop timeout).
+WORKER_ENV = {"WORKER_MAX_DECODED_BYTES", "WORKER_MAX_IMAGE_PIXELS"}
 # Only for local runs against LocalStack/moto: setting them in AWS would misroute calls.
 LOCAL_ONLY_ENV = {"AWS_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL"}
 
@@ -298,8 +297,7 @@ def test_worker_environment(
     assert set(environment) >= REQUIRED_ENV | WORKER_ENV, REQUIRED_ENV | WORKER_ENV - set(
         environment
     )
-    unread = set(environment) - names_the_service_reads
-    assert unread <= AWAITED_BY_THE_SERVICE, unread
+    assert set(environment) <= names_the_service_reads, set(environment) - names_the_service_reads
     assert not set(environment) & LOCAL_ONLY_ENV
     # It serves no requests: no body limit, no port, no gunicorn.
     assert not {"MAX_REQUEST_BODY", "PORT"} & set(environment)
@@ -316,14 +314,6 @@ def test_worker_environment(
     assert ref(terraform.modules["jobs"].outputs["queue_name"]["value"]) == (
         "aws_sqs_queue.jobs.name"
     )
-
-
-def test_the_names_the_service_does_not_read_are_still_unread(
-    names_the_service_reads: set[str],
-) -> None:
-    """Once settings.py reads one, it leaves AWAITED_BY_THE_SERVICE, and the worker's
-    environment is held to it like every other name."""
-    assert not AWAITED_BY_THE_SERVICE & names_the_service_reads
 
 
 def test_worker_settings_are_wired_to_their_containers(terraform: Any) -> None:

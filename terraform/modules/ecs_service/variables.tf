@@ -180,7 +180,7 @@ variable "worker_environment" {
 }
 
 variable "worker_time_limit_seconds" {
-  description = "Longest a job may run (WORKER_TIME_LIMIT_SECONDS); the container's stop timeout follows it, up to Fargate's 120 s."
+  description = "Longest a job may run; the worker container's stop timeout follows it, up to Fargate's 120 s."
   type        = number
   default     = 300
 }

@@ -8,7 +8,7 @@ locals {
 
   # AWS's advice for a queue a Lambda function reads: a visibility timeout of at least six
   # times the function's timeout, so that a batch Lambda retries after throttling or a
-  # timeout is not received again while it still runs. The ECS worker's jobs are bounded by
+  # timeout is not received again while it still runs. The ECS worker's stop timeout follows
   # the same limit.
   visibility_timeout_seconds = 6 * var.worker_time_limit_seconds
 

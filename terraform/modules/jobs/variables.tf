@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "worker_time_limit_seconds" {
-  description = "Longest a job may run (the Lambda worker's timeout, the ECS worker's WORKER_TIME_LIMIT_SECONDS); the visibility timeout is six times it."
+  description = "Longest a job may run (the Lambda worker's timeout, the basis of the ECS worker's stop timeout); the visibility timeout is six times it."
   type        = number
 
   # SQS's visibility timeout is at most 12 hours; Lambda's timeout at most 15 minutes.
