@@ -102,7 +102,10 @@ workflows-check: $(STAMP) ## the GitHub workflows: schema, zizmor, and actionlin
 create-resources: $(STAMP) ## create the bucket and table on AWS_ENDPOINT_URL (or AWS)
 	$(BIN)/python -m service create-resources
 
-bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run
+# bench_uploads.py starts LocalStack (testcontainers) and says why it skipped without a Docker
+# engine or the image. BENCH_LARGE=1 adds a 1 GiB multipart upload (a minute or two more);
+# BENCH_PROFILE=1 adds a cProfile of POST /images.
+bench: $(STAMP) ## benchmarks, each as a ratio to a baseline measured in the same run (BENCH_LARGE=1: 1 GiB too)
 	$(BIN)/python bench/bench_images.py
 	$(BIN)/python bench/bench_uploads.py
 
