@@ -133,17 +133,17 @@ def test_sign_in_upload_browse_edit_delete_sign_out(gallery: str, page: Page) ->
     assert page.evaluate("document.cookie") == ""  # no script can read either cookie
 
     # 2. upload three images by drag and drop, each with its own progress bar; each is done
-    # once the worker has processed it
+    # once the worker has processed it (a process of its own, with the suite's others running)
     page.fill("#upload-tags", "beach")
     drop(page, [("red.jpg", gradient_jpeg((640, 480), "orange", "darkred"), "image/jpeg")])
-    expect(page.locator("#uploads li.done")).to_have_count(1)
+    expect(page.locator("#uploads li.done")).to_have_count(1, timeout=30_000)
     big = noise_png((1400, 1400))
     assert big.__len__() > 5 * MIB  # above the threshold: sent as multipart PUTs
     drop(page, [("noise.png", big, "image/png")])
     expect(page.locator("#uploads li.done")).to_have_count(2, timeout=60_000)
     page.fill("#upload-tags", "city")
     drop(page, [("green.jpg", gradient_jpeg((480, 640), "yellowgreen", "teal"), "image/jpeg")])
-    expect(page.locator("#uploads li.done")).to_have_count(3)
+    expect(page.locator("#uploads li.done")).to_have_count(3, timeout=30_000)
     bars: list[Any] = page.eval_on_selector_all(
         "#uploads progress", "bars => bars.map(bar => [bar.value, bar.max])"
     )
