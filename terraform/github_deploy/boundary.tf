@@ -40,7 +40,6 @@ data "aws_iam_policy_document" "workload_boundary" {
       "sqs:GetQueueAttributes",
       "sqs:SendMessage",
       "sqs:ReceiveMessage",
-      "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
     ]
     resources = [local.stack_queues]

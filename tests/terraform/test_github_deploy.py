@@ -850,13 +850,20 @@ def test_the_apply_role_manages_the_stacks_alarms_only(
 
 
 def test_the_boundary_lets_the_stack_roles_use_the_jobs_queue_only(
-    documents: dict[str, list[Statement]],
+    policy_documents: dict[str, dict[str, Any]], documents: dict[str, list[Statement]]
 ) -> None:
     boundary = documents["workload_boundary"]
     for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"):
         assert list(allows(boundary, action, JOBS_QUEUE)), action
         assert not list(allows(boundary, action, f"{QUEUES}:billing-events")), action
     actions = {a for s in boundary for a in s.actions if a.startswith("sqs:")}
+    # What the API's and the worker's queue policies grant, and no more.
+    assert actions == {
+        action
+        for name in ("jobs/send", "jobs/consume")
+        for statement in policy_documents[name]["statement"]
+        for action in statement["actions"]
+    }
     assert not actions & {
         "sqs:CreateQueue",
         "sqs:DeleteQueue",

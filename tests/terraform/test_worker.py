@@ -35,7 +35,6 @@ CONSUME_ACTIONS = {
     "sqs:GetQueueUrl",
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
-    "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
 }
 SEND_ACTIONS = {"sqs:GetQueueUrl", "sqs:SendMessage"}

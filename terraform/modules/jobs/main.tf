@@ -99,8 +99,9 @@ resource "aws_cloudwatch_metric_alarm" "oldest_job" {
 # --- Who may do what with the jobs queue --------------------------------------------------
 # The API (and the sweeper, which shares its role) finds the queue by name and sends; the
 # worker finds it, reads its redrive policy (maxReceiveCount: whether a delivery is the last
-# one) and receives, extends and deletes. Lambda's event source mapping polls with the worker
-# function's role: ReceiveMessage, DeleteMessage and GetQueueAttributes, all among these.
+# one) and receives and deletes: a failed job is left to come back when its visibility
+# timeout ends. Lambda's event source mapping polls with the worker function's role:
+# ReceiveMessage, DeleteMessage and GetQueueAttributes, all among these.
 # Neither touches the dead-letter queue: listing it is an operator's job.
 
 data "aws_iam_policy_document" "send" {
@@ -118,7 +119,6 @@ data "aws_iam_policy_document" "consume" {
       "sqs:GetQueueUrl",
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
-      "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
     ]
     resources = [aws_sqs_queue.jobs.arn]

@@ -29,6 +29,6 @@ output "send_policy_json" {
 }
 
 output "consume_policy_json" {
-  description = "IAM policy (JSON) of the worker's role: find, receive, extend and delete jobs."
+  description = "IAM policy (JSON) of the worker's role: find, receive and delete jobs."
   value       = data.aws_iam_policy_document.consume.json
 }
