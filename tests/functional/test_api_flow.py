@@ -26,6 +26,7 @@ from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
 from tests.support.images import animated, encode, has_gps, jpeg, png, sideways_jpeg
+from tests.support.jobs import run_jobs
 
 SEED_TAGS = '["nature", "sunset"]'
 
@@ -742,8 +743,12 @@ def test_exif_is_reported_and_gps_removed_from_the_original(
     # AUTH_MODE=none: no caller is known to be the owner, who alone sees either.
     assert "gps_present" not in uploaded["exif"]
     assert "location" not in uploaded
-    assert uploaded["blurhash"]
-    assert uploaded["dominant_color"].startswith("#")
+    # the placeholder is the worker's: none until its job runs
+    assert (uploaded["blurhash"], uploaded["dominant_color"]) == (None, None)
+    assert run_jobs(aws) == 1
+    derived = client.get(f"/images/{uploaded['image_id']}").get_json()
+    assert derived["blurhash"]
+    assert derived["dominant_color"].startswith("#")
     link = client.get(f"/images/{uploaded['image_id']}/download").get_json()["download_url"]
     original = stored_bytes(aws, link)
     assert not has_gps(original)

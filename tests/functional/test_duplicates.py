@@ -1,5 +1,6 @@
-"""DEDUPE over HTTP: a user's same bytes answer 200 with their image and ``duplicate_of``,
-through POST /images and through an upload session, on moto's in-process S3 + DynamoDB."""
+"""DEDUPE over HTTP: a user's same bytes answer 200 with their image and ``duplicate_of``
+through POST /images, and make a session READY with that image and ``duplicate`` through an
+upload session, on moto's in-process S3 + DynamoDB + SQS."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.entrypoints.app import create_app
+from service.settings import Settings
 from tests.functional.test_upload_sessions import post_form, start
 from tests.support.aws import moto_environment, small_settings
 from tests.support.forms import upload_form
 from tests.support.images import jpeg, png
+from tests.support.jobs import run_jobs
 
 
 def client_with(**overrides: Any) -> Iterator[FlaskClient]:
@@ -24,8 +27,14 @@ def client_with(**overrides: Any) -> Iterator[FlaskClient]:
 
 
 @pytest.fixture
-def dedupe_client() -> Iterator[FlaskClient]:
-    yield from client_with(dedupe="per-user")
+def dedupe_settings() -> Iterator[Settings]:
+    with moto_environment(small_settings(dedupe="per-user")) as settings:
+        yield settings
+
+
+@pytest.fixture
+def dedupe_client(dedupe_settings: Settings) -> FlaskClient:
+    return create_app(dedupe_settings).test_client()
 
 
 @pytest.fixture
@@ -94,20 +103,26 @@ def test_with_dedupe_off_the_same_bytes_are_two_images(no_dedupe_client: FlaskCl
 
 
 def test_an_upload_session_of_the_same_bytes_answers_the_existing_image(
-    dedupe_client: FlaskClient,
+    dedupe_client: FlaskClient, dedupe_settings: Settings
 ) -> None:
     data = png()
     first = post_image(dedupe_client, data, user_id="alice", filename="cat.png").get_json()
     ticket = start(dedupe_client, data)
     post_form(ticket, data)
-    done = dedupe_client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
-    assert done.status_code == 200, done.get_json()
-    assert done.get_json()["duplicate_of"] == first["image_id"]
-    assert done.get_json()["image_id"] == first["image_id"]
+    upload_id = ticket["upload_id"]
+    assert dedupe_client.post(f"/uploads/{upload_id}/complete", json={}).status_code == 202
+
+    run_jobs(dedupe_settings)
+
+    session = dedupe_client.get(f"/uploads/{upload_id}").get_json()
+    assert (session["status"], session["duplicate"]) == ("READY", True)
+    assert session["image_id"] == first["image_id"]
     assert listed(dedupe_client, "alice") == [first["image_id"]]
     assert len(originals()) == 1
-    # a second complete answers the same
-    again = dedupe_client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
-    assert (again.status_code, again.get_json()) == (200, done.get_json())
-    session = dedupe_client.get(f"/uploads/{ticket['upload_id']}").get_json()
-    assert (session["status"], session["image_id"]) == ("DONE", first["image_id"])
+    # a later complete answers the same
+    again = dedupe_client.post(f"/uploads/{upload_id}/complete", json={})
+    assert again.status_code == 200, again.get_json()
+    assert (again.get_json()["image_id"], again.get_json()["duplicate"]) == (
+        first["image_id"],
+        True,
+    )

@@ -3,8 +3,9 @@ position that exiftool can find (tests/support/exiftool.py), and its pixels are 
 
 Each fixture (tests/support/located_images.py) hides a position somewhere a reader finds it;
 exiftool is shown to find it there first. The uploads go through the Flask test client on
-moto's in-process S3 + DynamoDB; the bytes of upload sessions are sent with ``requests``,
-which moto intercepts. Ids start with the letter of the case in the issue they cover.
+moto's in-process S3 + DynamoDB + SQS; the bytes of upload sessions are sent with ``requests``,
+which moto intercepts, and the worker's jobs are run from the queue. Ids start with the letter
+of the case in the issue they cover.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from service.entrypoints.app import create_app
+from service.settings import Settings
 from tests.support import located_images as located
 from tests.support.aws import moto_environment, small_settings
 from tests.support.exiftool import exiftool, locations, written
 from tests.support.forms import upload_form
 from tests.support.images import animated, png_chunk
+from tests.support.jobs import run_jobs
 
 MIB = 1024 * 1024
 
@@ -76,10 +79,15 @@ def _exiftool() -> None:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[FlaskClient]:
+def located_settings() -> Iterator[Settings]:
     settings = small_settings(max_file_size=64 * MIB, multipart_threshold=5 * MIB)
     with moto_environment(settings):
-        yield create_app(settings).test_client()
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def client(located_settings: Settings) -> FlaskClient:
+    return create_app(located_settings).test_client()
 
 
 def content_type(data: bytes) -> str:
@@ -116,8 +124,9 @@ def posted(client: FlaskClient, data: bytes) -> dict[str, Any]:
     return image
 
 
-def session_upload(client: FlaskClient, data: bytes) -> dict[str, Any]:
-    """Through an upload session: a single POST up to the threshold, parts above it."""
+def session_upload(client: FlaskClient, settings: Settings, data: bytes) -> dict[str, Any]:
+    """Through an upload session: a single POST up to the threshold, parts above it; the
+    worker's jobs run, and the image is as GET /images/{id} shows it."""
     body = {"filename": "located", "content_type": content_type(data), "size": len(data)}
     ticket = client.post("/uploads", json=body | {"user_id": "alice"}).get_json()
     parts: list[dict[str, Any]] = []
@@ -134,8 +143,11 @@ def session_upload(client: FlaskClient, data: bytes) -> dict[str, Any]:
             assert sent.status_code == 200, sent.text
             parts.append({"part_number": number, "etag": sent.headers["ETag"]})
     done = client.post(f"/uploads/{ticket['upload_id']}/complete", json={"parts": parts})
-    assert done.status_code == 201, done.get_json()
-    image: dict[str, Any] = done.get_json()
+    assert done.status_code == 202, done.get_json()
+    run_jobs(settings)
+    session = client.get(f"/uploads/{ticket['upload_id']}").get_json()
+    assert session["status"] == "READY", session
+    image: dict[str, Any] = client.get(f"/images/{session['image_id']}").get_json()
     return image
 
 
@@ -156,23 +168,25 @@ def test_an_image_posted_is_stored_without_its_location(client: FlaskClient, nam
 
 @pytest.mark.parametrize("name", LOCATED)
 def test_a_posted_upload_session_is_stored_without_its_location(
-    client: FlaskClient, name: str
+    client: FlaskClient, located_settings: Settings, name: str
 ) -> None:
     sent = LOCATED[name]()
 
-    stored = downloaded(client, session_upload(client, sent))
+    stored = downloaded(client, session_upload(client, located_settings, sent))
 
     assert locations(stored) == []
     assert_same_pixels(stored, sent)
 
 
 @pytest.mark.parametrize("name", LARGE)
-def test_a_multipart_upload_is_stored_without_its_location(client: FlaskClient, name: str) -> None:
+def test_a_multipart_upload_is_stored_without_its_location(
+    client: FlaskClient, located_settings: Settings, name: str
+) -> None:
     sent = LARGE[name]()
     assert len(sent) > 5 * MIB  # sent in parts
     assert locations(sent)
 
-    stored = downloaded(client, session_upload(client, sent))
+    stored = downloaded(client, session_upload(client, located_settings, sent))
 
     assert locations(stored) == []
     assert_same_pixels(stored, sent)
@@ -186,7 +200,7 @@ def stored_keys() -> list[str]:
 
 
 def test_a_location_that_cannot_be_removed_is_refused_and_nothing_is_stored(
-    client: FlaskClient,
+    client: FlaskClient, located_settings: Settings
 ) -> None:
     # XMP that is not well-formed (its prefixes are bound to nothing) cannot be edited.
     broken = b"<x:xmpmeta><exif:GPSLatitude>48,51.4917N</exif:GPSLatitude></x:xmpmeta>"
@@ -194,6 +208,7 @@ def test_a_location_that_cannot_be_removed_is_refused_and_nothing_is_stored(
         located.jpeg(), 1, located.segment(0xE1, located.XMP_HEADER + broken)
     )
     assert locations(sent)
+    run_jobs(located_settings)  # the placeholders of the images posted before
     before = stored_keys()
 
     posted_answer = client.post(
@@ -204,9 +219,12 @@ def test_a_location_that_cannot_be_removed_is_refused_and_nothing_is_stored(
     files = {"file": ("x.jpg", sent)}
     requests.post(ticket["url"], data=ticket["fields"], files=files, timeout=30)
     completed = client.post(f"/uploads/{ticket['upload_id']}/complete", json={})
+    assert completed.status_code == 202, completed.get_json()
+    run_jobs(located_settings)
 
-    for answer in (posted_answer, completed):
-        assert answer.status_code == 422, answer.get_json()
-        assert "not well-formed XML" in answer.get_json()["message"]
-    assert client.get(f"/uploads/{ticket['upload_id']}").status_code == 404
+    assert posted_answer.status_code == 422, posted_answer.get_json()
+    assert "not well-formed XML" in posted_answer.get_json()["message"]
+    session = client.get(f"/uploads/{ticket['upload_id']}").get_json()
+    assert session["status"] == "FAILED", session
+    assert "not well-formed XML" in session["failure"]
     assert stored_keys() == before
