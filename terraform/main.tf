@@ -195,7 +195,6 @@ module "lambda_api" {
   worker_environment         = local.worker_environment
   worker_memory_size         = var.worker_memory_mb
   worker_timeout             = var.worker_time_limit_seconds
-  worker_batch_size          = var.lambda_worker_batch_size
   worker_maximum_concurrency = var.lambda_worker_maximum_concurrency
 
   # The deploy pipeline's apply role may create roles only with this boundary.

@@ -289,12 +289,6 @@ variable "alarm_topic_arn" {
   default     = null
 }
 
-variable "lambda_worker_batch_size" {
-  description = "Lambda mode: jobs per worker invocation (1 to 10), run one after the other within its timeout."
-  type        = number
-  default     = 5
-}
-
 variable "lambda_worker_maximum_concurrency" {
   description = "Lambda mode: most worker invocations at a time (2 to 1000)."
   type        = number

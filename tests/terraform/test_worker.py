@@ -230,13 +230,7 @@ def test_the_event_source_mapping_reports_batch_item_failures(terraform: Any) ->
     assert ref(terraform.modules["jobs"].outputs["queue_arn"]["value"]) == (
         "aws_sqs_queue.jobs.arn"
     )
-    # Small batches (the worker runs them one after the other within one timeout), and a
-    # bounded number of invocations at a time.
-    assert ref(mapping["batch_size"]) == "var.worker_batch_size"
-    low, high = bounds(lambda_api.variables["worker_batch_size"], "worker_batch_size")
-    assert low >= 1
-    assert high <= 10
-    assert lambda_api.variables["worker_batch_size"]["default"] <= 5
+    # A bounded number of invocations at a time.
     [scaling] = mapping["scaling_config"]
     assert ref(scaling["maximum_concurrency"]) == "var.worker_maximum_concurrency"
     low, high = bounds(
@@ -245,10 +239,23 @@ def test_the_event_source_mapping_reports_batch_item_failures(terraform: Any) ->
     assert low >= 2  # what Lambda accepts
     assert high <= 1000
     call = terraform.root.modules["lambda_api"]
-    assert ref(call["worker_batch_size"]) == "var.lambda_worker_batch_size"
     assert ref(call["worker_maximum_concurrency"]) == "var.lambda_worker_maximum_concurrency"
     # Lambda checks the role when the mapping is made: the queue policy must be there first.
     assert "${aws_iam_role_policy.worker_jobs}" in mapping["depends_on"], name
+
+
+def test_the_lambda_worker_takes_one_job_per_invocation(terraform: Any) -> None:
+    """The worker decodes one image at a time, and the jobs of a batch share one timeout: a
+    slow job would time the others out with it, each a delivery lost towards the dead letters.
+    One job per invocation, whatever the variables say; the handler still reports a failed
+    job (ReportBatchItemFailures) rather than raise."""
+    lambda_api = terraform.modules["lambda_api"]
+    [mapping] = lambda_api.of_type("aws_lambda_event_source_mapping").values()
+    assert mapping["batch_size"] == 1
+    assert mapping.get("maximum_batching_window_in_seconds", 0) == 0
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    for module in terraform.all_modules():
+        assert not [name for name in module.variables if "batch_size" in name], module.path
 
 
 def handler_source(handler: str) -> tuple[Path, str]:

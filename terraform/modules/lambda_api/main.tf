@@ -488,9 +488,9 @@ resource "aws_scheduler_schedule" "sweeper" {
 
 # --- Worker: the jobs on the queue -------------------------------------------------------
 # The same image, with the worker's handler as its command (as the sweeper's), invoked by an
-# event source mapping with batches of jobs. The handler reports the jobs that failed
-# (ReportBatchItemFailures): only those return to the queue, and each moves to the
-# dead-letter queue after maxReceiveCount deliveries.
+# event source mapping with one job at a time. The handler reports a job that failed
+# (ReportBatchItemFailures): it returns to the queue, and moves to the dead-letter queue after
+# maxReceiveCount deliveries.
 
 resource "aws_lambda_function" "worker" {
   #checkov:skip=CKV_AWS_116:Invoked by an SQS event source mapping, synchronously: a failed job returns to the queue and moves to its dead-letter queue after maxReceiveCount deliveries; a function DLQ (async invocations only) would never receive anything.
@@ -539,8 +539,12 @@ resource "aws_lambda_function" "worker" {
 resource "aws_lambda_event_source_mapping" "worker" {
   event_source_arn        = var.jobs_queue_arn
   function_name           = aws_lambda_function.worker.arn
-  batch_size              = var.worker_batch_size
   function_response_types = ["ReportBatchItemFailures"]
+
+  # One job per invocation: the worker decodes one image at a time, and the jobs of a batch
+  # would share one timeout, so that a slow one could cost the others a delivery (each timed
+  # out job counts towards maxReceiveCount). Hence no batching window either.
+  batch_size = 1
 
   # At most this many worker invocations at a time, however long the queue.
   scaling_config {

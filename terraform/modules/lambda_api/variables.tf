@@ -197,17 +197,6 @@ variable "worker_timeout" {
   }
 }
 
-variable "worker_batch_size" {
-  description = "Jobs per worker invocation (the worker runs them one at a time)."
-  type        = number
-  default     = 5
-
-  validation {
-    condition     = var.worker_batch_size >= 1 && var.worker_batch_size <= 10
-    error_message = "worker_batch_size must be between 1 and 10 (more needs a batching window)."
-  }
-}
-
 variable "worker_maximum_concurrency" {
   description = "Most worker invocations at a time (the event source mapping's maximum_concurrency)."
   type        = number
