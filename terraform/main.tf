@@ -5,16 +5,19 @@ locals {
   # The settings the service reads (service/settings.py) in every mode, wired from the
   # resources; each mode's module adds its own (Lambda's body limit, gunicorn's).
   service_environment = {
-    S3_BUCKET_NAME        = module.storage.bucket_name
-    DYNAMODB_TABLE_NAME   = module.storage.table_name
-    CURSOR_SECRET         = random_password.cursor_secret.result
-    MAX_FILE_SIZE         = tostring(var.max_file_size)
-    ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
-    LOG_LEVEL             = var.log_level
-    MAX_IMAGE_PIXELS      = tostring(var.max_image_pixels)
-    MAX_IMAGE_FRAMES      = tostring(var.max_image_frames)
-    DOWNLOAD_URL_TTL      = tostring(var.download_url_ttl)
-    SWEEP_GRACE_SECONDS   = tostring(var.sweep_grace_seconds)
+    S3_BUCKET_NAME      = module.storage.bucket_name
+    DYNAMODB_TABLE_NAME = module.storage.table_name
+    CURSOR_SECRET       = random_password.cursor_secret.result
+    # Files through upload sessions, and what POST /images takes in its request (under
+    # Lambda MAX_REQUEST_BODY caps that request too).
+    MAX_FILE_SIZE          = tostring(var.max_file_size)
+    MAX_DIRECT_UPLOAD_SIZE = tostring(var.max_direct_upload_size)
+    ALLOWED_CONTENT_TYPES  = join(",", var.allowed_content_types)
+    LOG_LEVEL              = var.log_level
+    MAX_IMAGE_PIXELS       = tostring(var.max_image_pixels)
+    MAX_IMAGE_FRAMES       = tostring(var.max_image_frames)
+    DOWNLOAD_URL_TTL       = tostring(var.download_url_ttl)
+    SWEEP_GRACE_SECONDS    = tostring(var.sweep_grace_seconds)
     # Sign-in: the service verifies every bearer token itself, in both modes (ECS has no
     # authorizer in front of it), against the same issuer and client as the HTTP API's JWT
     # authorizer. The unauthenticated mode is for local runs only and never set here.

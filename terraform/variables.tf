@@ -117,9 +117,25 @@ variable "table_deletion_protection" {
 # --- Service settings (environment variables the service reads) --------------------------
 
 variable "max_file_size" {
-  description = "MAX_FILE_SIZE: largest accepted upload in bytes (Lambda caps uploads near 4.4 MiB)."
+  description = "MAX_FILE_SIZE: largest accepted file in bytes, through an upload session (the bytes go straight to S3): 256 MiB by default, at most 5 GiB (5368709120, what one CopyObject moves to originals/)."
   type        = number
-  default     = 10485760
+  default     = 268435456
+
+  validation {
+    condition     = var.max_file_size >= 1 && var.max_file_size <= 5368709120
+    error_message = "max_file_size must be between 1 and 5368709120 (5 GiB, one CopyObject)."
+  }
+}
+
+variable "max_direct_upload_size" {
+  description = "MAX_DIRECT_UPLOAD_SIZE: largest file POST /images takes in its request, in bytes (16 MiB by default; never more than max_file_size). Under Lambda the request is also capped at 4.5 MB (lambda_max_request_body): larger files go through upload sessions."
+  type        = number
+  default     = 16777216
+
+  validation {
+    condition     = var.max_direct_upload_size >= 1 && var.max_direct_upload_size <= 5368709120
+    error_message = "max_direct_upload_size must be between 1 and 5368709120."
+  }
 }
 
 variable "allowed_content_types" {

@@ -16,7 +16,7 @@ import pytest
 from service.adapters.dynamodb.table import SWEEP_INDEX, TTL_ATTRIBUTE, table_definition
 from service.bootstrap import build_token_verifier
 from service.entrypoints.provisioning import GALLERY_UPLOAD_EXPOSED_HEADERS, GALLERY_UPLOAD_METHODS
-from service.settings import Settings, SettingsError
+from service.settings import MAX_FILE_SIZE_LIMIT, Settings, SettingsError
 
 SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "service" / "settings.py"
 
@@ -29,6 +29,8 @@ REQUIRED_ENV = {
     "DYNAMODB_TABLE_NAME",
     "CURSOR_SECRET",
     "MAX_FILE_SIZE",
+    # What POST /images takes (the service's default suits; Terraform says it, as MAX_FILE_SIZE).
+    "MAX_DIRECT_UPLOAD_SIZE",
     "ALLOWED_CONTENT_TYPES",
     "ADMIN_GROUP",
     "PUBLIC_READ",
@@ -168,6 +170,57 @@ def test_the_bucket_lets_the_deployed_gallery_pages_upload_and_no_other_page(
 def names_the_service_reads() -> set[str]:
     """Quoted upper-case names in the settings module, the only reader of os.environ."""
     return set(re.findall(r"[\"']([A-Z][A-Z0-9_]+)[\"']", SETTINGS_SOURCE.read_text()))
+
+
+# Size limits: Terraform's variable and the setting, with the service's default and bounds.
+SIZE_SETTINGS = {
+    "MAX_FILE_SIZE": "max_file_size",
+    "MAX_DIRECT_UPLOAD_SIZE": "max_direct_upload_size",
+}
+
+
+def validated_range(variable: dict[str, Any], name: str) -> tuple[int, int]:
+    """The inclusive range a ``var.x >= A && var.x <= B`` validation lets through."""
+    found = [
+        (int(low), int(high))
+        for validation in variable.get("validation", [])
+        for low, high in re.findall(
+            rf"var\.{name} >= (\d+) && var\.{name} <= (\d+)", ref(validation["condition"])
+        )
+    ]
+    assert len(found) == 1, f"{name} needs one validation with both bounds"
+    return found[0]
+
+
+@pytest.mark.parametrize(("setting", "variable"), SIZE_SETTINGS.items())
+def test_size_limits_are_the_services(terraform: Any, setting: str, variable: str) -> None:
+    """The default is the service's (a deployment gets what a local run gets), and the
+    variable accepts what settings.py accepts: at most one CopyObject (5 GiB)."""
+    root = terraform.root
+    assert ref(root.locals["service_environment"][setting]) == f"tostring(var.{variable})"
+    declared = root.variables[variable]
+    assert declared["type"] == "number"
+    default = declared["default"]
+    assert default == getattr(Settings(), variable)
+    assert getattr(Settings.from_env({setting: str(default)}), variable) == default
+    low, high = validated_range(declared, variable)
+    assert (low, high) == (1, MAX_FILE_SIZE_LIMIT)
+    for value in (low, high):
+        assert getattr(Settings.from_env({setting: str(value)}), variable) == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(SettingsError):
+            Settings.from_env({setting: str(value)})
+
+
+def test_the_default_sizes_send_large_files_through_upload_sessions(terraform: Any) -> None:
+    """256 MiB through sessions, 16 MiB through POST /images; under Lambda the request is
+    capped lower still (MAX_REQUEST_BODY, 4.5 MB), and larger files take a session."""
+    variables = terraform.root.variables
+    direct = variables["max_direct_upload_size"]["default"]
+    assert variables["max_file_size"]["default"] == 256 * 1024 * 1024
+    assert direct == 16 * 1024 * 1024
+    assert direct < variables["max_file_size"]["default"]
+    assert variables["lambda_max_request_body"]["default"] < direct
 
 
 def test_settings_module_reads_the_required_names(names_the_service_reads: set[str]) -> None:
