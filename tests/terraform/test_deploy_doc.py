@@ -46,6 +46,7 @@ def test_the_doc_describes_the_variables_that_change_what_is_deployed(terraform:
 
 TERRAFORM_DIR = DEPLOY_DOC.parents[1] / "terraform"
 IDENTITY = DEPLOY_DOC.parents[1] / "service" / "entrypoints" / "web" / "identity.py"
+CLI = DEPLOY_DOC.parents[1] / "service" / "entrypoints" / "cli.py"
 
 
 def paragraphs(text: str) -> list[str]:
@@ -105,3 +106,41 @@ def test_the_doc_lists_every_checkov_skip() -> None:
         for check, times in re.findall(r"(CKV2?_AWS_\d+)(?: \(x(\d+)\))?", row):
             listed[check] = listed.get(check, 0) + int(times or 1)
     assert listed == skipped
+
+
+def test_the_doc_says_a_deploy_cuts_off_a_job_longer_than_fargate_lets_ecs_wait(
+    terraform: Any,
+) -> None:
+    """ECS kills a stopping worker after its stopTimeout, which Fargate caps: a longer job is
+    cut off on a deploy, and runs again once its visibility timeout ends."""
+    ecs = terraform.modules["ecs_service"]
+    cap = ecs.locals["fargate_max_stop_timeout"]
+    assert "local.fargate_max_stop_timeout" in ecs.locals["worker_stop_timeout"]
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    assert any(
+        f"{cap} s" in part
+        and "`stopTimeout`" in part
+        and "cut off on a deploy" in part
+        and "visibility timeout" in part
+        and "again" in part
+        for part in (" ".join(paragraph.split()) for paragraph in paragraphs(text))
+    ), f"docs/deploy.md: a job longer than Fargate's {cap} s stop timeout"
+
+
+def test_the_doc_says_listing_dead_letters_takes_an_operators_credentials(
+    policy_documents: dict[str, dict[str, Any]],
+) -> None:
+    """No role of the stack may read the dead-letter queue (its policies name the jobs queue
+    only): the command that lists it runs with someone else's credentials."""
+    dead_letters = "${aws_sqs_queue.dead_letters.arn}"
+    for name, document in policy_documents.items():
+        for statement in document.get("statement", []):
+            assert dead_letters not in statement.get("resources", []), name
+    assert re.search(r'add_parser\(\s*"dead-letters"', CLI.read_text(encoding="utf-8"))
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    assert any(
+        "`python -m service dead-letters`" in part
+        and "operator's credentials" in part
+        and "`sqs:ReceiveMessage` on the dead-letter queue" in part
+        for part in (" ".join(paragraph.split()) for paragraph in paragraphs(text))
+    ), "docs/deploy.md: who may list the dead letters"
