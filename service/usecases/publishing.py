@@ -17,8 +17,10 @@ rendition) is ``derive``'s, which the worker runs:
 Duplicates (``dedupe``): a user's bytes (their SHA-256) make one READY image. The claim on
 them is written in the publish transaction, conditional on its absence, so two uploads of the
 same bytes racing each other still make one image; the one that loses discards what it stored
-and answers the winner's image, marked as a duplicate. A cheap read of the claim first spares
-storing the bytes of an obvious duplicate at all.
+and answers the winner's image, marked as a duplicate. Before a copy (an upload session's
+bytes, up to gigabytes), a read of the claim first spares copying the bytes of an obvious
+duplicate at all; bytes at hand (``POST /images``) are put without it: a duplicate costs a put
+and a delete, every other upload a read less.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ class Publisher:
                 image.object_key, body, content_type=image.content_type, sha256=image.sha256
             )
 
-        return self._publish(image, put)
+        return self._publish(image, put, look_first=False)
 
     def publish_copy(
         self,
@@ -171,7 +173,7 @@ class Publisher:
     ) -> Published:
         """Publish bytes already checked, which ``copy`` puts under the image's object key:
         bytes stored as ``without_location`` said."""
-        return self._publish(self._image(draft, info, size, sha256), copy)
+        return self._publish(self._image(draft, info, size, sha256), copy, look_first=True)
 
     def derive(self, image: Image, body: BinaryIO) -> Image:
         """Make the placeholder and the smallest rendition of a published ``image`` from its
@@ -228,8 +230,10 @@ class Publisher:
             location=location,
         )
 
-    def _publish(self, image: Image, store: Callable[[Image], None]) -> Published:
-        if self._dedupe:
+    def _publish(
+        self, image: Image, store: Callable[[Image], None], *, look_first: bool
+    ) -> Published:
+        if self._dedupe and look_first:
             holder = self._repository.claim_of(image.user_id, image.sha256)
             existing = self.published(holder) if holder else None
             if existing is not None:
