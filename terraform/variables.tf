@@ -141,7 +141,7 @@ variable "max_direct_upload_size" {
 variable "allowed_content_types" {
   description = "ALLOWED_CONTENT_TYPES: accepted image types."
   type        = list(string)
-  default     = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+  default     = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"]
 }
 
 variable "log_level" {

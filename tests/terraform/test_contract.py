@@ -15,6 +15,7 @@ import pytest
 
 from service.adapters.dynamodb.table import SWEEP_INDEX, TTL_ATTRIBUTE, table_definition
 from service.bootstrap import build_token_verifier
+from service.domain.model import ACCEPTED_CONTENT_TYPES
 from service.entrypoints.provisioning import GALLERY_UPLOAD_EXPOSED_HEADERS, GALLERY_UPLOAD_METHODS
 from service.settings import MAX_FILE_SIZE_LIMIT, Settings, SettingsError
 
@@ -429,3 +430,11 @@ def test_http_api_uses_payload_v2_with_throttling_and_access_logs(terraform: Any
     assert "throttling_rate_limit" in settings
     log_format = json.loads(json.dumps(stage["access_log_settings"][0]))
     assert "destination_arn" in log_format
+
+
+def test_the_default_content_types_are_every_one_the_service_accepts(terraform: Any) -> None:
+    """A stack deployed with the defaults takes what the service takes: HEIC and AVIF too."""
+    default = terraform.root.variables["allowed_content_types"]["default"]
+    assert tuple(default) == ACCEPTED_CONTENT_TYPES
+    example = (Path(__file__).parents[2] / "terraform" / "terraform.tfvars.example").read_text()
+    assert all(content_type in example for content_type in ACCEPTED_CONTENT_TYPES)
