@@ -118,7 +118,8 @@ class JobProcessor:
         except ImageConflict:
             log.info("upload %s was finished by another run of its job", upload_id)
             return
-        self._store.delete(session.scrubbed_key)
+        if session.multipart_id is not None:
+            self._store.delete(session.scrubbed_key)
         self._store.delete(session.object_key)
 
     def _fail(self, session: UploadSession, reason: str) -> None:
