@@ -24,7 +24,7 @@ from service.entrypoints.app import create_app
 from service.entrypoints.worker import Worker
 from service.settings import Settings
 from tests.support.aws import moto_environment, small_settings
-from tests.support.forms import upload_form
+from tests.support.forms import encoded_upload_form, upload_form
 from tests.support.images import jpeg, png, png_of_size
 from tests.support.jobs import queue_arn, run_jobs, sqs_event, sqs_record, worker_for
 
@@ -206,11 +206,8 @@ def test_post_images_above_the_direct_upload_cap_is_413_naming_upload_sessions(
     )
     assert small.status_code == 201, small.get_json()
 
-    large = client.post(
-        "/images",
-        data=upload_form(png_of_size(2 * MIB), filename="a.png"),
-        content_type="multipart/form-data",
-    )
+    body, content_type = encoded_upload_form(png_of_size(2 * MIB), filename="a.png")
+    large = client.post("/images", data=body, content_type=content_type)
 
     assert large.status_code == 413
     message = large.get_json()["message"]
