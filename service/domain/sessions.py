@@ -162,5 +162,9 @@ class SessionProgress(msgspec.Struct, frozen=True):
 
     @property
     def missing_parts(self) -> list[int]:
+        """The parts still to send; none once the session is completed (S3 then holds one
+        object, no parts)."""
+        if self.session.status is not SessionStatus.OPEN:
+            return []
         received = {part.number for part in self.parts}
         return [n for n in range(1, self.session.part_count + 1) if n not in received]

@@ -170,11 +170,6 @@ def test_upload_sessions_replay_open_and_complete(client: FlaskClient, settings:
     assert run_jobs(settings) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/entrypoints/api/idempotency.py KEPT_HEADERS keeps Content-Type, Location "
-    "and ETag only: a replayed 202 of complete loses its Retry-After",
-)
 def test_a_replayed_complete_says_when_to_look_again_as_the_first_did(client: FlaskClient) -> None:
     data = png()
     body = {"filename": "cat.png", "content_type": "image/png", "size": len(data)}

@@ -172,12 +172,6 @@ def test_a_failed_session_carries_its_reason_and_the_image_it_would_have_been_ne
     assert client.get("/images").get_json()["items"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/entrypoints/api/session_endpoints.py answers SessionProgress(session, []) "
-    "for a session past OPEN, and SessionProgress.missing_parts (service/domain/sessions.py) "
-    "then names every part missing",
-)
 def test_a_completed_multipart_session_has_no_missing_parts(
     client: FlaskClient, settings: Settings
 ) -> None:

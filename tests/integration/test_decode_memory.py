@@ -28,7 +28,7 @@ from PIL import Image as PILImage
 
 from service.adapters.dynamodb.image_repository import DynamoDBImageRepository
 from service.adapters.s3_image_store import S3ImageStore
-from service.bootstrap import image_limits
+from service.bootstrap import build_job_queue, image_limits
 from service.domain.cursors import CursorCodec
 from service.domain.errors import InvalidImage
 from service.domain.model import (
@@ -167,6 +167,7 @@ def store_as_before(stack: Stack, data: bytes, filename: str) -> str:
         processor=_HeaderOnlyProcessor(),
         cursors=CursorCodec(stack.env["CURSOR_SECRET"]),
         limits=image_limits(DEFAULTS),
+        jobs=build_job_queue(Settings.from_env(stack.env)),
     )
     new = NewImage(user_id="legacy", original_filename=filename, declared_content_type=None)
     return service.upload(UNRESTRICTED, new, io.BytesIO(data)).image.image_id

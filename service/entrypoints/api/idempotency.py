@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION = "idempotency_store"
 REPLAYED = "Idempotent-Replayed"
 # Headers of the first answer that a replay repeats (the body's type, where the image is).
-KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+KEPT_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After")
 # Not a user id (see rules.USER_ID_PATTERN): the owner when the request names none.
 NOBODY = "*"
 _CHUNK = 1024 * 1024
