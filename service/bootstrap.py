@@ -176,7 +176,6 @@ def build_job_processor(settings: Settings) -> JobProcessor:
     return JobProcessor(
         publisher=worker.publisher,
         store=_upload_store(settings),
-        images=S3ImageStore(*_bucket(settings)),
         sessions=DynamoDBUploadSessions(*_table(settings)),
         # Well inside the sweep's grace: see JobProcessor.
         fresh_id_seconds=settings.sweep_grace_seconds // 2,

@@ -109,7 +109,6 @@ def fake_processor(fake_service: ImageService, fake_store: InMemoryImageStore) -
     return JobProcessor(
         publisher=fake_service.publisher,
         store=InMemoryUploadStore(objects=fake_store.objects),
-        images=fake_store,
         sessions=InMemoryUploadSessions(),
     )
 

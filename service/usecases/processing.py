@@ -46,7 +46,7 @@ from service.domain.jobs import Delivery, JobKind
 from service.domain.model import Image, image_id_time, is_image_id, new_image_id, utc_now
 from service.domain.scrub import Kept, Piece
 from service.domain.sessions import SessionStatus, UploadSession
-from service.ports import ImageStore, UploadSessionRepository, UploadStore
+from service.ports import UploadSessionRepository, UploadStore
 from service.usecases.hashed_reads import Sha256Reader
 from service.usecases.publishing import Draft, Published, Publisher
 from service.usecases.upload_sessions import fail
@@ -65,7 +65,6 @@ class JobProcessor:
         *,
         publisher: Publisher,
         store: UploadStore,
-        images: ImageStore,
         sessions: UploadSessionRepository,
         fresh_id_seconds: int | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -77,7 +76,6 @@ class JobProcessor:
         while publishes under a new id rather than into a tombstone. None: ids never age."""
         self._publisher = publisher
         self._store = store
-        self._images = images
         self._sessions = sessions
         self._fresh_id_seconds = fresh_id_seconds
         self._clock = clock
@@ -130,6 +128,8 @@ class JobProcessor:
         assert session.image_id is not None
         done = self._publisher.published(session.image_id)
         if done is not None:
+            # A run before published it and died after: what it may not have made yet.
+            self._derive(done.image_id)
             return session, Published(done)
         key = session.object_key
         if session.multipart_id is not None and self._store.version_of(key) is None:
@@ -151,11 +151,7 @@ class JobProcessor:
             metadata=dict(session.metadata),
         )
         with self._spool() as local:
-            with self._store.stream(key, etag=arrived.etag) as stream:
-                reader = Sha256Reader(stream)
-                while chunk := reader.read(_CHUNK):
-                    local.write(chunk)
-                sha256 = reader.sha256()
+            sha256 = self._spool_from(key, arrived.etag, local)
             if session.sha256 is not None and sha256 != session.sha256:
                 raise UploadRejected(f"The bytes' SHA-256 is {sha256}, not the declared one")
             session, draft = self._fresh(session, draft)
@@ -235,10 +231,21 @@ class JobProcessor:
         image = self._publisher.published(image_id)
         if image is None or image.blurhash is not None:
             return
+        stored = self._store.version_of(image.object_key)
+        if stored is None:
+            return
         with self._spool() as local:
-            local.write(self._images.read(image.object_key))
+            self._spool_from(image.object_key, stored.etag, local)
             local.seek(0)
             self._derive_quietly(image, local)
+
+    def _spool_from(self, key: str, etag: str, local: BinaryIO) -> str:
+        """The object at ``key`` (that version of it) copied into ``local``: its SHA-256."""
+        with self._store.stream(key, etag=etag) as stream:
+            reader = Sha256Reader(stream)
+            while chunk := reader.read(_CHUNK):
+                local.write(chunk)
+            return reader.sha256()
 
     def _derive_quietly(self, image: Image, body: BinaryIO) -> None:
         """Derived data: an image deleted or changed meanwhile keeps none (made on request)."""

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from service.adapters.dynamodb.session_repository import DynamoDBUploadSessions
 from service.bootstrap import build_job_queue, dynamodb_client
+from service.domain.errors import StorageUnavailable
 from service.domain.jobs import Delivery, Job, JobKind
 from service.domain.model import object_key, rendition_key
 from service.entrypoints.app import create_app
@@ -223,25 +224,32 @@ def test_post_images_above_the_direct_upload_cap_is_413_naming_upload_sessions(
 
 
 def test_a_lambda_sqs_batch_reports_only_the_failed_records(
-    client: FlaskClient, settings: Settings
+    client: FlaskClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a completed session, an image whose original is gone (its job cannot run yet), and
-    # a message that holds no job
+    # GIVEN a completed session, an image whose job meets S3 failing, and a message that holds
+    # no job
     upload_id = posted(client, png())
     completed(client, upload_id)
     image = client.post("/images", data=upload_form(jpeg()), content_type="multipart/form-data")
     image_id = image.get_json()["image_id"]
-    boto3.client("s3", region_name="us-east-1").delete_object(
-        Bucket=BUCKET, Key=object_key(image_id)
-    )
     arn = queue_arn(settings)
     good = sqs_record(Job(JobKind.UPLOAD, upload_id).encode(), queue_arn=arn)
     transient = sqs_record(Job(JobKind.DERIVE, image_id).encode(), queue_arn=arn)
     unreadable = sqs_record("not a job", queue_arn=arn)
+    worker = worker_for(settings)
+    processor = worker._processor  # the worker's own, whose S3 fails for one job
+    run = processor.run
+
+    def run_unless_it_is_the_derive(delivery: Delivery) -> None:
+        if delivery.job.subject == image_id:
+            raise StorageUnavailable("Could not read the image (no answer)")
+        run(delivery)
+
+    monkeypatch.setattr(processor, "run", run_unless_it_is_the_derive)
 
     # WHEN the event source mapping hands them over in one batch (lambda_worker.handler)
     event = sqs_event([good, transient, unreadable])
-    answer = worker_for(settings).handle_records(event["Records"])
+    answer = worker.handle_records(event["Records"])
 
     # THEN only the failed ones are reported, for the queue to deliver again
     assert answer == {

@@ -93,7 +93,6 @@ class World:
         self.processor = JobProcessor(
             publisher=self.images.publisher,
             store=self.store,
-            images=self.image_store,
             sessions=self.sessions,
             spool=_spool,
         )

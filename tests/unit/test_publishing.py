@@ -68,7 +68,6 @@ class Services:
         self.processor = JobProcessor(
             publisher=self.images.publisher,
             store=self.incoming,
-            images=store,
             sessions=sessions,
         )
 

@@ -366,6 +366,9 @@ def test_a_fault_at_any_step_of_the_job_shows_no_broken_image_and_the_next_deliv
     assert session.status is SessionStatus.READY
     assert world.listed() == [session.image_id]
     image = world.image_of(session)
+    # with its placeholder and smallest rendition, however late in the first run it failed
+    assert image.blurhash is not None
+    assert [r.size for r in image.renditions] == [256]
     stored = world.image_store.objects[image.object_key]
     assert (len(stored), hashlib.sha256(stored).hexdigest()) == (image.size_bytes, image.sha256)
     assert not has_gps(stored)
