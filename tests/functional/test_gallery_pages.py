@@ -13,8 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.bootstrap import build_job_processor, build_job_queue
-from service.entrypoints.worker import Worker
 from tests.support.gallery import (
     csrf_of,
     get,
@@ -24,20 +22,7 @@ from tests.support.gallery import (
     sign_in,
 )
 from tests.support.images import jpeg, sideways_jpeg
-
-
-def run_jobs() -> int:
-    """Every job queued so far, run as the worker runs them: the number run."""
-    settings = jwt_settings()
-    queue = build_job_queue(settings)
-    worker = Worker(build_job_processor(settings), queue, wait_seconds=0)
-    ran = 0
-    while batch := queue.receive(wait_seconds=0, max_messages=10):
-        for received in batch:
-            if worker.handle(received):
-                queue.delete(received)
-            ran += 1
-    return ran
+from tests.support.jobs import run_jobs
 
 
 class TestImagePages:
@@ -97,7 +82,7 @@ class TestImagePages:
 
         # Before the worker: plain tiles, each with its rendition, no placeholder to paint
         before = get(browser, "/?tags=grid&user_id=carol").get_data(as_text=True)
-        run_jobs()
+        run_jobs(jwt_settings())
         after = get(browser, "/?tags=grid&user_id=carol").get_data(as_text=True)
 
         ids = re.findall(r'data-image-id="([0-9A-Z]{26})"', before)
@@ -171,7 +156,7 @@ class TestUploadSessions:
         assert watched.headers["Cache-Control"] == "private, no-store"
 
         # once the worker ran its job, the session is READY with the image's tile
-        run_jobs()
+        run_jobs(jwt_settings())
         ready = get(browser, f"/photo-uploads/{upload_id}", headers=headers)
 
         answer = ready.get_json()
@@ -195,7 +180,7 @@ class TestUploadSessions:
         upload_id, headers = self.open_and_send(browser, data, sha256=wrong)
 
         assert self.complete(browser, upload_id, headers).status_code == 202
-        run_jobs()
+        run_jobs(jwt_settings())
         failed = get(browser, f"/photo-uploads/{upload_id}", headers=headers)
 
         answer = failed.get_json()

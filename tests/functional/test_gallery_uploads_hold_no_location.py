@@ -9,23 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.bootstrap import build_job_processor, build_job_queue
 from service.domain.model import object_key
-from service.entrypoints.worker import Worker
 from tests.support import located_images as located
 from tests.support.exiftool import exiftool, locations
 from tests.support.gallery import csrf_of, get, jwt_settings, post, sign_in
-
-
-def run_jobs() -> None:
-    """Every job queued so far, run as the worker runs them."""
-    settings = jwt_settings()
-    queue = build_job_queue(settings)
-    worker = Worker(build_job_processor(settings), queue, wait_seconds=0)
-    while batch := queue.receive(wait_seconds=0, max_messages=10):
-        for received in batch:
-            if worker.handle(received):
-                queue.delete(received)
+from tests.support.jobs import run_jobs
 
 
 @pytest.mark.parametrize(
@@ -51,7 +39,7 @@ def test_a_photo_dropped_on_the_page_is_stored_without_its_location(
     watch = f"/photo-uploads/{ticket['upload_id']}"
 
     completed = post(browser, f"{watch}/complete", json={}, headers=headers)
-    run_jobs()
+    run_jobs(jwt_settings())
     done = get(browser, watch, headers=headers)
 
     assert completed.status_code == 202, completed.get_json()
