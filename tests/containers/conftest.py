@@ -1,12 +1,18 @@
 """Session fixtures of the container tests: one image build, one AWS emulator, one service.
 
 The image is built from the project's Dockerfile with testcontainers (docker-py, Docker's
-classic builder), then run three ways on one Docker network with the emulator:
+classic builder), then run these ways on one Docker network with the emulator:
 
-* ``python -m service create-resources`` (the compose ``init`` step),
+* ``python -m service create-resources`` (the compose ``init`` step): bucket, table, and the
+  jobs queue with its dead letters,
 * gunicorn mode, driven over HTTP from here (``service_url``),
+* the worker, ``python -m service worker``, taking the jobs of the API containers
+  (``jobs_worker``),
 * Lambda mode, fed API Gateway events through a test double of the Lambda Runtime API that
-  runs in this process (``lambda_runtime``).
+  runs in this process (``lambda_runtime``),
+* a second API container whose jobs go to a queue of its own, which no worker serves until a
+  test starts one (``jobs_stack``): the worker tests kill, stop and start workers there, and
+  the Lambda worker (``lambda_worker``) is fed the SQS events of its jobs.
 
 Every container runs with a read-only root file system and a tmpfs on /tmp, as in production
 (test_container_fargate.py mounts /tmp as ECS on Fargate does instead).
@@ -28,6 +34,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 
@@ -47,11 +54,15 @@ from tests.containers.harness import (
     MOTO_IMAGE,
     PROJECT_ROOT,
     Emulator,
+    JobsStack,
     container_logs,
     read_only,
+    run_to_end,
     service_env,
     signed_in_env,
+    wait_for_worker,
     wait_until,
+    worker_container,
 )
 from tests.support.lambda_runtime import LambdaRuntimeDouble
 from tests.support.ports import free_port
@@ -153,7 +164,7 @@ def aws_emulator(docker_client: DockerClient, docker_network: Network) -> Iterat
         # their expiry, and the headers signed into them, such as a part's Content-Length.
         container = (
             DockerContainer(LOCALSTACK_IMAGE)
-            .with_env("SERVICES", "s3,dynamodb")
+            .with_env("SERVICES", "s3,dynamodb,sqs")
             .with_env("S3_SKIP_SIGNATURE_VALIDATION", "0")
         )
         if os.environ.get("LOCALSTACK_AUTH_TOKEN"):
@@ -181,19 +192,33 @@ def aws_emulator(docker_client: DockerClient, docker_network: Network) -> Iterat
 
 @pytest.fixture(scope="session")
 def aws_resources(service_image: str, docker_network: Network, aws_emulator: Emulator) -> Emulator:
-    """The bucket and table, made by the image itself: ``python -m service create-resources``."""
-    init = (
-        DockerContainer(service_image)
-        .with_envs(**service_env(aws_emulator.internal_url, aws_emulator.host_url))
-        .with_network(docker_network)
-        .with_command(["python", "-m", "service", "create-resources"])
+    """The bucket, table and jobs queue, made by the image itself: ``python -m service
+    create-resources``."""
+    _create_resources(
+        service_image, docker_network, service_env(aws_emulator.internal_url, aws_emulator.host_url)
     )
-    read_only(init)
-    with init:
-        result = init.get_wrapped_container().wait(timeout=120)
-        if result["StatusCode"] != 0:
-            pytest.fail(f"create-resources exited {result['StatusCode']}:\n{container_logs(init)}")
     return aws_emulator
+
+
+def _create_resources(image: str, network: Network, env: dict[str, str]) -> None:
+    command = ["python", "-m", "service", "create-resources"]
+    status, out, err = run_to_end(image, network, env, command)
+    if status != 0:
+        pytest.fail(f"create-resources exited {status}:\n{out}{err}")
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def jobs_worker(
+    service_image: str, docker_network: Network, aws_resources: Emulator
+) -> Iterator[DockerContainer]:
+    """The worker of the API containers below (gunicorn and Lambda mode share its queue)."""
+    env = service_env(aws_resources.internal_url, aws_resources.host_url)
+    with worker_container(service_image, docker_network, env) as worker:
+        wait_for_worker(worker)
+        yield worker
 
 
 # --- gunicorn mode ---------------------------------------------------------------------------
@@ -223,7 +248,7 @@ def service_container(
 
 
 @pytest.fixture(scope="session")
-def service_url(service_container: DockerContainer) -> str:
+def service_url(service_container: DockerContainer, jobs_worker: DockerContainer) -> str:
     port = service_container.get_exposed_port(8000)
     return f"http://{service_container.get_container_host_ip()}:{port}"
 
@@ -240,7 +265,7 @@ def jwks_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def signed_in_service_url(
-    service_image: str, aws_resources: Emulator, jwks_url: str
+    service_image: str, aws_resources: Emulator, jwks_url: str, jobs_worker: DockerContainer
 ) -> Iterator[str]:
     """gunicorn mode with sign-in on, on the host network (it fetches the JWKS from here)."""
     port = free_port()
@@ -265,7 +290,7 @@ def signed_in_service_url(
 
 @pytest.fixture(scope="session")
 def lambda_runtime(
-    service_image: str, aws_resources: Emulator, jwks_url: str
+    service_image: str, aws_resources: Emulator, jwks_url: str, jobs_worker: DockerContainer
 ) -> Iterator[LambdaRuntimeDouble]:
     """The image in Lambda mode, with sign-in on, polling a runtime API double in this process.
 
@@ -296,6 +321,77 @@ def lambda_runtime(
             runtime.container = container
             yield runtime
             runtime.stop()  # the client's pending poll gets a 500 and the process exits
+            container.get_wrapped_container().wait(timeout=20)
+    finally:
+        runtime.stop()
+
+
+# --- jobs on a queue of their own ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def jobs_stack(
+    service_image: str, docker_network: Network, aws_resources: Emulator
+) -> Iterator[JobsStack]:
+    """gunicorn mode sending its jobs to a queue (and dead letters) of its own, made by
+    create-resources; no worker takes them until a test starts one."""
+    queue = f"worker-tests-{uuid.uuid4().hex[:8]}"
+    own = {"JOBS_QUEUE_NAME": queue, "MAX_FILE_SIZE": str(256 * 1024 * 1024)}
+    env = service_env(aws_resources.internal_url, aws_resources.host_url) | own
+    _create_resources(service_image, docker_network, env)
+    api = (
+        DockerContainer(service_image)
+        .with_envs(**env)
+        .with_env("GUNICORN_WORKERS", "2")
+        .with_exposed_ports(8000)
+        .with_network(docker_network)
+    )
+    read_only(api)
+    with api:
+        url = f"http://{api.get_container_host_ip()}:{api.get_exposed_port(8000)}"
+        wait_until(
+            "jobs stack /health/ready",
+            lambda: requests.get(f"{url}/health/ready", timeout=2).status_code == 200,
+            timeout=60,
+            logs=lambda: container_logs(api),
+        )
+        yield JobsStack(
+            api_url=url,
+            queue_name=queue,
+            worker_env=env,
+            lambda_env=service_env(aws_resources.host_url, aws_resources.host_url) | own,
+        )
+
+
+@pytest.fixture
+def lambda_worker(service_image: str, jobs_stack: JobsStack) -> Iterator[LambdaRuntimeDouble]:
+    """The image as the worker's Lambda function runs it (ImageConfig.Command
+    ``service.entrypoints.lambda_worker.handler``), polling a runtime API double in this
+    process; on the host network, as ``lambda_runtime``."""
+    runtime = LambdaRuntimeDouble().start()
+    container = (
+        DockerContainer(service_image)
+        .with_envs(**jobs_stack.lambda_env)
+        .with_env("AWS_LAMBDA_RUNTIME_API", runtime.address)
+        .with_env("AWS_LAMBDA_FUNCTION_NAME", "mpycloud-worker")
+        .with_command(["service.entrypoints.lambda_worker.handler"])
+    )
+    read_only(container).with_kwargs(read_only=True, network_mode="host")
+    try:
+        with container:
+            wait_until(
+                "Lambda worker's first poll",
+                lambda: runtime.first_poll_at is not None or runtime.init_errors,
+                timeout=60,
+                logs=lambda: container_logs(container),
+            )
+            if runtime.init_errors:
+                pytest.fail(
+                    f"worker init failed: {runtime.init_errors}\n{container_logs(container)}"
+                )
+            runtime.container = container
+            yield runtime
+            runtime.stop()
             container.get_wrapped_container().wait(timeout=20)
     finally:
         runtime.stop()

@@ -18,6 +18,7 @@ from service.adapters.s3_upload_store import S3UploadStore
 from service.domain.errors import UploadChanged
 from service.domain.scrub import Kept, Piece, Written
 from tests.containers.harness import REGION, Emulator
+from tests.containers.sessions import wait_ready
 from tests.support.images import png_of_size
 
 if TYPE_CHECKING:
@@ -109,8 +110,10 @@ def test_the_service_signs_each_part_for_its_size_and_s3_holds_the_client_to_it(
     done = requests.post(
         f"{service_url}/uploads/{upload_id}/complete", json={"parts": etags}, timeout=120
     )
-    assert done.status_code == 201, done.text
-    assert done.json()["size_bytes"] == len(data)
+    assert done.status_code == 202, done.text
+    image_id = wait_ready(service_url, upload_id)["image_id"]
+    image = requests.get(f"{service_url}/images/{image_id}", timeout=30).json()
+    assert image["size_bytes"] == len(data)
 
 
 def test_reads_and_copies_of_an_upload_that_changed_are_refused(s3: S3Client) -> None:

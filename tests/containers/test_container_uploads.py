@@ -1,10 +1,12 @@
 """Upload sessions against the emulator in a container: S3 itself enforces the presigned POST's
 policy (LocalStack does; moto does not, so those tests need LocalStack), a multipart upload is
-resumed after an interruption, and Lambda mode takes a file beyond its 4.5 MB request cap."""
+resumed after an interruption, and Lambda mode takes a file beyond its 4.5 MB request cap.
+Complete hands each to the worker (``jobs_worker``), which makes it READY."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 import requests
 
 from tests.containers.harness import Emulator, bearer
+from tests.containers.sessions import wait_ready
 from tests.support.apigw_events import header, http_api_event, json_body
 from tests.support.images import png, png_of_size
 
@@ -57,7 +60,8 @@ def test_s3_refuses_a_post_of_another_size_or_type(service_url: str) -> None:
     assert done.status_code == 422, done.text  # nothing arrived: the session stays open
     assert post_form(ticket, data).status_code in (200, 204)
     done = requests.post(f"{service_url}/uploads/{ticket['upload_id']}/complete", timeout=30)
-    assert done.status_code == 201, done.text
+    assert done.status_code == 202, done.text
+    wait_ready(service_url, ticket["upload_id"])
 
 
 def test_a_40_mb_multipart_upload_is_interrupted_and_resumed(service_url: str) -> None:
@@ -85,10 +89,11 @@ def test_a_40_mb_multipart_upload_is_interrupted_and_resumed(service_url: str) -
     done = requests.post(
         f"{service_url}/uploads/{upload_id}/complete", json={"parts": etags}, timeout=120
     )
-    assert done.status_code == 201, done.text
-    image = done.json()
+    assert done.status_code == 202, done.text
+    image_id = wait_ready(service_url, upload_id)["image_id"]
+    image = requests.get(f"{service_url}/images/{image_id}", timeout=30).json()
     assert image["size_bytes"] == len(data)
-    link = requests.get(f"{service_url}/images/{image['image_id']}/download", timeout=30).json()
+    link = requests.get(f"{service_url}/images/{image_id}/download", timeout=30).json()
     assert requests.get(link["download_url"], timeout=60).content == data
 
 
@@ -113,9 +118,15 @@ def test_lambda_takes_12_mb_through_an_upload_session(lambda_runtime: Any) -> No
     sent = post_form(ticket, data)
     assert sent.status_code in (200, 204), sent.text
     done = call("POST", f"/uploads/{ticket['upload_id']}/complete", {})
-    assert done["statusCode"] == 201, done
-    image = json_body(done)
+    assert done["statusCode"] == 202, done
+    assert header(done, "Location").endswith(f"/uploads/{ticket['upload_id']}")
+    deadline = time.monotonic() + 120
+    session = json_body(done)
+    while session["status"] == "PROCESSING" and time.monotonic() < deadline:
+        time.sleep(0.25)
+        session = json_body(call("GET", f"/uploads/{ticket['upload_id']}"))
+    assert session["status"] == "READY", session
+    image = json_body(call("GET", f"/images/{session['image_id']}"))
     assert (image["user_id"], image["size_bytes"]) == (user, len(data))
-    assert header(done, "Location").endswith(f"/images/{image['image_id']}")
     link = json_body(call("GET", f"/images/{image['image_id']}/download"))
     assert requests.get(link["download_url"], timeout=60).content == data
