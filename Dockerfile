@@ -15,6 +15,11 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
+# botocore carries the model of every AWS service, some 450 of them; the service's clients
+# (service/bootstrap.py) use four, and boto3's credential providers may use sts, sso and
+# sso-oidc: only those are kept (tests/unit/test_image_trim.py holds the list to the clients).
+ARG AWS_MODELS="s3 dynamodb sqs cognito-idp sts sso sso-oidc"
+
 COPY requirements.txt /tmp/requirements.txt
 # Every dependency ships manylinux wheels for CPython 3.13 (awslambdaric included), so no
 # compiler is needed; --only-binary keeps it that way. Bytecode is compiled here, once, with
@@ -23,6 +28,12 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-compile --only-binary=:all: \
         -r /tmp/requirements.txt awslambdaric==4.2.2 \
  && /opt/venv/bin/pip uninstall --yes pip \
+ && cd /opt/venv/lib/python3*/site-packages/botocore/data \
+ && for model in */; do \
+        keep=; for name in $AWS_MODELS; do [ "${model%/}" != "$name" ] || keep=1; done; \
+        [ -n "$keep" ] || rm -rf "$model"; \
+    done \
+ && cd / \
  && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib \
  && chmod -R a+rX /opt/venv
 

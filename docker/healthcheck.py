@@ -1,11 +1,26 @@
-"""Docker HEALTHCHECK for gunicorn mode: GET http://127.0.0.1:$PORT/health must answer 2xx."""
+"""Docker HEALTHCHECK for gunicorn mode: GET http://127.0.0.1:$PORT/health must answer 2xx.
+
+The image's other modes serve no HTTP port: under Lambda the runtime checks the function, and a
+container running a command of its own (the worker, ``python -m service worker``) is healthy
+while that process runs, which Docker sees for itself.
+"""
 
 import os
 import sys
 import urllib.request
 
-if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
-    sys.exit(0)  # Lambda mode serves no HTTP port; Lambda ignores HEALTHCHECK anyway.
+
+def serves_http() -> bool:
+    """Whether the container's main process is gunicorn (the entry point's default)."""
+    try:
+        with open("/proc/1/cmdline", "rb") as cmdline:
+            return b"gunicorn" in cmdline.read()
+    except OSError:
+        return True
+
+
+if os.environ.get("AWS_LAMBDA_RUNTIME_API") or not serves_http():
+    sys.exit(0)
 
 url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health"
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy

@@ -367,3 +367,9 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def test_the_images_healthcheck_passes_in_worker_mode(jobs_worker: DockerContainer) -> None:
+    """The worker opens no port: the image's HEALTHCHECK must not ask one of it."""
+    code, output = jobs_worker.exec(["python", "/app/docker/healthcheck.py"])
+    assert code == 0, output

@@ -29,3 +29,28 @@ def test_the_image_holds_the_service_and_no_dev_tools(
     assert "service importable: True" in output
     assert "devtools importable: False" in output
     assert "devtools paths: []" in output
+
+
+# Every client the service makes, created and asked for an operation's model: botocore loads
+# the service's model then, offline.
+CLIENTS = """
+import pathlib, boto3, botocore
+for name in ("s3", "dynamodb", "sqs", "cognito-idp", "sts"):
+    client = boto3.client(name, region_name="us-east-1")
+    print(name, len(client.meta.service_model.operation_names) > 0)
+data = pathlib.Path(botocore.__file__).parent / "data"
+print("models:", sorted(p.name for p in data.iterdir() if p.is_dir()))
+"""
+
+
+def test_the_image_keeps_botocores_models_of_the_services_it_calls_only(
+    docker_client: DockerClient, service_image: str
+) -> None:
+    output = docker_client.client.containers.run(
+        service_image, ["python", "-c", CLIENTS], remove=True, stdout=True, stderr=True
+    ).decode()
+
+    for name in ("s3", "dynamodb", "sqs", "cognito-idp", "sts"):
+        assert f"{name} True" in output, output
+    expected = ["cognito-idp", "dynamodb", "s3", "sqs", "sso", "sso-oidc", "sts"]
+    assert f"models: {expected}" in output, output
