@@ -40,6 +40,7 @@ from service.domain.errors import (
     InvalidImage,
     LocationNotRemovable,
     UnsupportedImage,
+    UploadIncomplete,
     UploadRejected,
 )
 from service.domain.jobs import Delivery, JobKind
@@ -53,8 +54,16 @@ from service.usecases.upload_sessions import fail
 
 log = logging.getLogger(__name__)
 
-# Failures that prove the bytes wrong: no later delivery could cure them.
-FATAL = (InvalidImage, UnsupportedImage, ImageTooLarge, UploadRejected, LocationNotRemovable)
+# Failures that prove the bytes wrong, or gone (parts S3 no longer holds, or not with the ETags
+# complete was given): no later delivery could cure them.
+FATAL = (
+    InvalidImage,
+    UnsupportedImage,
+    ImageTooLarge,
+    UploadRejected,
+    UploadIncomplete,
+    LocationNotRemovable,
+)
 GAVE_UP = "The upload could not be processed; upload it again"
 _CHUNK = 1024 * 1024
 

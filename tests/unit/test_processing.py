@@ -383,3 +383,21 @@ def test_a_duplicate_post_sends_no_derive_job() -> None:
 
     assert (again.duplicate, again.image.image_id) == (True, first.image_id)
     assert world.jobs.jobs == []
+
+
+def test_parts_thrown_away_after_complete_fail_the_session_at_once() -> None:
+    # GIVEN a completed multipart upload whose parts S3 no longer holds (aborted meanwhile)
+    world = World()
+    upload_id = completed(world, png_of_size(2 * MIB))
+    session = world.session(upload_id)
+    assert session.multipart_id is not None
+    world.store.abort_multipart(session.object_key, session.multipart_id)
+
+    # WHEN its job runs, THEN no later delivery could cure it: FAILED with S3's reason, now
+    world.run_jobs()
+
+    failed = world.session(upload_id)
+    assert failed.status is SessionStatus.FAILED
+    assert failed.failure is not None
+    assert "NoSuchUpload" in failed.failure
+    assert world.listed() == []
