@@ -132,5 +132,5 @@ def test_importing_the_lambda_handler_leaves_for_later_what_a_request_may_not_ne
     assert found["dataclasses"] == [
         "service.settings.ServerSettings",
         "service.settings.Settings",
-        "service.settings._Reader",
+        "service.settings_reader.EnvironmentReader",
     ]
