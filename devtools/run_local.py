@@ -169,8 +169,8 @@ def run_local(settings: Settings, host: str, port: int, asked_emulator_port: int
             server = make_server(
                 host, port, create_app(local_settings), threaded=True, fd=api_socket.fileno()
             )
-        _print_banner(f"http://{host}:{server.port}", endpoint, token)
         stop_worker = start_worker(local_settings)
+        _print_banner(f"http://{host}:{server.port}", endpoint, token)
         try:
             server.serve_forever()
         finally:
@@ -212,7 +212,8 @@ def _print_banner(api: str, emulator: str, token: str | None) -> None:
     print(f"mPyCloud API:  {api}/images", flush=True)
     print(f"API docs:      {api}/docs", flush=True)
     print(f"Gallery:       {api}/", flush=True)
-    print(f"embedded S3 + DynamoDB + Cognito (moto): {emulator}  (in memory)", flush=True)
+    print(f"embedded S3 + DynamoDB + SQS + Cognito (moto): {emulator}  (in memory)", flush=True)
+    print("worker:        in this process, on the embedded queue", flush=True)
     if token:
         from devtools.dev_tokens import DEMO_USERS, DEV_PASSWORD
 
