@@ -44,6 +44,7 @@ from service.settings import Settings
 from service.usecases.images import ImageService
 from tests.integration.processes import Stack, gunicorn_serving, gunicorn_stack
 from tests.support import decode_bombs
+from tests.support.process_memory import Process, Sampler
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 UNRESTRICTED = Caller(user_id=None, unrestricted=True)  # the stack runs without sign-in
@@ -56,57 +57,15 @@ DEFAULTS = Settings()
 
 
 @dataclass(frozen=True)
-class Worker:
-    pid: int
-
-    def status(self, field: str) -> int:
-        """A ``Vm*`` line of /proc/<pid>/status, in bytes."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) * 1024
-        raise LookupError(field)
-
-    def reset_peak(self) -> bool:
-        """Make VmHWM start again from the current RSS (Linux >= 4.0)."""
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-        except OSError:
-            return False
-        return True
-
-
-class Sampler:
-    """Reads the worker's VmRSS every few milliseconds, in case VmHWM cannot be reset."""
-
-    def __init__(self, worker: Worker) -> None:
-        self._worker = worker
-        self._stop = threading.Event()
-        self.peak = worker.status("VmRSS")
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, self._worker.status("VmRSS"))
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-@dataclass(frozen=True)
 class BudgetStack:
     stack: Stack
-    worker: Worker
+    worker: Process
 
 
-def _worker_of(master: subprocess.Popen[bytes]) -> Worker:
+def _worker_of(master: subprocess.Popen[bytes]) -> Process:
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     assert len(children) == 1, children
-    return Worker(int(children[0]))
+    return Process(int(children[0]))
 
 
 @pytest.fixture(scope="module")

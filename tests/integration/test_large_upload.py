@@ -24,12 +24,10 @@ import hashlib
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from service.settings import Settings
 from tests.integration.processes import ROOT, coverage_env, stop
 from tests.support.images import has_gps
 from tests.support.located_images import exif_block, jpeg, noise
+from tests.support.process_memory import Process, Sampler
 
 pytestmark = [
     pytest.mark.integration,
@@ -131,48 +130,6 @@ def client(settings: Settings) -> FlaskClient:
     from service.entrypoints.app import create_app
 
     return create_app(settings).test_client()
-
-
-@dataclass(frozen=True)
-class Process:
-    pid: int
-
-    def status(self, field: str) -> int:
-        """A ``Vm*`` line of /proc/<pid>/status, in bytes."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) * 1024
-        raise LookupError(field)
-
-    def reset_peak(self) -> bool:
-        """Make VmHWM start again from the current RSS (Linux >= 4.0)."""
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-        except OSError:
-            return False
-        return True
-
-
-class Sampler:
-    """The worker's VmRSS every 10 ms, in case VmHWM cannot be reset."""
-
-    def __init__(self, process: Process) -> None:
-        self._process = process
-        self._stop = threading.Event()
-        self.peak = process.status("VmRSS")
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self._process.status("VmRSS"))
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture
