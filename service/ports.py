@@ -174,6 +174,10 @@ class ImageProcessor(Protocol):
         """BlurHash and dominant colour of a (small) rendition."""
         ...
 
+    def perceptual_hash(self, rendition: bytes) -> str:
+        """The 64-bit perceptual hash of a (small) rendition, as 16 lowercase hex digits."""
+        ...
+
     def without_location(self, body: Readable) -> Scrubbed:
         """How to store the upload read from ``body`` (read once, to its end) without any
         location it carries, the image data as it is (``removed`` empty: it has none).

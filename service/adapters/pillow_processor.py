@@ -29,7 +29,7 @@ import pillow_heif
 from msgspec.structs import replace
 from PIL import Image, UnidentifiedImageError
 
-from service.adapters import exif_data, location_scrub, pillow_renditions
+from service.adapters import exif_data, location_scrub, perceptual_hash, pillow_renditions
 from service.adapters.decode_measures import (
     avif_header,
     count_gif_frames,
@@ -200,6 +200,18 @@ class PillowImageProcessor:
                 return pillow_renditions.placeholder(image)
         except Exception as error:
             raise InvalidImage("The image cannot be rendered", detail=_described(error)) from None
+
+    def perceptual_hash(self, rendition: bytes) -> str:
+        """The perceptual hash (``service.adapters.perceptual_hash``) of a rendition, as 16 hex
+        digits: opened and decoded like every other image, a JPEG at a reduced scale."""
+        body = io.BytesIO(rendition)
+        with self._opened(body, RENDERABLE_FORMATS, "The image cannot be hashed") as image:
+            self._check_pixels(image.size)
+            full_size = image.size
+            image.draft("L", perceptual_hash.DRAFT_SIZE)
+            self._check_decoded_bytes(image, body, full_size)
+            with self._slot():
+                return perceptual_hash.perceptual_hash(image)
 
     def without_location(self, body: Readable) -> Scrubbed:
         """The upload without its location, the image data untouched (see
