@@ -140,11 +140,22 @@ class ImageRepository(Protocol):
         ...
 
     def add_rendition(
-        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+        self,
+        image_id: str,
+        rendition: RenditionInfo,
+        *,
+        placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> None:
-        """Record a stored rendition (and the image's ``placeholder``, when given) on a READY
-        image and in its listings, once however often it is called (the version does not
-        change: they are derived data); ImageConflict if not READY."""
+        """Record a stored rendition (and the image's ``placeholder`` and perceptual hash,
+        when given) on a READY image and in its listings, once however often it is called
+        (the version does not change: they are derived data); ImageConflict if not READY."""
+        ...
+
+    def similar(self, user_id: str, phash: str) -> list[tuple[str, int]]:
+        """The ids of ``user_id``'s images whose hash is within MAX_DISTANCE of ``phash``
+        (service.domain.similarity), with their distance: nearest first, then newest. Hidden
+        images are not among them."""
         ...
 
     def check(self) -> None: ...

@@ -157,6 +157,8 @@ class Image(msgspec.Struct, frozen=True):
     location: GeoPoint | None = None  # the owner's to see only (service.domain.access)
     blurhash: str | None = None
     dominant_color: str | None = None
+    # The perceptual hash (service.domain.similarity), made with the placeholder.
+    phash: str | None = None
     # Derived data, not a user edit: adding one does not bump ``version``.
     renditions: tuple[RenditionInfo, ...] = ()
 

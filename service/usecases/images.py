@@ -67,6 +67,13 @@ class ListResult(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
+class SimilarImage(msgspec.Struct, frozen=True):
+    """An image near another, and how many bits of their perceptual hashes differ."""
+
+    image: Image
+    distance: int
+
+
 class DownloadLink(msgspec.Struct, frozen=True):
     """A presigned URL to an original and its lifetime in seconds."""
 
@@ -160,6 +167,21 @@ class ImageService:
     def sees_location(self, caller: Caller, image: Image) -> bool:
         """Whether ``caller`` may see where ``image`` was taken (its owner only)."""
         return self._access.may_see_location(caller, image)
+
+    def similar(self, caller: Caller, image_id: str) -> list[SimilarImage]:
+        """The caller's own images near ``image_id`` (its perceptual hash within
+        MAX_DISTANCE), nearest first, then newest; without sign-in (AUTH_MODE=none), its
+        owner's. None for an image whose hash is not made yet."""
+        self._access.check_read(caller)
+        image = self._ready(image_id)
+        if image.phash is None:
+            return []
+        owner = caller.user_id if caller.user_id is not None else image.user_id
+        near = [
+            pair for pair in self._repository.similar(owner, image.phash) if pair[0] != image_id
+        ]
+        found = {found.image_id: found for found in self.get_many(caller, [i for i, _ in near])}
+        return [SimilarImage(found[i], apart) for i, apart in near if i in found]
 
     def get_many(self, caller: Caller, image_ids: Sequence[str]) -> list[Image]:
         """The READY images among ``image_ids``, in the order asked, each once."""

@@ -238,7 +238,7 @@ class JobProcessor:
 
     def _derive(self, image_id: str) -> None:
         image = self._publisher.published(image_id)
-        if image is None or image.blurhash is not None:
+        if image is None or (image.blurhash is not None and image.phash is not None):
             return
         stored = self._store.version_of(image.object_key)
         if stored is None:

@@ -176,19 +176,20 @@ class Publisher:
         return self._publish(self._image(draft, info, size, sha256), copy, look_first=True)
 
     def derive(self, image: Image, body: BinaryIO) -> Image:
-        """Make the placeholder and the smallest rendition of a published ``image`` from its
-        stored bytes ``body``, and record them (stored once, however often this runs)."""
-        if image.blurhash is not None:
+        """Make the placeholder, the perceptual hash and the smallest rendition of a published
+        ``image`` from its stored bytes ``body``, and record them (stored once, however often
+        this runs)."""
+        if image.blurhash is not None and image.phash is not None:
             return image
         smallest = self._renditions.render_smallest(body)
         if smallest is None:
             return image
-        placeholder = self._processor.placeholder(smallest.data)
         return self._renditions.keep(
             image,
             self._limits.smallest_rendition,
             smallest,
-            placeholder=placeholder,
+            placeholder=self._processor.placeholder(smallest.data),
+            phash=self._processor.perceptual_hash(smallest.data),
         )
 
     def retire(self, image_id: str) -> bool:

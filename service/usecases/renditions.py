@@ -166,19 +166,20 @@ class Renditions:
         rendition: Rendition,
         *,
         placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> Image:
-        """Store ``rendition`` (once) and record it on the image, with ``placeholder``. An
-        image changed or deleted meanwhile is a conflict (ImageConflict)."""
+        """Store ``rendition`` (once) and record it on the image, with ``placeholder`` and the
+        perceptual hash. An image changed or deleted meanwhile is a conflict (ImageConflict)."""
         key = rendition_key(image.image_id, size, rendition.format)
         info = RenditionInfo(size, rendition.format, rendition.width, rendition.height)
         self._store.put_once(key, rendition.data, content_type=rendition.content_type)
-        self._repository.add_rendition(image.image_id, info, placeholder=placeholder)
+        self._repository.add_rendition(image.image_id, info, placeholder=placeholder, phash=phash)
         kept = replace(image, renditions=tuple(sorted({*image.renditions, info}, key=_order)))
-        if placeholder is None:
-            return kept
-        return replace(
-            kept, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
-        )
+        if placeholder is not None:
+            kept = replace(
+                kept, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
+            )
+        return kept if phash is None else replace(kept, phash=phash)
 
     def _served_formats(self) -> tuple[str, ...]:
         """RENDITION_FORMATS that the processor can encode, asked once: the answer loads the

@@ -470,7 +470,7 @@ def test_schemathesis_finds_nothing_in_the_examples_coverage_and_stateful_phases
     assert failures == [], "\n\n".join(failures)
     assert calls["examples", "POST /images"] > 0
     operations = {operation for phase, operation in calls if phase == "coverage"}
-    assert len(operations) == 15  # every documented operation
+    assert len(operations) == 16  # every documented operation
     assert calls["stateful", "POST /images"] >= STATEFUL_EXAMPLES
 
 
@@ -487,6 +487,7 @@ def test_schemathesis_finds_nothing_in_the_examples_coverage_and_stateful_phases
                 "DELETE /images/{image_id}": 1,
                 "GET /images/{image_id}/download": MAX_EXAMPLES,
                 "GET /images/{image_id}/thumbnail": MAX_EXAMPLES,
+                "GET /images/{image_id}/similar": MAX_EXAMPLES,
                 "POST /images/batch": MAX_EXAMPLES,
             },
         ),

@@ -106,6 +106,9 @@ class _HeaderOnlyProcessor:
     def placeholder(self, rendition: bytes) -> Placeholder:
         raise NotImplementedError  # never called: nothing is rendered
 
+    def perceptual_hash(self, rendition: bytes) -> str:
+        raise NotImplementedError  # never called: nothing is rendered
+
     def without_location(self, body: Readable) -> Scrubbed:
         return Scrubbed.unchanged(len(body.read(-1)))
 

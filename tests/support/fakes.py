@@ -49,6 +49,7 @@ from service.domain.sessions import (
     UploadedPart,
     UploadSession,
 )
+from service.domain.similarity import MAX_DISTANCE, distance
 from service.ports import Readable
 from service.usecases.processing import JobProcessor
 
@@ -232,7 +233,12 @@ class InMemoryImageRepository:
         return sorted(found, key=_taken_key, reverse=True)
 
     def add_rendition(
-        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+        self,
+        image_id: str,
+        rendition: RenditionInfo,
+        *,
+        placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> None:
         current = self.images.get(image_id)
         if current is None or current.status is not ImageStatus.READY:
@@ -244,7 +250,21 @@ class InMemoryImageRepository:
             current = replace(
                 current, blurhash=placeholder.blurhash, dominant_color=placeholder.dominant_color
             )
+        if phash is not None:
+            current = replace(current, phash=phash)
         self.images[image_id] = current
+
+    def similar(self, user_id: str, phash: str) -> list[tuple[str, int]]:
+        found = [
+            (image.image_id, distance(phash, image.phash))
+            for image in self.images.values()
+            if image.user_id == user_id
+            and image.status is ImageStatus.READY
+            and image.phash is not None
+            and distance(phash, image.phash) <= MAX_DISTANCE
+        ]
+        newest_first = sorted(found, reverse=True)
+        return sorted(newest_first, key=lambda pair: pair[1])
 
     def unfinished(self) -> Iterator[Image]:
         for image in list(self.images.values()):

@@ -125,10 +125,14 @@ def test_a_rendition_of_an_image_deleted_meanwhile_is_not_found(
     original_add = fake_repository.add_rendition
 
     def deleted_first(
-        image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+        image_id: str,
+        rendition: RenditionInfo,
+        *,
+        placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> None:
         fake_repository.hide(fake_repository.images[image_id])
-        original_add(image_id, rendition, placeholder=placeholder)
+        original_add(image_id, rendition, placeholder=placeholder, phash=phash)
 
     fake_repository.add_rendition = deleted_first  # type: ignore[method-assign]
     with pytest.raises(ImageNotFound):
@@ -145,7 +149,11 @@ def test_a_rendition_of_an_image_that_kept_changing_is_served_unrecorded(
     ref = fake_service.rendition_ref(ALICE, image.image_id, 256, "jpeg")
 
     def always_changed(
-        image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+        image_id: str,
+        rendition: RenditionInfo,
+        *,
+        placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> None:
         raise ImageConflict(f"Image {image_id} kept changing")
 

@@ -31,6 +31,7 @@ from msgspec import structs
 from service.adapters.aws_errors import translate_errors
 from service.adapters.dynamodb import conditions, items, keys
 from service.adapters.dynamodb.search import ListingReader
+from service.adapters.dynamodb.similar import SimilarImages
 from service.adapters.dynamodb.table import SWEEP_INDEX
 from service.domain.errors import DuplicateImage, ImageConflict, StorageUnavailable
 from service.domain.model import (
@@ -57,6 +58,7 @@ class DynamoDBImageRepository:
         self._client = client
         self._table = table
         self._reader = ListingReader(client, table)
+        self._similar = SimilarImages(client, table)
         self._known_days: set[str] = set()
 
     def publish(self, image: Image, *, claim: bool = False) -> Image:
@@ -147,7 +149,7 @@ class DynamoDBImageRepository:
         deleting = image.with_status(ImageStatus.DELETING)
         operations = [
             self._set_status(deleting, expected=ImageStatus.READY, unchanged_since=image),
-            *self._deletes(items.entry_keys(image)),
+            *self._deletes(items.entry_keys(image) | items.similar_keys(image)),
         ]
         # Only the image that holds the claim releases it: another image of the same bytes,
         # published while duplicates were allowed, leaves it alone.
@@ -225,7 +227,12 @@ class DynamoDBImageRepository:
         return forgotten
 
     def add_rendition(
-        self, image_id: str, rendition: RenditionInfo, *, placeholder: Placeholder | None = None
+        self,
+        image_id: str,
+        rendition: RenditionInfo,
+        *,
+        placeholder: Placeholder | None = None,
+        phash: str | None = None,
     ) -> None:
         """On the metadata item and on every entry (the list shows renditions and
         placeholders), in one transaction conditional on the version read, which fixes the
@@ -234,20 +241,28 @@ class DynamoDBImageRepository:
             image = self.get(image_id)
             if image is None or image.status is not ImageStatus.READY:
                 raise ImageConflict(f"Image {image_id} is not READY")
-            if rendition in image.renditions and (
-                placeholder is None or image.blurhash == placeholder.blurhash
+            if (
+                rendition in image.renditions
+                and (placeholder is None or image.blurhash == placeholder.blurhash)
+                and (phash is None or image.phash == phash)
             ):
                 return
             read = conditions.condition_on(ImageStatus.READY, unchanged_since=image)
             # ADD to a string set: a member already there is not added twice.
             values: dict[str, Any] = {":r": {"SS": [items.rendition_member(rendition)]}}
             update = "ADD renditions :r"
+            sets = []
             if placeholder is not None:
-                update += " SET blurhash = :b, dominant_color = :c"
+                sets += ["blurhash = :b", "dominant_color = :c"]
                 values |= {
                     ":b": {"S": placeholder.blurhash},
                     ":c": {"S": placeholder.dominant_color},
                 }
+            if phash is not None:
+                sets.append("phash = :h")
+                values[":h"] = {"S": phash}
+            if sets:
+                update += " SET " + ", ".join(sets)
             operations = [
                 self._add_rendition(items.meta_key(image_id), update, read.with_values(values)),
                 *(
@@ -258,6 +273,7 @@ class DynamoDBImageRepository:
                     )
                     for pk, sk in sorted(items.entry_keys(image))
                 ),
+                *self._band_puts(image, phash),
             ]
             with suppress(ImageConflict):
                 self._transact("record the rendition", operations)
@@ -325,6 +341,21 @@ class DynamoDBImageRepository:
 
     def _puts(self, image: Image) -> list[dict[str, Any]]:
         return [{"Put": {"TableName": self._table, "Item": item}} for item in items.entries(image)]
+
+    def similar(self, user_id: str, phash: str) -> list[tuple[str, int]]:
+        return self._similar.near(user_id, phash)
+
+    def _band_puts(self, image: Image, phash: str | None) -> list[dict[str, Any]]:
+        """The band items of ``phash`` (near-duplicates), in place of the image's old ones."""
+        if phash is None:
+            return []
+        now = items.similar_keys(structs.replace(image, phash=phash))
+        gone = items.similar_keys(image) - now
+        puts = [
+            {"Put": {"TableName": self._table, "Item": items.similar_item(pk, sk, phash)}}
+            for pk, sk in sorted(now)
+        ]
+        return puts + self._deletes(gone)
 
     def _deletes(self, entry_keys: set[tuple[str, str]]) -> list[dict[str, Any]]:
         return [

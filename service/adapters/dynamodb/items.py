@@ -12,6 +12,7 @@ from msgspec.structs import asdict
 from service.adapters.dynamodb import keys
 from service.adapters.dynamodb.sizes import KB, item_size
 from service.domain.model import ExifSummary, GeoPoint, Image, ImageStatus, RenditionInfo
+from service.domain.similarity import bands
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -103,6 +104,19 @@ def claim_item(image: Image) -> Item:
     return claim_key(image.user_id, image.sha256) | {"image_id": {"S": image.image_id}}
 
 
+def similar_keys(image: Image) -> set[tuple[str, str]]:
+    """The (pk, sk) of the image's band items (near-duplicates), none without a hash."""
+    if image.phash is None:
+        return set()
+    return {
+        (keys.similar_partition(image.user_id, band), image.image_id) for band in bands(image.phash)
+    }
+
+
+def similar_item(pk: str, image_id: str, phash: str) -> Item:
+    return key_item(pk, image_id) | {"phash": {"S": phash}}
+
+
 def sweep_keys(image: Image) -> dict[str, str]:
     """Index keys that put a DELETING image in the sparse ``sweep`` index."""
     return {
@@ -139,6 +153,7 @@ def to_item(image: Image) -> Item:
         "location": _json(asdict(image.location)) if image.location else None,
         "blurhash": image.blurhash,
         "dominant_color": image.dominant_color,
+        "phash": image.phash,
         # A string set: recording a rendition is an ADD, idempotent under concurrency.
         "renditions": {rendition_member(r) for r in image.renditions} or None,
     }
@@ -177,6 +192,7 @@ def from_item(item: Item) -> Image:
         location=GeoPoint(**json.loads(plain["location"])) if "location" in plain else None,
         blurhash=plain.get("blurhash"),
         dominant_color=plain.get("dominant_color"),
+        phash=plain.get("phash"),
         renditions=tuple(
             sorted(
                 (rendition_of_member(m) for m in plain.get("renditions", ())),

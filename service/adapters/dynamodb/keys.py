@@ -20,6 +20,7 @@ pk                         sk                       what
 ``UK#<user>``              ``<taken>#<id>``         capture-time entry: a user's images
 ``SHA#<user>#<sha256>``    ``CLAIM``                a user's bytes: the READY image that holds them
 ``IK#<user>#<key>``        ``IDEM``                 a request's ``Idempotency-Key`` and its answer
+``P#<user>#<band>``        ``<id>``                 near-duplicates: a user's images by a band
 =========================  =======================  ==========================================
 
 Every listing entry, capture-time entries included, carries the listing projection: the whole
@@ -44,6 +45,14 @@ Image ids are ULIDs, so sorting by ``sk`` is sorting by creation time and a date
 same transaction that flips the status), so listings never see a half-made image. User ids and
 tags cannot contain ``#`` (see ``service.domain.rules``), so a composite key parses back
 unambiguously.
+
+Near-duplicates (``service.domain.similarity``): an image's 64-bit perceptual hash is cut into
+4 bands of 16 bits, ``<place>-<4 hex digits>``, and the image has one ``P#`` item per band,
+which holds its hash (and nothing else). Two hashes within distance 3 share a band, so the
+images near a hash are among the items of its 4 band partitions: 4 Queries, each of one
+partition of one user, whatever the table holds. The band items are written with the hash, by
+the worker, in the transaction that records the smallest rendition, and deleted in the one that
+hides the image.
 
 A claim (``SHA#``) is written in the transaction that publishes an image, on the condition that
 there is none, and deleted in the one that hides it: with ``DEDUPE=per-user`` a user's same bytes
@@ -79,6 +88,7 @@ CLAIM_PREFIX = "SHA#"
 CLAIM = "CLAIM"
 IDEMPOTENCY_PREFIX = "IK#"
 IDEMPOTENCY = "IDEM"
+SIMILAR = "P#"
 
 # Every spelling above, for the test that keeps them out of every other module.
 SPELLINGS = (
@@ -103,7 +113,13 @@ SPELLINGS = (
     CLAIM,
     IDEMPOTENCY_PREFIX,
     IDEMPOTENCY,
+    SIMILAR,
 )
+
+
+def similar_partition(user: str, band: str) -> str:
+    """A user's images of one band of their perceptual hash (``similarity.bands``)."""
+    return f"{SIMILAR}{user}#{band}"
 
 
 def image_partition(image_id: str) -> str:

@@ -26,6 +26,7 @@ from service.entrypoints.api.image_schemas import (
     ImageQuerySchema,
     ImageSchema,
     RenditionLinkSchema,
+    SimilarImagesSchema,
     ThumbnailQuerySchema,
     UploadSchema,
 )
@@ -155,6 +156,17 @@ class ImageById(MethodView):
     def delete(self, image_id: str) -> None:
         """Delete an image and its metadata; owner only"""
         image_service().delete(caller(), image_id, inputs.if_match(request))
+
+
+@blp.route("/<image_id:image_id>/similar", parameters=[IMAGE_ID])
+class SimilarImages(MethodView):
+    @blp.response(200, SimilarImagesSchema)
+    @documents_errors(*READ_ERRORS)
+    def get(self, image_id: str) -> dict[str, Any]:
+        """The caller's own images that look like this one: resized or re-encoded copies,
+        nearest first"""
+        near = image_service().similar(caller(), image_id)
+        return {"items": [{"distance": n.distance, "image": shown(n.image)} for n in near]}
 
 
 @blp.route("/<image_id:image_id>/download", parameters=[IMAGE_ID])

@@ -286,6 +286,17 @@ class ImageListSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class SimilarImageSchema(Schema):
+    distance = fields.Integer(
+        metadata={"description": "bits of the two perceptual hashes that differ (0 to 3)"}
+    )
+    image = fields.Nested(ImageSchema)
+
+
+class SimilarImagesSchema(Schema):
+    items = fields.List(fields.Nested(SimilarImageSchema))
+
+
 class DownloadLinkSchema(Schema):
     """Dumps a DownloadLink (service.usecases.images)."""
 
