@@ -1,5 +1,5 @@
-"""The image endpoints: create, list, get by ids, get, change, delete, batch, and the links
-to an image's bytes (download, thumbnail)."""
+"""The image endpoints: create, list, get by ids, get, change, delete, batch, an image's
+similar images, and the links to an image's bytes (download, thumbnail)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from typing import Any, Literal
 
 from mpycloud.connection import Connection
 from mpycloud.files import FileReaders, Progress
-from mpycloud.models import BatchResult, DownloadLink, Image, ImagePage, Json, RenditionLink
+from mpycloud.models import (
+    BatchResult,
+    DownloadLink,
+    Image,
+    ImagePage,
+    Json,
+    RenditionLink,
+    SimilarImage,
+)
 from mpycloud.retries import idempotency_header
 
 MAX_BATCH = 100  # ids per GET /images?ids= and per POST /images/batch
@@ -98,6 +106,12 @@ class ImageEndpoints(Connection):
     def get_image(self, image_id: str) -> Image:
         response = self.call("GET", f"/images/{image_id}")
         return Image.from_json(response.json(), response.headers.get("ETag"))
+
+    def similar(self, image_id: str) -> list[SimilarImage]:
+        """The caller's own images that look like this one (resized or re-encoded copies),
+        nearest first, then newest; none while the service has not hashed the image yet."""
+        body = self.call("GET", f"/images/{image_id}/similar").json()
+        return [SimilarImage.from_json(item) for item in body["items"]]
 
     def update_image(
         self,

@@ -84,6 +84,19 @@ class ImagePage:
 
 
 @dataclass(frozen=True)
+class SimilarImage:
+    """One of ``GET /images/{id}/similar``'s answers: an image of the caller's that looks like
+    the one asked about, and how many bits of their perceptual hashes differ (0 to 3)."""
+
+    distance: int
+    image: Image
+
+    @classmethod
+    def from_json(cls, body: Json) -> SimilarImage:
+        return cls(distance=int(body["distance"]), image=Image.from_json(body["image"]))
+
+
+@dataclass(frozen=True)
 class BatchResult:
     image_id: str
     result: str  # ok, not_found, forbidden, conflict, invalid, unavailable

@@ -1,8 +1,9 @@
 """An in-memory stand-in for the service and its S3 bucket, behind ``httpx.MockTransport``.
 
 It speaks the parts of the API the client uses (``POST /images``, upload sessions, presigned
-POST and part PUTs, listings, ``GET /images/{id}`` and its download link) with the service's
-answers and error shape, records every request, and fails requests on demand.
+POST and part PUTs, listings, ``GET /images/{id}``, its download link and its similar images)
+with the service's answers and error shape, records every request, and fails requests on
+demand. Similar images are the ones a test sets in ``similar``, not computed.
 
 Upload sessions are processed as the service's worker does it, off the request: ``complete``
 answers the session PROCESSING (202, ``Location``, ``Retry-After``); ``GET /uploads/{id}``
@@ -67,6 +68,8 @@ class FakeService:
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     objects: dict[str, bytes] = field(default_factory=dict)
+    # GET /images/{id}/similar: image id -> (image id, distance) of those it looks like.
+    similar: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     replies: dict[str, httpx.Response] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
 
@@ -122,6 +125,9 @@ class FakeService:
             return httpx.Response(200, json={"items": items, "next_cursor": None})
         if method == "POST" and path == "/images/batch":
             return self._batch(json.loads(request.content))
+        near = re.fullmatch(r"/images/(\w+)/similar", path)
+        if method == "GET" and near is not None:
+            return self._similar(near.group(1))
         one = re.fullmatch(r"/images/(\w+)(/download)?", path)
         if method == "GET" and one is not None:
             return self._image(one.group(1), download=bool(one.group(2)))
@@ -179,6 +185,13 @@ class FakeService:
             return httpx.Response(200, json=self.images[image_id], headers={"ETag": '"1"'})
         link = f"{S3}/originals/{image_id}?X-Amz-Signature=secret"
         return httpx.Response(200, json={"download_url": link, "expires_in": 900})
+
+    def _similar(self, image_id: str) -> httpx.Response:
+        if image_id not in self.images:
+            return error(404, f"no image {image_id}")
+        near = [(i, d) for i, d in self.similar.get(image_id, []) if i in self.images]
+        items = [{"distance": d, "image": self.images[i]} for i, d in near]
+        return httpx.Response(200, json={"items": items})
 
     def _batch(self, body: dict[str, Any]) -> httpx.Response:
         results = []

@@ -1,9 +1,10 @@
-"""``mpycloud ls``, ``get`` and ``download``."""
+"""``mpycloud ls``, ``get``, ``similar`` and ``download``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,14 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     get = ids_command(commands, common, "get", "images' metadata")
     get.add_argument("--json", action="store_true")
     get.set_defaults(run=run_get)
+
+    similar = commands.add_parser(
+        "similar", parents=[common], help="your images that look like one (resized, re-encoded)"
+    )
+    similar.add_argument("image_id", metavar="IMAGE_ID")
+    similar.add_argument("--json", action="store_true", help='{"items": [{"distance", "image"}]}')
+    similar.add_argument("--ids-only", action="store_true", help="one image id a line")
+    similar.set_defaults(run=run_similar)
 
     download = ids_command(commands, common, "download", "download originals")
     download.add_argument("-o", "--output", type=Path, default=Path("."), help="folder")
@@ -101,14 +110,18 @@ def _collect_pages(
     return images, cursor
 
 
-def image_table(images: list[Image]) -> Table:
+def image_table(images: list[Image], distances: Sequence[int] | None = None) -> Table:
+    """One row an image; ``distances``, one an image, make a first column."""
     table = Table(show_edge=False)
+    if distances is not None:
+        table.add_column("distance", no_wrap=True, justify="right")
     for name in ("id", "user", "created", "size", "pixels"):
         table.add_column(name, no_wrap=True, min_width=26 if name == "id" else None)
     for name in ("tags", "file"):
         table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=6)
-    for image in images:
-        table.add_row(*_table_row(image, short=True))
+    for n, image in enumerate(images):
+        first = [] if distances is None else [str(distances[n])]
+        table.add_row(*first, *_table_row(image, short=True))
     return table
 
 
@@ -142,6 +155,28 @@ def run_get(args: argparse.Namespace) -> int:
     for image_id in missing:
         err.print(f"not found: {image_id}")
     return 1 if missing else 0
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    """As ``ls`` prints its images, nearest first, each with its distance."""
+    with context(args).client() as client:
+        found = client.similar(args.image_id)
+    if args.json:
+        items = [{"distance": near.distance, "image": near.image.raw} for near in found]
+        print_json({"items": items})
+    elif args.ids_only:
+        for near in found:
+            print(near.image.image_id)
+    elif out.is_terminal:
+        if found:
+            distances = [near.distance for near in found]
+            out.print(image_table([near.image for near in found], distances))
+        else:
+            out.print("no similar images (or the service has not hashed this one yet)")
+    else:  # piped: the distance, then the image's whole values, tab-separated
+        for near in found:
+            print("\t".join([str(near.distance), *_table_row(near.image, short=False)]))
+    return 0
 
 
 def readable(value: Any) -> str:

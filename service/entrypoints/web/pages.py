@@ -1,7 +1,8 @@
 """The gallery's pages: the grid (and its next tiles), an image's page and its actions.
 
-Each page is one call of the image service: a listing, or one image read. Views parse, call,
-render; errors become pages in ``security``.
+Each page is one call of the image service, a listing or one image read, and an image's page
+one more for its similar photos. Views parse, call, render; errors become pages in
+``security``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def _photo_page(image: Image, problem: str | None = None) -> str:
         changed=moment(image.updated_at) if image.updated_at != image.created_at else None,
         camera=camera_name(image.exif) if image.exif else None,
         taken=capture_moment(image.exif) if image.exif else None,
+        similar=[near.image for near in service.similar(who, image.image_id)],
     )
 
 
