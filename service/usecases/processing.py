@@ -50,7 +50,7 @@ from service.domain.sessions import SessionStatus, UploadSession
 from service.ports import UploadSessionRepository, UploadStore
 from service.usecases.hashed_reads import Sha256Reader
 from service.usecases.publishing import Draft, Published, Publisher
-from service.usecases.upload_sessions import fail
+from service.usecases.upload_sessions import delete_arrived, fail
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,7 @@ class JobProcessor:
         except ImageConflict:
             log.info("upload %s was finished by another run of its job", upload_id)
             return
-        if session.multipart_id is not None:
-            self._store.delete(session.scrubbed_key)
-        self._store.delete(session.object_key)
+        delete_arrived(session, self._store)
 
     def _fail(self, session: UploadSession, reason: str) -> None:
         fail(session, reason, store=self._store, sessions=self._sessions)

@@ -80,7 +80,13 @@ def fail(
     log.info("upload %s failed: %s", session.upload_id, reason)
     if session.multipart_id is not None:
         store.abort_multipart(session.object_key, session.multipart_id)
-    store.delete(session.scrubbed_key)
+    delete_arrived(session, store)
+
+
+def delete_arrived(session: UploadSession, store: UploadStore) -> None:
+    """The bytes that arrived, and their copy without a location (a multipart upload's only)."""
+    if session.multipart_id is not None:
+        store.delete(session.scrubbed_key)
     store.delete(session.object_key)
 
 
@@ -273,12 +279,8 @@ class UploadService:
     def _discard(self, session: UploadSession) -> None:
         if session.multipart_id is not None:
             self._store.abort_multipart(session.object_key, session.multipart_id)
-        self._delete_arrived(session)
+        delete_arrived(session, self._store)
         self._sessions.remove(session.upload_id)
-
-    def _delete_arrived(self, session: UploadSession) -> None:
-        self._store.delete(session.scrubbed_key)
-        self._store.delete(session.object_key)
 
     def _reopen(self, session: UploadSession) -> None:
         reopened = session.with_status(SessionStatus.OPEN, image_id=None, parts=())

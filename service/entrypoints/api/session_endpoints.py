@@ -96,7 +96,7 @@ class UploadById(MethodView):
         """The session: the parts S3 already holds (to resume an interrupted upload), then
         PROCESSING, READY (image_id) or FAILED (failure)"""
         session, parts = upload_service().status(caller(), upload_id)
-        return SessionProgress(session, parts), 200, _watch_headers(session)
+        return SessionProgress(session, parts), 200, watch_headers(session)
 
     @blp.response(204)
     @_documents(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
@@ -130,13 +130,14 @@ class UploadComplete(MethodView):
         parts = [(p["part_number"], p["etag"]) for p in body["parts"]]
         session = upload_service().complete(caller(), upload_id, parts)
         status = 200 if session.status.finished else 202
-        return SessionProgress(session, []), status, _watch_headers(session)
+        return SessionProgress(session, []), status, watch_headers(session)
 
 
-def _watch_headers(session: UploadSession) -> dict[str, str]:
+def watch_headers(session: UploadSession, endpoint: str = "uploads.UploadById") -> dict[str, str]:
+    """While the session is PROCESSING: where to watch it (``endpoint``'s URL) and when."""
     if session.status is not SessionStatus.PROCESSING:
         return {}
     return {
-        "Location": url_for("uploads.UploadById", upload_id=session.upload_id),
+        "Location": url_for(endpoint, upload_id=session.upload_id),
         "Retry-After": str(RETRY_AFTER_SECONDS),
     }

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from marshmallow import Schema, ValidationError
 
 from service.domain.errors import InvalidInput
 from service.domain.sessions import SessionStatus, UploadSession
 from service.entrypoints.api.auth import caller
 from service.entrypoints.api.context import image_service, upload_service
-from service.entrypoints.api.session_endpoints import RETRY_AFTER_SECONDS, new_upload
+from service.entrypoints.api.session_endpoints import new_upload, watch_headers
 from service.entrypoints.api.session_schemas import CompleteSchema, NewUploadSchema, TicketSchema
 from service.entrypoints.web.blueprint import bp
 
@@ -50,11 +50,7 @@ def upload_progress(upload_id: str) -> Any:
 
 def _answer(session: UploadSession, status: int) -> Any:
     body: dict[str, Any] = {"upload_id": session.upload_id, "status": session.status.value}
-    headers: dict[str, str] = {}
-    if session.status is SessionStatus.PROCESSING:
-        headers["Location"] = url_for("web.upload_progress", upload_id=session.upload_id)
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    elif session.status is SessionStatus.READY and session.image_id is not None:
+    if session.status is SessionStatus.READY and session.image_id is not None:
         image = image_service().get(caller(), session.image_id)
         body |= {
             "image_id": image.image_id,
@@ -63,7 +59,7 @@ def _answer(session: UploadSession, status: int) -> Any:
         }
     elif session.status is SessionStatus.FAILED:
         body["failure"] = session.failure or NO_REASON
-    return body, status, headers
+    return body, status, watch_headers(session, "web.upload_progress")
 
 
 def _load(schema: Schema) -> dict[str, Any]:
