@@ -163,6 +163,11 @@ class Image(msgspec.Struct, frozen=True):
     renditions: tuple[RenditionInfo, ...] = ()
 
     @property
+    def derived(self) -> bool:
+        """Whether the worker made what is derived from the bytes: placeholder and hash."""
+        return self.blurhash is not None and self.phash is not None
+
+    @property
     def object_key(self) -> str:
         return object_key(self.image_id)
 

@@ -98,7 +98,7 @@ class JobProcessor:
         elif job.kind is JobKind.UPLOAD:
             self._process_upload(job.subject, last_attempt=delivery.last_attempt)
         else:
-            self._derive(job.subject)
+            self._derive(self._publisher.published(job.subject))
 
     def _process_upload(self, upload_id: str, *, last_attempt: bool) -> None:
         session = self._sessions.get(upload_id)
@@ -136,7 +136,7 @@ class JobProcessor:
         done = self._publisher.published(session.image_id)
         if done is not None:
             # A run before published it and died after: what it may not have made yet.
-            self._derive(done.image_id)
+            self._derive(done)
             return session, Published(done)
         key = session.object_key
         if session.multipart_id is not None and self._store.version_of(key) is None:
@@ -234,9 +234,10 @@ class JobProcessor:
 
         return self._publisher.publish_copy(draft, info, size=size, sha256=sha256, copy=copy)
 
-    def _derive(self, image_id: str) -> None:
-        image = self._publisher.published(image_id)
-        if image is None or (image.blurhash is not None and image.phash is not None):
+    def _derive(self, image: Image | None) -> None:
+        """What ``derive`` makes of a published image, from its original streamed to the spool:
+        nothing for an image gone, or whose derived data is made."""
+        if image is None or image.derived:
             return
         stored = self._store.version_of(image.object_key)
         if stored is None:

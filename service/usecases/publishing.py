@@ -179,7 +179,7 @@ class Publisher:
         """Make the placeholder, the perceptual hash and the smallest rendition of a published
         ``image`` from its stored bytes ``body``, and record them (stored once, however often
         this runs)."""
-        if image.blurhash is not None and image.phash is not None:
+        if image.derived:
             return image
         smallest = self._renditions.render_smallest(body)
         if smallest is None:
